@@ -1,0 +1,86 @@
+"""Settings from FEED_* environment variables, each with a documented default.
+
+One frozen dataclass, read once per process. Command-line flags override
+single fields with `dataclasses.replace`, so env and flags share one meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+from feed.errors import InvalidArgument
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to find its dependencies and bound its work."""
+
+    kafka_bootstrap: str = ""  # empty: `feed up` starts a local Tansu broker
+    redis_url: str = ""  # empty: `feed up` starts a local redis-server
+    store_url: str = "sqlite:///var/feed.db"
+    write_addr: str = "127.0.0.1:50051"
+    read_addr: str = "127.0.0.1:50052"
+    metrics_addr: str = ""  # HOST:PORT for /metrics; empty: no metrics server
+    timeline_max: int = 800
+    post_max_chars: int = 5000
+    events_topic: str = "feed.events"
+    events_partitions: int = 8
+    consumer_group: str = "feed-fanout"
+    fanout_batch_max: int = 2000
+    kafka_timeout_s: float = 5.0
+    post_cache_ttl_s: int = 86_400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read FEED_* variables; unset ones keep their defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            name = _ENV_NAMES.get(field.name, "FEED_" + field.name.upper())
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _parse(name, raw, type(field.default))
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Reject settings that would break an invariant, with the variable's name."""
+        if not 1 <= self.timeline_max <= 10_000:
+            raise InvalidArgument("FEED_TIMELINE_MAX must be between 1 and 10000")
+        if self.post_max_chars < 1:
+            raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
+        if self.events_partitions < 1:
+            raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
+        for name in ("write_addr", "read_addr"):
+            host, _, port = getattr(self, name).rpartition(":")
+            if not host or not port.isdigit():
+                raise InvalidArgument(f"FEED_{name.upper()} must be HOST:PORT, got {getattr(self, name)!r}")
+
+    def env(self) -> dict[str, str]:
+        """The FEED_* variables that reproduce these settings in a child process."""
+        out = {}
+        for field in dataclasses.fields(self):
+            name = _ENV_NAMES.get(field.name, "FEED_" + field.name.upper())
+            out[name] = str(getattr(self, field.name))
+        return out
+
+
+_ENV_NAMES = {"store_url": "FEED_STORE"}
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidArgument(f"{name} must be an integer, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise InvalidArgument(f"{name} must be a number, got {raw!r}") from None
+    return raw

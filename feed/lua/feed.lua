@@ -1,0 +1,198 @@
+#!lua name=feed
+-- Server-side timeline operations. A home timeline is a Redis list of post ids
+-- (decimal strings, which Redis stores as packed 64-bit integers), newest
+-- first, optionally ended by a sentinel: "0" = the list is the whole timeline,
+-- "b" = a rebuild is in progress. Without a sentinel the list is the newest
+-- prefix of a longer timeline, so an id older than its tail must not be added.
+-- Ids exceed 2^53, so they are compared as strings, never as Lua numbers.
+
+local function newer(a, b)
+  if #a ~= #b then return #a > #b end
+  return a > b
+end
+
+local function is_mark(e)
+  return e == '0' or e == 'b'
+end
+
+-- Insert id into the list at key, keeping it sorted, unique and within
+-- max + slack entries. Returns 1 if the id was added.
+local function push_one(key, id, max, slack)
+  local head = redis.call('LINDEX', key, 0)
+  if not head then return 0 end  -- not materialized: the next read rebuilds it
+  if is_mark(head) or newer(id, head) then
+    local len = redis.call('LPUSH', key, id)
+    if len > max + slack and redis.call('LINDEX', key, -1) ~= 'b' then
+      redis.call('LTRIM', key, 0, max - 1)
+    end
+    return 1
+  end
+  if id == head then return 0 end
+  -- Out of order (a late event): find the first older entry and insert before it.
+  local entries = redis.call('LRANGE', key, 0, max + slack)
+  for i = 2, #entries do
+    local e = entries[i]
+    if e == id then return 0 end
+    if is_mark(e) or newer(id, e) then
+      if i > max then return 0 end  -- it would fall past the visible bound
+      redis.call('LINSERT', key, 'BEFORE', e, id)
+      return 1
+    end
+  end
+  return 0  -- older than a truncated tail: not part of the visible prefix
+end
+
+-- KEYS: timelines; ARGV: max, slack, then one id per key.
+local function tl_push(keys, args)
+  local max, slack = tonumber(args[1]), tonumber(args[2])
+  local added = 0
+  for i = 1, #keys do
+    added = added + push_one(keys[i], args[i + 2], max, slack)
+  end
+  return added
+end
+
+-- KEYS: timelines; ARGV: ids to remove from every one of them.
+local function tl_remove(keys, args)
+  local removed = 0
+  for i = 1, #keys do
+    for j = 1, #args do
+      removed = removed + redis.call('LREM', keys[i], 0, args[j])
+    end
+  end
+  return removed
+end
+
+-- Binary search: index of the first entry older than cursor (marks count as oldest).
+local function first_older(key, cursor, len)
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local e = redis.call('LINDEX', key, mid)
+    if is_mark(e) or newer(cursor, e) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+-- KEYS: timeline; ARGV: cursor ('' = newest), count, max, ttl seconds (0 keeps).
+-- Returns {state, more, ids...}: state 0 missing, 1 building, 2 ready; more = 1
+-- when older entries exist past the returned ones.
+local function tl_page(keys, args)
+  local key, cursor = keys[1], args[1]
+  local count, max, ttl = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  local len = redis.call('LLEN', key)
+  if len == 0 then return {0, 0} end
+  local tail = redis.call('LINDEX', key, -1)
+  if tail == 'b' then return {1, 0} end
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  local visible = len
+  if is_mark(tail) then visible = len - 1 end
+  if visible > max then visible = max end
+  local start = 0
+  if cursor ~= '' then start = first_older(key, cursor, visible) end
+  local stop = math.min(start + count, visible) - 1
+  local out = {2, 0}
+  if stop >= start then
+    local ids = redis.call('LRANGE', key, start, stop)
+    for i = 1, #ids do out[#out + 1] = ids[i] end
+  end
+  if stop + 1 < visible then out[2] = 1 end
+  return out
+end
+
+-- KEYS: timeline; ARGV: ttl seconds for a building marker.
+-- Returns 1 if the caller now owns the rebuild, 0 if the timeline exists
+-- or another caller is already rebuilding it.
+local function tl_begin_rebuild(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then return 0 end
+  redis.call('RPUSH', keys[1], 'b')
+  redis.call('EXPIRE', keys[1], tonumber(args[1]))
+  return 1
+end
+
+-- Merge sorted-desc unique id lists a and b, keeping at most limit.
+local function merge(a, b, limit)
+  local out, i, j = {}, 1, 1
+  while #out < limit and (i <= #a or j <= #b) do
+    local x, y = a[i], b[j]
+    if y == nil or (x ~= nil and newer(x, y)) then
+      out[#out + 1] = x; i = i + 1
+    elseif x == nil or newer(y, x) then
+      out[#out + 1] = y; j = j + 1
+    else
+      out[#out + 1] = x; i = i + 1; j = j + 1
+    end
+  end
+  return out, (i <= #a or j <= #b)
+end
+
+local function sorted_ids(list)
+  local out = {}
+  for i = 1, #list do
+    if not is_mark(list[i]) then out[#out + 1] = list[i] end
+  end
+  table.sort(out, newer)
+  return out
+end
+
+local function rewrite(key, ids, mark, ttl_ms)
+  redis.call('DEL', key)
+  for i = 1, #ids, 1000 do
+    redis.call('RPUSH', key, unpack(ids, i, math.min(i + 999, #ids)))
+  end
+  if mark then redis.call('RPUSH', key, mark) end
+  if ttl_ms > 0 then redis.call('PEXPIRE', key, ttl_ms) end
+end
+
+-- KEYS: timeline; ARGV: max, ttl seconds, complete (1 when the snapshot holds
+-- every post of the timeline), then snapshot ids. Ends a rebuild: merges what
+-- fan-out pushed while the snapshot was read, so no post falls in between.
+local function tl_finish_rebuild(keys, args)
+  local key, max, ttl = keys[1], tonumber(args[1]), tonumber(args[2])
+  local complete = args[3] == '1'
+  local snapshot = {}
+  for i = 4, #args do snapshot[#snapshot + 1] = args[i] end
+  local pushed = sorted_ids(redis.call('LRANGE', key, 0, -1))
+  local ids, cut = merge(pushed, sorted_ids(snapshot), max)
+  local mark = nil
+  if complete and not cut then mark = '0' end
+  rewrite(key, ids, mark, ttl * 1000)
+  return #ids
+end
+
+-- KEYS: timelines; ARGV: max, then ids to merge (a follow's backfill).
+-- Missing or building timelines are left alone: their rebuild sees the follow.
+local function tl_merge(keys, args)
+  local max = tonumber(args[1])
+  local incoming = {}
+  for i = 2, #args do incoming[#incoming + 1] = args[i] end
+  incoming = sorted_ids(incoming)
+  local merged = 0
+  for k = 1, #keys do
+    local key = keys[k]
+    local tail = redis.call('LINDEX', key, -1)
+    if tail and tail ~= 'b' then
+      local current = sorted_ids(redis.call('LRANGE', key, 0, -1))
+      local usable = incoming
+      if tail ~= '0' then  -- truncated: nothing older than the tail belongs in it
+        usable = {}
+        for i = 1, #incoming do
+          if newer(incoming[i], current[#current]) then usable[#usable + 1] = incoming[i] end
+        end
+      end
+      local ids, cut = merge(current, usable, max)
+      local mark = nil
+      if tail == '0' and not cut then mark = '0' end
+      rewrite(key, ids, mark, redis.call('PTTL', key))
+      merged = merged + 1
+    end
+  end
+  return merged
+end
+
+redis.register_function('tl_push', tl_push)
+redis.register_function('tl_remove', tl_remove)
+redis.register_function('tl_page', tl_page)
+redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
+redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
+redis.register_function('tl_merge', tl_merge)

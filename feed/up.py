@@ -1,0 +1,144 @@
+"""`feed up`: the whole stack on one machine, on embedded defaults, until Ctrl-C or SIGTERM.
+
+Starts what is not configured (a Tansu broker unless FEED_KAFKA_BOOTSTRAP, a
+redis-server unless FEED_REDIS_URL), then the write and read services and the
+fan-out workers as child processes, prints every address, and on exit stops
+everything it started, services first so no call is cut mid-way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import sys
+import threading
+import time
+from pathlib import Path
+
+from feed.config import Settings
+from feed.kafka_admin import ensure_topic
+from feed.local_stack import start_redis, start_tansu
+from feed.procs import ManagedProcess, free_port, wait_for_port
+from feed.scrape import scrape, value
+
+CHILD_POLL_S = 0.5
+READY_TIMEOUT_S = 90  # group joins on a fresh broker take a few seconds per rebalance
+
+
+@dataclasses.dataclass
+class Stack:
+    """Processes of a running local stack, in the order they were started."""
+
+    settings: Settings
+    processes: list[ManagedProcess]
+
+    def stop(self) -> dict[str, int]:
+        """Stop the services first (no new writes), then the workers (they drain and
+        commit), then Redis and the broker; return each process's exit code."""
+
+        def tier(proc: ManagedProcess) -> int:
+            return 0 if proc.name.endswith("service") else 1 if proc.name.startswith("fan-out") else 2
+
+        return {proc.name: proc.stop() for proc in sorted(self.processes, key=tier)}
+
+    def dead(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if not p.alive()]
+
+
+def start_stack(settings: Settings, data_dir: Path, workers: int = 2) -> Stack:
+    """Start dependencies as needed, then the services and workers; wait until they listen."""
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: list[ManagedProcess] = []
+    try:
+        if not settings.kafka_bootstrap:
+            proc, bootstrap = start_tansu(logs)
+            processes.append(proc)
+            settings = dataclasses.replace(settings, kafka_bootstrap=bootstrap)
+        if not settings.redis_url:
+            proc, url = start_redis(logs)
+            processes.append(proc)
+            settings = dataclasses.replace(settings, redis_url=url)
+        ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+        for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
+            proc = _child(f"{role} service", ["serve", role], logs / f"{role}.log", settings)
+            processes.append(proc)
+            host, _, port = addr.rpartition(":")
+            try:
+                wait_for_port(host, int(port), 60, proc.proc)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}\n--- {proc.log_path} ---\n{proc.tail()}") from None
+        for n in range(1, workers + 1):
+            processes.append(_child(f"fan-out worker {n}", ["worker"], logs / f"worker-{n}.log", settings))
+        _wait_for_workers([p for p in processes if p.name.startswith("fan-out")], settings.events_partitions)
+    except BaseException:
+        for proc in reversed(processes):
+            proc.stop()
+        raise
+    return Stack(settings, processes)
+
+
+def _child(name: str, args: list[str], log: Path, settings: Settings) -> ManagedProcess:
+    """A feed process with the stack's settings and a metrics endpoint of its own."""
+    metrics_addr = f"127.0.0.1:{free_port()}"
+    env = {**settings.env(), "FEED_METRICS_ADDR": metrics_addr}
+    proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
+    proc.metrics_url = f"http://{metrics_addr}/metrics"
+    return proc
+
+
+def _wait_for_workers(workers: list[ManagedProcess], partitions: int) -> None:
+    """Block until the workers together own every partition, so posts flow from the first call."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    owned = 0.0
+    while time.monotonic() < deadline:
+        owned = 0.0
+        for proc in workers:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}:\n{proc.tail()}")
+            with contextlib.suppress(OSError):  # not listening yet
+                owned += value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions")
+        if workers and owned >= partitions:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"workers own {owned:.0f} of {partitions} partitions after {READY_TIMEOUT_S}s")
+
+
+def describe(stack: Stack) -> str:
+    s = stack.settings
+    lines = [
+        "feed stack is up:",
+        f"  write service (PostService, GraphService)  grpc://{s.write_addr}",
+        f"  read service (FeedService)                 grpc://{s.read_addr}",
+        f"  kafka bootstrap                            {s.kafka_bootstrap}  (topic {s.events_topic})",
+        f"  redis                                      {s.redis_url}",
+        f"  durable store                              {s.store_url}",
+    ]
+    for p in stack.processes:
+        metrics = f", metrics {p.metrics_url}" if p.metrics_url else ""
+        lines.append(f"  {p.name:<43}pid {p.pid}{metrics}, log {p.log_path}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str], stop: threading.Event) -> int:
+    parser = argparse.ArgumentParser(prog="feed up", description="Run the whole stack locally.")
+    parser.add_argument("--workers", type=int, default=2, help="fan-out worker processes (default 2)")
+    parser.add_argument("--data-dir", type=Path, default=Path("var"), help="logs and the SQLite file (default var/)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    stack = start_stack(settings, args.data_dir, args.workers)
+    print(describe(stack), flush=True)
+    exit_code = 0
+    while not stop.wait(CHILD_POLL_S):
+        dead = stack.dead()
+        if dead:
+            for proc in dead:
+                print(f"{proc.name} exited with {proc.proc.returncode}; see {proc.log_path}", file=sys.stderr)
+            exit_code = 1
+            break
+    print("stopping...", flush=True)
+    codes = stack.stop()
+    print("stopped: " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
+    return exit_code

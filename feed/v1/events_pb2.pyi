@@ -1,0 +1,57 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Event(_message.Message):
+    __slots__ = ("event_id", "event_time", "post_created", "post_deleted", "followed", "unfollowed")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    POST_CREATED_FIELD_NUMBER: _ClassVar[int]
+    POST_DELETED_FIELD_NUMBER: _ClassVar[int]
+    FOLLOWED_FIELD_NUMBER: _ClassVar[int]
+    UNFOLLOWED_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    event_time: _timestamp_pb2.Timestamp
+    post_created: PostCreated
+    post_deleted: PostDeleted
+    followed: Followed
+    unfollowed: Unfollowed
+    def __init__(self, event_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., post_created: _Optional[_Union[PostCreated, _Mapping]] = ..., post_deleted: _Optional[_Union[PostDeleted, _Mapping]] = ..., followed: _Optional[_Union[Followed, _Mapping]] = ..., unfollowed: _Optional[_Union[Unfollowed, _Mapping]] = ...) -> None: ...
+
+class PostCreated(_message.Message):
+    __slots__ = ("post_id", "author_id")
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    post_id: int
+    author_id: int
+    def __init__(self, post_id: _Optional[int] = ..., author_id: _Optional[int] = ...) -> None: ...
+
+class PostDeleted(_message.Message):
+    __slots__ = ("post_id", "author_id")
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    post_id: int
+    author_id: int
+    def __init__(self, post_id: _Optional[int] = ..., author_id: _Optional[int] = ...) -> None: ...
+
+class Followed(_message.Message):
+    __slots__ = ("follower_id", "followee_id")
+    FOLLOWER_ID_FIELD_NUMBER: _ClassVar[int]
+    FOLLOWEE_ID_FIELD_NUMBER: _ClassVar[int]
+    follower_id: int
+    followee_id: int
+    def __init__(self, follower_id: _Optional[int] = ..., followee_id: _Optional[int] = ...) -> None: ...
+
+class Unfollowed(_message.Message):
+    __slots__ = ("follower_id", "followee_id")
+    FOLLOWER_ID_FIELD_NUMBER: _ClassVar[int]
+    FOLLOWEE_ID_FIELD_NUMBER: _ClassVar[int]
+    follower_id: int
+    followee_id: int
+    def __init__(self, follower_id: _Optional[int] = ..., followee_id: _Optional[int] = ...) -> None: ...

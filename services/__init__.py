@@ -1,0 +1,1 @@
+"""The gRPC servers: the write service (posts, follow graph) and the read service (feeds)."""

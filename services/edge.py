@@ -1,0 +1,53 @@
+"""The gRPC edge: domain errors to status codes in one place, domain posts to protos."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import redis
+from kafka.errors import KafkaError
+
+from feed import errors
+from feed.domain import Post
+from feed.v1 import post_pb2
+
+log = logging.getLogger("feed.rpc")
+
+STATUS_OF = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+}
+# Dependency failures: the client may retry; the message names no internals.
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError, KafkaError, TimeoutError, ConnectionError)
+
+
+def rpc(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a servicer method so every failure becomes a status with a clear message."""
+
+    @functools.wraps(method)
+    def wrapper(self, request, context: grpc.ServicerContext):
+        try:
+            return method(self, request, context)
+        except errors.FeedError as exc:
+            context.abort(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), str(exc))
+        except TRANSIENT as exc:
+            log.warning("dependency unavailable in %s: %s", method.__name__, type(exc).__name__)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "a backing service is unavailable; retry shortly")
+        except Exception:
+            log.exception("unexpected error in %s", method.__name__)
+            context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+    return wrapper
+
+
+def post_to_proto(post: Post) -> post_pb2.Post:
+    msg = post_pb2.Post(post_id=post.post_id, author_id=post.author_id, text=post.text)
+    msg.create_time.FromMilliseconds(post.create_time_ms)
+    return msg

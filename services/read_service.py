@@ -1,0 +1,77 @@
+"""The read service: FeedService, a thin edge over the read pipeline in feed.home_feed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from feed import metrics
+from feed.config import Settings
+from feed.home_feed import FeedPage, HomeTimelineReader, UserTimelineReader
+from feed.hydrate import Hydrator
+from feed.ids import require_id
+from feed.page_tokens import decode_id_cursor, encode_id_cursor
+from feed.post_cache import RedisPostCache
+from feed.redis_conn import RedisFunctions, connect
+from feed.store import open_store
+from feed.timelines import RedisTimelineStore
+from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
+from feed.validate import page_size
+from services.edge import post_to_proto, rpc
+from services.server import build_server, serve
+
+log = logging.getLogger("feed.read")
+PAGE_DEFAULT = 20
+PAGE_MAX = 100
+SERVICE_NAMES = ["feed.v1.FeedService"]
+
+
+def _token(page: FeedPage) -> str:
+    return "" if page.next_cursor is None else encode_id_cursor(page.next_cursor)
+
+
+class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
+    """Home and user timelines."""
+
+    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader) -> None:
+        self._home = home
+        self._users = users
+
+    @rpc
+    def GetHomeTimeline(self, request, context) -> feed_service_pb2.GetHomeTimelineResponse:
+        user = require_id(request.user_id, "user_id")
+        size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
+        page = self._home.read(user, decode_id_cursor(request.page_token), size)
+        return feed_service_pb2.GetHomeTimelineResponse(
+            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
+        )
+
+    @rpc
+    def GetUserTimeline(self, request, context) -> feed_service_pb2.GetUserTimelineResponse:
+        user = require_id(request.user_id, "user_id")
+        size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
+        page = self._users.read(user, decode_id_cursor(request.page_token), size)
+        return feed_service_pb2.GetUserTimelineResponse(
+            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
+        )
+
+
+def main(settings: Settings, stop: threading.Event) -> int:
+    """Entry point of `feed serve read`."""
+    metrics.start_metrics_server(settings.metrics_addr)
+    store = open_store(settings.store_url)
+    client = connect(settings.redis_url)
+    timelines = RedisTimelineStore(RedisFunctions(client), settings.timeline_max)
+    hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+    servicer = FeedServicer(HomeTimelineReader(store, timelines, hydrator), UserTimelineReader(store))
+    server, health, port = build_server(
+        settings.read_addr,
+        [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)],
+        SERVICE_NAMES,
+    )
+    log.info("read service listening", extra={"addr": settings.read_addr, "port": port})
+    try:
+        serve(server, health, SERVICE_NAMES, stop)
+    finally:
+        store.close()
+    return 0

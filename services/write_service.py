@@ -1,0 +1,165 @@
+"""The write service: PostService and GraphService.
+
+Order of effects for every write: validate, change the durable store, then
+publish the event. A publish that fails fails the call (UNAVAILABLE); the
+store change stays, and a retry (CreatePost with the same idempotency key,
+or the same Follow/Unfollow/DeletePost) publishes again. Workers apply events
+idempotently, so a re-published event does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from google.protobuf import empty_pb2
+
+from feed import metrics
+from feed.config import Settings
+from feed.domain import Post
+from feed.errors import InvalidArgument, NotFound, PermissionDenied
+from feed.events import Followed, PostCreated, PostDeleted, Unfollowed, new_envelope
+from feed.hydrate import Hydrator
+from feed.ids import IdGenerator, require_id
+from feed.kafka_admin import ensure_topic
+from feed.page_tokens import unwrap_store_token, wrap_store_token
+from feed.post_cache import RedisPostCache
+from feed.publisher import EventPublisher, KafkaEventPublisher
+from feed.redis_conn import connect
+from feed.store import Store, open_store
+from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, post_pb2, post_service_pb2_grpc
+from feed.validate import idempotency_key, page_size, post_text
+from services.edge import post_to_proto, rpc
+from services.server import build_server, serve
+
+log = logging.getLogger("feed.write")
+LIST_PAGE_DEFAULT = 50
+LIST_PAGE_MAX = 1000
+SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PostServicer(post_service_pb2_grpc.PostServiceServicer):
+    """Creates, deletes and reads single posts."""
+
+    def __init__(self, settings: Settings, store: Store, cache: RedisPostCache, publisher: EventPublisher) -> None:
+        self._settings = settings
+        self._store = store
+        self._cache = cache
+        self._hydrator = Hydrator(cache, store.posts)
+        self._publisher = publisher
+        self._ids = IdGenerator()
+
+    @rpc
+    def CreatePost(self, request, context) -> post_pb2.Post:
+        author = require_id(request.author_id, "author_id")
+        text = post_text(request.text, self._settings.post_max_chars)
+        key = idempotency_key(request.idempotency_key)
+        candidate = Post(self._ids.next_id(), author, text, now_ms())
+        post, created = self._store.posts.create_post(candidate, key)
+        # A retry re-publishes under the same event id: the post was durable before.
+        self._publisher.publish(
+            new_envelope(PostCreated(post.post_id, author), now_ms(), f"post-created-{post.post_id}")
+        )
+        log.info("post created", extra={"post_id": post.post_id, "author_id": author, "new": created})
+        return post_to_proto(post)
+
+    @rpc
+    def DeletePost(self, request, context) -> empty_pb2.Empty:
+        author = require_id(request.author_id, "author_id")
+        post_id = require_id(request.post_id, "post_id")
+        post = self._store.posts.get_post(post_id)
+        if post is None:
+            raise NotFound(f"post {post_id} not found")
+        if post.author_id != author:
+            raise PermissionDenied("only the author of a post may delete it")
+        self._store.posts.delete_post(post_id)
+        self._cache.mark_deleted(post_id)  # before the event: reads stop showing it at once
+        self._publisher.publish(new_envelope(PostDeleted(post_id, author), now_ms(), f"post-deleted-{post_id}"))
+        log.info("post deleted", extra={"post_id": post_id, "author_id": author})
+        return empty_pb2.Empty()
+
+    @rpc
+    def GetPost(self, request, context) -> post_pb2.Post:
+        post_id = require_id(request.post_id, "post_id")
+        post = self._hydrator.hydrate([post_id]).get(post_id)
+        if post is None:
+            raise NotFound(f"post {post_id} not found")
+        return post_to_proto(post)
+
+
+class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
+    """Follow edges and their lists."""
+
+    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    def _edge(self, request) -> tuple[int, int]:
+        follower = require_id(request.follower_id, "follower_id")
+        followee = require_id(request.followee_id, "followee_id")
+        if follower == followee:
+            raise InvalidArgument("a user cannot follow or unfollow themselves")
+        return follower, followee
+
+    @rpc
+    def Follow(self, request, context) -> empty_pb2.Empty:
+        follower, followee = self._edge(request)
+        self._store.graph.follow(follower, followee)
+        self._publisher.publish(new_envelope(Followed(follower, followee), now_ms()))
+        return empty_pb2.Empty()
+
+    @rpc
+    def Unfollow(self, request, context) -> empty_pb2.Empty:
+        follower, followee = self._edge(request)
+        self._store.graph.unfollow(follower, followee)
+        self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+        return empty_pb2.Empty()
+
+    @rpc
+    def ListFollowers(self, request, context) -> graph_service_pb2.ListFollowersResponse:
+        user = require_id(request.user_id, "user_id")
+        size = page_size(request.page_size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        page = self._store.graph.list_followers(user, size, unwrap_store_token(request.page_token))
+        return graph_service_pb2.ListFollowersResponse(
+            follower_ids=page.ids, next_page_token=wrap_store_token(page.next_token)
+        )
+
+    @rpc
+    def ListFollowing(self, request, context) -> graph_service_pb2.ListFollowingResponse:
+        user = require_id(request.user_id, "user_id")
+        size = page_size(request.page_size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        page = self._store.graph.list_following(user, size, unwrap_store_token(request.page_token))
+        return graph_service_pb2.ListFollowingResponse(
+            followee_ids=page.ids, next_page_token=wrap_store_token(page.next_token)
+        )
+
+
+def main(settings: Settings, stop: threading.Event) -> int:
+    """Entry point of `feed serve write`."""
+    ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    metrics.start_metrics_server(settings.metrics_addr)
+    store = open_store(settings.store_url)
+    cache = RedisPostCache(connect(settings.redis_url), settings.post_cache_ttl_s)
+    publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
+    posts = PostServicer(settings, store, cache, publisher)
+    graph = GraphServicer(store, publisher)
+    server, health, port = build_server(
+        settings.write_addr,
+        [
+            lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
+            lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
+        ],
+        SERVICE_NAMES,
+    )
+    log.info("write service listening", extra={"addr": settings.write_addr, "port": port})
+    try:
+        serve(server, health, SERVICE_NAMES, stop)
+    finally:
+        publisher.close()
+        store.close()
+    return 0

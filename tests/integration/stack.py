@@ -1,0 +1,85 @@
+"""Helpers for tests against a running stack: clients, polling, fresh ids."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+
+import grpc
+
+from feed.v1 import (
+    feed_service_pb2,
+    feed_service_pb2_grpc,
+    graph_service_pb2,
+    graph_service_pb2_grpc,
+    post_service_pb2,
+    post_service_pb2_grpc,
+)
+
+_users = itertools.count(random.randrange(1 << 40, 1 << 41))
+
+
+def new_user() -> int:
+    """A user id no other test uses."""
+    return next(_users)
+
+
+class Client:
+    """Stubs for the three services, with short helpers for the common calls."""
+
+    def __init__(self, write_addr: str, read_addr: str) -> None:
+        self.write_channel = grpc.insecure_channel(write_addr)
+        self.read_channel = grpc.insecure_channel(read_addr)
+        self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
+        self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
+        self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
+
+    def close(self) -> None:
+        self.write_channel.close()
+        self.read_channel.close()
+
+    def follow(self, follower: int, followee: int) -> None:
+        self.graph.Follow(graph_service_pb2.FollowRequest(follower_id=follower, followee_id=followee), timeout=10)
+
+    def unfollow(self, follower: int, followee: int) -> None:
+        self.graph.Unfollow(graph_service_pb2.UnfollowRequest(follower_id=follower, followee_id=followee), timeout=10)
+
+    def post(self, author: int, text: str = "hello", key: str = ""):
+        request = post_service_pb2.CreatePostRequest(author_id=author, text=text, idempotency_key=key)
+        return self.posts.CreatePost(request, timeout=10)
+
+    def delete(self, author: int, post_id: int) -> None:
+        self.posts.DeletePost(post_service_pb2.DeletePostRequest(author_id=author, post_id=post_id), timeout=10)
+
+    def home(self, user: int, page_size: int = 0, page_token: str = ""):
+        request = feed_service_pb2.GetHomeTimelineRequest(user_id=user, page_size=page_size, page_token=page_token)
+        return self.feed.GetHomeTimeline(request, timeout=10)
+
+    def user_timeline(self, user: int, page_size: int = 0, page_token: str = ""):
+        request = feed_service_pb2.GetUserTimelineRequest(user_id=user, page_size=page_size, page_token=page_token)
+        return self.feed.GetUserTimeline(request, timeout=10)
+
+    def home_ids(self, user: int, page_size: int = 100) -> list[int]:
+        """Every post id of a home timeline, walking all pages."""
+        ids: list[int] = []
+        token = ""
+        for _ in range(1000):
+            page = self.home(user, page_size, token)
+            ids += [p.post_id for p in page.posts]
+            token = page.next_page_token
+            if not token:
+                return ids
+        raise AssertionError("paging did not end")
+
+
+def eventually(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: float = 0.02) -> float:
+    """Wait until check() is true; return the seconds it took, or fail after timeout_s."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout_s:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)

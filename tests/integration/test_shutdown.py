@@ -1,0 +1,130 @@
+"""Every process exits 0 on SIGTERM, with its work finished and its offsets committed."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+import threading
+import time
+
+import grpc
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from feed.procs import ManagedProcess, free_port, wait_for_port
+from feed.scrape import scrape, value
+from tests.integration.stack import Client, eventually, new_user
+
+pytestmark = pytest.mark.integration
+
+
+def spawn(name: str, args: list[str], settings, tmp_path, **env: str) -> ManagedProcess:
+    metrics = f"127.0.0.1:{free_port()}"
+    proc = ManagedProcess(
+        name,
+        [sys.executable, "-m", "feed.cli", *args],
+        tmp_path / f"{name}.log",
+        {**settings.env(), "FEED_METRICS_ADDR": metrics, **env},
+    )
+    proc.metrics_url = f"http://{metrics}/metrics"
+    return proc
+
+
+def committed_and_end(settings, group: str) -> tuple[dict, dict]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(settings.events_topic, p) for p in range(settings.events_partitions)]
+        end = consumer.end_offsets(parts)
+        committed = {tp: consumer.committed(tp) or 0 for tp in parts}
+        return committed, end
+    finally:
+        consumer.close(autocommit=False)
+
+
+def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(stack, client, tmp_path):
+    group = f"shutdown-test-{new_user()}"  # its own group: it reads the whole topic
+    author = new_user()
+    for i in range(20):
+        client.post(author, f"p{i}")
+    worker = spawn("worker", ["worker"], stack.settings, tmp_path, FEED_CONSUMER_GROUP=group)
+    try:
+        eventually(lambda: _assigned(worker) == stack.settings.events_partitions, timeout_s=60)
+        committed, end = committed_and_end(stack.settings, group)
+        eventually(lambda: committed_and_end(stack.settings, group)[0] == end, timeout_s=30)
+        for i in range(20):  # more work arrives, then the stop signal lands mid-stream
+            client.post(author, f"late {i}")
+        worker.signal(signal.SIGTERM)
+        worker.proc.wait(30)
+    finally:
+        code = worker.stop()
+    assert code == 0, worker.tail()
+    committed, end = committed_and_end(stack.settings, group)
+    consumed = sum(committed.values())
+    assert all(committed[tp] <= end[tp] for tp in end)
+    assert consumed >= sum(end.values()) - 20  # at most the late events are left for the next owner
+    assert "worker stopped" in worker.log_path.read_text()
+
+
+def _assigned(proc: ManagedProcess) -> float:
+    try:
+        return value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions")
+    except OSError:
+        return 0
+
+
+def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tmp_path):
+    addr = f"127.0.0.1:{free_port()}"
+    settings = dataclasses.replace(stack.settings, write_addr=addr)
+    service = spawn("write", ["serve", "write"], settings, tmp_path)
+    acknowledged: list[int] = []
+    author = new_user()
+    try:
+        wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
+        client = Client(addr, stack.settings.read_addr)
+        stop = threading.Event()
+
+        def keep_writing() -> None:
+            while not stop.is_set():
+                try:
+                    acknowledged.append(client.post(author, "in flight").post_id)
+                except grpc.RpcError:
+                    return  # the server stopped taking new calls
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        eventually(lambda: len(acknowledged) >= 10)
+        service.signal(signal.SIGTERM)
+        code = service.proc.wait(30)
+        stop.set()
+        writer.join()
+        client.close()
+    finally:
+        code = service.stop()
+    assert code == 0, service.tail()
+    # Every acknowledged post is durable and was published, so its author sees it.
+    reader = Client(stack.settings.write_addr, stack.settings.read_addr)
+    try:
+        eventually(lambda: set(acknowledged) <= set(reader.home_ids(author)), timeout_s=20)
+        stored = {p.post_id for p in reader.user_timeline(author, 100).posts}
+        assert set(acknowledged) <= stored
+    finally:
+        reader.close()
+
+
+def test_read_service_exits_0_on_sigterm(stack, tmp_path):
+    addr = f"127.0.0.1:{free_port()}"
+    settings = dataclasses.replace(stack.settings, read_addr=addr)
+    service = spawn("read", ["serve", "read"], settings, tmp_path)
+    try:
+        wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
+        client = Client(stack.settings.write_addr, addr)
+        assert client.home(new_user()).posts == []
+        client.close()
+        started = time.monotonic()
+        service.signal(signal.SIGTERM)
+        service.proc.wait(30)
+        assert time.monotonic() - started < 15
+    finally:
+        code = service.stop()
+    assert code == 0, service.tail()

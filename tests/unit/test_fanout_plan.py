@@ -1,0 +1,49 @@
+"""plan_fanout is pure: who receives what, decided from facts fetched beforehand."""
+
+from __future__ import annotations
+
+from feed.events import Envelope, Followed, PostCreated, PostDeleted, Unfollowed
+from feed.fanout import Facts, plan_fanout
+
+
+def env(event) -> Envelope:
+    return Envelope("e", 0, event)
+
+
+def facts(followers=None, live=(), following=()) -> Facts:
+    return Facts(followers=followers or {}, live_posts=set(live), following=set(following))
+
+
+def test_a_post_reaches_the_author_and_every_follower():
+    plan = plan_fanout([env(PostCreated(100, 1))], facts({1: [2, 3]}, live=[100]))
+    assert sorted(plan.pushes) == [(1, 100), (2, 100), (3, 100)]
+    assert plan.deliveries == 3
+
+
+def test_a_post_deleted_before_fan_out_is_not_pushed():
+    plan = plan_fanout([env(PostCreated(100, 1))], facts({1: [2]}, live=[]))
+    assert plan.pushes == []
+
+
+def test_deletes_of_one_author_are_removed_from_author_and_followers_together():
+    events = [env(PostDeleted(100, 1)), env(PostDeleted(101, 1)), env(PostDeleted(200, 5))]
+    plan = plan_fanout(events, facts({1: [2, 3], 5: []}))
+    assert plan.removals == {(1, 2, 3): [100, 101], (5,): [200]}
+
+
+def test_follow_backfills_only_if_the_edge_still_exists():
+    events = [env(Followed(1, 2)), env(Followed(3, 4))]
+    plan = plan_fanout(events, facts(following=[(1, 2)]))
+    assert plan.backfills == [(1, 2)]
+
+
+def test_unfollow_unmerges_only_if_the_edge_is_still_gone():
+    events = [env(Unfollowed(1, 2)), env(Unfollowed(3, 4))]
+    plan = plan_fanout(events, facts(following=[(3, 4)]))
+    assert plan.unmerges == [(1, 2)]
+
+
+def test_replaying_a_batch_plans_the_same_changes():
+    events = [env(PostCreated(100, 1)), env(PostDeleted(99, 1)), env(Followed(2, 1))]
+    known = facts({1: [2]}, live=[100], following=[(2, 1)])
+    assert plan_fanout(events, known) == plan_fanout(events, known)

@@ -1,0 +1,1 @@
+"""Workers: long-running consumers of the events topic."""

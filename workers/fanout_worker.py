@@ -1,0 +1,139 @@
+"""The fan-out worker: poll a batch, resolve, plan, apply, commit.
+
+Offsets are committed only after Redis has the whole batch, so delivery is
+at-least-once; applying is idempotent, so redelivery is harmless. A batch
+that fails to apply (Redis or the store unreachable) is not committed: the
+consumer seeks back to it and tries again after a pause, polling meanwhile so
+the group does not evict it. SIGTERM finishes the batch in hand, commits and
+leaves the group, exiting 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka.errors import CommitFailedError, KafkaError
+
+from feed import metrics
+from feed.config import Settings
+from feed.events import Envelope, InvalidEvent, decode
+from feed.fanout import apply_plan, plan_fanout, resolve
+from feed.kafka_admin import ensure_topic
+from feed.redis_conn import RedisFunctions, connect
+from feed.store import Store, open_store
+from feed.timelines import RedisTimelineStore
+
+log = logging.getLogger("feed.worker")
+POLL_TIMEOUT_MS = 500
+RETRY_PAUSE_S = 1.0
+MAX_POLL_INTERVAL_MS = 60_000  # also the group's rebalance timeout; Tansu waits this long on joins
+
+
+class _AssignmentLog(ConsumerRebalanceListener):
+    """Logs and exports which partitions this worker owns."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+
+    def on_partitions_revoked(self, revoked) -> None:
+        metrics.ASSIGNED_PARTITIONS.set(0)
+
+    def on_partitions_assigned(self, assigned) -> None:
+        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+        log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
+
+
+class FanoutWorker:
+    """One consumer in the fan-out group."""
+
+    def __init__(self, settings: Settings, store: Store, timelines: RedisTimelineStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.timelines = timelines
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap.split(","),
+            group_id=settings.consumer_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.fanout_batch_max,
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
+        self.consumer.subscribe([settings.events_topic], listener=_AssignmentLog(self.consumer))
+        self.batches = 0
+        self.deliveries = 0
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until stop is set, then commit and leave the group."""
+        log.info("worker started", extra={"group": self.settings.consumer_group, "topic": self.settings.events_topic})
+        while not stop.is_set():
+            records = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.fanout_batch_max)
+            if records:
+                self.handle(records, stop)
+        self.consumer.close(autocommit=False)
+        log.info("worker stopped", extra={"batches": self.batches, "deliveries": self.deliveries})
+
+    def handle(self, records: dict[TopicPartition, list], stop: threading.Event) -> None:
+        """Apply one polled batch and commit it; on failure rewind so it is polled again."""
+        envelopes: list[Envelope] = []
+        for partition, batch in records.items():
+            for record in batch:
+                try:
+                    envelopes.append(decode(record.value))
+                except InvalidEvent as exc:
+                    metrics.INVALID_EVENTS.inc()
+                    log.error(
+                        "skipping invalid event",
+                        extra={"reason": str(exc), "partition": partition.partition, "offset": record.offset},
+                    )
+        started = time.monotonic()
+        try:
+            plan = plan_fanout(envelopes, resolve(self.store, envelopes))
+            landed = apply_plan(self.timelines, self.store, plan)
+        except Exception:
+            metrics.BATCH_FAILURES.inc()
+            log.exception("batch failed; it will be retried", extra={"events": len(envelopes)})
+            for partition, batch in records.items():
+                self.consumer.seek(partition, batch[0].offset)
+            stop.wait(RETRY_PAUSE_S)
+            return
+        self.commit({tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()})
+        self.batches += 1
+        self.deliveries += landed
+        metrics.DELIVERIES.inc(landed)
+        metrics.BATCH_EVENTS.observe(len(envelopes))
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
+        for envelope in envelopes:
+            metrics.EVENTS_CONSUMED.labels(envelope.kind).inc()
+        log.debug(
+            "batch applied",
+            extra={"events": len(envelopes), "deliveries": landed, "ms": round((time.monotonic() - started) * 1e3, 2)},
+        )
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        try:
+            self.consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced under us: the new owner re-applies the batch (idempotent).
+            log.warning("commit failed after a rebalance; the batch will be redelivered")
+        except KafkaError as exc:
+            log.warning("commit failed: %s; the batch will be redelivered", type(exc).__name__)
+
+
+def main(settings: Settings, stop: threading.Event) -> int:
+    """Entry point of `feed worker`."""
+    ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    metrics.start_metrics_server(settings.metrics_addr)
+    store = open_store(settings.store_url)
+    functions = RedisFunctions(connect(settings.redis_url))
+    timelines = RedisTimelineStore(functions, settings.timeline_max)
+    worker = FanoutWorker(settings, store, timelines)
+    try:
+        worker.run(stop)
+    finally:
+        store.close()
+    return 0
