@@ -89,20 +89,22 @@ def _child(name: str, args: list[str], log: Path, settings: Settings) -> Managed
 
 
 def _wait_for_workers(workers: list[ManagedProcess], partitions: int) -> None:
-    """Block until the workers together own every partition, so posts flow from the first call."""
+    """Block until the group has settled: every worker owns partitions and together they own
+    all of them. Until then a rebalance may still pause consumption for seconds."""
     deadline = time.monotonic() + READY_TIMEOUT_S
-    owned = 0.0
+    owned: list[float] = []
     while time.monotonic() < deadline:
-        owned = 0.0
+        owned = []
         for proc in workers:
             if not proc.alive():
                 raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}:\n{proc.tail()}")
             with contextlib.suppress(OSError):  # not listening yet
-                owned += value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions")
-        if workers and owned >= partitions:
+                owned.append(value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions"))
+        settled = len(owned) == len(workers) and sum(owned) == partitions
+        if settled and (len(workers) > partitions or all(n > 0 for n in owned)):
             return
         time.sleep(0.2)
-    raise TimeoutError(f"workers own {owned:.0f} of {partitions} partitions after {READY_TIMEOUT_S}s")
+    raise TimeoutError(f"workers own {owned} of {partitions} partitions after {READY_TIMEOUT_S}s")
 
 
 def describe(stack: Stack) -> str:
