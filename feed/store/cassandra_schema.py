@@ -1,0 +1,179 @@
+"""Versioned CQL schema: the numbered files in feed/cql, applied once each and recorded.
+
+Each file is applied whole, then recorded in schema_version with its checksum.
+Every statement is CREATE ... IF NOT EXISTS, so a run interrupted half way is
+finished by running again. Run it from one place (a deploy job, `feed schema
+apply`), not from every service at start: concurrent CREATE TABLE on different
+coordinators can leave Cassandra with two versions of one table.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from feed.errors import FailedPrecondition, InvalidArgument, Unavailable
+from feed.store.cassandra_session import UNAVAILABLE_ERRORS, make_cluster
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Session
+
+    from feed.store.cassandra_store import CassandraSettings
+
+log = logging.getLogger(__name__)
+
+KEYSPACE_PLACEHOLDER = "{keyspace}"
+# Made before the files are read, because it records which files were applied.
+SCHEMA_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS {keyspace}.schema_version (
+    version text PRIMARY KEY,
+    checksum text,
+    applied_at timestamp
+)"""
+SCHEMA_AGREEMENT_WAIT_S = 60  # DDL returns once every live node has the new schema, or fails
+DDL_TIMEOUT_S = 60.0
+_FILE_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.cql$")
+_REPLICATION_CLASSES = ("SimpleStrategy", "NetworkTopologyStrategy")
+_OPTION_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_FACTOR = re.compile(r"^[0-9]{1,2}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaFile:
+    """One numbered CQL file: its version (the file name without .cql) and its statements."""
+
+    version: str
+    checksum: str
+    statements: tuple[str, ...]
+
+
+def schema_files() -> list[SchemaFile]:
+    """The CQL files shipped in feed/cql, in version order."""
+    found = []
+    for entry in resources.files("feed").joinpath("cql").iterdir():
+        if not _FILE_NAME.match(entry.name):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        found.append(SchemaFile(entry.name.removesuffix(".cql"), checksum, tuple(split_statements(text))))
+    return sorted(found, key=lambda f: f.version)
+
+
+def split_statements(text: str) -> list[str]:
+    """Split CQL into statements at semicolons, dropping -- // and /* */ comments; quotes respected."""
+    statements, current, i = [], [], 0
+    while i < len(text):
+        char, pair = text[i], text[i : i + 2]
+        if pair in ("--", "//"):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        elif pair == "/*":
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+        elif char == "'":
+            end = i + 1
+            while end < len(text) and (text[end] != "'" or text[end : end + 2] == "''"):
+                end += 2 if text[end : end + 2] == "''" else 1
+            current.append(text[i : end + 1])
+            i = end + 1
+        elif char == ";":
+            statements.append("".join(current).strip())
+            current, i = [], i + 1
+        else:
+            current.append(char)
+            i += 1
+    statements.append("".join(current).strip())
+    return [s for s in statements if s]
+
+
+def parse_replication(raw: str, source: str) -> str:
+    """Validate a replication map (JSON or a CQL map literal) and render it as a CQL map literal.
+
+    The map is spliced into CREATE KEYSPACE, so it is rebuilt from checked parts,
+    never passed through as written. source names the setting in errors.
+    """
+    example = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            raise InvalidArgument(f"{source} must be a map such as {example}, got {raw!r}") from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise InvalidArgument(f"{source} must be a map such as {example}, got {raw!r}")
+    options = dict(value)
+    strategy = str(options.pop("class", "")).rsplit(".", 1)[-1]
+    if strategy not in _REPLICATION_CLASSES:
+        raise InvalidArgument(f"{source} class must be one of {', '.join(_REPLICATION_CLASSES)}, got {raw!r}")
+    if strategy == "SimpleStrategy" and set(options) != {"replication_factor"}:
+        raise InvalidArgument(f"{source}: SimpleStrategy takes exactly replication_factor, got {raw!r}")
+    if strategy == "NetworkTopologyStrategy" and not options:
+        raise InvalidArgument(f"{source}: NetworkTopologyStrategy needs a factor per datacenter, got {raw!r}")
+    parts = [f"'class': '{strategy}'"]
+    for name, factor in options.items():
+        digits = str(factor)
+        if not _OPTION_NAME.match(name) or isinstance(factor, bool) or not _FACTOR.match(digits) or int(digits) < 1:
+            raise InvalidArgument(f"{source}: {name!r} must name a datacenter with a factor of 1 or more")
+        parts.append(f"'{name}': '{int(digits)}'")
+    return "{" + ", ".join(parts) + "}"
+
+
+def render(statement: str, keyspace: str) -> str:
+    """A statement with the keyspace filled in (keyspace names are validated to [a-z0-9_])."""
+    return statement.replace(KEYSPACE_PLACEHOLDER, keyspace)
+
+
+def apply_cassandra_schema(settings: CassandraSettings) -> list[str]:
+    """Create the keyspace if needed and apply every file not yet recorded; return their versions."""
+    try:
+        cluster = make_cluster(settings, schema_wait_s=SCHEMA_AGREEMENT_WAIT_S)
+    except UNAVAILABLE_ERRORS as exc:
+        raise Unavailable(f"no Cassandra contact point resolves: {settings.contact_points}") from exc
+    try:
+        session = cluster.connect()
+        keyspace = settings.keyspace
+        _ddl(session, f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {settings.replication}")
+        _ddl(session, render(SCHEMA_VERSION_TABLE, keyspace))
+        recorded = {
+            row.version: row.checksum
+            for row in session.execute(f"SELECT version, checksum FROM {keyspace}.schema_version")
+        }
+        applied = []
+        for schema_file in schema_files():
+            if schema_file.version in recorded:
+                if recorded[schema_file.version] != schema_file.checksum:
+                    raise FailedPrecondition(
+                        f"feed/cql/{schema_file.version}.cql changed after it was applied to {keyspace}; "
+                        "put schema changes in a new numbered file"
+                    )
+                continue
+            for statement in schema_file.statements:
+                _ddl(session, render(statement, keyspace))
+            session.execute(
+                f"INSERT INTO {keyspace}.schema_version (version, checksum, applied_at) "
+                "VALUES (%s, %s, toTimestamp(now()))",
+                (schema_file.version, schema_file.checksum),
+            )
+            log.info("cassandra schema applied version=%s keyspace=%s", schema_file.version, keyspace)
+            applied.append(schema_file.version)
+        return applied
+    except UNAVAILABLE_ERRORS as exc:
+        raise Unavailable(f"Cassandra did not complete the schema change ({type(exc).__name__}: {exc})") from exc
+    finally:
+        cluster.shutdown()
+
+
+def _ddl(session: Session, statement: str) -> None:
+    result = session.execute(statement, timeout=DDL_TIMEOUT_S)
+    if not result.response_future.is_schema_agreed:
+        raise Unavailable(
+            f"the schema change did not reach every node within {SCHEMA_AGREEMENT_WAIT_S}s; "
+            "check `nodetool describecluster`, then run `feed schema apply` again"
+        )
