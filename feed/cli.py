@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--read-addr", help="HOST:PORT for the read service (FEED_READ_ADDR)")
     sub.add_parser("worker", help="run one fan-out worker")
     sub.add_parser("schema", help="manage the durable store's schema (feed schema apply)", add_help=False)
+    sub.add_parser("rebuild", help="warm Redis timelines from the durable store", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
     try:
@@ -58,6 +59,10 @@ def _dispatch(args: argparse.Namespace, rest: list[str], parser: argparse.Argume
         from feed.schema import main as schema_main
 
         return schema_main(rest)
+    if args.command == "rebuild":
+        from feed.rebuild_cli import main as rebuild_main
+
+        return rebuild_main(rest)
     if args.command == "up":
         from feed.up import main as up_main
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from feed import metrics
 from feed.domain import Post
 from feed.errors import Unavailable
 from feed.hydrate import Hydrator
@@ -51,6 +52,7 @@ class HomeTimelineReader:
             if page.state == "ready":
                 return page
             if page.state == "missing" and rebuild_home_timeline(self._store, self._timelines, user_id):
+                metrics.TIMELINE_REBUILDS.inc()
                 continue
             if time.monotonic() > deadline:
                 raise Unavailable("the timeline is being rebuilt; retry shortly")

@@ -19,6 +19,9 @@ BATCH_EVENTS = Histogram(
 )
 BATCH_SECONDS = Histogram("feed_fanout_batch_duration_seconds", "Time to resolve, plan and apply one batch")
 BATCH_FAILURES = Counter("feed_fanout_batch_failures_total", "Batches that failed to apply and were retried")
+TIMELINE_REBUILDS = Counter(
+    "feed_timeline_rebuilds_total", "Home timelines rebuilt from the durable store because Redis lacked them"
+)
 
 
 def start_metrics_server(addr: str) -> int:

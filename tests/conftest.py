@@ -34,20 +34,11 @@ def functions(redis_client):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """The whole local stack (Tansu, redis-server, both services, two workers) on free ports."""
-    import dataclasses
-
-    from feed.config import Settings
-    from feed.procs import free_port
     from feed.up import start_stack
+    from tests.integration.stack import isolated_settings
 
     data = tmp_path_factory.mktemp("stack")
-    settings = dataclasses.replace(
-        Settings.from_env({}),
-        store_url=f"sqlite:///{data / 'feed.db'}",
-        write_addr=f"127.0.0.1:{free_port()}",
-        read_addr=f"127.0.0.1:{free_port()}",
-    )
-    running = start_stack(settings, data, workers=2)
+    running = start_stack(isolated_settings(data), data, workers=2)
     yield running
     codes = running.stop()
     assert all(code == 0 for code in codes.values()), f"unclean exits: {codes}"

@@ -83,3 +83,19 @@ def eventually(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: f
         if time.monotonic() - start > timeout_s:
             raise AssertionError(f"condition not met within {timeout_s}s")
         time.sleep(interval_s)
+
+
+def isolated_settings(data_dir, **overrides):
+    """Settings for a test stack: its own SQLite file and free ports, defaults otherwise."""
+    import dataclasses
+
+    from feed.config import Settings
+    from feed.procs import free_port
+
+    return dataclasses.replace(
+        Settings.from_env({}),
+        store_url=f"sqlite:///{data_dir / 'feed.db'}",
+        write_addr=f"127.0.0.1:{free_port()}",
+        read_addr=f"127.0.0.1:{free_port()}",
+        **overrides,
+    )

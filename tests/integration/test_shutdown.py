@@ -50,8 +50,7 @@ def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(stack, cli
     worker = spawn("worker", ["worker"], stack.settings, tmp_path, FEED_CONSUMER_GROUP=group)
     try:
         eventually(lambda: _assigned(worker) == stack.settings.events_partitions, timeout_s=60)
-        committed, end = committed_and_end(stack.settings, group)
-        eventually(lambda: committed_and_end(stack.settings, group)[0] == end, timeout_s=30)
+        eventually(lambda: caught_up(*committed_and_end(stack.settings, group)), timeout_s=30)
         for i in range(20):  # more work arrives, then the stop signal lands mid-stream
             client.post(author, f"late {i}")
         worker.signal(signal.SIGTERM)
@@ -61,9 +60,13 @@ def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(stack, cli
     assert code == 0, worker.tail()
     committed, end = committed_and_end(stack.settings, group)
     consumed = sum(committed.values())
-    assert all(committed[tp] <= end[tp] for tp in end)
     assert consumed >= sum(end.values()) - 20  # at most the late events are left for the next owner
     assert "worker stopped" in worker.log_path.read_text()
+
+
+def caught_up(committed: dict, end: dict) -> bool:
+    # >=, not ==: Tansu reports some partitions' end offset one below the next record's offset.
+    return all(committed[tp] >= end[tp] for tp in end)
 
 
 def _assigned(proc: ManagedProcess) -> float:

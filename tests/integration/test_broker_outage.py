@@ -1,0 +1,62 @@
+"""A post is durable before its event is published; a failed publish fails the call,
+and a retry with the same idempotency key completes it without a duplicate."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import grpc
+import pytest
+
+from feed.up import start_stack
+from feed.v1 import post_service_pb2
+from tests.integration.stack import Client, eventually, isolated_settings, new_user
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    """A stack of its own: freezing its broker must not disturb the other tests."""
+    data = tmp_path_factory.mktemp("outage")
+    running = start_stack(isolated_settings(data, kafka_timeout_s=2.0), data, workers=1)
+    yield running
+    running.stop()
+
+
+def test_create_post_with_the_broker_down_fails_then_a_retry_publishes_exactly_one(own_stack):
+    client = Client(own_stack.settings.write_addr, own_stack.settings.read_addr)
+    broker = next(p for p in own_stack.processes if p.name.startswith("kafka"))
+    author, fan = new_user(), new_user()
+    client.follow(fan, author)
+    client.home(fan)
+    request = post_service_pb2.CreatePostRequest(author_id=author, text="survives", idempotency_key="outage-1")
+
+    broker.signal(signal.SIGSTOP)  # the broker hangs: connections stay open, nothing answers
+    try:
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as err:
+            client.posts.CreatePost(request, timeout=30)
+        took = time.monotonic() - started
+    finally:
+        broker.signal(signal.SIGCONT)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert took < own_stack.settings.kafka_timeout_s + 5
+    stored = client.user_timeline(author).posts
+    assert len(stored) == 1  # durable before the publish was attempted
+
+    def retry():
+        try:
+            return client.posts.CreatePost(request, timeout=10)
+        except grpc.RpcError:
+            return None  # the producer may need a moment to reconnect
+
+    post = None
+    deadline = time.monotonic() + 30
+    while post is None and time.monotonic() < deadline:
+        post = retry()
+    assert post is not None and post.post_id == stored[0].post_id
+    eventually(lambda: [p.post_id for p in client.home(fan).posts] == [post.post_id], timeout_s=30)
+    assert [p.post_id for p in client.user_timeline(author).posts] == [post.post_id]
+    client.close()

@@ -1,0 +1,109 @@
+"""Losing Redis loses nothing: timelines are rebuilt from the durable store, once per user."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from feed.redis_conn import connect
+from feed.redis_keys import home_timeline_key
+from feed.scrape import scrape, value
+from tests.integration.stack import eventually, new_user
+
+pytestmark = pytest.mark.integration
+
+
+def rebuilds(stack) -> float:
+    read = next(p for p in stack.processes if p.name == "read service")
+    return value(scrape(read.metrics_url), "feed_timeline_rebuilds_total")
+
+
+def test_concurrent_reads_of_a_missing_timeline_rebuild_it_once(stack, client):
+    fan = new_user()
+    authors = [new_user() for _ in range(5)]
+    for author in authors:
+        client.follow(fan, author)
+    expected = sorted((client.post(a, "x").post_id for a in authors for _ in range(4)), reverse=True)
+    redis = connect(stack.settings.redis_url)
+    redis.delete(home_timeline_key(fan))
+    before = rebuilds(stack)
+
+    barrier = threading.Barrier(12)
+
+    def read() -> list[int]:
+        barrier.wait()
+        return [p.post_id for p in client.home(fan, 100).posts]
+
+    with ThreadPoolExecutor(12) as pool:
+        pages = list(pool.map(lambda _: read(), range(12)))
+    assert all(page == expected for page in pages)
+    assert rebuilds(stack) - before == 1
+
+
+def _load(client, users: list[int], posts: int, seed: int) -> None:
+    """A random graph (each user follows up to 8 others) and posts by random authors, in parallel."""
+    rng = random.Random(seed)
+    edges = {(u, v) for u in users for v in rng.sample(users, rng.randint(0, 8)) if u != v}
+    authors = [rng.choice(users) for _ in range(posts)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda e: client.follow(*e), edges))
+        list(pool.map(lambda a: client.post(a, "load"), authors))
+
+
+def _snapshot(client, users: list[int]) -> dict[int, list[int]]:
+    with ThreadPoolExecutor(8) as pool:
+        return dict(zip(users, pool.map(lambda u: client.home_ids(u, 100), users), strict=True))
+
+
+def test_after_flushall_every_home_timeline_comes_back_the_same(stack, client):
+    users = [new_user() for _ in range(2000)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(client.home, users))  # materialized: what follows goes through fan-out
+    _load(client, users, posts=3000, seed=7)
+    redis = connect(stack.settings.redis_url)
+    lag_free = eventually(lambda: _settled(stack), timeout_s=60)
+    assert lag_free >= 0
+    before = _snapshot(client, users)
+    assert sum(len(ids) for ids in before.values()) > 3000  # the load reached many timelines
+
+    redis.flushall()
+    after = _snapshot(client, users)
+    assert after == before
+
+
+def test_feed_rebuild_warms_redis_so_reads_rebuild_nothing(stack, client):
+    users = [new_user() for _ in range(30)]
+    _load(client, users, posts=60, seed=11)
+    eventually(lambda: _settled(stack), timeout_s=60)
+    before = _snapshot(client, users)
+    redis = connect(stack.settings.redis_url)
+    redis.flushall()
+    env = {**os.environ, **stack.settings.env()}
+    args = [sys.executable, "-m", "feed.cli", "rebuild", "--all"]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "failed 0" in done.stdout
+    assert all(redis.exists(home_timeline_key(u)) for u in users)
+    start = rebuilds(stack)
+    assert _snapshot(client, users) == before
+    assert rebuilds(stack) == start
+
+
+def _settled(stack) -> bool:
+    """True once the workers have applied every event published so far."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    s = stack.settings
+    consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.consumer_group, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(s.events_topic, p) for p in range(s.events_partitions)]
+        end = consumer.end_offsets(parts)
+        return all((consumer.committed(tp) or 0) >= end[tp] for tp in parts)
+    finally:
+        consumer.close(autocommit=False)
