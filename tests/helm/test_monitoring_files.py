@@ -1,0 +1,60 @@
+"""The alert rules and the dashboard load, and only query metrics the code exports.
+
+A rule or panel over a metric nobody exports never fires and never draws: the most
+common way monitoring rots. Metric names are taken from feed.metrics' registry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+from prometheus_client import REGISTRY
+
+import feed.metrics  # noqa: F401  (registers the feed_* metrics)
+from tests.helm.chart import CHART_DIR
+
+FEED_METRIC = re.compile(r"\bfeed_[a-z0-9_]+\b")
+SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}
+
+
+def exported_series() -> set[str]:
+    """Every feed_* series name the processes can expose, suffixes included."""
+    names = set()
+    for family in REGISTRY.collect():
+        names |= {family.name + suffix for suffix in SUFFIXES.get(family.type, ("",))}
+    return {name for name in names if name.startswith("feed_")}
+
+
+def _rules() -> list[dict]:
+    document = yaml.safe_load((CHART_DIR / "files" / "alerts.yaml").read_text())
+    assert set(document) == {"groups"}, "keep the Prometheus rule-file format: promtool loads it"
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def _dashboard_exprs() -> list[str]:
+    dashboard = json.loads((CHART_DIR / "files" / "dashboard.json").read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+
+def test_alert_rules_are_complete_and_uniquely_named():
+    rules = _rules()
+    assert rules
+    names = [rule["alert"] for rule in rules]
+    assert len(names) == len(set(names))
+    for rule in rules:
+        assert rule["expr"].strip() and rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+
+
+def test_alert_rules_query_exported_metrics():
+    used = {name for rule in _rules() for name in FEED_METRIC.findall(rule["expr"])}
+    assert used and used <= exported_series(), sorted(used - exported_series())
+
+
+def test_dashboard_is_grafana_json_over_exported_metrics():
+    dashboard = json.loads((CHART_DIR / "files" / "dashboard.json").read_text())
+    assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
+    used = {name for expr in _dashboard_exprs() for name in FEED_METRIC.findall(expr)}
+    assert used and used <= exported_series(), sorted(used - exported_series())
