@@ -21,6 +21,7 @@ deps: $(STAMP)
 		echo "installing redis-server (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	@sh monitoring/install-promtool.sh $(BIN)/promtool
 
 up: deps
 	$(BIN)/feed up

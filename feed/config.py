@@ -31,6 +31,10 @@ class Settings:
     fanout_batch_max: int = 2000
     kafka_timeout_s: float = 5.0
     post_cache_ttl_s: int = 86_400
+    # Authors with more followers than this are not fanned out on write; readers merge their posts.
+    celebrity_threshold: int = 10_000
+    # A home timeline not read for this long expires; fan-out skips it until the next read rebuilds it.
+    inactive_days: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,12 +57,21 @@ class Settings:
             raise InvalidArgument("FEED_TIMELINE_MAX must be between 1 and 10000")
         if self.post_max_chars < 1:
             raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
+        if self.celebrity_threshold < 0:
+            raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
+        if self.inactive_days < 1:
+            raise InvalidArgument("FEED_INACTIVE_DAYS must be at least 1")
         if self.events_partitions < 1:
             raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
         for name in ("write_addr", "read_addr"):
             host, _, port = getattr(self, name).rpartition(":")
             if not host or not port.isdigit():
                 raise InvalidArgument(f"FEED_{name.upper()} must be HOST:PORT, got {getattr(self, name)!r}")
+
+    @property
+    def timeline_ttl_s(self) -> int:
+        """Seconds a home timeline lives after its owner's last read."""
+        return self.inactive_days * 86_400
 
     def env(self) -> dict[str, str]:
         """The FEED_* variables that reproduce these settings in a child process."""

@@ -1,14 +1,19 @@
-"""The read path as small stages: source -> hydrate -> filter -> page.
+"""The read path as small stages: sources -> merge -> hydrate -> filter -> page.
 
 Each stage is one function with one job, named so its name can serve as a
-metric label. Sources give ids newest first below a cursor; hydration turns
-them into posts; filters drop what must not be shown; paging cuts the page and
-the cursor of the next one.
+metric label. Sources give ids newest first below a cursor (the user's home
+timeline, and the celebrity lists of followed celebrities: fan-out on read);
+hydration turns ids into posts; filters are pure functions over facts fetched
+beforehand and drop what must not be shown (deleted posts, authors the user no
+longer follows or has blocked) even while the workers are still catching up;
+paging cuts the page and the cursor of the next one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import time
 
 from feed import metrics
@@ -17,7 +22,7 @@ from feed.errors import Unavailable
 from feed.hydrate import Hydrator
 from feed.rebuild import rebuild_home_timeline
 from feed.store.base import Store
-from feed.timelines import RedisTimelineStore, TimelinePage
+from feed.timelines import CelebrityPosts, RedisTimelineStore, TimelinePage
 
 MAX_ROUNDS = 5  # source reads per page when filters keep dropping posts
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
@@ -30,22 +35,46 @@ class FeedPage:
     next_cursor: int | None  # page below this id next; None when nothing older is left
 
 
-def drop_missing(ids: list[int], posts: dict[int, Post]) -> tuple[list[Post], int]:
-    """Filter: keep ids that hydrated (deleted or unknown posts have no entry); report kept, removed."""
-    kept = [posts[i] for i in ids if i in posts]
-    return kept, len(ids) - len(kept)
+@dataclasses.dataclass(frozen=True)
+class Candidates:
+    """Ids from every source below one cursor, merged newest first."""
+
+    ids: list[int]
+    more: bool  # some source has ids older than the last one here
+
+
+def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
+    """Stage: merge sorted id lists without duplicates; keep the newest count."""
+    merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
+    return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))
+
+
+def drop_missing(ids: list[int], posts: dict[int, Post]) -> list[Post]:
+    """Filter: keep ids that hydrated (deleted or unknown posts have no entry)."""
+    return [posts[i] for i in ids if i in posts]
+
+
+def drop_unfollowed(posts: list[Post], reader_id: int, followed: set[int]) -> list[Post]:
+    """Filter: keep the reader's own posts and those of authors the reader follows now.
+
+    Blocking removes follows both ways, so this also drops blocked authors.
+    """
+    return [p for p in posts if p.author_id == reader_id or p.author_id in followed]
 
 
 class HomeTimelineReader:
-    """Assembles home timeline pages from Redis, rebuilding missing timelines from the store."""
+    """Assembles home timeline pages, rebuilding missing timelines from the store."""
 
-    def __init__(self, store: Store, timelines: RedisTimelineStore, hydrator: Hydrator) -> None:
+    def __init__(
+        self, store: Store, timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts, hydrator: Hydrator
+    ) -> None:
         self._store = store
         self._timelines = timelines
+        self._celebrity_posts = celebrity_posts
         self._hydrator = hydrator
 
-    def source(self, user_id: int, before_id: int | None, count: int) -> TimelinePage:
-        """Stage: ids from the user's timeline, rebuilding it first if Redis lost it."""
+    def home_source(self, user_id: int, before_id: int | None, count: int) -> TimelinePage:
+        """Source: ids from the user's timeline, rebuilding it first if Redis lost it."""
         deadline = time.monotonic() + REBUILD_WAIT_S
         while True:
             page = self._timelines.page(user_id, before_id, count)
@@ -58,21 +87,31 @@ class HomeTimelineReader:
                 raise Unavailable("the timeline is being rebuilt; retry shortly")
             time.sleep(REBUILD_POLL_S)
 
+    def followed_celebrities(self, user_id: int) -> list[int]:
+        """The celebrities whose lists this user's pages merge: those the user follows."""
+        authors = self._celebrity_posts.authors() - {user_id}
+        return sorted(self._store.graph.following_among(user_id, authors)) if authors else []
+
     def read(self, user_id: int, before_id: int | None, page_size: int) -> FeedPage:
         """One page of at most page_size posts older than before_id."""
+        celebrities = self.followed_celebrities(user_id)
         out: list[Post] = []
         cursor = before_id
         for _ in range(MAX_ROUNDS):
             want = page_size - len(out)
-            page = self.source(user_id, cursor, want + 1)  # one extra tells whether more remain
-            kept, _removed = drop_missing(page.ids, self._hydrator.hydrate(page.ids))
+            pages = [self.home_source(user_id, cursor, want + 1)]  # one extra tells whether more remain
+            pages += self._celebrity_posts.pages(celebrities, cursor, want + 1)
+            candidates = merge_sources(pages, want + 1)
+            posts = drop_missing(candidates.ids, self._hydrator.hydrate(candidates.ids))
+            authors = {p.author_id for p in posts} - {user_id}
+            kept = drop_unfollowed(posts, user_id, self._store.graph.following_among(user_id, authors))
             if len(kept) > want:
                 out += kept[:want]
                 return FeedPage(out, out[-1].post_id)
             out += kept
-            if not page.more or not page.ids:
+            if not candidates.more or not candidates.ids:
                 return FeedPage(out, None)  # every remaining id was read
-            cursor = page.ids[-1]
+            cursor = candidates.ids[-1]
             if len(out) == page_size:
                 return FeedPage(out, out[-1].post_id)
         return FeedPage(out, cursor)  # filters dropped a long run: let the client continue

@@ -1,9 +1,14 @@
-"""Hydration: post ids to posts, from the Redis cache first and the store on a miss."""
+"""Hydration: post ids to posts, from the Redis cache first and the store on a miss.
+
+Counts cache hits and misses (feed_post_cache_lookups_total): the hit ratio says
+whether the cache TTL and Redis memory are sized for the read traffic.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from feed import metrics
 from feed.domain import Post
 from feed.post_cache import RedisPostCache
 from feed.store.base import PostStore
@@ -20,6 +25,8 @@ class Hydrator:
         """The live posts among post_ids; deleted and unknown ids are absent."""
         found, deleted = self._cache.get_many(post_ids)
         misses = [i for i in post_ids if i not in found and i not in deleted]
+        metrics.POST_CACHE_LOOKUPS.labels("hit").inc(len(post_ids) - len(misses))  # tombstones are hits too
+        metrics.POST_CACHE_LOOKUPS.labels("miss").inc(len(misses))
         if misses:
             loaded = self._posts.get_posts(misses)
             found.update(loaded)

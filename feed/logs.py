@@ -1,6 +1,8 @@
 """Structured logging: one JSON object per line on stderr.
 
-Log records carry ids and counts, never post text, tokens or secrets.
+Log records carry ids and counts, never post text, tokens or secrets. A line
+written while a request is handled carries its `request_id` (feed.request_context),
+so one grep follows a call from the gRPC edge to the worker that applied it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import json
 import logging
 import sys
 import time
+
+from feed.request_context import current_request_id
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +32,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in self.RESERVED})
+        request_id = current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update({k: v for k, v in vars(record).items() if k not in self.RESERVED})  # extra= wins
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -2,7 +2,9 @@
 
 publish() returns only once the broker has acknowledged the record (acks=all)
 or raises Unavailable after the configured timeout, so the write service can
-fail the call and let the client retry with its idempotency key.
+fail the call and let the client retry with its idempotency key. Each record
+carries the current request id (feed.request_context) in its `request-id`
+header, so the worker that applies the event can log which call caused it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from kafka.errors import KafkaError
 
 from feed.errors import Unavailable
 from feed.events import Envelope, encode, partition_key
+from feed.request_context import HEADER_KEY, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,10 @@ class KafkaEventPublisher(EventPublisher):
     def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
         try:
             future = self._producer.send(
-                self._topic, key=partition_key(envelope.event), value=encode(envelope), headers=headers or []
+                self._topic,
+                key=partition_key(envelope.event),
+                value=encode(envelope),
+                headers=with_request_id(headers),
             )
             future.get(timeout=self._timeout_s)
         except KafkaError as exc:
@@ -60,3 +66,12 @@ class KafkaEventPublisher(EventPublisher):
 
     def close(self) -> None:
         self._producer.close(timeout=self._timeout_s)
+
+
+def with_request_id(headers: list[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
+    """headers plus the current request id, unless there is none or the caller set one."""
+    out = list(headers or [])
+    request_id = current_request_id()
+    if request_id and all(key != HEADER_KEY for key, _ in out):
+        out.append((HEADER_KEY, request_id.encode()))
+    return out

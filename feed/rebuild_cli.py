@@ -71,7 +71,8 @@ def main(argv: list[str]) -> int:
     if not settings.redis_url:
         parser.error("FEED_REDIS_URL must name the Redis to warm")
     store = open_store(settings.store_url)
-    timelines = RedisTimelineStore(RedisFunctions(connect(settings.redis_url)), settings.timeline_max)
+    functions = RedisFunctions(connect(settings.redis_url))
+    timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
     try:
         if args.all:
             total = sum(1 for _ in store.graph.iter_user_ids())  # a counting pass, so the bar has an end

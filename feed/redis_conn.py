@@ -2,17 +2,20 @@
 
 The library is loaded on connect and again whenever Redis answers that a
 function is missing (a Redis restarted empty, a failover to a replica that
-never had it), so callers never see that error.
+never had it), so callers never see that error. Every round trip is timed in
+feed_redis_operation_duration_seconds, labelled by function name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import threading
 from typing import Any
 
 import redis
 
+from feed import metrics
 from feed.errors import InvalidArgument
 
 SOCKET_TIMEOUT_S = 2.0  # every Redis call is bounded: a hung server becomes an error, not a hang
@@ -42,7 +45,7 @@ class RedisFunctions:
 
     def load(self) -> None:
         """Load (or replace) the library; idempotent."""
-        with self._lock:
+        with self._lock, redis_timer("function_load"):
             self.client.function_load(LIBRARY, replace=True)
             self._loaded = True
 
@@ -51,12 +54,14 @@ class RedisFunctions:
         if not self._loaded:
             self.load()
         try:
-            return self.client.fcall(name, len(keys), *keys, *args)
+            with redis_timer(name):
+                return self.client.fcall(name, len(keys), *keys, *args)
         except redis.ResponseError as exc:
             if "Function not found" not in str(exc):
                 raise
             self.load()
-            return self.client.fcall(name, len(keys), *keys, *args)
+            with redis_timer(name):
+                return self.client.fcall(name, len(keys), *keys, *args)
 
     def call_many(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
         """Several FCALLs in one pipelined round trip; reload and redo on a missing function."""
@@ -68,7 +73,8 @@ class RedisFunctions:
             pipe = self.client.pipeline(transaction=False)
             for name, keys, args in calls:
                 pipe.fcall(name, len(keys), *keys, *args)
-            results = pipe.execute(raise_on_error=False)
+            with redis_timer(_operation(calls)):
+                results = pipe.execute(raise_on_error=False)
             missing = any(isinstance(r, redis.ResponseError) and "Function not found" in str(r) for r in results)
             if missing and attempt == 0:
                 self.load()  # every call here is idempotent, so redoing the batch is safe
@@ -78,3 +84,14 @@ class RedisFunctions:
                     raise result
             return results
         raise AssertionError("unreachable")
+
+
+def redis_timer(operation: str) -> contextlib.AbstractContextManager[None]:
+    """Time one Redis round trip under operation (a function name: a small, fixed set)."""
+    return metrics.timed(metrics.REDIS_SECONDS, metrics.REDIS_ERRORS, operation)
+
+
+def _operation(calls: list[tuple[str, list[str], list[Any]]]) -> str:
+    """The label of a pipeline: its function name when all calls share one, else "pipeline"."""
+    names = {name for name, _, _ in calls}
+    return names.pop() if len(names) == 1 else "pipeline"

@@ -34,6 +34,9 @@ def post_key(post_id: int) -> str:
     return f"feed:post:{post_id}"
 
 
-def rebuild_lock_key(user_id: int) -> str:
-    """Held while one reader rebuilds a user's timeline from the durable store."""
-    return f"feed:tl:{{{timeline_shard(user_id)}}}:{user_id}:rebuild"
+CELEBRITIES_KEY = "feed:celebrities"  # set of authors whose posts were not fanned out on write
+
+
+def celebrity_posts_key(author_id: int) -> str:
+    """A celebrity's posts that were not fanned out: a bounded id list like a home timeline."""
+    return f"feed:cp:{{{author_id}}}"

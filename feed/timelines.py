@@ -12,7 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from feed.redis_conn import RedisFunctions
-from feed.redis_keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.redis_keys import (
+    CELEBRITIES_KEY,
+    TIMELINE_SLACK,
+    celebrity_posts_key,
+    home_timeline_key,
+    timeline_shard,
+)
 
 KEYS_PER_CALL = 1000  # bounds one function call's run time on the Redis server
 REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
@@ -28,6 +34,10 @@ class TimelinePage:
 
 
 _STATES = {0: "missing", 1: "building", 2: "ready"}
+
+
+def _page(reply) -> TimelinePage:
+    return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(int(reply[1])))
 
 
 class RedisTimelineStore:
@@ -92,3 +102,47 @@ class RedisTimelineStore:
     def drop(self, user_id: int) -> None:
         """Forget a timeline (tests and operators); the next read rebuilds it."""
         self._fn.client.delete(home_timeline_key(user_id))
+
+
+class CelebrityPosts:
+    """Posts of authors above the celebrity threshold, kept per author for fan-out on read.
+
+    The set of such authors only grows: an author who falls back under the
+    threshold is fanned out on write again, but posts made while above it live
+    only here, so readers must keep merging this author's list.
+    """
+
+    def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
+        self._fn = functions
+        self.max_entries = max_entries
+
+    def push(self, posts: Sequence[tuple[int, int]]) -> int:
+        """Register the authors, then add (author, post) pairs to their lists."""
+        if not posts:
+            return 0
+        authors = sorted({author for author, _ in posts})
+        self._fn.client.sadd(CELEBRITIES_KEY, *authors)
+        self._fn.call_many([("tl_ensure", [celebrity_posts_key(a)], []) for a in authors])
+        keys = [celebrity_posts_key(author) for author, _ in posts]
+        return int(self._fn.call("tl_push", keys, [self.max_entries, TIMELINE_SLACK, *(p for _, p in posts)]))
+
+    def remove(self, posts: Sequence[tuple[int, int]]) -> None:
+        """Remove (author, post) pairs from the authors' lists, where they exist."""
+        by_author: dict[int, list[int]] = defaultdict(list)
+        for author, post_id in posts:
+            by_author[author].append(post_id)
+        self._fn.call_many([("tl_remove", [celebrity_posts_key(a)], ids) for a, ids in by_author.items()])
+
+    def ids(self, author_id: int) -> set[int]:
+        """The post ids in one author's list (empty for an author who never was a celebrity)."""
+        return {int(x) for x in self._fn.client.lrange(celebrity_posts_key(author_id), 0, -1) if x not in (b"0", b"b")}
+
+    def authors(self) -> set[int]:
+        """Every author whose posts may be missing from followers' timelines."""
+        return {int(x) for x in self._fn.client.smembers(CELEBRITIES_KEY)}
+
+    def pages(self, authors: Sequence[int], before_id: int | None, count: int) -> list[TimelinePage]:
+        """Up to count ids older than before_id from each author's list, in one round trip."""
+        cursor = "" if before_id is None else str(before_id)
+        calls = [("tl_page", [celebrity_posts_key(a)], [cursor, count, self.max_entries, 0]) for a in authors]
+        return [_page(reply) for reply in self._fn.call_many(calls)]

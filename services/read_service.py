@@ -11,10 +11,9 @@ from feed.home_feed import FeedPage, HomeTimelineReader, UserTimelineReader
 from feed.hydrate import Hydrator
 from feed.ids import require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
-from feed.post_cache import RedisPostCache
 from feed.redis_conn import RedisFunctions, connect
 from feed.store import open_store
-from feed.timelines import RedisTimelineStore
+from feed.timelines import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
 from services.edge import post_to_proto, rpc
@@ -58,12 +57,19 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
 
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed serve read`."""
-    metrics.start_metrics_server(settings.metrics_addr)
+    from feed.probes import start_readiness
+    from feed.timed_post_cache import TimedRedisPostCache
+
     store = open_store(settings.store_url)
+    readiness = start_readiness(settings, store, kafka=False)
+    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     client = connect(settings.redis_url)
-    timelines = RedisTimelineStore(RedisFunctions(client), settings.timeline_max)
-    hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
-    servicer = FeedServicer(HomeTimelineReader(store, timelines, hydrator), UserTimelineReader(store))
+    functions = RedisFunctions(client)
+    timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
+    celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
+    hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+    home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
+    servicer = FeedServicer(home, UserTimelineReader(store))
     server, health, port = build_server(
         settings.read_addr,
         [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)],
@@ -71,7 +77,8 @@ def main(settings: Settings, stop: threading.Event) -> int:
     )
     log.info("read service listening", extra={"addr": settings.read_addr, "port": port})
     try:
-        serve(server, health, SERVICE_NAMES, stop)
+        serve(server, health, SERVICE_NAMES, stop, readiness)
     finally:
+        readiness.stop()
         store.close()
     return 0

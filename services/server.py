@@ -1,4 +1,12 @@
-"""Build and run a gRPC server with the health and reflection services; stop with a grace period."""
+"""Build and run a gRPC server with the health and reflection services; stop with a grace period.
+
+Every call of our services goes through the ObservabilityInterceptor (request
+id, RED metrics). gRPC health follows readiness: the whole server ("") and each
+service report NOT_SERVING while a dependency does not answer, so load
+balancers route around a replica that can only fail calls, and SERVING again
+once it answers. The name "liveness" stays SERVING as long as the process
+runs: that is what liveness probes ask.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from feed.readiness import ReadinessChecker
+from services.interceptors import ObservabilityInterceptor
+
 log = logging.getLogger("feed.server")
+# Health name for liveness probes: SERVING while the process runs, whatever its dependencies
+# do, so an orchestrator restarts a hung process but not every replica during a Redis outage.
+LIVENESS = "liveness"
 MAX_MESSAGE_BYTES = 1 << 20  # requests are small; a larger one is refused by gRPC itself
 GRACE_S = 10.0
 
@@ -23,6 +37,7 @@ def build_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
         maximum_concurrent_rpcs=workers * 64,  # bounded queue: beyond it callers get RESOURCE_EXHAUSTED
+        interceptors=[ObservabilityInterceptor(service_names)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
@@ -40,12 +55,27 @@ def build_server(
 
 
 def serve(
-    server: grpc.Server, health_servicer: health.HealthServicer, service_names: list[str], stop: threading.Event
+    server: grpc.Server,
+    health_servicer: health.HealthServicer,
+    service_names: list[str],
+    stop: threading.Event,
+    readiness: ReadinessChecker | None = None,
 ) -> None:
-    """Start, report SERVING, wait for stop, report NOT_SERVING, drain in-flight calls, return."""
+    """Start, report health (SERVING, or as readiness says), wait for stop, report
+    NOT_SERVING, drain in-flight calls, return."""
+
+    def report(ready: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *service_names]:
+            health_servicer.set(name, status)  # ignored once graceful shutdown has begun
+        log.log(logging.INFO if ready else logging.WARNING, "health %s", "SERVING" if ready else "NOT_SERVING")
+
+    health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+    if readiness is None:
+        report(True)
+    else:
+        readiness.add_listener(report)  # reports the current state at once, then every change
     server.start()
-    for name in ["", *service_names]:
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     stop.wait()
     health_servicer.enter_graceful_shutdown()  # load balancers stop sending new calls
     server.stop(GRACE_S).wait()

@@ -18,7 +18,7 @@ from google.protobuf import empty_pb2
 from feed import metrics
 from feed.config import Settings
 from feed.domain import Post
-from feed.errors import InvalidArgument, NotFound, PermissionDenied
+from feed.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from feed.events import Followed, PostCreated, PostDeleted, Unfollowed, new_envelope
 from feed.hydrate import Hydrator
 from feed.ids import IdGenerator, require_id
@@ -100,16 +100,25 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
         self._publisher = publisher
 
     def _edge(self, request) -> tuple[int, int]:
-        follower = require_id(request.follower_id, "follower_id")
-        followee = require_id(request.followee_id, "followee_id")
-        if follower == followee:
-            raise InvalidArgument("a user cannot follow or unfollow themselves")
-        return follower, followee
+        return self._pair(request.follower_id, request.followee_id, "follower_id", "followee_id")
+
+    @staticmethod
+    def _pair(a: int, b: int, a_name: str, b_name: str) -> tuple[int, int]:
+        first, second = require_id(a, a_name), require_id(b, b_name)
+        if first == second:
+            raise InvalidArgument(f"{a_name} and {b_name} must be different users")
+        return first, second
 
     @rpc
     def Follow(self, request, context) -> empty_pb2.Empty:
         follower, followee = self._edge(request)
+        self._refuse_if_blocked(follower, followee)
         self._store.graph.follow(follower, followee)
+        # A block may have landed between the check and the write: look again, and undo.
+        if self._blocked_either_way(follower, followee):
+            self._store.graph.unfollow(follower, followee)
+            self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+            self._refuse_if_blocked(follower, followee)
         self._publisher.publish(new_envelope(Followed(follower, followee), now_ms()))
         return empty_pb2.Empty()
 
@@ -119,6 +128,31 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
         self._store.graph.unfollow(follower, followee)
         self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
         return empty_pb2.Empty()
+
+    @rpc
+    def Block(self, request, context) -> empty_pb2.Empty:
+        blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
+        # Record the block first: a Follow racing this one re-checks after its write.
+        self._store.graph.block(blocker, blocked)
+        for follower, followee in ((blocker, blocked), (blocked, blocker)):
+            self._store.graph.unfollow(follower, followee)
+            self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+        return empty_pb2.Empty()
+
+    @rpc
+    def Unblock(self, request, context) -> empty_pb2.Empty:
+        blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
+        self._store.graph.unblock(blocker, blocked)  # follows removed by the block stay removed
+        return empty_pb2.Empty()
+
+    def _blocked_either_way(self, a: int, b: int) -> bool:
+        return self._store.graph.is_blocked(a, b) or self._store.graph.is_blocked(b, a)
+
+    def _refuse_if_blocked(self, follower: int, followee: int) -> None:
+        if self._store.graph.is_blocked(followee, follower):
+            raise FailedPrecondition("this user has blocked you; you cannot follow them")
+        if self._store.graph.is_blocked(follower, followee):
+            raise FailedPrecondition("you have blocked this user; unblock them before following")
 
     @rpc
     def ListFollowers(self, request, context) -> graph_service_pb2.ListFollowersResponse:
@@ -141,10 +175,14 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed serve write`."""
+    from feed.probes import start_readiness
+    from feed.timed_post_cache import TimedRedisPostCache
+
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
-    metrics.start_metrics_server(settings.metrics_addr)
     store = open_store(settings.store_url)
-    cache = RedisPostCache(connect(settings.redis_url), settings.post_cache_ttl_s)
+    readiness = start_readiness(settings, store, kafka=True)
+    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
+    cache = TimedRedisPostCache(connect(settings.redis_url), settings.post_cache_ttl_s)
     publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
     posts = PostServicer(settings, store, cache, publisher)
     graph = GraphServicer(store, publisher)
@@ -158,8 +196,9 @@ def main(settings: Settings, stop: threading.Event) -> int:
     )
     log.info("write service listening", extra={"addr": settings.write_addr, "port": port})
     try:
-        serve(server, health, SERVICE_NAMES, stop)
+        serve(server, health, SERVICE_NAMES, stop, readiness)
     finally:
+        readiness.stop()
         publisher.close()
         store.close()
     return 0

@@ -34,20 +34,35 @@ def functions(redis_client):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """The whole local stack (Tansu, redis-server, both services, two workers) on free ports."""
-    from feed.up import start_stack
-    from tests.integration.stack import isolated_settings
+    from tests.integration.stack import private_stack
 
-    data = tmp_path_factory.mktemp("stack")
-    running = start_stack(isolated_settings(data), data, workers=2)
-    yield running
-    codes = running.stop()
-    assert all(code == 0 for code in codes.values()), f"unclean exits: {codes}"
+    with private_stack(tmp_path_factory, "stack", workers=2) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
 def client(stack):
-    from tests.integration.stack import Client
+    from tests.integration.stack import client_of
 
-    c = Client(stack.settings.write_addr, stack.settings.read_addr)
-    yield c
-    c.close()
+    with client_of(stack) as c:
+        yield c
+
+
+CELEBRITY_THRESHOLD = 3  # low, so a test author with four followers is fanned out on read
+
+
+@pytest.fixture(scope="session")
+def semantics_stack(tmp_path_factory):
+    """A stack of its own with a lowered celebrity threshold, for the feed-semantics tests."""
+    from tests.integration.stack import private_stack
+
+    with private_stack(tmp_path_factory, "semantics", workers=2, celebrity_threshold=CELEBRITY_THRESHOLD) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def sem_client(semantics_stack):
+    from tests.integration.stack import client_of
+
+    with client_of(semantics_stack) as c:
+        yield c

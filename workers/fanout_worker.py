@@ -6,6 +6,10 @@ that fails to apply (Redis or the store unreachable) is not committed: the
 consumer seeks back to it and tries again after a pause, polling meanwhile so
 the group does not evict it. SIGTERM finishes the batch in hand, commits and
 leaves the group, exiting 0.
+
+Each applied batch is logged at INFO with the request ids of its events (from
+the `request-id` record header, at most MAX_LOGGED_REQUEST_IDS), and each event
+at DEBUG with its own; metrics are reported by hooks in workers/observability.py.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from feed.config import Settings
 from feed.events import Envelope, InvalidEvent, decode
 from feed.fanout import apply_plan, plan_fanout, resolve
 from feed.kafka_admin import ensure_topic
+from feed.probes import start_readiness
 from feed.redis_conn import RedisFunctions, connect
 from feed.store import Store, open_store
-from feed.timelines import RedisTimelineStore
+from feed.timelines import CelebrityPosts, RedisTimelineStore
+from workers.observability import bounded_ids, forget_lag, observe_applied, record_lag, request_id_of
 
 log = logging.getLogger("feed.worker")
 POLL_TIMEOUT_MS = 500
@@ -35,13 +41,17 @@ MAX_POLL_INTERVAL_MS = 60_000  # also the group's rebalance timeout; Tansu waits
 class _AssignmentLog(ConsumerRebalanceListener):
     """Logs and exports which partitions this worker owns."""
 
-    def __init__(self, consumer: KafkaConsumer) -> None:
+    def __init__(self, consumer: KafkaConsumer, applied: dict[TopicPartition, int]) -> None:
         self._consumer = consumer
+        self._applied = applied
 
     def on_partitions_revoked(self, revoked) -> None:
         metrics.ASSIGNED_PARTITIONS.set(0)
+        forget_lag(revoked)
 
     def on_partitions_assigned(self, assigned) -> None:
+        for tp in assigned:  # another worker may have moved on since we last owned it
+            self._applied.pop(tp, None)
         metrics.ASSIGNED_PARTITIONS.set(len(assigned))
         log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
 
@@ -49,10 +59,13 @@ class _AssignmentLog(ConsumerRebalanceListener):
 class FanoutWorker:
     """One consumer in the fan-out group."""
 
-    def __init__(self, settings: Settings, store: Store, timelines: RedisTimelineStore) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts
+    ) -> None:
         self.settings = settings
         self.store = store
         self.timelines = timelines
+        self.celebrity_posts = celebrity_posts
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap.split(","),
             group_id=settings.consumer_group,
@@ -63,7 +76,9 @@ class FanoutWorker:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000,
         )
-        self.consumer.subscribe([settings.events_topic], listener=_AssignmentLog(self.consumer))
+        # Per owned partition, the offset of the next record to apply: what lag is measured from.
+        self.applied: dict[TopicPartition, int] = {}
+        self.consumer.subscribe([settings.events_topic], listener=_AssignmentLog(self.consumer, self.applied))
         self.batches = 0
         self.deliveries = 0
 
@@ -72,31 +87,45 @@ class FanoutWorker:
         log.info("worker started", extra={"group": self.settings.consumer_group, "topic": self.settings.events_topic})
         while not stop.is_set():
             records = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=self.settings.fanout_batch_max)
+            for tp, batch in records.items():
+                self.applied.setdefault(tp, batch[0].offset)  # polled is not applied: it is still lag
+            record_lag(self.consumer, self.applied)
             if records:
                 self.handle(records, stop)
+                record_lag(self.consumer, self.applied)
         self.consumer.close(autocommit=False)
         log.info("worker stopped", extra={"batches": self.batches, "deliveries": self.deliveries})
 
     def handle(self, records: dict[TopicPartition, list], stop: threading.Event) -> None:
         """Apply one polled batch and commit it; on failure rewind so it is polled again."""
         envelopes: list[Envelope] = []
+        request_ids: list[str | None] = []  # request_ids[i] caused envelopes[i]
         for partition, batch in records.items():
             for record in batch:
                 try:
                     envelopes.append(decode(record.value))
+                    request_ids.append(request_id_of(record))
                 except InvalidEvent as exc:
-                    metrics.INVALID_EVENTS.inc()
+                    # Counted as a dead letter: skipped now, sent to a dead-letter topic later.
+                    metrics.DEAD_LETTERS.labels("invalid_event").inc()
                     log.error(
                         "skipping invalid event",
-                        extra={"reason": str(exc), "partition": partition.partition, "offset": record.offset},
+                        extra={
+                            "reason": str(exc),
+                            "partition": partition.partition,
+                            "offset": record.offset,
+                            "request_id": request_id_of(record),
+                        },
                     )
         started = time.monotonic()
         try:
-            plan = plan_fanout(envelopes, resolve(self.store, envelopes))
-            landed = apply_plan(self.timelines, self.store, plan)
+            plan = plan_fanout(envelopes, resolve(self.store, envelopes, self.settings.celebrity_threshold))
+            landed = apply_plan(self.timelines, self.celebrity_posts, self.store, plan)
         except Exception:
             metrics.BATCH_FAILURES.inc()
-            log.exception("batch failed; it will be retried", extra={"events": len(envelopes)})
+            log.exception(
+                "batch failed; it will be retried", extra={"events": len(envelopes), **bounded_ids(request_ids)}
+            )
             for partition, batch in records.items():
                 self.consumer.seek(partition, batch[0].offset)
             stop.wait(RETRY_PAUSE_S)
@@ -104,19 +133,33 @@ class FanoutWorker:
         self.commit({tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()})
         self.batches += 1
         self.deliveries += landed
-        metrics.DELIVERIES.inc(landed)
-        metrics.BATCH_EVENTS.observe(len(envelopes))
-        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
-        for envelope in envelopes:
-            metrics.EVENTS_CONSUMED.labels(envelope.kind).inc()
-        log.debug(
+        observe_applied(envelopes, plan, landed, started)
+        self.log_applied(envelopes, request_ids, landed, started)
+
+    def log_applied(
+        self, envelopes: list[Envelope], request_ids: list[str | None], landed: int, started: float
+    ) -> None:
+        """One INFO line per batch with its (bounded) request ids; one DEBUG line per event."""
+        if log.isEnabledFor(logging.DEBUG):
+            for envelope, request_id in zip(envelopes, request_ids, strict=True):
+                log.debug(
+                    "event applied",
+                    extra={"event_id": envelope.event_id, "type": envelope.kind, "request_id": request_id},
+                )
+        log.info(
             "batch applied",
-            extra={"events": len(envelopes), "deliveries": landed, "ms": round((time.monotonic() - started) * 1e3, 2)},
+            extra={
+                "events": len(envelopes),
+                "deliveries": landed,
+                "ms": round((time.monotonic() - started) * 1e3, 2),
+                **bounded_ids(request_ids),
+            },
         )
 
     def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         try:
             self.consumer.commit(offsets)
+            self.applied.update({tp: meta.offset for tp, meta in offsets.items()})
         except CommitFailedError:
             # The group rebalanced under us: the new owner re-applies the batch (idempotent).
             log.warning("commit failed after a rebalance; the batch will be redelivered")
@@ -127,13 +170,15 @@ class FanoutWorker:
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed worker`."""
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
-    metrics.start_metrics_server(settings.metrics_addr)
     store = open_store(settings.store_url)
+    readiness = start_readiness(settings, store, kafka=True)  # no gRPC server: /healthz and feed_dependency_up
+    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     functions = RedisFunctions(connect(settings.redis_url))
     timelines = RedisTimelineStore(functions, settings.timeline_max)
-    worker = FanoutWorker(settings, store, timelines)
+    worker = FanoutWorker(settings, store, timelines, CelebrityPosts(functions, settings.timeline_max))
     try:
         worker.run(stop)
     finally:
+        readiness.stop()
         store.close()
     return 0

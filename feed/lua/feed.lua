@@ -190,7 +190,20 @@ local function tl_merge(keys, args)
   return merged
 end
 
+-- KEYS: lists to create as complete and empty if missing (celebrity post lists).
+local function tl_ensure(keys, args)
+  local created = 0
+  for i = 1, #keys do
+    if redis.call('EXISTS', keys[i]) == 0 then
+      redis.call('RPUSH', keys[i], '0')
+      created = created + 1
+    end
+  end
+  return created
+end
+
 redis.register_function('tl_push', tl_push)
+redis.register_function('tl_ensure', tl_ensure)
 redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)

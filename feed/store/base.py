@@ -60,6 +60,22 @@ class GraphStore(abc.ABC):
         """Whether the edge exists."""
 
     @abc.abstractmethod
+    def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        """The candidates that follower_id follows, in one bulk lookup (the read path's guard)."""
+
+    @abc.abstractmethod
+    def block(self, blocker_id: int, blocked_id: int) -> bool:
+        """Record a block; True if it did not exist. Follows are removed separately, by the caller."""
+
+    @abc.abstractmethod
+    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        """Remove a block; True if it existed."""
+
+    @abc.abstractmethod
+    def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        """Whether blocker_id has blocked blocked_id."""
+
+    @abc.abstractmethod
     def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
         """One page of follower ids. Every follower appears exactly once across the
         pages of one walk; the order is the backend's own but stable."""

@@ -9,8 +9,8 @@ only by lightweight transactions; `followers` mirrors it for fan-out.
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 
 from feed.domain import Page
 from feed.errors import InvalidArgument
@@ -117,6 +117,28 @@ class CassandraGraphStore(GraphStore):
     def is_following(self, follower_id: int, followee_id: int) -> bool:
         edge = self._db.execute("select_following_edge", (follower_id, edge_bucket(followee_id), followee_id))
         return edge.one() is not None
+
+    def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        # One query per bucket the candidates fall in, all in flight at once.
+        by_bucket: dict[int, list[int]] = defaultdict(list)
+        for candidate in dict.fromkeys(candidate_ids):
+            by_bucket[edge_bucket(candidate)].append(candidate)
+        futures = [
+            self._db.execute_async("select_following_among", (follower_id, bucket, ids), fetch_size=len(ids))
+            for bucket, ids in by_bucket.items()
+        ]
+        return {row[0] for future in futures for row in self._db.wait(future)}
+
+    def block(self, blocker_id: int, blocked_id: int) -> bool:
+        result = self._db.execute("insert_block_if_new", (blocker_id, edge_bucket(blocked_id), blocked_id))
+        return bool(result.was_applied)
+
+    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        result = self._db.execute("delete_block_if_present", (blocker_id, edge_bucket(blocked_id), blocked_id))
+        return bool(result.was_applied)
+
+    def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        return self._db.execute("select_block", (blocker_id, edge_bucket(blocked_id), blocked_id)).one() is not None
 
     def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
         return self._page("page_followers", user_id, page_size, page_token)

@@ -175,6 +175,23 @@ STATEMENTS: tuple[Cql, ...] = (
     ),
     Cql("scan_followers", "SELECT follower_id FROM followers WHERE user_id = ? AND bucket = ?", True),
     Cql("scan_following", "SELECT followee_id FROM following WHERE user_id = ? AND bucket = ?", True),
+    Cql(
+        "select_following_among",
+        "SELECT followee_id FROM following WHERE user_id = ? AND bucket = ? AND followee_id IN ?",
+        True,
+    ),
+    # blocks: one partition per (blocker, bucket of the blocked id)
+    Cql(
+        "insert_block_if_new",
+        "INSERT INTO blocks (blocker_id, bucket, blocked_id) VALUES (?, ?, ?) IF NOT EXISTS",
+        False,
+    ),
+    Cql(
+        "delete_block_if_present",
+        "DELETE FROM blocks WHERE blocker_id = ? AND bucket = ? AND blocked_id = ? IF EXISTS",
+        False,
+    ),
+    Cql("select_block", "SELECT blocked_id FROM blocks WHERE blocker_id = ? AND bucket = ? AND blocked_id = ?", True),
     Cql("add_follower_count", "UPDATE follower_counts SET followers = followers + ? WHERE user_id = ?", False),
     Cql("select_follower_count", "SELECT followers FROM follower_counts WHERE user_id = ?", True),
 )

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS follows (
     PRIMARY KEY (follower_id, followee_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS followers_by_user ON follows (followee_id, follower_id);
+CREATE TABLE IF NOT EXISTS blocks (
+    blocker_id INTEGER NOT NULL,
+    blocked_id INTEGER NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID;
 """
 BUSY_TIMEOUT_MS = 10_000
 CHUNK = 500  # ids per IN (...) query, under SQLite's variable limit
@@ -160,6 +165,41 @@ class SqliteGraphStore(GraphStore):
         with self._db.lock:
             row = self._db.conn.execute(
                 "SELECT 1 FROM follows WHERE follower_id = ? AND followee_id = ?", (follower_id, followee_id)
+            ).fetchone()
+        return row is not None
+
+    def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        ids = list(dict.fromkeys(candidate_ids))
+        found: set[int] = set()
+        with self._db.lock:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.conn.execute(
+                    f"SELECT followee_id FROM follows WHERE follower_id = ? AND followee_id IN ({marks})",
+                    (follower_id, *chunk),
+                ).fetchall()
+                found.update(row[0] for row in rows)
+        return found
+
+    def block(self, blocker_id: int, blocked_id: int) -> bool:
+        with self._db.lock:
+            cur = self._db.conn.execute(
+                "INSERT OR IGNORE INTO blocks (blocker_id, blocked_id) VALUES (?, ?)", (blocker_id, blocked_id)
+            )
+        return cur.rowcount > 0
+
+    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        with self._db.lock:
+            cur = self._db.conn.execute(
+                "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
+            )
+        return cur.rowcount > 0
+
+    def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        with self._db.lock:
+            row = self._db.conn.execute(
+                "SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
             ).fetchone()
         return row is not None
 

@@ -9,7 +9,13 @@ from feed.store.base import Store
 
 
 def open_store(url: str) -> Store:
-    """Connect to the backend the URL names; raise InvalidArgument for a bad URL."""
+    """Connect to the backend the URL names, every call timed; raise InvalidArgument for a bad URL."""
+    from feed.store.instrumented import instrument
+
+    return instrument(_open_backend(url), urlsplit(url).scheme)
+
+
+def _open_backend(url: str) -> Store:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from feed.store.sqlite_store import SqliteDatabase, SqliteGraphStore, SqlitePostStore

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x65\x64/v1/graph_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\"9\n\rFollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\";\n\x0fUnfollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\"N\n\x14ListFollowersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowersResponse\x12\x14\n\x0c\x66ollower_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14ListFollowingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowingResponse\x12\x14\n\x0c\x66ollowee_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa6\x02\n\x0cGraphService\x12\x38\n\x06\x46ollow\x12\x16.feed.v1.FollowRequest\x1a\x16.google.protobuf.Empty\x12<\n\x08Unfollow\x12\x18.feed.v1.UnfollowRequest\x1a\x16.google.protobuf.Empty\x12N\n\rListFollowers\x12\x1d.feed.v1.ListFollowersRequest\x1a\x1e.feed.v1.ListFollowersResponse\x12N\n\rListFollowing\x12\x1d.feed.v1.ListFollowingRequest\x1a\x1e.feed.v1.ListFollowingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x65\x64/v1/graph_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\"9\n\rFollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\";\n\x0fUnfollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\"6\n\x0c\x42lockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"8\n\x0eUnblockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"N\n\x14ListFollowersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowersResponse\x12\x14\n\x0c\x66ollower_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14ListFollowingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowingResponse\x12\x14\n\x0c\x66ollowee_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x9a\x03\n\x0cGraphService\x12\x38\n\x06\x46ollow\x12\x16.feed.v1.FollowRequest\x1a\x16.google.protobuf.Empty\x12<\n\x08Unfollow\x12\x18.feed.v1.UnfollowRequest\x1a\x16.google.protobuf.Empty\x12\x36\n\x05\x42lock\x12\x15.feed.v1.BlockRequest\x1a\x16.google.protobuf.Empty\x12:\n\x07Unblock\x12\x17.feed.v1.UnblockRequest\x1a\x16.google.protobuf.Empty\x12N\n\rListFollowers\x12\x1d.feed.v1.ListFollowersRequest\x1a\x1e.feed.v1.ListFollowersResponse\x12N\n\rListFollowing\x12\x1d.feed.v1.ListFollowingRequest\x1a\x1e.feed.v1.ListFollowingResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,14 +36,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FOLLOWREQUEST']._serialized_end=126
   _globals['_UNFOLLOWREQUEST']._serialized_start=128
   _globals['_UNFOLLOWREQUEST']._serialized_end=187
-  _globals['_LISTFOLLOWERSREQUEST']._serialized_start=189
-  _globals['_LISTFOLLOWERSREQUEST']._serialized_end=267
-  _globals['_LISTFOLLOWERSRESPONSE']._serialized_start=269
-  _globals['_LISTFOLLOWERSRESPONSE']._serialized_end=339
-  _globals['_LISTFOLLOWINGREQUEST']._serialized_start=341
-  _globals['_LISTFOLLOWINGREQUEST']._serialized_end=419
-  _globals['_LISTFOLLOWINGRESPONSE']._serialized_start=421
-  _globals['_LISTFOLLOWINGRESPONSE']._serialized_end=491
-  _globals['_GRAPHSERVICE']._serialized_start=494
-  _globals['_GRAPHSERVICE']._serialized_end=788
+  _globals['_BLOCKREQUEST']._serialized_start=189
+  _globals['_BLOCKREQUEST']._serialized_end=243
+  _globals['_UNBLOCKREQUEST']._serialized_start=245
+  _globals['_UNBLOCKREQUEST']._serialized_end=301
+  _globals['_LISTFOLLOWERSREQUEST']._serialized_start=303
+  _globals['_LISTFOLLOWERSREQUEST']._serialized_end=381
+  _globals['_LISTFOLLOWERSRESPONSE']._serialized_start=383
+  _globals['_LISTFOLLOWERSRESPONSE']._serialized_end=453
+  _globals['_LISTFOLLOWINGREQUEST']._serialized_start=455
+  _globals['_LISTFOLLOWINGREQUEST']._serialized_end=533
+  _globals['_LISTFOLLOWINGRESPONSE']._serialized_start=535
+  _globals['_LISTFOLLOWINGRESPONSE']._serialized_end=605
+  _globals['_GRAPHSERVICE']._serialized_start=608
+  _globals['_GRAPHSERVICE']._serialized_end=1018
 # @@protoc_insertion_point(module_scope)

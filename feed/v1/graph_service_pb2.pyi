@@ -23,6 +23,22 @@ class UnfollowRequest(_message.Message):
     followee_id: int
     def __init__(self, follower_id: _Optional[int] = ..., followee_id: _Optional[int] = ...) -> None: ...
 
+class BlockRequest(_message.Message):
+    __slots__ = ("blocker_id", "blocked_id")
+    BLOCKER_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_ID_FIELD_NUMBER: _ClassVar[int]
+    blocker_id: int
+    blocked_id: int
+    def __init__(self, blocker_id: _Optional[int] = ..., blocked_id: _Optional[int] = ...) -> None: ...
+
+class UnblockRequest(_message.Message):
+    __slots__ = ("blocker_id", "blocked_id")
+    BLOCKER_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_ID_FIELD_NUMBER: _ClassVar[int]
+    blocker_id: int
+    blocked_id: int
+    def __init__(self, blocker_id: _Optional[int] = ..., blocked_id: _Optional[int] = ...) -> None: ...
+
 class ListFollowersRequest(_message.Message):
     __slots__ = ("user_id", "page_size", "page_token")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

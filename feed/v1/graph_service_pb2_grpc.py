@@ -46,6 +46,16 @@ class GraphServiceStub:
                 request_serializer=feed_dot_v1_dot_graph__service__pb2.UnfollowRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Block = channel.unary_unary(
+                '/feed.v1.GraphService/Block',
+                request_serializer=feed_dot_v1_dot_graph__service__pb2.BlockRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Unblock = channel.unary_unary(
+                '/feed.v1.GraphService/Unblock',
+                request_serializer=feed_dot_v1_dot_graph__service__pb2.UnblockRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
         self.ListFollowers = channel.unary_unary(
                 '/feed.v1.GraphService/ListFollowers',
                 request_serializer=feed_dot_v1_dot_graph__service__pb2.ListFollowersRequest.SerializeToString,
@@ -63,12 +73,28 @@ class GraphServiceServicer:
     """
 
     def Follow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """follower_id follows followee_id. FAILED_PRECONDITION if either has blocked the other.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Unfollow(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Block(self, request, context):
+        """blocker_id blocks blocked_id: follows in both directions are removed, the
+        blocked user's posts never appear in the blocker's feeds, and neither can
+        follow the other until the block is lifted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unblock(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -97,6 +123,16 @@ def add_GraphServiceServicer_to_server(servicer, server):
             'Unfollow': grpc.unary_unary_rpc_method_handler(
                     servicer.Unfollow,
                     request_deserializer=feed_dot_v1_dot_graph__service__pb2.UnfollowRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Block': grpc.unary_unary_rpc_method_handler(
+                    servicer.Block,
+                    request_deserializer=feed_dot_v1_dot_graph__service__pb2.BlockRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Unblock': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unblock,
+                    request_deserializer=feed_dot_v1_dot_graph__service__pb2.UnblockRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
             'ListFollowers': grpc.unary_unary_rpc_method_handler(
@@ -164,6 +200,60 @@ class GraphService:
             target,
             '/feed.v1.GraphService/Unfollow',
             feed_dot_v1_dot_graph__service__pb2.UnfollowRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Block(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.GraphService/Block',
+            feed_dot_v1_dot_graph__service__pb2.BlockRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unblock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.GraphService/Unblock',
+            feed_dot_v1_dot_graph__service__pb2.UnblockRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,

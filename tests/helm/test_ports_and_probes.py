@@ -47,9 +47,12 @@ def test_grpc_probes_ask_the_health_service_about_the_real_service(manifests, co
     port = port_of(config_map_data(manifests)[variable])
     container = _container(manifests, component)
     assert container["readinessProbe"]["grpc"] == {"port": port, "service": descriptor.full_name}
-    # Liveness and startup ask about the whole server (""): a dependency problem must not restart it.
-    assert container["livenessProbe"]["grpc"] == {"port": port, "service": ""}
-    assert container["startupProbe"]["grpc"] == {"port": port, "service": ""}
+    # Liveness and startup ask about the process ("liveness" stays SERVING while it runs):
+    # a dependency problem turns readiness off but must not restart every replica.
+    from services.server import LIVENESS
+
+    assert container["livenessProbe"]["grpc"] == {"port": port, "service": LIVENESS}
+    assert container["startupProbe"]["grpc"] == {"port": port, "service": LIVENESS}
 
 
 def test_metrics_port_is_the_one_every_process_serves(manifests):
@@ -65,8 +68,9 @@ def test_worker_probes_read_its_metrics_endpoint(manifests):
     port = port_of(config_map_data(manifests)["FEED_METRICS_ADDR"])
     container = _container(manifests, "worker")
     assert set(_ports(container)) == {"metrics"}  # the worker takes no calls
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+    for probe in ("startupProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/metrics", "port": port}, probe
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": port}
 
 
 def test_listen_addresses_bind_every_interface_of_the_pod(manifests):

@@ -9,9 +9,8 @@ import time
 import grpc
 import pytest
 
-from feed.up import start_stack
 from feed.v1 import post_service_pb2
-from tests.integration.stack import Client, eventually, isolated_settings, new_user
+from tests.integration.stack import Client, eventually, new_user, private_stack
 
 pytestmark = pytest.mark.integration
 
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
     """A stack of its own: freezing its broker must not disturb the other tests."""
-    data = tmp_path_factory.mktemp("outage")
-    running = start_stack(isolated_settings(data, kafka_timeout_s=2.0), data, workers=1)
-    yield running
-    running.stop()
+    with private_stack(tmp_path_factory, "outage", kafka_timeout_s=2.0) as running:
+        yield running
 
 
 def test_create_post_with_the_broker_down_fails_then_a_retry_publishes_exactly_one(own_stack):

@@ -14,7 +14,7 @@ import pytest
 from feed.redis_conn import connect
 from feed.redis_keys import home_timeline_key
 from feed.scrape import scrape, value
-from tests.integration.stack import eventually, new_user
+from tests.integration.stack import drained, eventually, new_user
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_after_flushall_every_home_timeline_comes_back_the_same(stack, client):
         list(pool.map(client.home, users))  # materialized: what follows goes through fan-out
     _load(client, users, posts=3000, seed=7)
     redis = connect(stack.settings.redis_url)
-    lag_free = eventually(lambda: _settled(stack), timeout_s=60)
+    lag_free = eventually(lambda: drained(stack), timeout_s=60)
     assert lag_free >= 0
     before = _snapshot(client, users)
     assert sum(len(ids) for ids in before.values()) > 3000  # the load reached many timelines
@@ -80,7 +80,7 @@ def test_after_flushall_every_home_timeline_comes_back_the_same(stack, client):
 def test_feed_rebuild_warms_redis_so_reads_rebuild_nothing(stack, client):
     users = [new_user() for _ in range(30)]
     _load(client, users, posts=60, seed=11)
-    eventually(lambda: _settled(stack), timeout_s=60)
+    eventually(lambda: drained(stack), timeout_s=60)
     before = _snapshot(client, users)
     redis = connect(stack.settings.redis_url)
     redis.flushall()
@@ -93,17 +93,3 @@ def test_feed_rebuild_warms_redis_so_reads_rebuild_nothing(stack, client):
     start = rebuilds(stack)
     assert _snapshot(client, users) == before
     assert rebuilds(stack) == start
-
-
-def _settled(stack) -> bool:
-    """True once the workers have applied every event published so far."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    s = stack.settings
-    consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.consumer_group, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(s.events_topic, p) for p in range(s.events_partitions)]
-        end = consumer.end_offsets(parts)
-        return all((consumer.committed(tp) or 0) >= end[tp] for tp in parts)
-    finally:
-        consumer.close(autocommit=False)

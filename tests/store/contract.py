@@ -178,6 +178,26 @@ class StoreContract:
         assert sorted(i for ids in pages for i in ids) == sorted(stars)
         assert all(len(ids) <= 4 for ids in pages)
 
+    def test_following_among_answers_which_candidates_are_followed(self, store: Store) -> None:
+        fan = new_user()
+        followed = [new_user() for _ in range(3)]
+        others = [new_user() for _ in range(3)]
+        for star in followed:
+            store.graph.follow(fan, star)
+        store.graph.follow(others[0], fan)  # the reverse edge does not count
+        assert store.graph.following_among(fan, followed + others) == set(followed)
+        assert store.graph.following_among(fan, []) == set()
+
+    def test_block_is_recorded_one_way_and_can_be_lifted(self, store: Store) -> None:
+        a, b = new_user(), new_user()
+        assert store.graph.block(a, b) is True
+        assert store.graph.block(a, b) is False
+        assert store.graph.is_blocked(a, b)
+        assert not store.graph.is_blocked(b, a)
+        assert store.graph.unblock(a, b) is True
+        assert store.graph.unblock(a, b) is False
+        assert not store.graph.is_blocked(a, b)
+
     def test_user_without_edges_has_empty_pages(self, store: Store) -> None:
         user = new_user()
         page = store.graph.list_followers(user, 10)

@@ -1,0 +1,84 @@
+"""gRPC server interceptor: a request id and the RED metrics of every call of our services.
+
+A hook at the edge, so servicers hold no metrics or tracing code. The request
+id is the client's `x-request-id` metadata when it sent a usable one, else a
+new one; it is current (feed.request_context) while the handler runs, so log
+lines and published events carry it, and it goes back to the client in the
+trailing metadata. The status code is read from the context after the handler
+ends, which is where context.abort() leaves it; an exception that escapes the
+handler is what gRPC reports as UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import grpc
+
+from feed import metrics
+from feed.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
+
+log = logging.getLogger("feed.rpc")
+
+Behavior = Callable[[Any, grpc.ServicerContext], Any]
+
+
+class ObservabilityInterceptor(grpc.ServerInterceptor):
+    """Times and counts the unary calls of the named services and gives each a request id.
+
+    Only methods of our own services are labelled (health, reflection and unknown
+    methods pass through untouched), so a caller cannot mint new label values.
+    """
+
+    def __init__(self, service_names: Iterable[str]) -> None:
+        self._services = frozenset(service_names)
+
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None], details: Any
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None or handler.request_streaming or handler.response_streaming:
+            return handler
+        service, _, method = details.method.lstrip("/").rpartition("/")
+        if service not in self._services:
+            return handler
+        request_id = accept_request_id(_metadata(details, METADATA_KEY)) or new_request_id()
+        return grpc.unary_unary_rpc_method_handler(
+            _observed(handler.unary_unary, service, method, request_id),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _observed(behavior: Behavior, service: str, method: str, request_id: str) -> Behavior:
+    """behavior, run with request_id current, counted by status code and timed."""
+
+    def observed(request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        context.set_trailing_metadata(((METADATA_KEY, request_id),))
+        with request_id_scope(request_id):
+            try:
+                response = behavior(request, context)
+                code = context.code() or grpc.StatusCode.OK  # a handler may set_code() without raising
+                return response
+            except Exception:
+                code = context.code() or grpc.StatusCode.UNKNOWN  # abort() sets the code, then raises
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                metrics.RPC_REQUESTS.labels(service, method, code.name).inc()
+                metrics.RPC_SECONDS.labels(service, method).observe(seconds)
+                log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(seconds * 1e3, 2)})
+
+    return observed
+
+
+def _metadata(details: Any, key: str) -> str | bytes | None:
+    for item_key, value in details.invocation_metadata or ():
+        if item_key == key:
+            return value
+    return None
