@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run one fan-out worker")
     sub.add_parser("schema", help="manage the durable store's schema (feed schema apply)", add_help=False)
     sub.add_parser("rebuild", help="warm Redis timelines from the durable store", add_help=False)
+    sub.add_parser("token", help="mint a bearer token for a user (local use)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
     try:
@@ -59,6 +60,10 @@ def _dispatch(args: argparse.Namespace, rest: list[str], parser: argparse.Argume
         from feed.schema import main as schema_main
 
         return schema_main(rest)
+    if args.command == "token":
+        from feed.token_cli import main as token_main
+
+        return token_main(rest)
     if args.command == "rebuild":
         from feed.rebuild_cli import main as rebuild_main
 

@@ -33,6 +33,15 @@ class Settings:
     post_cache_ttl_s: int = 86_400
     # Authors with more followers than this are not fanned out on write; readers merge their posts.
     celebrity_threshold: int = 10_000
+    # Bearer tokens: HS* algorithms take the secret from FEED_JWT_SECRET (env only, never
+    # exported) or this file; RS*/ES*/PS* verify with the public key file.
+    jwt_algorithm: str = "HS256"
+    jwt_secret_file: str = "var/jwt.secret"
+    jwt_public_key_file: str = ""
+    jwt_private_key_file: str = ""
+    # Writes (posts, deletes, follows, blocks) a user may make per second on average, and in a burst.
+    write_rate_per_s: float = 20.0
+    write_burst: int = 200
     # A home timeline not read for this long expires; fan-out skips it until the next read rebuilds it.
     inactive_days: int = 14
 
@@ -59,6 +68,8 @@ class Settings:
             raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
         if self.celebrity_threshold < 0:
             raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
+        if self.write_rate_per_s < 0 or self.write_burst < 1:
+            raise InvalidArgument("FEED_WRITE_RATE_PER_S must be >= 0 (0 disables) and FEED_WRITE_BURST >= 1")
         if self.inactive_days < 1:
             raise InvalidArgument("FEED_INACTIVE_DAYS must be at least 1")
         if self.events_partitions < 1:

@@ -25,3 +25,11 @@ class FailedPrecondition(FeedError):
 
 class Unavailable(FeedError):
     """A dependency (broker, Redis, store) did not answer; retrying may work."""
+
+
+class ResourceExhausted(FeedError):
+    """The caller is over a limit; retry_after_ms says when a retry can succeed."""
+
+    def __init__(self, message: str, retry_after_ms: int = 0) -> None:
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 
+from feed.auth import SYMMETRIC, AuthKeys, ensure_local_secret, mint
 from feed.config import Settings
 from feed.kafka_admin import ensure_topic
 from feed.local_stack import start_redis, start_tansu
@@ -32,6 +34,11 @@ class Stack:
 
     settings: Settings
     processes: list[ManagedProcess]
+
+    @property
+    def keys(self) -> AuthKeys:
+        """The keys the stack's services verify tokens with (and local tools mint them with)."""
+        return AuthKeys.from_settings(self.settings)
 
     def stop(self) -> dict[str, int]:
         """Stop the services first (no new writes), then the workers (they drain and
@@ -50,6 +57,8 @@ def start_stack(settings: Settings, data_dir: Path, workers: int = 2) -> Stack:
     """Start dependencies as needed, then the services and workers; wait until they listen."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    if settings.jwt_algorithm in SYMMETRIC and not os.environ.get("FEED_JWT_SECRET"):
+        ensure_local_secret(Path(settings.jwt_secret_file))  # a random secret of this machine's own
     processes: list[ManagedProcess] = []
     try:
         if not settings.kafka_bootstrap:
@@ -120,6 +129,8 @@ def describe(stack: Stack) -> str:
     for p in stack.processes:
         metrics = f", metrics {p.metrics_url}" if p.metrics_url else ""
         lines.append(f"  {p.name:<43}pid {p.pid}{metrics}, log {p.log_path}")
+    lines.append("Every call needs `authorization: Bearer <token>`; `feed token USER_ID` mints one.")
+    lines.append(f"A token for demo user 1 (valid 24 h): {mint(stack.keys, 1, ttl_s=86_400)}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 

@@ -12,18 +12,22 @@ import redis
 from kafka.errors import KafkaError
 
 from feed import errors
+from feed.auth import Unauthenticated
 from feed.domain import Post
 from feed.v1 import post_pb2
 
 log = logging.getLogger("feed.rpc")
 
 STATUS_OF = {
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
     errors.NotFound: grpc.StatusCode.NOT_FOUND,
     errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
+RETRY_AFTER_KEY = "retry-after-ms"  # trailing metadata: when a refused call may be retried
 # Dependency failures: the client may retry; the message names no internals.
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, KafkaError, TimeoutError, ConnectionError)
 
@@ -36,6 +40,8 @@ def rpc(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, request, context)
         except errors.FeedError as exc:
+            if isinstance(exc, errors.ResourceExhausted):
+                _add_trailing(context, (RETRY_AFTER_KEY, str(exc.retry_after_ms)))
             context.abort(STATUS_OF.get(type(exc), grpc.StatusCode.INTERNAL), str(exc))
         except TRANSIENT as exc:
             log.warning("dependency unavailable in %s: %s", method.__name__, type(exc).__name__)
@@ -45,6 +51,12 @@ def rpc(method: Callable[..., Any]) -> Callable[..., Any]:
             context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     return wrapper
+
+
+def _add_trailing(context: grpc.ServicerContext, item: tuple[str, str]) -> None:
+    """Add to the trailing metadata, keeping what the interceptors put there (the request id)."""
+    current = tuple(context.trailing_metadata() or ()) if hasattr(context, "trailing_metadata") else ()
+    context.set_trailing_metadata((*current, item))
 
 
 def post_to_proto(post: Post) -> post_pb2.Post:

@@ -6,16 +6,20 @@ import logging
 import threading
 
 from feed import metrics
+from feed.auth import AuthKeys
 from feed.config import Settings
+from feed.errors import PermissionDenied
 from feed.home_feed import FeedPage, HomeTimelineReader, UserTimelineReader
 from feed.hydrate import Hydrator
 from feed.ids import require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.redis_conn import RedisFunctions, connect
 from feed.store import open_store
+from feed.store.base import GraphStore
 from feed.timelines import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
+from services.auth import current_principal, require_actor
 from services.edge import post_to_proto, rpc
 from services.server import build_server, serve
 
@@ -32,14 +36,16 @@ def _token(page: FeedPage) -> str:
 class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
     """Home and user timelines."""
 
-    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader) -> None:
+    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader, graph: GraphStore) -> None:
         self._home = home
         self._users = users
+        self._graph = graph
 
     @rpc
     def GetHomeTimeline(self, request, context) -> feed_service_pb2.GetHomeTimelineResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
+        require_actor(user, "user_id")  # a home timeline is private to its owner
         page = self._home.read(user, decode_id_cursor(request.page_token), size)
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
@@ -49,6 +55,8 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
     def GetUserTimeline(self, request, context) -> feed_service_pb2.GetUserTimelineResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
+        if self._graph.is_blocked(user, current_principal().user_id):
+            raise PermissionDenied("this user has blocked you")
         page = self._users.read(user, decode_id_cursor(request.page_token), size)
         return feed_service_pb2.GetUserTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
@@ -69,11 +77,12 @@ def main(settings: Settings, stop: threading.Event) -> int:
     celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
     hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
     home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
-    servicer = FeedServicer(home, UserTimelineReader(store))
+    servicer = FeedServicer(home, UserTimelineReader(store), store.graph)
     server, health, port = build_server(
         settings.read_addr,
         [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)],
         SERVICE_NAMES,
+        AuthKeys.from_settings(settings),
     )
     log.info("read service listening", extra={"addr": settings.read_addr, "port": port})
     try:

@@ -19,7 +19,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from feed.auth import AuthKeys
 from feed.readiness import ReadinessChecker
+from services.auth import AuthInterceptor
 from services.interceptors import ObservabilityInterceptor
 
 log = logging.getLogger("feed.server")
@@ -31,13 +33,18 @@ GRACE_S = 10.0
 
 
 def build_server(
-    addr: str, register: list[Callable[[grpc.Server], None]], service_names: list[str], workers: int = 16
+    addr: str,
+    register: list[Callable[[grpc.Server], None]],
+    service_names: list[str],
+    keys: AuthKeys,
+    workers: int = 16,
 ) -> tuple[grpc.Server, health.HealthServicer, int]:
     """A server with our services, health (per service and overall) and reflection; returns the bound port."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
         maximum_concurrent_rpcs=workers * 64,  # bounded queue: beyond it callers get RESOURCE_EXHAUSTED
-        interceptors=[ObservabilityInterceptor(service_names)],
+        # Observability first (outermost), so calls refused for their token are counted too.
+        interceptors=[ObservabilityInterceptor(service_names), AuthInterceptor(keys, service_names)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),

@@ -16,6 +16,7 @@ import time
 from google.protobuf import empty_pb2
 
 from feed import metrics
+from feed.auth import AuthKeys
 from feed.config import Settings
 from feed.domain import Post
 from feed.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -26,10 +27,12 @@ from feed.kafka_admin import ensure_topic
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.post_cache import RedisPostCache
 from feed.publisher import EventPublisher, KafkaEventPublisher
+from feed.rate_limit import RedisRateLimiter
 from feed.redis_conn import connect
 from feed.store import Store, open_store
 from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, post_pb2, post_service_pb2_grpc
 from feed.validate import idempotency_key, page_size, post_text
+from services.auth import current_principal, require_actor
 from services.edge import post_to_proto, rpc
 from services.server import build_server, serve
 
@@ -46,8 +49,16 @@ def now_ms() -> int:
 class PostServicer(post_service_pb2_grpc.PostServiceServicer):
     """Creates, deletes and reads single posts."""
 
-    def __init__(self, settings: Settings, store: Store, cache: RedisPostCache, publisher: EventPublisher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: RedisPostCache,
+        publisher: EventPublisher,
+        limiter: RedisRateLimiter,
+    ) -> None:
         self._settings = settings
+        self._limiter = limiter
         self._store = store
         self._cache = cache
         self._hydrator = Hydrator(cache, store.posts)
@@ -59,6 +70,8 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
         author = require_id(request.author_id, "author_id")
         text = post_text(request.text, self._settings.post_max_chars)
         key = idempotency_key(request.idempotency_key)
+        require_actor(author, "author_id")
+        self._limiter.take(author)
         candidate = Post(self._ids.next_id(), author, text, now_ms())
         post, created = self._store.posts.create_post(candidate, key)
         # A retry re-publishes under the same event id: the post was durable before.
@@ -72,6 +85,8 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
     def DeletePost(self, request, context) -> empty_pb2.Empty:
         author = require_id(request.author_id, "author_id")
         post_id = require_id(request.post_id, "post_id")
+        require_actor(author, "author_id")
+        self._limiter.take(author)
         post = self._store.posts.get_post(post_id)
         if post is None:
             raise NotFound(f"post {post_id} not found")
@@ -89,18 +104,32 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
         post = self._hydrator.hydrate([post_id]).get(post_id)
         if post is None:
             raise NotFound(f"post {post_id} not found")
+        if self._store.graph.is_blocked(post.author_id, current_principal().user_id):
+            raise PermissionDenied("the author of this post has blocked you")
         return post_to_proto(post)
 
 
 class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
     """Follow edges and their lists."""
 
-    def __init__(self, store: Store, publisher: EventPublisher) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, limiter: RedisRateLimiter) -> None:
         self._store = store
         self._publisher = publisher
+        self._limiter = limiter
 
     def _edge(self, request) -> tuple[int, int]:
-        return self._pair(request.follower_id, request.followee_id, "follower_id", "followee_id")
+        """The (follower, followee) of a request made by the follower, within the rate limit."""
+        follower, followee = self._pair(request.follower_id, request.followee_id, "follower_id", "followee_id")
+        require_actor(follower, "follower_id")
+        self._limiter.take(follower)
+        return follower, followee
+
+    def _block_pair(self, request) -> tuple[int, int]:
+        """The (blocker, blocked) of a request made by the blocker, within the rate limit."""
+        blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
+        require_actor(blocker, "blocker_id")
+        self._limiter.take(blocker)
+        return blocker, blocked
 
     @staticmethod
     def _pair(a: int, b: int, a_name: str, b_name: str) -> tuple[int, int]:
@@ -131,7 +160,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
     @rpc
     def Block(self, request, context) -> empty_pb2.Empty:
-        blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
+        blocker, blocked = self._block_pair(request)
         # Record the block first: a Follow racing this one re-checks after its write.
         self._store.graph.block(blocker, blocked)
         for follower, followee in ((blocker, blocked), (blocked, blocker)):
@@ -141,7 +170,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
     @rpc
     def Unblock(self, request, context) -> empty_pb2.Empty:
-        blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
+        blocker, blocked = self._block_pair(request)
         self._store.graph.unblock(blocker, blocked)  # follows removed by the block stay removed
         return empty_pb2.Empty()
 
@@ -182,10 +211,12 @@ def main(settings: Settings, stop: threading.Event) -> int:
     store = open_store(settings.store_url)
     readiness = start_readiness(settings, store, kafka=True)
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
-    cache = TimedRedisPostCache(connect(settings.redis_url), settings.post_cache_ttl_s)
+    client = connect(settings.redis_url)
+    cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)
+    limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
     publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
-    posts = PostServicer(settings, store, cache, publisher)
-    graph = GraphServicer(store, publisher)
+    posts = PostServicer(settings, store, cache, publisher, limiter)
+    graph = GraphServicer(store, publisher, limiter)
     server, health, port = build_server(
         settings.write_addr,
         [
@@ -193,6 +224,7 @@ def main(settings: Settings, stop: threading.Event) -> int:
             lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
         ],
         SERVICE_NAMES,
+        AuthKeys.from_settings(settings),
     )
     log.info("write service listening", extra={"addr": settings.write_addr, "port": port})
     try:

@@ -66,3 +66,49 @@ def sem_client(semantics_stack):
 
     with client_of(semantics_stack) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory):
+    """A 3-master Redis Cluster of our own for the whole session (redis+cluster:// URL)."""
+    from feed.local_stack import start_redis_cluster
+
+    nodes, url = start_redis_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield url
+    for node in nodes:
+        node.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_stack(tmp_path_factory):
+    """The whole stack with a 3-master Redis Cluster as its Redis, and the lowered celebrity threshold.
+
+    One stack serves both the end-to-end and the semantics suites on the cluster
+    (cluster_semantics_stack is this one): a second stack would double the start-up
+    and the end-to-end tests never have more followers than the threshold.
+    """
+    from tests.integration.stack import private_cluster_stack
+
+    with private_cluster_stack(
+        tmp_path_factory, "cluster", workers=2, celebrity_threshold=CELEBRITY_THRESHOLD
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def cluster_client(cluster_stack):
+    from tests.integration.stack import client_of
+
+    with client_of(cluster_stack) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def cluster_semantics_stack(cluster_stack):
+    """The semantics suite's stack on a Redis Cluster: the same as cluster_stack."""
+    return cluster_stack
+
+
+@pytest.fixture(scope="session")
+def cluster_sem_client(cluster_client):
+    return cluster_client

@@ -23,6 +23,7 @@ from kafka.errors import CommitFailedError, KafkaError
 
 from feed import metrics
 from feed.config import Settings
+from feed.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.events import Envelope, InvalidEvent, decode
 from feed.fanout import apply_plan, plan_fanout, resolve
 from feed.kafka_admin import ensure_topic
@@ -66,6 +67,9 @@ class FanoutWorker:
         self.store = store
         self.timelines = timelines
         self.celebrity_posts = celebrity_posts
+        self.dead_letters = DeadLetterQueue(
+            settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), settings.kafka_timeout_s
+        )
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap.split(","),
             group_id=settings.consumer_group,
@@ -106,7 +110,8 @@ class FanoutWorker:
                     envelopes.append(decode(record.value))
                     request_ids.append(request_id_of(record))
                 except InvalidEvent as exc:
-                    # Counted as a dead letter: skipped now, sent to a dead-letter topic later.
+                    # Kept on the dead-letter topic with its reason; the batch goes on without it.
+                    self.dead_letters.send(record, str(exc))
                     metrics.DEAD_LETTERS.labels("invalid_event").inc()
                     log.error(
                         "skipping invalid event",
@@ -121,6 +126,7 @@ class FanoutWorker:
         try:
             plan = plan_fanout(envelopes, resolve(self.store, envelopes, self.settings.celebrity_threshold))
             landed = apply_plan(self.timelines, self.celebrity_posts, self.store, plan)
+            self.dead_letters.flush()  # before the commit: a dead letter is never lost
         except Exception:
             metrics.BATCH_FAILURES.inc()
             log.exception(
@@ -170,6 +176,7 @@ class FanoutWorker:
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed worker`."""
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    ensure_topic(settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), 1)
     store = open_store(settings.store_url)
     readiness = start_readiness(settings, store, kafka=True)  # no gRPC server: /healthz and feed_dependency_up
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
@@ -180,5 +187,6 @@ def main(settings: Settings, stop: threading.Event) -> int:
         worker.run(stop)
     finally:
         readiness.stop()
+        worker.dead_letters.close()
         store.close()
     return 0

@@ -8,8 +8,8 @@ import random
 import time
 from collections.abc import Callable
 
-import grpc
-
+from feed.auth import AuthKeys
+from feed.client_auth import TokenCache, authenticated_channel
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,
@@ -30,9 +30,10 @@ def new_user() -> int:
 class Client:
     """Stubs for the three services, with short helpers for the common calls."""
 
-    def __init__(self, write_addr: str, read_addr: str) -> None:
-        self.write_channel = grpc.insecure_channel(write_addr)
-        self.read_channel = grpc.insecure_channel(read_addr)
+    def __init__(self, write_addr: str, read_addr: str, keys: AuthKeys) -> None:
+        tokens = TokenCache(keys)  # every call carries a token of the user it acts as
+        self.write_channel = authenticated_channel(write_addr, tokens)
+        self.read_channel = authenticated_channel(read_addr, tokens)
         self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
         self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
         self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
@@ -102,6 +103,7 @@ def isolated_settings(data_dir, **overrides):
     return dataclasses.replace(
         Settings.from_env({}),
         store_url=f"sqlite:///{data_dir / 'feed.db'}",
+        jwt_secret_file=str(data_dir / "jwt.secret"),
         write_addr=f"127.0.0.1:{free_port()}",
         read_addr=f"127.0.0.1:{free_port()}",
         **overrides,
@@ -141,8 +143,82 @@ def private_stack(tmp_path_factory, name: str, workers: int = 1, **overrides):
 @contextlib.contextmanager
 def client_of(stack):
     """A Client for a running stack, closed afterwards."""
-    client = Client(stack.settings.write_addr, stack.settings.read_addr)
+    client = Client(stack.settings.write_addr, stack.settings.read_addr, stack.keys)
     try:
         yield client
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def private_cluster_stack(tmp_path_factory, name: str, workers: int = 1, masters: int = 3, **overrides):
+    """A private_stack whose Redis is a Redis Cluster of its own (`masters` primaries), stopped after it."""
+    from feed.local_stack import start_redis_cluster
+
+    nodes, url = start_redis_cluster(tmp_path_factory.mktemp(f"{name}-redis"), masters)
+    try:
+        with private_stack(tmp_path_factory, name, workers=workers, redis_url=url, **overrides) as running:
+            yield running
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+class BalancedClient(Client):
+    """A Client whose channels spread calls over several replicas of each service.
+
+    One gRPC target names every replica (`ipv4:HOST:PORT,HOST:PORT`) and the
+    channel balances round robin over them, as a client in front of several
+    stateless replicas would; calls carry the acting user's token as in Client.
+    """
+
+    def __init__(self, write_addrs: list[str], read_addrs: list[str], keys: AuthKeys) -> None:
+        import grpc
+
+        from feed.client_auth import ActingUserAuth
+
+        tokens = TokenCache(keys)
+        self.write_channel = grpc.intercept_channel(balanced_channel(write_addrs), ActingUserAuth(tokens))
+        self.read_channel = grpc.intercept_channel(balanced_channel(read_addrs), ActingUserAuth(tokens))
+        self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
+        self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
+        self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
+
+
+def balanced_channel(addrs: list[str]):
+    """An insecure grpc.Channel to one target naming every address, balanced round robin."""
+    import grpc
+
+    target = "ipv4:" + ",".join(addrs)
+    return grpc.insecure_channel(target, options=[("grpc.lb_policy_name", "round_robin")])
+
+
+def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
+    """A feed process (`feed serve ...`, `feed worker`) beside a running stack, on its settings,
+    with a metrics endpoint of its own; the caller stops it. Returns the ManagedProcess."""
+    import sys
+
+    from feed.procs import ManagedProcess, free_port
+
+    metrics_addr = f"127.0.0.1:{free_port()}"
+    full_env = {**stack.settings.env(), "FEED_METRICS_ADDR": metrics_addr, **env}
+    proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log_dir / f"{name}.log", full_env)
+    proc.metrics_url = f"http://{metrics_addr}/metrics"
+    return proc
+
+
+def start_replica(stack, role: str, log_dir) -> tuple:
+    """One more replica of the write or read service of a running stack, listening on a port of
+    its own; returns (process, HOST:PORT) once it listens."""
+    from feed.procs import free_port, wait_for_port
+
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    variable = "FEED_WRITE_ADDR" if role == "write" else "FEED_READ_ADDR"
+    proc = start_feed_process(stack, f"{role}-replica-{port}", ["serve", role], log_dir, **{variable: addr})
+    try:
+        wait_for_port("127.0.0.1", port, 60, proc.proc)
+    except RuntimeError as exc:
+        proc.stop()
+        raise RuntimeError(f"{exc}\n{proc.tail()}") from None
+    return proc, addr

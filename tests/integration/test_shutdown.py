@@ -16,7 +16,7 @@ from feed.procs import ManagedProcess, free_port, wait_for_port
 from feed.scrape import scrape, value
 from tests.integration.stack import Client, eventually, new_user
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 
 def spawn(name: str, args: list[str], settings, tmp_path, **env: str) -> ManagedProcess:
@@ -84,7 +84,7 @@ def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tm
     author = new_user()
     try:
         wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
-        client = Client(addr, stack.settings.read_addr)
+        client = Client(addr, stack.settings.read_addr, stack.keys)
         stop = threading.Event()
 
         def keep_writing() -> None:
@@ -106,7 +106,7 @@ def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tm
         code = service.stop()
     assert code == 0, service.tail()
     # Every acknowledged post is durable and was published, so its author sees it.
-    reader = Client(stack.settings.write_addr, stack.settings.read_addr)
+    reader = Client(stack.settings.write_addr, stack.settings.read_addr, stack.keys)
     try:
         eventually(lambda: set(acknowledged) <= set(reader.home_ids(author)), timeout_s=20)
         stored = {p.post_id for p in reader.user_timeline(author, 100).posts}
@@ -121,7 +121,7 @@ def test_read_service_exits_0_on_sigterm(stack, tmp_path):
     service = spawn("read", ["serve", "read"], settings, tmp_path)
     try:
         wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
-        client = Client(stack.settings.write_addr, addr)
+        client = Client(stack.settings.write_addr, addr, stack.keys)
         assert client.home(new_user()).posts == []
         client.close()
         started = time.monotonic()

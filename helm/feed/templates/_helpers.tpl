@@ -105,6 +105,12 @@ FEED_FANOUT_BATCH_MAX: {{ $v.config.fanoutBatchMax | toString | quote }}
 FEED_POST_CACHE_TTL_S: {{ $v.config.postCacheTtlSeconds | toString | quote }}
 FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
 FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
+FEED_WRITE_RATE_PER_S: {{ $v.config.writeRatePerSecond | toString | quote }}
+FEED_WRITE_BURST: {{ $v.config.writeBurst | toString | quote }}
+FEED_JWT_ALGORITHM: {{ $v.auth.jwt.algorithm | quote }}
+FEED_JWT_SECRET_FILE: ""
+FEED_JWT_PUBLIC_KEY_FILE: {{ ternary "/etc/feed/jwt/public.pem" "" (ne $v.auth.jwt.publicKeySecret "") | quote }}
+FEED_JWT_PRIVATE_KEY_FILE: ""
 {{- end }}
 
 {{/*
@@ -197,11 +203,24 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ $v.tmpSizeLimit }}
+  {{- with $v.auth.jwt.publicKeySecret }}
+  - name: jwt-public-key
+    secret:
+      secretName: {{ . }}
+      items:
+        - key: {{ $v.auth.jwt.publicKeyKey }}
+          path: public.pem
+  {{- end }}
 {{- end }}
 
 {{- define "feed.tmpMount" -}}
 - name: tmp
   mountPath: /tmp
+{{- if .Values.auth.jwt.publicKeySecret }}
+- name: jwt-public-key
+  mountPath: /etc/feed/jwt
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{/* Pod metadata of a Deployment: a config checksum, so a changed ConfigMap rolls the pods. */}}

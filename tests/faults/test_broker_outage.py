@@ -12,7 +12,7 @@ import pytest
 from feed.v1 import post_service_pb2
 from tests.integration.stack import Client, eventually, new_user, private_stack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def own_stack(tmp_path_factory):
 
 
 def test_create_post_with_the_broker_down_fails_then_a_retry_publishes_exactly_one(own_stack):
-    client = Client(own_stack.settings.write_addr, own_stack.settings.read_addr)
+    client = Client(own_stack.settings.write_addr, own_stack.settings.read_addr, own_stack.keys)
     broker = next(p for p in own_stack.processes if p.name.startswith("kafka"))
     author, fan = new_user(), new_user()
     client.follow(fan, author)

@@ -1,0 +1,134 @@
+"""Bearer tokens: mint and verify the signed JWTs every RPC carries.
+
+A token names one user (`sub`, the decimal user id) and their organization
+(`org`, 0 when the deployment has only one). The services act only as that
+user. Keys and algorithm come from configuration; HS256 with a shared secret
+is the local default, RS256/ES256 with a public key for verification in
+production (the private key then lives only where tokens are minted).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+
+from feed.errors import FeedError, InvalidArgument
+from feed.ids import MAX_ID
+
+ISSUER = "feed"
+AUDIENCE = "feed-api"
+LEEWAY_S = 30  # tolerated clock skew between minter and verifier
+SYMMETRIC = ("HS256", "HS384", "HS512")
+ASYMMETRIC = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
+
+
+class Unauthenticated(FeedError):
+    """No token, or one that is not valid: signature, expiry, issuer, audience or claims."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as proven by their token."""
+
+    user_id: int
+    org_id: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthKeys:
+    """The algorithm and keys a process uses; secrets never appear in repr or logs."""
+
+    algorithm: str
+    verify_key: str = dataclasses.field(repr=False)
+    sign_key: str = dataclasses.field(default="", repr=False)
+
+    @classmethod
+    def from_settings(cls, settings, env=None) -> AuthKeys:
+        """Keys from FEED_JWT_ALGORITHM and the key files in settings; FEED_JWT_SECRET (read
+        from the environment only, so it is never exported to children or printed) wins
+        over FEED_JWT_SECRET_FILE."""
+        env = os.environ if env is None else env
+        algorithm = settings.jwt_algorithm
+        if algorithm in SYMMETRIC:
+            secret = env.get("FEED_JWT_SECRET") or _read(settings.jwt_secret_file)
+            if len(secret) < 32:
+                raise InvalidArgument("FEED_JWT_SECRET (or FEED_JWT_SECRET_FILE) must hold at least 32 characters")
+            return cls(algorithm, secret, secret)
+        if algorithm in ASYMMETRIC:
+            public = _read(settings.jwt_public_key_file)
+            if not public:
+                raise InvalidArgument(f"FEED_JWT_PUBLIC_KEY_FILE must name a PEM public key for {algorithm}")
+            return cls(algorithm, public, _read(settings.jwt_private_key_file))
+        raise InvalidArgument(f"FEED_JWT_ALGORITHM must be one of {', '.join(SYMMETRIC + ASYMMETRIC)}")
+
+
+def _read(path: str) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
+def ensure_local_secret(path: Path) -> str:
+    """The local stack's HS256 secret, created (mode 0600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def mint(keys: AuthKeys, user_id: int, org_id: int = 0, ttl_s: int = 3600, now: float | None = None) -> str:
+    """A signed token for user_id in org_id, valid for ttl_s seconds."""
+    if not keys.sign_key:
+        raise InvalidArgument("minting needs a signing key (FEED_JWT_SECRET or FEED_JWT_PRIVATE_KEY_FILE)")
+    if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
+        raise InvalidArgument(f"user id must be between 1 and {MAX_ID}, org id between 0 and {MAX_ID}")
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "sub": str(user_id),
+        "org": str(org_id),
+        "iat": issued,
+        "exp": issued + ttl_s,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
+    return jwt.encode(claims, keys.sign_key, algorithm=keys.algorithm)
+
+
+def verify(keys: AuthKeys, authorization: str | None) -> Principal:
+    """The principal of an `authorization: Bearer <jwt>` value, or Unauthenticated saying why."""
+    if not authorization:
+        raise Unauthenticated("missing bearer token in the authorization metadata")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+    try:
+        claims = jwt.decode(
+            token.strip(),
+            keys.verify_key,
+            algorithms=[keys.algorithm],  # never trust the token's own alg header
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=LEEWAY_S,
+            options={"require": ["sub", "exp", "iat", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("the token is not valid") from None
+    try:
+        user_id, org_id = int(claims["sub"]), int(claims.get("org", "0"))
+    except (TypeError, ValueError):
+        raise Unauthenticated("the token's subject is not a user id") from None
+    if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
+        raise Unauthenticated("the token's subject is not a user id")
+    return Principal(user_id, org_id)

@@ -1,0 +1,89 @@
+"""Client side of authentication: attach a bearer token for the user a request acts as.
+
+Used by the load tools and the tests, which act as many users: the acting user
+is read from the request itself (author, follower, blocker or owner of the
+timeline), and a token for that user is minted once and cached.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+import grpc
+
+from feed.auth import AuthKeys, mint
+
+ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "user_id")
+TOKEN_TTL_S = 24 * 3600
+CACHE_MAX = 100_000  # bounded: tokens of the least recently used users are minted again
+
+
+def acting_user(request, default: int) -> int:
+    """The user a request acts as: its first non-zero acting field, else the default viewer."""
+    for name in ACTING_FIELDS:
+        value = getattr(request, name, 0)
+        if value:
+            return value
+    return default
+
+
+class TokenCache:
+    """Tokens per (user, org), minted on first use."""
+
+    def __init__(self, keys: AuthKeys, org_of=lambda user_id: 0) -> None:
+        self._keys = keys
+        self._org_of = org_of
+        self._tokens: collections.OrderedDict[tuple[int, int], str] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def token(self, user_id: int) -> str:
+        key = (user_id, self._org_of(user_id))
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is not None:
+                self._tokens.move_to_end(key)
+                return token
+        token = mint(self._keys, key[0], key[1], ttl_s=TOKEN_TTL_S)
+        with self._lock:
+            self._tokens[key] = token
+            while len(self._tokens) > CACHE_MAX:
+                self._tokens.popitem(last=False)
+        return token
+
+
+class _Details(
+    collections.namedtuple(
+        "_Details", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")
+    ),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class ActingUserAuth(grpc.UnaryUnaryClientInterceptor):
+    """Adds `authorization: Bearer <token of the acting user>` unless the call already has one."""
+
+    def __init__(self, tokens: TokenCache, default_viewer: int = 1) -> None:
+        self._tokens = tokens
+        self._viewer = default_viewer
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        metadata = list(client_call_details.metadata or [])
+        if not any(key == "authorization" for key, _ in metadata):
+            user = acting_user(request, self._viewer)
+            metadata.append(("authorization", f"Bearer {self._tokens.token(user)}"))
+        details = _Details(
+            client_call_details.method,
+            client_call_details.timeout,
+            metadata,
+            client_call_details.credentials,
+            client_call_details.wait_for_ready,
+            client_call_details.compression,
+        )
+        return continuation(details, request)
+
+
+def authenticated_channel(addr: str, tokens: TokenCache, default_viewer: int = 1) -> grpc.Channel:
+    """An insecure channel to addr whose calls carry the acting user's token."""
+    return grpc.intercept_channel(grpc.insecure_channel(addr), ActingUserAuth(tokens, default_viewer))

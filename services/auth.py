@@ -1,0 +1,76 @@
+"""Authentication at the gRPC edge, and the authorization checks servicers make.
+
+Every call of our services must carry `authorization: Bearer <jwt>`; the
+interceptor verifies it before the servicer runs and makes the caller's
+Principal current for the call. Health and reflection stay open, so probes and
+tooling work without a token. Servicers then act only as that principal:
+`require_actor` compares a request's acting id (author, follower, blocker,
+timeline owner) with the token's subject.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import grpc
+
+from feed.auth import AuthKeys, Principal, Unauthenticated, verify
+from feed.errors import PermissionDenied
+
+_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of the call being handled."""
+    principal = _principal.get()
+    if principal is None:  # only reachable if a servicer runs without the interceptor
+        raise Unauthenticated("no authenticated caller")
+    return principal
+
+
+def require_actor(user_id: int, field: str) -> Principal:
+    """The caller, who must be user_id: nobody acts as someone else."""
+    principal = current_principal()
+    if principal.user_id != user_id:
+        raise PermissionDenied(f"{field} must be the user of the token")
+    return principal
+
+
+class AuthInterceptor(grpc.ServerInterceptor):
+    """Rejects calls to the named services without a valid token (UNAUTHENTICATED)."""
+
+    def __init__(self, keys: AuthKeys, service_names: Iterable[str]) -> None:
+        self._keys = keys
+        self._services = frozenset(service_names)
+
+    def intercept_service(self, continuation, details) -> grpc.RpcMethodHandler | None:
+        handler = continuation(details)
+        if handler is None or handler.request_streaming or handler.response_streaming:
+            return handler
+        service = details.method.lstrip("/").rpartition("/")[0]
+        if service not in self._services:
+            return handler  # health, reflection
+        header = next((v for k, v in details.invocation_metadata or () if k == "authorization"), None)
+        return grpc.unary_unary_rpc_method_handler(
+            self._authenticated(handler.unary_unary, header),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _authenticated(self, behavior: Callable[[Any, grpc.ServicerContext], Any], header) -> Callable:
+        keys = self._keys
+
+        def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                principal = verify(keys, header if isinstance(header, str) else None)
+            except Unauthenticated as exc:
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            token = _principal.set(principal)
+            try:
+                return behavior(request, context)
+            finally:
+                _principal.reset(token)
+
+        return authenticated

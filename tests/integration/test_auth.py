@@ -1,0 +1,206 @@
+"""Authentication and authorization: no token, no call; nobody acts as someone else."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from feed.auth import AuthKeys, mint
+from feed.v1 import (
+    feed_service_pb2,
+    feed_service_pb2_grpc,
+    graph_service_pb2,
+    graph_service_pb2_grpc,
+    post_service_pb2,
+    post_service_pb2_grpc,
+)
+from tests.integration.stack import client_of, new_user, private_stack
+
+pytestmark = pytest.mark.integration
+
+EVERY_RPC = [
+    (
+        "write",
+        post_service_pb2_grpc.PostServiceStub,
+        "CreatePost",
+        post_service_pb2.CreatePostRequest(author_id=1, text="x"),
+    ),
+    (
+        "write",
+        post_service_pb2_grpc.PostServiceStub,
+        "DeletePost",
+        post_service_pb2.DeletePostRequest(author_id=1, post_id=1),
+    ),
+    ("write", post_service_pb2_grpc.PostServiceStub, "GetPost", post_service_pb2.GetPostRequest(post_id=1)),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Follow",
+        graph_service_pb2.FollowRequest(follower_id=1, followee_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Unfollow",
+        graph_service_pb2.UnfollowRequest(follower_id=1, followee_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Block",
+        graph_service_pb2.BlockRequest(blocker_id=1, blocked_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Unblock",
+        graph_service_pb2.UnblockRequest(blocker_id=1, blocked_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "ListFollowers",
+        graph_service_pb2.ListFollowersRequest(user_id=1),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "ListFollowing",
+        graph_service_pb2.ListFollowingRequest(user_id=1),
+    ),
+    (
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "GetHomeTimeline",
+        feed_service_pb2.GetHomeTimelineRequest(user_id=1),
+    ),
+    (
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "GetUserTimeline",
+        feed_service_pb2.GetUserTimelineRequest(user_id=1),
+    ),
+]
+
+
+def call(stack, side, stub_class, method, request, authorization=None):
+    addr = stack.settings.write_addr if side == "write" else stack.settings.read_addr
+    metadata = [("authorization", authorization)] if authorization is not None else None
+    with grpc.insecure_channel(addr) as channel:
+        try:
+            getattr(stub_class(channel), method)(request, metadata=metadata, timeout=10)
+        except grpc.RpcError as err:
+            return err.code(), err.details()
+    return grpc.StatusCode.OK, ""
+
+
+@pytest.mark.parametrize(("side", "stub", "method", "request_"), EVERY_RPC, ids=[r[2] for r in EVERY_RPC])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer garbage", "bearer eyJhbGciOiJub25lIn0.e30."],
+    ids=["none", "empty", "no-token", "basic", "garbage", "alg-none"],
+)
+def test_every_rpc_refuses_a_missing_or_invalid_token(stack, side, stub, method, request_, authorization):
+    code, message = call(stack, side, stub, method, request_, authorization)
+    assert code == grpc.StatusCode.UNAUTHENTICATED, message
+
+
+def test_expired_and_foreign_tokens_are_refused(stack):
+    expired = mint(stack.keys, 1, ttl_s=1, now=1_000_000)
+    foreign = mint(AuthKeys("HS256", "x" * 40, "x" * 40), 1)
+    for token, reason in ((expired, "expired"), (foreign, "not valid")):
+        side, stub, method, request = EVERY_RPC[-1]
+        code, message = call(stack, side, stub, method, request, f"Bearer {token}")
+        assert code == grpc.StatusCode.UNAUTHENTICATED and reason in message
+
+
+@pytest.mark.parametrize(
+    ("side", "stub", "method", "request_"),
+    [r for r in EVERY_RPC if r[2] not in ("GetPost", "ListFollowers", "ListFollowing", "GetUserTimeline")],
+    ids=lambda r: r if isinstance(r, str) else "",
+)
+def test_acting_as_another_user_is_permission_denied(stack, side, stub, method, request_):
+    mallory = mint(stack.keys, 666)  # every request above acts as user 1
+    code, message = call(stack, side, stub, method, request_, f"Bearer {mallory}")
+    assert code == grpc.StatusCode.PERMISSION_DENIED, message
+    assert "must be the user of the token" in message
+
+
+def test_posts_and_user_timelines_are_readable_by_anyone_the_author_has_not_blocked(stack, client):
+    author, reader, blocked = new_user(), new_user(), new_user()
+    post = client.post(author, "public").post_id
+    client.block(author, blocked)
+    for viewer, expected in ((reader, grpc.StatusCode.OK), (blocked, grpc.StatusCode.PERMISSION_DENIED)):
+        token = f"Bearer {mint(stack.keys, viewer)}"
+        assert (
+            call(
+                stack,
+                "read",
+                feed_service_pb2_grpc.FeedServiceStub,
+                "GetUserTimeline",
+                feed_service_pb2.GetUserTimelineRequest(user_id=author),
+                token,
+            )[0]
+            == expected
+        )
+        assert (
+            call(
+                stack,
+                "write",
+                post_service_pb2_grpc.PostServiceStub,
+                "GetPost",
+                post_service_pb2.GetPostRequest(post_id=post),
+                token,
+            )[0]
+            == expected
+        )
+
+
+def test_health_and_reflection_need_no_token(stack):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(stack.settings.read_addr) as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_feed_token_prints_a_working_token_as_its_last_word(stack, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **stack.settings.env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "feed.cli", "token", "4242"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    token = done.stdout.split()[-1]
+    code, _ = call(
+        stack,
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "GetHomeTimeline",
+        feed_service_pb2.GetHomeTimelineRequest(user_id=4242),
+        f"Bearer {token}",
+    )
+    assert code == grpc.StatusCode.OK
+
+
+def test_writes_over_the_rate_limit_are_resource_exhausted_with_a_retry_hint(tmp_path_factory):
+    limited = private_stack(tmp_path_factory, "rate-limit", write_rate_per_s=1.0, write_burst=3)
+    with limited as stack, client_of(stack) as client:
+        author, other = new_user(), new_user()
+        for i in range(3):
+            client.post(author, f"within the burst {i}")
+        with pytest.raises(grpc.RpcError) as err:
+            client.post(author, "one too many")
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "retry after" in err.value.details()
+        trailing = dict(err.value.trailing_metadata())
+        assert 0 < int(trailing["retry-after-ms"]) <= 1000
+        assert "x-request-id" in trailing
+        client.post(other, "another user has a budget of their own")
