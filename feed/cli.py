@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("schema", help="manage the durable store's schema (feed schema apply)", add_help=False)
     sub.add_parser("rebuild", help="warm Redis timelines from the durable store", add_help=False)
     sub.add_parser("token", help="mint a bearer token for a user (local use)", add_help=False)
+    sub.add_parser("trace", help="make load-test traces (feed trace generate|record|info)", add_help=False)
+    sub.add_parser("replay", help="replay a trace against a running stack and measure it", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
     try:
@@ -60,6 +62,14 @@ def _dispatch(args: argparse.Namespace, rest: list[str], parser: argparse.Argume
         from feed.schema import main as schema_main
 
         return schema_main(rest)
+    if args.command == "trace":
+        from feed.loadtest.cli import trace_main
+
+        return trace_main(rest, stop_event())
+    if args.command == "replay":
+        from feed.loadtest.cli import replay_main
+
+        return replay_main(rest, stop_event())
     if args.command == "token":
         from feed.token_cli import main as token_main
 

@@ -87,3 +87,13 @@ class ActingUserAuth(grpc.UnaryUnaryClientInterceptor):
 def authenticated_channel(addr: str, tokens: TokenCache, default_viewer: int = 1) -> grpc.Channel:
     """An insecure channel to addr whose calls carry the acting user's token."""
     return grpc.intercept_channel(grpc.insecure_channel(addr), ActingUserAuth(tokens, default_viewer))
+
+
+def bearer_metadata_from_env(default_viewer: int = 1):
+    """A load tool's metadata provider: a token per acting user, minted with this machine's
+    keys (FEED_JWT_SECRET, or the secret file `feed up` made). User 0 (unknown) reads as
+    default_viewer."""
+    from feed.config import Settings
+
+    tokens = TokenCache(AuthKeys.from_settings(Settings.from_env()))
+    return lambda user_id: [("authorization", f"Bearer {tokens.token(user_id or default_viewer)}")]

@@ -39,6 +39,8 @@ class Settings:
     jwt_secret_file: str = "var/jwt.secret"
     jwt_public_key_file: str = ""
     jwt_private_key_file: str = ""
+    trace_record: str = ""  # a path: the services record the requests they serve there (load-test traces)
+    trace_sample: float = 1.0  # share of users whose requests are recorded
     # Writes (posts, deletes, follows, blocks) a user may make per second on average, and in a burst.
     write_rate_per_s: float = 20.0
     write_burst: int = 200
@@ -70,6 +72,8 @@ class Settings:
             raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
         if self.write_rate_per_s < 0 or self.write_burst < 1:
             raise InvalidArgument("FEED_WRITE_RATE_PER_S must be >= 0 (0 disables) and FEED_WRITE_BURST >= 1")
+        if not 0 < self.trace_sample <= 1:
+            raise InvalidArgument("FEED_TRACE_SAMPLE must be more than 0 and at most 1")
         if self.inactive_days < 1:
             raise InvalidArgument("FEED_INACTIVE_DAYS must be at least 1")
         if self.events_partitions < 1:

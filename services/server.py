@@ -20,6 +20,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from feed.auth import AuthKeys
+from feed.config import Settings
+from feed.loadtest.record import recording_interceptors
 from feed.readiness import ReadinessChecker
 from services.auth import AuthInterceptor
 from services.interceptors import ObservabilityInterceptor
@@ -40,11 +42,17 @@ def build_server(
     workers: int = 16,
 ) -> tuple[grpc.Server, health.HealthServicer, int]:
     """A server with our services, health (per service and overall) and reflection; returns the bound port."""
+    trace = Settings.from_env()  # FEED_TRACE_RECORD, FEED_TRACE_SAMPLE: record what this server serves
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
         maximum_concurrent_rpcs=workers * 64,  # bounded queue: beyond it callers get RESOURCE_EXHAUSTED
-        # Observability first (outermost), so calls refused for their token are counted too.
-        interceptors=[ObservabilityInterceptor(service_names), AuthInterceptor(keys, service_names)],
+        # Observability first (outermost), so calls refused for their token are counted too;
+        # recording innermost: it keeps only calls that passed authentication, never metadata.
+        interceptors=[
+            ObservabilityInterceptor(service_names),
+            AuthInterceptor(keys, service_names),
+            *recording_interceptors(trace.trace_record, trace.trace_sample, service_names),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),

@@ -107,6 +107,8 @@ FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
 FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
 FEED_WRITE_RATE_PER_S: {{ $v.config.writeRatePerSecond | toString | quote }}
 FEED_WRITE_BURST: {{ $v.config.writeBurst | toString | quote }}
+FEED_TRACE_RECORD: {{ $v.config.traceRecord | quote }}
+FEED_TRACE_SAMPLE: {{ $v.config.traceSample | toString | quote }}
 FEED_JWT_ALGORITHM: {{ $v.auth.jwt.algorithm | quote }}
 FEED_JWT_SECRET_FILE: ""
 FEED_JWT_PUBLIC_KEY_FILE: {{ ternary "/etc/feed/jwt/public.pem" "" (ne $v.auth.jwt.publicKeySecret "") | quote }}

@@ -1,0 +1,173 @@
+"""The load-test commands: `feed trace generate|record|info` and `feed replay`.
+
+Each takes the arguments that follow its name, like `feed schema`, so feed/cli.py only
+hands them over; heavy imports (matplotlib, gRPC channels) happen per command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+from feed.errors import FeedError
+
+DEFAULT_WRITE, DEFAULT_READ = "127.0.0.1:50051", "127.0.0.1:50052"
+LOADTEST_PACKAGES = ("tqdm", "hdrh", "matplotlib")  # the extra's imports: named when one is missing
+
+
+def _require_extra() -> None:
+    """Fail with the install command, not a traceback, when the loadtest extra is not installed."""
+    import importlib.util
+
+    missing = [name for name in LOADTEST_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise FeedError(f"missing {', '.join(missing)}: pip install 'feed-fanout[loadtest]'")
+
+
+def trace_main(argv: list[str], stop: threading.Event | None = None) -> int:
+    """`feed trace ...`; argv is what follows `feed trace`."""
+    _require_extra()
+    from feed.loadtest.generate import DEFAULT_MIX, GeneratorParams, parse_mix, write_trace
+
+    parser = argparse.ArgumentParser(prog="feed trace", description="Make and inspect load-test traces.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="write a synthetic trace: a social graph, then timed traffic")
+    gen.add_argument("--users", type=int, required=True)
+    gen.add_argument("--requests", type=int, required=True, help="requests of the timed stream (graph follows extra)")
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("-o", "--out", required=True, help="output file; .gz compresses (use .jsonl.gz)")
+    gen.add_argument("--mean-follows", type=float, default=20.0, help="accounts each user follows, on average")
+    gen.add_argument("--rate", type=float, default=200.0, help="requests per second of the timed stream")
+    gen.add_argument("--graph-rate", type=float, default=1000.0, help="Follow requests per second of the graph")
+    mix_text = ",".join(f"{k}={v:g}" for k, v in DEFAULT_MIX.items())
+    gen.add_argument("--mix", type=parse_mix, help=f"percent per rpc, adding up to 100 (default {mix_text})")
+    gen.add_argument("--celebrities", type=int, default=3, help="accounts in the high-follower tail")
+    gen.add_argument("--celebrity-reach", type=float, default=0.25, help="share of users following each celebrity")
+    gen.add_argument("--zipf", type=float, default=1.0, help="exponent of the follower distribution")
+    gen.add_argument("--id-base", type=int, default=0, help="user ids are id-base+1 .. id-base+users")
+    gen.add_argument("--page-next", type=float, default=0.3, help="chance a read continues an earlier read's paging")
+    gen.add_argument("--no-progress", action="store_true")
+    rec = commands.add_parser("record", help="record a session through a proxy in front of a running stack")
+    rec.add_argument("--out", required=True)
+    rec.add_argument("--duration", type=float, required=True, help="seconds to record (Ctrl-C stops sooner)")
+    rec.add_argument("--sample", type=float, default=1.0, help="share of users whose requests are kept")
+    rec.add_argument("--listen-write", default="127.0.0.1:60051", help="where clients send write-service calls")
+    rec.add_argument("--listen-read", default="127.0.0.1:60052", help="where clients send read-service calls")
+    rec.add_argument("--target-write", default=DEFAULT_WRITE)
+    rec.add_argument("--target-read", default=DEFAULT_READ)
+    info = commands.add_parser("info", help="print a trace's header and its requests per rpc")
+    info.add_argument("trace", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        params = GeneratorParams(
+            users=args.users,
+            requests=args.requests,
+            seed=args.seed,
+            mean_follows=args.mean_follows,
+            rate=args.rate,
+            graph_rate=args.graph_rate,
+            celebrities=args.celebrities,
+            celebrity_reach=args.celebrity_reach,
+            zipf=args.zipf,
+            id_base=args.id_base,
+            page_next=args.page_next,
+            mix=args.mix or dict(DEFAULT_MIX),
+        )
+        header = write_trace(params, args.out, progress=not args.no_progress)
+        print(f"wrote {args.out}: {header.counts['graph']} graph follows, then {header.counts['stream']} requests")
+        return 0
+    if args.command == "record":
+        from feed.loadtest.proxy import record_session
+
+        listen = {"write": args.listen_write, "read": args.listen_read}
+        print(f"recording to {args.out}: send write calls to {args.listen_write}, reads to {args.listen_read}")
+        targets = {"write": args.target_write, "read": args.target_read}
+        recorder = record_session(args.out, args.duration, args.sample, listen, targets, stop or threading.Event())
+        print(f"recorded {recorder.requests} requests; left out: {dict(recorder.skipped) or 'none'}")
+        return 0
+    return _info(args.trace)
+
+
+def _info(paths: list[str]) -> int:
+    from feed.loadtest.trace import TraceReader
+
+    for path in paths:
+        with TraceReader(path) as reader:
+            by_rpc: Counter[str] = Counter()
+            last = 0
+            for record in reader:
+                by_rpc[record["rpc"]] += 1
+                last = record["t"]
+            summary = {"header": reader.header.to_json(), "requests": sum(by_rpc.values()), "span_s": last / 1000}
+            summary |= {"by_rpc": dict(by_rpc.most_common()), "end": reader.end, "truncated": reader.truncated}
+            print(json.dumps({"trace": path, **summary}, indent=2))
+    return 0
+
+
+def _local_tokens(fallback):
+    """Bearer tokens from the local keys, or no metadata (with a warning) when there are none."""
+    from feed.client_auth import bearer_metadata_from_env
+    from feed.errors import FeedError
+
+    try:
+        return bearer_metadata_from_env()
+    except FeedError as exc:
+        print(f"feed replay: sending no tokens ({exc})", file=sys.stderr)
+        return fallback
+
+
+def replay_main(argv: list[str], stop: threading.Event | None = None) -> int:
+    """`feed replay TRACE... [options]`; argv is what follows `feed replay`."""
+    _require_extra()
+    parser = argparse.ArgumentParser(prog="feed replay", description="Replay traces against a running stack.")
+    parser.add_argument("trace", nargs="+", help="trace files; several (a write and a read recording) merge in time")
+    parser.add_argument("--target-write", default=DEFAULT_WRITE, help="PostService and GraphService address")
+    parser.add_argument("--target-read", default=DEFAULT_READ, help="FeedService address")
+    parser.add_argument("--speed", type=float, default=1.0, help="2 sends twice as fast as the trace")
+    parser.add_argument("--concurrency", type=int, default=256, help="most requests in flight at once")
+    parser.add_argument("--json", type=Path, help="write the result here")
+    parser.add_argument("--plots", type=Path, help="write latency.png and throughput.png into this directory")
+    parser.add_argument("--visibility-sample", type=float, default=0.05, help="share of posts probed for visibility")
+    parser.add_argument("--duration-limit", type=float, help="stop sending after this many seconds")
+    parser.add_argument("--dry-run", action="store_true", help="schedule and encode, send nothing")
+    parser.add_argument("--timeout", type=float, default=10.0, help="deadline of each call, in seconds")
+    parser.add_argument("--window", type=float, default=1.0, help="seconds per point of the plots")
+    parser.add_argument(
+        "--metadata",
+        metavar="MODULE:FUNCTION",
+        help="call metadata per acting user: FUNCTION(user_id) -> [(key, value)] or None "
+        "(default: bearer tokens minted with the local keys, as `feed token` does)",
+    )
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    from feed.loadtest.caller import load_metadata_provider, no_metadata
+    from feed.loadtest.report import summary_table, write_plots
+    from feed.loadtest.runner import Replay, ReplayOptions
+
+    options = ReplayOptions(
+        target_write=args.target_write,
+        target_read=args.target_read,
+        speed=args.speed,
+        concurrency=args.concurrency,
+        visibility_sample=args.visibility_sample,
+        duration_limit_s=args.duration_limit,
+        dry_run=args.dry_run,
+        timeout_s=args.timeout,
+        window_s=args.window,
+        progress=not args.no_progress,
+    )
+    metadata = load_metadata_provider(args.metadata) if args.metadata else _local_tokens(no_metadata)
+    result = Replay(args.trace, options, metadata, stop=stop).run()
+    print(summary_table(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"result: {args.json}")
+    if args.plots:
+        print("plots: " + ", ".join(str(p) for p in write_plots(result, args.plots)))
+    return 0

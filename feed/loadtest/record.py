@@ -1,0 +1,188 @@
+"""Recording the requests the services serve, into the trace format, for a later replay.
+
+`RecordingInterceptor` sees every unary call a server handles; `TraceRecorder` turns the
+request message (never metadata: no token or secret reaches the file) into a record and
+hands it to a writer thread through a bounded buffer, so the serving thread never waits
+on disk: when the buffer is full the record is dropped and counted.
+
+Sampling is by acting user, not by request: a sampled user's whole session is kept, so
+their paging chains and the deletes of their own posts still replay. GetPost names no
+user: it is kept when the post it names was recorded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from feed.loadtest.messages import BY_PATH, REFERENCING, SPECS, from_request
+from feed.loadtest.trace import TraceHeader, TraceWriter, encode
+
+log = logging.getLogger("feed.trace")
+BUFFER_MAX = 65_536  # records waiting for the writer thread; beyond it new ones are dropped, never queued
+FLUSH_INTERVAL_S = 1.0  # a crash loses at most this much of the recording
+CREATED_MAX = 1_000_000  # post id -> ordinal of its CreatePost; deletes of older posts are skipped
+ROLES = {"feed.v1.PostService": "write", "feed.v1.GraphService": "write", "feed.v1.FeedService": "read"}
+
+
+def sampled(user_id: int, rate: float) -> bool:
+    """Whether a user is in the sample: a stable hash, so every process keeps the same users."""
+    if rate >= 1.0:
+        return True
+    x = (user_id * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF  # Fibonacci hashing spreads consecutive ids
+    x ^= x >> 31
+    return (x & 0xFFFFFFFF) < rate * 0x100000000
+
+
+class TraceRecorder:
+    """Appends served requests to a trace file; thread-safe; `close` writes the rest and the totals."""
+
+    def __init__(self, path: str | Path, sample_rate: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        if not 0.0 < sample_rate <= 1.0:
+            raise ValueError("sample_rate must be in (0, 1]")
+        self.path = Path(path)
+        self.sample_rate = sample_rate
+        self._clock = clock
+        self._start = clock()
+        self._lock = threading.Condition()  # guards the buffer and the ordinals
+        self._io = threading.Lock()  # guards the file: the writer thread and flush() both write
+        self._buffer: list[bytes] = []
+        self._ordinal = 0
+        self._created: OrderedDict[int, int] = OrderedDict()
+        self.skipped: Counter[str] = Counter()  # why requests were left out: "dropped", "DeletePost: ..."
+        self._closed = False
+        header = TraceHeader(
+            source="record", params={"sample_rate": sample_rate}, start_unix_ms=int(time.time() * 1000)
+        )
+        self._writer = TraceWriter(self.path, header)
+        self._thread = threading.Thread(target=self._write_loop, name="trace-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, rpc: str, request: Any) -> int | None:
+        """Add one served request; return its ordinal, or None when it is not recorded."""
+        actor = getattr(request, SPECS[rpc].actor, 0) if SPECS[rpc].actor else 0
+        if rpc not in REFERENCING and not sampled(actor, self.sample_rate):
+            return None
+        with self._lock:
+            if self._closed:
+                return None
+            fields = from_request(rpc, request, self._created.get)
+            if fields is None:
+                self.skipped[f"{rpc}: post not created in this recording"] += 1
+                return None
+            if rpc == "DeletePost":
+                self._created.pop(request.post_id, None)
+            if len(self._buffer) >= BUFFER_MAX:
+                self.skipped["dropped: buffer full"] += 1
+                return None
+            # offset and ordinal under one lock: the file stays in time order across threads
+            t = int((self._clock() - self._start) * 1000)
+            self._buffer.append(encode({"t": t, "rpc": rpc, **fields}))
+            self._ordinal += 1
+            return self._ordinal - 1
+
+    @property
+    def requests(self) -> int:
+        """Records written so far (all of them once closed)."""
+        return self._writer.count
+
+    def created(self, ordinal: int, post_id: int) -> None:
+        """The server's id for a recorded CreatePost, so later deletes and gets can name the record."""
+        with self._lock:
+            self._created[post_id] = ordinal
+            if len(self._created) > CREATED_MAX:
+                self._created.popitem(last=False)
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._closed, FLUSH_INTERVAL_S)
+                lines, self._buffer = self._buffer, []
+                closing = self._closed
+            self._write(lines)  # outside the buffer lock: serving threads never wait on disk
+            if closing:
+                return
+
+    def _write(self, lines: list[bytes]) -> None:
+        with self._io:
+            if lines:
+                self._writer.write_encoded(lines)
+            self._writer.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered now (tests, and before reading a recording still going on)."""
+        with self._io, self._lock:
+            lines, self._buffer = self._buffer, []
+            if lines:
+                self._writer.write_encoded(lines)
+            self._writer.flush()
+
+    def close(self) -> None:
+        """Stop taking records, write the rest and a trailer with the totals; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._lock.notify_all()
+        self._thread.join()
+        self._writer.write_end({"requests": self._writer.count, "skipped": dict(self.skipped)})
+        self._writer.close()
+        log.info("trace recorded", extra={"path": str(self.path), "requests": self._writer.count})
+
+    def __enter__(self) -> TraceRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RecordingInterceptor(grpc.ServerInterceptor):
+    """Records each feed RPC a server handles; health, reflection and unknown methods pass through."""
+
+    def __init__(self, recorder: TraceRecorder) -> None:
+        self._recorder = recorder
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        spec = BY_PATH.get(handler_call_details.method)
+        if handler is None or spec is None or handler.unary_unary is None:
+            return handler
+        inner, recorder, rpc = handler.unary_unary, self._recorder, spec.name
+
+        def recorded(request, context):
+            ordinal = recorder.record(rpc, request)  # on arrival: the trace keeps the offered order
+            response = inner(request, context)
+            if rpc == "CreatePost" and ordinal is not None and response is not None:
+                recorder.created(ordinal, response.post_id)
+            return response
+
+        return grpc.unary_unary_rpc_method_handler(
+            recorded, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+
+
+def recording_interceptors(path: str, sample_rate: float, service_names: Sequence[str]) -> list[grpc.ServerInterceptor]:
+    """The interceptors for a server: none when path is empty (FEED_TRACE_RECORD unset).
+
+    Each process writes its own file, named after its role, because two processes cannot
+    append to one gzip stream: FEED_TRACE_RECORD=var/trace.jsonl.gz gives
+    var/trace.write.jsonl.gz and var/trace.read.jsonl.gz; a "{pid}" in the path is
+    replaced too, for several replicas on one disk. `feed replay` takes both files.
+    """
+    if not path:
+        return []
+    role = next((ROLES[name] for name in service_names if name in ROLES), "server")
+    target = Path(path.replace("{pid}", str(os.getpid())))
+    name, dot, ext = target.name.partition(".")
+    recorder = TraceRecorder(target.with_name(f"{name}.{role}{dot}{ext}"), sample_rate)
+    atexit.register(recorder.close)  # after serve() returns on SIGTERM: the trailer is written
+    return [RecordingInterceptor(recorder)]

@@ -1,0 +1,186 @@
+"""`feed replay`: send a trace's requests to a running stack on the trace's schedule and measure.
+
+The scheduler decides when (open loop, bounded in flight); this module decides what:
+it turns each record into a request (filling in server-assigned post ids and page
+tokens from `ReplayState`), sends it through the `Caller`, and on each answer records
+the latency from the due time, learns what later records need, and offers new posts to
+the visibility probe. The trace is read lazily: memory does not grow with its length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+from tqdm import tqdm
+
+from feed.loadtest.caller import Caller, DryCaller, MetadataProvider, no_metadata
+from feed.loadtest.messages import REFERENCING, actor_of, to_request
+from feed.loadtest.schedule import InFlight, OpenLoopScheduler
+from feed.loadtest.state import ReplayState
+from feed.loadtest.stats import ReplayStats
+from feed.loadtest.trace import Record, TraceReader, merge
+from feed.loadtest.visibility import VisibilityProbe
+
+T = TypeVar("T")
+DRAIN_TIMEOUT_S = 60.0  # after the last send; every call has its own deadline well within this
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplayOptions:
+    """How to replay; the CLI flags one to one."""
+
+    target_write: str = "127.0.0.1:50051"
+    target_read: str = "127.0.0.1:50052"
+    speed: float = 1.0
+    concurrency: int = 256
+    visibility_sample: float = 0.05
+    duration_limit_s: float | None = None
+    dry_run: bool = False
+    timeout_s: float = 10.0
+    window_s: float = 1.0
+    seed: int = 0
+    progress: bool = True
+
+
+class Replay:
+    """One replay run of one or more traces (a write and a read recording are merged in time)."""
+
+    def __init__(
+        self,
+        paths: list[str | Path],
+        options: ReplayOptions,
+        metadata: MetadataProvider = no_metadata,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        caller: Any = None,
+    ) -> None:
+        """caller: anything with Caller's call/close (tests pass a double); default from the options."""
+        self.paths, self.options, self.clock = [Path(p) for p in paths], options, clock
+        self.stop = stop or threading.Event()
+        if caller is None and options.dry_run:
+            caller = DryCaller(metadata)
+        elif caller is None:
+            caller = Caller(options.target_write, options.target_read, metadata, options.timeout_s)
+        self.caller: Any = caller
+        self.key_prefix = secrets.token_hex(4) + "-"  # this run's idempotency keys: a rerun creates posts anew
+        self.state = ReplayState()
+        self.stats = ReplayStats(options.window_s)
+        self.slots = InFlight(options.concurrency)
+        fraction = 0.0 if options.dry_run else options.visibility_sample
+        self.visibility = VisibilityProbe(self.caller.call, fraction, options.seed, clock=clock)
+
+    def run(self) -> dict[str, Any]:
+        """Replay to the end (or the duration limit, or stop); return the result for the JSON file."""
+        with ExitStack() as stack:
+            readers = [stack.enter_context(TraceReader(p)) for p in self.paths]
+            total = sum(r.header.counts.get("requests", 0) for r in readers) or None
+            bar = stack.enter_context(
+                tqdm(total=total, unit="req", desc="replay", disable=None if self.options.progress else True)
+            )
+            scheduler = OpenLoopScheduler(self.clock, self.stop.wait, self.slots, self.options.speed, self.stop)
+            items = ((record["t"], (src, n, record)) for src, n, record in merge(readers))
+            self.stats.start = self.clock()
+            scheduler.run(_counted(items, bar), self._dispatch, self.options.duration_limit_s, self.stats.start)
+            self.slots.drain(DRAIN_TIMEOUT_S)
+            elapsed = self.clock() - self.stats.start
+            self.visibility.close()
+            self.caller.close()
+            self.stats.finish()
+            return self._result(readers, elapsed)
+
+    def _dispatch(self, item: tuple[int, int, Record], due: float) -> None:
+        src, ordinal, record = item
+        self.stats.lag(self.clock() - due)
+        if record["rpc"] not in REFERENCING:
+            self._send(src, ordinal, record, due)
+            return
+        post = self.state.post((src, record["post_ref"]), forget=record["rpc"] == "DeletePost")
+        if post is None or post == 0:
+            self._skip(record, "post not created" if post is None else "its CreatePost failed")
+        elif isinstance(post, int):
+            self._send(src, ordinal, record, due, post)
+        else:  # the create is still in flight: send when it answers, latency still from `due`
+            post.add_done_callback(lambda f: self._after_create(f, src, ordinal, record, due))
+
+    def _after_create(self, create: Any, src: int, ordinal: int, record: Record, due: float) -> None:
+        if create.code() == grpc.StatusCode.OK:
+            self._send(src, ordinal, record, due, create.result().post_id)
+        else:
+            self._skip(record, "its CreatePost failed")
+
+    def _skip(self, record: Record, reason: str) -> None:
+        self.stats.skip(record["rpc"], reason)
+        self.slots.release()
+
+    def _send(self, src: int, ordinal: int, record: Record, due: float, post_id: int = 0) -> None:
+        rpc = record["rpc"]
+        token = self.state.token(rpc, record["user_id"]) if record.get("next") else ""
+        try:
+            request = to_request(record, post_id, token, self.key_prefix)
+        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or foreign trace: say so, go on
+            self._skip(record, f"bad record ({type(exc).__name__}: {exc})")
+            return
+        sent_at = self.clock()
+        future = self.caller.call(rpc, request, actor_of(record))
+        if rpc == "CreatePost":
+            self.state.creating((src, ordinal), future)
+        future.add_done_callback(lambda f: self._answered(f, src, ordinal, record, due, sent_at))
+
+    def _answered(self, future: Any, src: int, ordinal: int, record: Record, due: float, sent_at: float) -> None:
+        now = self.clock()
+        code = future.code()
+        try:
+            self.stats.record(record["rpc"], now - due, "OK" if code == grpc.StatusCode.OK else code.name, now)
+            if code == grpc.StatusCode.OK:
+                self._learn(future.result(), src, ordinal, record, sent_at)
+            elif record["rpc"] == "CreatePost":
+                self.state.created((src, ordinal), 0)
+        finally:
+            self.slots.release()
+
+    def _learn(self, response: Any, src: int, ordinal: int, record: Record, sent_at: float) -> None:
+        """What a successful answer tells later records."""
+        rpc = record["rpc"]
+        if rpc == "CreatePost":
+            self.state.created((src, ordinal), response.post_id)
+            self.visibility.offer(response.post_id, sent_at, self.state.reader_for(record["author_id"]))
+        elif rpc == "Follow":
+            self.state.followed(record["follower_id"], record["followee_id"])
+        elif rpc == "Unfollow":
+            self.state.unfollowed(record["follower_id"], record["followee_id"])
+        elif "user_id" in record and hasattr(response, "next_page_token"):
+            self.state.paged(rpc, record["user_id"], response.next_page_token)
+            if rpc == "GetHomeTimeline":
+                self.state.read_home(record["user_id"])
+
+    def _result(self, readers: list[TraceReader], elapsed: float) -> dict[str, Any]:
+        stats = self.stats.to_json()
+        return {
+            **stats,
+            "duration_s": round(elapsed, 3),
+            "throughput_rps": round(stats["requests"] / elapsed, 1) if elapsed > 0 else 0.0,
+            "concurrency_waits": self.slots.waits,
+            "visibility": self.visibility.to_json(),
+            "options": {**dataclasses.asdict(self.options), "traces": [str(p) for p in self.paths]},
+            "trace_headers": [r.header.to_json() for r in readers],
+            "trace_truncated": any(r.truncated for r in readers),
+            "windows": self.stats.windows,
+        }
+
+
+def _counted(items: Iterator[T], bar: tqdm, every: int = 256) -> Iterator[T]:
+    """Pass items through, moving the progress bar every so many: per item would cost too much."""
+    n = 0
+    for n, item in enumerate(items, 1):
+        yield item
+        if n % every == 0:
+            bar.update(every)
+    bar.update(n % every)

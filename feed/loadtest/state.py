@@ -1,0 +1,84 @@
+"""What a replay learns as it goes: post ids the server assigned, page tokens, who follows whom.
+
+All of it is needed to turn the next records into requests: a delete names the post a
+CreatePost of the trace made, a `next` read sends the token its previous page returned,
+and a visibility probe needs a follower whose home timeline is in Redis. Memory grows
+with the posts created and not deleted, and with users; never with requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+FOLLOWERS_KEPT = 4  # per followee: enough to find one that reads, small for millions of users
+
+PostKey = tuple[int, int]  # (source trace, ordinal of the CreatePost record in it)
+
+
+class ReplayState:
+    """Thread-safe: records are dispatched by the scheduler, answers arrive on gRPC's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._posts: dict[PostKey, Any] = {}  # post id, 0 if the create failed, or the in-flight create's future
+        self._tokens: dict[tuple[str, int], str] = {}
+        self._followers: dict[int, list[int]] = {}
+        self._warm: set[int] = set()
+
+    def creating(self, key: PostKey, future: Any) -> None:
+        """A CreatePost is in flight: requests naming it wait for its future."""
+        with self._lock:
+            self._posts[key] = future
+
+    def created(self, key: PostKey, post_id: int) -> None:
+        """Its answer: the server's id, or 0 when it failed (requests naming it are skipped)."""
+        with self._lock:
+            if key in self._posts:
+                self._posts[key] = post_id
+
+    def post(self, key: PostKey, forget: bool = False) -> Any:
+        """The post id, or the future to wait on; None when the trace never created it.
+        forget: a delete, after which nothing in the trace names the post again."""
+        with self._lock:
+            return self._posts.pop(key, None) if forget else self._posts.get(key)
+
+    def token(self, rpc: str, user_id: int) -> str:
+        """The page token a `next` read sends: "" (the first page) when the previous page was the last."""
+        with self._lock:
+            return self._tokens.get((rpc, user_id), "")
+
+    def paged(self, rpc: str, user_id: int, next_token: str) -> None:
+        with self._lock:
+            if next_token:
+                self._tokens[(rpc, user_id)] = next_token
+            else:
+                self._tokens.pop((rpc, user_id), None)
+
+    def followed(self, follower: int, followee: int) -> None:
+        with self._lock:
+            mine = self._followers.setdefault(followee, [])
+            if follower not in mine:
+                mine.append(follower)
+                del mine[:-FOLLOWERS_KEPT]
+
+    def unfollowed(self, follower: int, followee: int) -> None:
+        with self._lock:
+            mine = self._followers.get(followee, [])
+            if follower in mine:
+                mine.remove(follower)
+
+    def read_home(self, user_id: int) -> None:
+        """The user's home timeline now exists in Redis, so fan-out writes to it."""
+        with self._lock:
+            self._warm.add(user_id)
+
+    def reader_for(self, author: int) -> int | None:
+        """Whose home timeline shows the author's new post through fan-out: a follower, else the
+        author, whose timeline exists already. None if none does: a first read would rebuild the
+        timeline from the store, showing the post at once and measuring nothing."""
+        with self._lock:
+            for follower in reversed(self._followers.get(author, [])):
+                if follower in self._warm:
+                    return follower
+            return author if author in self._warm else None

@@ -1,0 +1,123 @@
+"""The recorder on its own: what a served request becomes in the file, sampling, threads, bounds."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+from feed.loadtest import record as record_module
+from feed.loadtest.record import TraceRecorder, recording_interceptors, sampled
+from feed.loadtest.trace import TraceReader
+from feed.v1 import feed_service_pb2, graph_service_pb2, post_service_pb2
+
+
+def _read(path):
+    with TraceReader(path) as reader:
+        return reader.header, list(reader), reader.end
+
+
+def test_served_requests_become_records_that_name_posts_by_their_create(tmp_path):
+    path = tmp_path / "rec.jsonl.gz"
+    with TraceRecorder(path) as rec:
+        rec.record("Follow", graph_service_pb2.FollowRequest(follower_id=2, followee_id=1))
+        n = rec.record(
+            "CreatePost", post_service_pb2.CreatePostRequest(author_id=1, text="hello", idempotency_key="k-1")
+        )
+        rec.created(n, post_id=987654321)
+        rec.record("GetPost", post_service_pb2.GetPostRequest(post_id=987654321))
+        rec.record("GetHomeTimeline", feed_service_pb2.GetHomeTimelineRequest(user_id=2, page_size=5, page_token="abc"))
+        rec.record("DeletePost", post_service_pb2.DeletePostRequest(author_id=1, post_id=987654321))
+        rec.record("GetPost", post_service_pb2.GetPostRequest(post_id=987654321))  # deleted: not in the trace
+        rec.record("DeletePost", post_service_pb2.DeletePostRequest(author_id=1, post_id=555))  # made before
+    header, records, end = _read(path)
+    assert header.source == "record" and header.start_unix_ms > 0
+    assert [r["rpc"] for r in records] == ["Follow", "CreatePost", "GetPost", "GetHomeTimeline", "DeletePost"]
+    assert {k: v for k, v in records[1].items() if k != "t"} == {
+        "rpc": "CreatePost",
+        "author_id": 1,
+        "text_len": 5,
+        "key": records[1]["key"],
+    }
+    assert records[2]["post_ref"] == records[4]["post_ref"] == 1
+    assert records[3] == {"t": records[3]["t"], "rpc": "GetHomeTimeline", "user_id": 2, "page_size": 5, "next": True}
+    assert end["requests"] == 5
+    assert end["skipped"] == {
+        "GetPost: post not created in this recording": 1,
+        "DeletePost: post not created in this recording": 1,
+    }
+
+
+def test_no_text_token_or_raw_key_reaches_the_file(tmp_path):
+    path = tmp_path / "rec.jsonl.gz"
+    with TraceRecorder(path) as rec:
+        rec.record(
+            "CreatePost", post_service_pb2.CreatePostRequest(author_id=1, text="secret words", idempotency_key="KEY-42")
+        )
+        rec.record("ListFollowers", graph_service_pb2.ListFollowersRequest(user_id=1, page_token="TOKEN-7"))
+    raw = gzip.decompress(path.read_bytes())
+    for value in (b"secret words", b"KEY-42", b"TOKEN-7"):
+        assert value not in raw
+
+
+def test_sampling_keeps_whole_users_at_about_the_rate(tmp_path):
+    kept = [u for u in range(1, 10_001) if sampled(u, 0.1)]
+    assert 800 < len(kept) < 1200
+    assert all(sampled(u, 0.1) for u in kept)  # stable: every process keeps the same users
+    path = tmp_path / "rec.jsonl.gz"
+    with TraceRecorder(path, sample_rate=0.1) as rec:
+        for user in range(1, 201):
+            for _ in range(3):
+                rec.record("GetUserTimeline", feed_service_pb2.GetUserTimelineRequest(user_id=user))
+    _, records, _ = _read(path)
+    users = [r["user_id"] for r in records]
+    assert set(users) == {u for u in range(1, 201) if sampled(u, 0.1)}
+    assert len(users) == 3 * len(set(users))
+
+
+def test_threads_record_concurrently_in_time_order(tmp_path):
+    path = tmp_path / "rec.jsonl.gz"
+    rec = TraceRecorder(path)
+
+    def serve(user: int) -> None:
+        for _ in range(500):
+            rec.record("GetHomeTimeline", feed_service_pb2.GetHomeTimelineRequest(user_id=user))
+
+    threads = [threading.Thread(target=serve, args=(u,)) for u in range(1, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rec.close()
+    rec.close()  # twice is fine: atexit may close it again
+    _, records, end = _read(path)  # the reader refuses offsets that go back
+    assert len(records) == end["requests"] == 4000
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_blocking_the_server(tmp_path, monkeypatch):
+    monkeypatch.setattr(record_module, "BUFFER_MAX", 10)
+    monkeypatch.setattr(record_module, "FLUSH_INTERVAL_S", 60.0)
+    with TraceRecorder(tmp_path / "rec.jsonl.gz") as rec:
+        for _ in range(25):
+            rec.record("ListFollowing", graph_service_pb2.ListFollowingRequest(user_id=3))
+    _, records, end = _read(tmp_path / "rec.jsonl.gz")
+    assert len(records) == 10
+    assert end["skipped"] == {"dropped: buffer full": 15}
+
+
+def test_flushed_records_are_readable_while_recording_goes_on(tmp_path):
+    path = tmp_path / "rec.jsonl.gz"
+    rec = TraceRecorder(path)
+    rec.record("Follow", graph_service_pb2.FollowRequest(follower_id=2, followee_id=1))
+    rec.flush()
+    with TraceReader(path) as reader:
+        assert [r["rpc"] for r in reader] == ["Follow"]
+    rec.close()
+
+
+def test_each_service_process_records_into_its_own_file(tmp_path):
+    assert recording_interceptors("", 1.0, ["feed.v1.FeedService"]) == []
+    [write] = recording_interceptors(str(tmp_path / "t.jsonl.gz"), 1.0, ["feed.v1.PostService", "feed.v1.GraphService"])
+    [read] = recording_interceptors(str(tmp_path / "t.jsonl.gz"), 1.0, ["feed.v1.FeedService"])
+    write._recorder.close()
+    read._recorder.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.read.jsonl.gz", "t.write.jsonl.gz"]

@@ -1,0 +1,168 @@
+"""The replay runner with a test double for the services: what it sends, what it learns, what it reports."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import grpc
+import pytest
+
+from feed.loadtest.caller import DoneFuture
+from feed.loadtest.cli import replay_main
+from feed.loadtest.generate import GeneratorParams, write_trace
+from feed.loadtest.messages import SPECS
+from feed.loadtest.report import summary_table, write_plots
+from feed.loadtest.runner import Replay, ReplayOptions
+from feed.loadtest.stats import ReplayStats
+from feed.loadtest.trace import TraceReader
+
+
+class FailedFuture(DoneFuture):
+    def __init__(self, code: grpc.StatusCode) -> None:
+        super().__init__(None)
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+
+class InMemoryServices:
+    """Answers at once; gives posts ids, pages tokens; remembers every call and its acting user."""
+
+    def __init__(self, fail: set[str] = frozenset()) -> None:
+        self.calls: list[tuple[str, object, int]] = []
+        self._ids = itertools.count(1000)
+        self.fail = fail
+
+    def call(self, rpc, request, user_id):
+        self.calls.append((rpc, request, user_id))
+        if rpc in self.fail:
+            return FailedFuture(grpc.StatusCode.UNAVAILABLE)
+        if rpc == "CreatePost":
+            return DoneFuture(SPECS[rpc].response(post_id=next(self._ids), author_id=request.author_id))
+        if rpc == "GetHomeTimeline":
+            return DoneFuture(SPECS[rpc].response(next_page_token=f"page-after-{request.page_token or 'first'}"))
+        return DoneFuture(SPECS[rpc].response())
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def trace(tmp_path_factory):
+    path = tmp_path_factory.mktemp("trace") / "t.jsonl.gz"
+    write_trace(GeneratorParams(users=60, requests=3000, rate=200.0, graph_rate=50_000.0), path, progress=False)
+    return path
+
+
+def _replay(trace, services, **options):
+    opts = ReplayOptions(speed=1000.0, progress=False, visibility_sample=0.0, **options)
+    return Replay([trace], opts, caller=services).run()
+
+
+def test_every_request_is_sent_once_in_order_as_its_acting_user(trace):
+    services = InMemoryServices()
+    result = _replay(trace, services)
+    with TraceReader(trace) as reader:
+        records = list(reader)
+    assert result["requests"] == len(records) == len(services.calls)
+    assert [rpc for rpc, _, _ in services.calls] == [r["rpc"] for r in records]
+    for (rpc, request, user), record in zip(services.calls, records, strict=True):
+        if rpc == "Follow":
+            assert user == request.follower_id == record["follower_id"]
+        if rpc == "CreatePost":
+            assert user == request.author_id and len(request.text) == record["text_len"]
+            assert request.idempotency_key.endswith(record["key"]) and request.idempotency_key != record["key"]
+    assert result["errors"] == result["skipped"] == 0
+
+
+def test_deletes_name_the_id_the_server_gave_and_next_pages_send_the_last_token(trace):
+    services = InMemoryServices()
+    _replay(trace, services)
+    created = {}
+    tokens = {}
+    for n, (rpc, _, _) in enumerate(services.calls):
+        if rpc == "CreatePost":
+            created[n] = 1000 + len(created)
+    with TraceReader(trace) as reader:
+        for (rpc, request, _), record in zip(services.calls, reader, strict=True):
+            if rpc in ("DeletePost", "GetPost"):
+                assert request.post_id == created[record["post_ref"]]
+            if rpc == "GetHomeTimeline":
+                expected = tokens.get(request.user_id, "") if record.get("next") else ""
+                assert request.page_token == expected
+                tokens[request.user_id] = f"page-after-{request.page_token or 'first'}"
+    assert any(r.page_token for rpc, r, _ in services.calls if rpc == "GetHomeTimeline")
+
+
+def test_requests_naming_a_failed_create_are_skipped_and_counted(trace):
+    result = _replay(trace, InMemoryServices(fail={"CreatePost"}))
+    assert result["by_rpc"]["CreatePost"]["errors_by_code"] == {"UNAVAILABLE": result["by_rpc"]["CreatePost"]["count"]}
+    assert result["skipped"] > 0
+    assert set(result["skipped_by_reason"]) <= {"DeletePost: its CreatePost failed", "GetPost: its CreatePost failed"}
+    assert "DeletePost" not in result["by_rpc"]
+
+
+def test_the_duration_limit_stops_sending(trace):
+    result = _replay(trace, InMemoryServices(), duration_limit_s=0.001)  # replay seconds: 1 s of the trace
+    assert 0 < result["requests"] < 1500
+
+
+def test_stats_report_percentiles_in_order_and_windows_over_time():
+    stats = ReplayStats(window_s=1.0)
+    for i in range(1000):
+        stats.record("GetPost", (i + 1) / 1000, "OK" if i % 100 else "NOT_FOUND", completed_at=i / 250)
+    stats.finish()
+    result = stats.to_json()
+    s = result["by_rpc"]["GetPost"]
+    assert s["count"] == 1000 and s["errors"] == 10 and s["errors_by_code"] == {"NOT_FOUND": 10}
+    assert s["p50_ms"] == pytest.approx(500, rel=0.01)
+    assert s["p50_ms"] <= s["p90_ms"] <= s["p99_ms"] <= s["p999_ms"] <= s["max_ms"] == pytest.approx(1000, rel=0.001)
+    assert [w["t_s"] for w in stats.windows] == [0.0, 1.0, 2.0, 3.0]
+    assert sum(w["count"] for w in stats.windows) == 1000
+
+
+def test_the_command_writes_json_plots_and_a_table(trace, tmp_path, capsys):
+    assert (
+        replay_main(
+            [
+                str(trace),
+                "--dry-run",
+                "--speed",
+                "1000",
+                "--no-progress",
+                "--json",
+                str(tmp_path / "r.json"),
+                "--plots",
+                str(tmp_path / "plots"),
+            ]
+        )
+        == 0
+    )
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["requests"] == result["trace_headers"][0]["counts"]["requests"]
+    for name in ("latency.png", "throughput.png"):
+        assert (tmp_path / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    out = capsys.readouterr().out
+    assert "GetHomeTimeline" in out and "p99_ms" in out
+    assert summary_table(result).splitlines()[0].split()[:3] == ["rpc", "count", "errors"]
+    assert write_plots({**result, "windows": []}, tmp_path / "empty")  # nothing answered: still two files
+
+
+def bearer_of(user_id: int):
+    """A metadata provider, as `--metadata tests.loadtest.test_replay:bearer_of` names it."""
+    return [("authorization", f"Bearer user-{user_id}")]
+
+
+def test_a_metadata_provider_named_on_the_command_line_gets_each_acting_user():
+    from feed.errors import InvalidArgument
+    from feed.loadtest.caller import DryCaller, load_metadata_provider
+
+    provider = load_metadata_provider("tests.loadtest.test_replay:bearer_of")
+    seen = []
+    caller = DryCaller(lambda user: seen.append(user) or provider(user))
+    caller.call("Follow", SPECS["Follow"].request(follower_id=7, followee_id=8), 7)
+    assert seen == [7]
+    with pytest.raises(InvalidArgument):
+        load_metadata_provider("tests.loadtest.test_replay:nothing_here")

@@ -1,0 +1,59 @@
+"""The services' own recording path: `feed serve` with FEED_TRACE_RECORD, then a replay of what it wrote."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+import services.server
+from feed.loadtest.runner import Replay, ReplayOptions
+from feed.loadtest.trace import TraceReader
+from feed.procs import ManagedProcess, free_port, wait_for_port
+from tests.integration.stack import eventually, new_user
+from tests.loadtest.credentials import client_for, metadata_for
+
+pytestmark = pytest.mark.integration
+
+HOOKED = "recording_interceptors" in Path(services.server.__file__).read_text()
+
+
+@pytest.mark.skipif(not HOOKED, reason="services/server.py does not install recording_interceptors yet")
+def test_services_started_with_feed_trace_record_write_traces_that_replay(stack, client, tmp_path):
+    settings = dataclasses.replace(
+        stack.settings, write_addr=f"127.0.0.1:{free_port()}", read_addr=f"127.0.0.1:{free_port()}"
+    )
+    env = {**settings.env(), "FEED_TRACE_RECORD": str(tmp_path / "trace.jsonl.gz"), "FEED_TRACE_SAMPLE": "1"}
+    procs = []
+    for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
+        proc = ManagedProcess(
+            f"{role} service", [sys.executable, "-m", "feed.cli", "serve", role], tmp_path / role, env
+        )
+        procs.append(proc)
+        wait_for_port("127.0.0.1", int(addr.rpartition(":")[2]), 60, proc.proc)
+    recorded = client_for(stack, settings.write_addr, settings.read_addr)
+    try:
+        author, fan = new_user(), new_user()
+        recorded.follow(fan, author)
+        recorded.home(fan)
+        post = recorded.post(author, "recorded", key="k")
+        eventually(lambda: len(client.home(fan).posts) == 1)
+        recorded.home(fan)
+        recorded.delete(author, post.post_id)
+    finally:
+        recorded.close()
+        codes = [proc.stop() for proc in procs]  # SIGTERM: the recorders close and write their trailers
+    assert codes == [0, 0]
+
+    files = [tmp_path / "trace.write.jsonl.gz", tmp_path / "trace.read.jsonl.gz"]
+    with TraceReader(files[0]) as writes, TraceReader(files[1]) as reads:
+        assert [r["rpc"] for r in writes] == ["Follow", "CreatePost", "DeletePost"]
+        assert [r["rpc"] for r in reads] == ["GetHomeTimeline", "GetHomeTimeline"]
+        assert writes.end["requests"] == 3 and reads.end["requests"] == 2
+
+    s = stack.settings
+    options = ReplayOptions(target_write=s.write_addr, target_read=s.read_addr, progress=False, concurrency=1)
+    result = Replay(files, options, metadata_for(stack)).run()
+    assert (result["requests"], result["errors"], result["skipped"]) == (5, 0, 0), result["by_rpc"]
