@@ -25,6 +25,8 @@ from feed.procs import ManagedProcess, free_port, wait_for_port
 from feed.scrape import scrape, value
 
 CHILD_POLL_S = 0.5
+SERVICE_GRACE_S = 15.0  # the servers drain in-flight calls for up to 10 s
+WORKER_GRACE_S = 60.0
 READY_TIMEOUT_S = 90  # group joins on a fresh broker take a few seconds per rebalance
 
 
@@ -47,7 +49,11 @@ class Stack:
         def tier(proc: ManagedProcess) -> int:
             return 0 if proc.name.endswith("service") else 1 if proc.name.startswith("fan-out") else 2
 
-        return {proc.name: proc.stop() for proc in sorted(self.processes, key=tier)}
+        # Workers get longer: a batch under a backlog may take a while to finish and commit.
+        return {
+            proc.name: proc.stop(WORKER_GRACE_S if tier(proc) == 1 else SERVICE_GRACE_S)
+            for proc in sorted(self.processes, key=tier)
+        }
 
     def dead(self) -> list[ManagedProcess]:
         return [p for p in self.processes if not p.alive()]

@@ -46,6 +46,8 @@ SPECS: dict[str, RpcSpec] = {
         RpcSpec("GetPost", _POSTS, "write", post_service_pb2.GetPostRequest, post_pb2.Post, None),
         RpcSpec("Follow", _GRAPH, "write", graph_service_pb2.FollowRequest, empty_pb2.Empty, "follower_id"),
         RpcSpec("Unfollow", _GRAPH, "write", graph_service_pb2.UnfollowRequest, empty_pb2.Empty, "follower_id"),
+        RpcSpec("Block", _GRAPH, "write", graph_service_pb2.BlockRequest, empty_pb2.Empty, "blocker_id"),
+        RpcSpec("Unblock", _GRAPH, "write", graph_service_pb2.UnblockRequest, empty_pb2.Empty, "blocker_id"),
         RpcSpec(
             "ListFollowers",
             _GRAPH,
@@ -119,7 +121,7 @@ def to_request(record: Record, post_id: int = 0, page_token: str = "", key_prefi
         return SPECS[rpc].request(
             user_id=record["user_id"], page_size=record.get("page_size", 0), page_token=page_token
         )
-    return SPECS[rpc].request(**{name: record[name] for name in _field_names(rpc)})  # ids only: Follow, Unfollow
+    return SPECS[rpc].request(**{name: record[name] for name in _field_names(rpc)})  # ids only: Follow, Unfollow, Block, Unblock
 
 
 def from_request(rpc: str, request: Any, ref_of: Callable[[int], int | None]) -> Record | None:

@@ -26,6 +26,8 @@ RPCS = (
     "GetPost",
     "Follow",
     "Unfollow",
+    "Block",
+    "Unblock",
     "ListFollowers",
     "ListFollowing",
     "GetHomeTimeline",

@@ -121,3 +121,16 @@ def test_each_service_process_records_into_its_own_file(tmp_path):
     write._recorder.close()
     read._recorder.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.read.jsonl.gz", "t.write.jsonl.gz"]
+
+
+def test_block_and_unblock_round_trip_through_the_trace_format():
+    from feed.loadtest.messages import from_request, to_request
+    from feed.v1 import graph_service_pb2
+
+    for rpc, request in (
+        ("Block", graph_service_pb2.BlockRequest(blocker_id=3, blocked_id=4)),
+        ("Unblock", graph_service_pb2.UnblockRequest(blocker_id=3, blocked_id=4)),
+    ):
+        record = from_request(rpc, request, lambda post_id: None)
+        assert record is not None
+        assert to_request({**record, "rpc": rpc}) == request
