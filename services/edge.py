@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,15 @@ STATUS_OF = {
 }
 RETRY_AFTER_KEY = "retry-after-ms"  # trailing metadata: when a refused call may be retried
 # Dependency failures: the client may retry; the message names no internals.
-TRANSIENT = (redis.ConnectionError, redis.TimeoutError, KafkaError, TimeoutError, ConnectionError)
+# sqlite3.OperationalError: the local store was locked past its busy timeout.
+TRANSIENT = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    KafkaError,
+    TimeoutError,
+    ConnectionError,
+    sqlite3.OperationalError,
+)
 
 
 def rpc(method: Callable[..., Any]) -> Callable[..., Any]:

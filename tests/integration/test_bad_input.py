@@ -113,3 +113,9 @@ def test_create_post_retried_with_the_same_key_returns_the_same_post_and_creates
 def test_too_long_idempotency_key_is_an_invalid_argument(client):
     request = post_service_pb2.CreatePostRequest(author_id=1, text="x", idempotency_key="k" * 129)
     assert status_of(client.posts.CreatePost, request)[0] == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_request_over_the_message_size_limit_is_refused(client):
+    request = post_service_pb2.CreatePostRequest(author_id=new_user(), text="x" * (2 << 20))
+    code, _ = status_of(client.posts.CreatePost, request)
+    assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
