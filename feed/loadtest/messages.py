@@ -121,7 +121,8 @@ def to_request(record: Record, post_id: int = 0, page_token: str = "", key_prefi
         return SPECS[rpc].request(
             user_id=record["user_id"], page_size=record.get("page_size", 0), page_token=page_token
         )
-    return SPECS[rpc].request(**{name: record[name] for name in _field_names(rpc)})  # ids only: Follow, Unfollow, Block, Unblock
+    # ids only: Follow, Unfollow, Block, Unblock
+    return SPECS[rpc].request(**{name: record[name] for name in _field_names(rpc)})
 
 
 def from_request(rpc: str, request: Any, ref_of: Callable[[int], int | None]) -> Record | None:
