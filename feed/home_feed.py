@@ -7,6 +7,12 @@ hydration turns ids into posts; filters are pure functions over facts fetched
 beforehand and drop what must not be shown (deleted posts, authors the user no
 longer follows or has blocked) even while the workers are still catching up;
 paging cuts the page and the cursor of the next one.
+
+Round trips of a page in the common case (the reader follows no celebrity):
+one to Redis for the timeline ids and the celebrity directory (pipelined), one
+to Redis for hydration, one store query for the follow guard, which also tells
+which celebrities the reader follows. Following a celebrity adds one round trip
+for their lists (and one to hydrate what they contribute).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from feed.errors import Unavailable
 from feed.hydrate import Hydrator
 from feed.rebuild import rebuild_home_timeline
 from feed.store.base import Store
-from feed.timelines import CelebrityPosts, RedisTimelineStore, TimelinePage
+from feed.timelines import CelebrityPosts, RedisTimelineStore, TimelinePage, page_with_celebrities
 
 MAX_ROUNDS = 5  # source reads per page when filters keep dropping posts
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
@@ -45,6 +51,8 @@ class Candidates:
 
 def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
     """Stage: merge sorted id lists without duplicates; keep the newest count."""
+    if len(pages) == 1:  # the common case: no followed celebrity, nothing to merge
+        return Candidates(pages[0].ids[:count], len(pages[0].ids) > count or pages[0].more)
     merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
     return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))
 
@@ -87,24 +95,33 @@ class HomeTimelineReader:
                 raise Unavailable("the timeline is being rebuilt; retry shortly")
             time.sleep(REBUILD_POLL_S)
 
-    def followed_celebrities(self, user_id: int) -> list[int]:
-        """The celebrities whose lists this user's pages merge: those the user follows."""
-        authors = self._celebrity_posts.authors() - {user_id}
-        return sorted(self._store.graph.following_among(user_id, authors)) if authors else []
+    def sources(self, user_id: int, before_id: int | None, count: int) -> tuple[TimelinePage, frozenset[int]]:
+        """Source: the user's timeline page and the celebrity authors, in one round trip."""
+        page, celebrities = page_with_celebrities(self._timelines, self._celebrity_posts, user_id, before_id, count)
+        if page.state != "ready":
+            page = self.home_source(user_id, before_id, count)
+        return page, celebrities
 
     def read(self, user_id: int, before_id: int | None, page_size: int) -> FeedPage:
         """One page of at most page_size posts older than before_id."""
-        celebrities = self.followed_celebrities(user_id)
+        guard = FollowGuard(self._store, user_id)
         out: list[Post] = []
         cursor = before_id
         for _ in range(MAX_ROUNDS):
             want = page_size - len(out)
-            pages = [self.home_source(user_id, cursor, want + 1)]  # one extra tells whether more remain
-            pages += self._celebrity_posts.pages(celebrities, cursor, want + 1)
+            home, celebrities = self.sources(user_id, cursor, want + 1)  # one extra tells whether more remain
+            posts = self._hydrator.hydrate(home.ids)
+            guard.check({p.author_id for p in posts.values()} | celebrities)
+            pages = [home]
+            followed_celebrities = sorted(celebrities & guard.followed)
+            if followed_celebrities:
+                pages += self._celebrity_posts.pages(followed_celebrities, cursor, want + 1)
             candidates = merge_sources(pages, want + 1)
-            posts = drop_missing(candidates.ids, self._hydrator.hydrate(candidates.ids))
-            authors = {p.author_id for p in posts} - {user_id}
-            kept = drop_unfollowed(posts, user_id, self._store.graph.following_among(user_id, authors))
+            unhydrated = [i for i in candidates.ids if i not in posts]
+            if unhydrated:
+                posts.update(self._hydrator.hydrate(unhydrated))
+                guard.check({posts[i].author_id for i in unhydrated if i in posts})
+            kept = drop_unfollowed(drop_missing(candidates.ids, posts), user_id, guard.followed)
             if len(kept) > want:
                 out += kept[:want]
                 return FeedPage(out, out[-1].post_id)
@@ -115,6 +132,27 @@ class HomeTimelineReader:
             if len(out) == page_size:
                 return FeedPage(out, out[-1].post_id)
         return FeedPage(out, cursor)  # filters dropped a long run: let the client continue
+
+
+class FollowGuard:
+    """Which authors one reader follows now, asked of the store once per author per page read.
+
+    The store is asked, never a cache: an unfollow or block must hide the author
+    from the very next read, whatever the workers have applied.
+    """
+
+    def __init__(self, store: Store, reader_id: int) -> None:
+        self._store = store
+        self._reader = reader_id
+        self._asked: set[int] = {reader_id}  # the reader's own posts are always shown
+        self.followed: set[int] = set()
+
+    def check(self, authors: set[int] | frozenset[int]) -> None:
+        """Learn whether the reader follows each of these authors (one store query for the new ones)."""
+        new = set(authors) - self._asked
+        if new:
+            self.followed |= self._store.graph.following_among(self._reader, new)
+            self._asked |= new
 
 
 class UserTimelineReader:

@@ -12,10 +12,12 @@ import struct
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from feed.config import Settings
 from feed.readiness import TIMEOUT_S, Probe, ReadinessChecker
+from feed.redis_cluster import connect_cluster, is_cluster_url
 from feed.store.base import Store
 from feed.store.instrumented import uninstrumented
 
@@ -25,11 +27,41 @@ _correlation = itertools.count(1)
 
 
 def redis_probe(url: str, timeout_s: float = TIMEOUT_S) -> Probe:
-    """PING on a connection of its own, with no retries: one try, one answer."""
+    """PING on a connection of its own, with no retries: one try, one answer.
+
+    On a Redis Cluster, every primary must answer: a page or a fan-out batch
+    touches keys on all of them, so one primary down is the whole of Redis down.
+    """
+    if is_cluster_url(url):
+        return Probe("redis", _ClusterCheck(url, timeout_s))
     client = redis.Redis.from_url(
         url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
     )
     return Probe("redis", client.ping)
+
+
+class _ClusterCheck:
+    """PING every primary of a cluster, then ask one whether the cluster is whole (cluster_state:ok:
+    every slot served); the client is made on the first check that reaches it.
+
+    Made lazily because a cluster client contacts the cluster when it is built,
+    and a probe must report a cluster that is down at start, not fail to exist.
+    """
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        self._url = url
+        self._timeout_s = timeout_s
+        self._client: RedisCluster | None = None
+
+    def __call__(self) -> None:
+        if self._client is None:
+            self._client = connect_cluster(self._url, self._timeout_s, retry=Retry(NoBackoff(), 0))
+        # A node that does not answer makes redis-py reload the slot map, so after a
+        # failover the next check pings the new primaries.
+        self._client.ping(target_nodes=RedisCluster.PRIMARIES)
+        state = self._client.cluster_info().get("cluster_state")
+        if state != "ok":
+            raise ConnectionError(f"cluster_state is {state}")  # nodes answer, but some slots are not served
 
 
 def store_probe(store: Store) -> Probe:

@@ -1,43 +1,31 @@
 """Home timelines in Redis: the paired verbs push/remove, merge, page and rebuild.
 
 All list logic runs server side (feed/lua/feed.lua); this module only groups
-work into few round trips: deliveries go out as one function call per up to
-KEYS_PER_CALL timelines of one shard, all calls of a batch in one pipeline.
+work into few round trips. Deliveries go out as tl_fanout calls of one shard
+each (feed/audience.py): a post id with the many keys it goes to, in pipelines
+of bounded size. A read's first round trip carries the timeline page and the
+celebrity directory together.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from feed.audience import KEYS_PER_CALL, Audience, fanout_calls
+from feed.celebrities import CelebrityPosts
 from feed.redis_conn import RedisFunctions
-from feed.redis_keys import (
-    CELEBRITIES_KEY,
-    TIMELINE_SLACK,
-    celebrity_posts_key,
-    home_timeline_key,
-    timeline_shard,
-)
+from feed.redis_keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.timeline_page import TimelinePage, parse_page
 
-KEYS_PER_CALL = 1000  # bounds one function call's run time on the Redis server
+__all__ = ["CelebrityPosts", "RedisTimelineStore", "TimelinePage", "page_with_celebrities"]
+
 REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TimelinePage:
-    """What a timeline read found: state, ids newest first, and whether more exist."""
-
-    state: str  # "missing", "building" or "ready"
-    ids: list[int]
-    more: bool
-
-
-_STATES = {0: "missing", 1: "building", 2: "ready"}
-
-
-def _page(reply) -> TimelinePage:
-    return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(int(reply[1])))
+# Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
+# one, the client packs the next, so neither waits for the other.
+PIPELINES_IN_FLIGHT = 2
 
 
 class RedisTimelineStore:
@@ -47,23 +35,51 @@ class RedisTimelineStore:
         self._fn = functions
         self.max_entries = max_entries
         self.ttl_s = ttl_s
+        self._senders: ThreadPoolExecutor | None = None
+        self._senders_lock = threading.Lock()
 
-    def push(self, deliveries: Iterable[tuple[int, int]]) -> int:
-        """Insert (user_id, post_id) pairs into materialized timelines; return how many landed.
+    def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int:
+        """Insert each post id into its audience's materialized timelines; return how many landed.
 
         Timelines not in Redis are skipped: their owner's next read rebuilds them
-        from the durable store, which already has the post.
+        from the durable store, which already has the post. A fan-out of one
+        pipeline runs in the caller's thread (no hand-off: the latency of a small
+        batch); a longer one keeps PIPELINES_IN_FLIGHT pipelines running. progress()
+        is called in the caller's thread after each round trip ends, so a long
+        batch can keep its consumer alive.
         """
-        by_shard: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        pipelines = fanout_calls(posts, self.max_entries, TIMELINE_SLACK)
+        first = next(pipelines, None)
+        if first is None:
+            return 0
+        second = next(pipelines, None)
+        if second is None:
+            return _landed(self._fn.call_many(first))
+        senders = self._sender_pool()
+        in_flight: deque[Future] = deque([senders.submit(self._fn.call_many, first)])
+        in_flight.append(senders.submit(self._fn.call_many, second))
+        landed = 0
+        for pipeline in pipelines:
+            landed += _landed(in_flight.popleft().result())
+            if progress is not None:
+                progress()
+            in_flight.append(senders.submit(self._fn.call_many, pipeline))
+        while in_flight:
+            landed += _landed(in_flight.popleft().result())
+        return landed
+
+    def _sender_pool(self) -> ThreadPoolExecutor:
+        with self._senders_lock:
+            if self._senders is None:
+                self._senders = ThreadPoolExecutor(PIPELINES_IN_FLIGHT, thread_name_prefix="fanout-send")
+            return self._senders
+
+    def push(self, deliveries: Iterable[tuple[int, int]]) -> int:
+        """Insert (user_id, post_id) pairs into materialized timelines; return how many landed."""
+        by_post: dict[int, list[int]] = defaultdict(list)
         for user_id, post_id in deliveries:
-            by_shard[timeline_shard(user_id)].append((user_id, post_id))
-        calls = []
-        for pairs in by_shard.values():
-            for start in range(0, len(pairs), KEYS_PER_CALL):
-                chunk = pairs[start : start + KEYS_PER_CALL]
-                keys = [home_timeline_key(user_id) for user_id, _ in chunk]
-                calls.append(("tl_push", keys, [self.max_entries, TIMELINE_SLACK, *(p for _, p in chunk)]))
-        return sum(self._fn.call_many(calls))
+            by_post[post_id].append(user_id)
+        return self.fan_out([(post_id, Audience(users)) for post_id, users in by_post.items()])
 
     def remove(self, user_ids: Iterable[int], post_ids: Sequence[int]) -> int:
         """Remove post_ids from the timelines of user_ids; return how many entries went."""
@@ -84,11 +100,15 @@ class RedisTimelineStore:
             return False
         return bool(self._fn.call("tl_merge", [home_timeline_key(user_id)], [self.max_entries, *post_ids]))
 
+    def page_call(self, user_id: int, before_id: int | None, count: int) -> tuple[str, list[str], list]:
+        """The tl_page call reading up to count ids older than before_id (and refreshing the TTL)."""
+        cursor = "" if before_id is None else str(before_id)
+        return ("tl_page", [home_timeline_key(user_id)], [cursor, count, self.max_entries, self.ttl_s])
+
     def page(self, user_id: int, before_id: int | None, count: int) -> TimelinePage:
         """Up to count ids older than before_id (newest when None); refreshes the TTL."""
-        cursor = "" if before_id is None else str(before_id)
-        reply = self._fn.call("tl_page", [home_timeline_key(user_id)], [cursor, count, self.max_entries, self.ttl_s])
-        return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(int(reply[1])))
+        name, keys, args = self.page_call(user_id, before_id, count)
+        return parse_page(self._fn.call(name, keys, args))
 
     def begin_rebuild(self, user_id: int) -> bool:
         """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
@@ -103,46 +123,25 @@ class RedisTimelineStore:
         """Forget a timeline (tests and operators); the next read rebuilds it."""
         self._fn.client.delete(home_timeline_key(user_id))
 
+    @property
+    def functions(self) -> RedisFunctions:
+        return self._fn
 
-class CelebrityPosts:
-    """Posts of authors above the celebrity threshold, kept per author for fan-out on read.
 
-    The set of such authors only grows: an author who falls back under the
-    threshold is fanned out on write again, but posts made while above it live
-    only here, so readers must keep merging this author's list.
+def _landed(replies: list) -> int:
+    return sum(int(n) for n in replies)
+
+
+def page_with_celebrities(
+    timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts, user_id: int, before_id: int | None, count: int
+) -> tuple[TimelinePage, frozenset[int]]:
+    """A home timeline page and the current celebrity authors, in one pipelined round trip.
+
+    The two keys live in different hash slots, so they are two calls; pipelined,
+    they cost one round trip (on a cluster, one per node, sent together).
     """
-
-    def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
-        self._fn = functions
-        self.max_entries = max_entries
-
-    def push(self, posts: Sequence[tuple[int, int]]) -> int:
-        """Register the authors, then add (author, post) pairs to their lists."""
-        if not posts:
-            return 0
-        authors = sorted({author for author, _ in posts})
-        self._fn.client.sadd(CELEBRITIES_KEY, *authors)
-        self._fn.call_many([("tl_ensure", [celebrity_posts_key(a)], []) for a in authors])
-        keys = [celebrity_posts_key(author) for author, _ in posts]
-        return int(self._fn.call("tl_push", keys, [self.max_entries, TIMELINE_SLACK, *(p for _, p in posts)]))
-
-    def remove(self, posts: Sequence[tuple[int, int]]) -> None:
-        """Remove (author, post) pairs from the authors' lists, where they exist."""
-        by_author: dict[int, list[int]] = defaultdict(list)
-        for author, post_id in posts:
-            by_author[author].append(post_id)
-        self._fn.call_many([("tl_remove", [celebrity_posts_key(a)], ids) for a, ids in by_author.items()])
-
-    def ids(self, author_id: int) -> set[int]:
-        """The post ids in one author's list (empty for an author who never was a celebrity)."""
-        return {int(x) for x in self._fn.client.lrange(celebrity_posts_key(author_id), 0, -1) if x not in (b"0", b"b")}
-
-    def authors(self) -> set[int]:
-        """Every author whose posts may be missing from followers' timelines."""
-        return {int(x) for x in self._fn.client.smembers(CELEBRITIES_KEY)}
-
-    def pages(self, authors: Sequence[int], before_id: int | None, count: int) -> list[TimelinePage]:
-        """Up to count ids older than before_id from each author's list, in one round trip."""
-        cursor = "" if before_id is None else str(before_id)
-        calls = [("tl_page", [celebrity_posts_key(a)], [cursor, count, self.max_entries, 0]) for a in authors]
-        return [_page(reply) for reply in self._fn.call_many(calls)]
+    directory = celebrity_posts.directory
+    page_reply, directory_reply = timelines.functions.call_many(
+        [timelines.page_call(user_id, before_id, count), directory.call()]
+    )
+    return parse_page(page_reply), directory.absorb(directory_reply)

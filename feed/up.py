@@ -20,7 +20,7 @@ from pathlib import Path
 from feed.auth import SYMMETRIC, AuthKeys, ensure_local_secret, mint
 from feed.config import Settings
 from feed.kafka_admin import ensure_topic
-from feed.local_stack import start_redis, start_tansu
+from feed.local_stack import start_redis, start_redis_cluster, start_tansu
 from feed.procs import ManagedProcess, free_port, wait_for_port
 from feed.scrape import scrape, value
 
@@ -59,7 +59,7 @@ class Stack:
         return [p for p in self.processes if not p.alive()]
 
 
-def start_stack(settings: Settings, data_dir: Path, workers: int = 2) -> Stack:
+def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_masters: int = 0) -> Stack:
     """Start dependencies as needed, then the services and workers; wait until they listen."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -72,8 +72,12 @@ def start_stack(settings: Settings, data_dir: Path, workers: int = 2) -> Stack:
             processes.append(proc)
             settings = dataclasses.replace(settings, kafka_bootstrap=bootstrap)
         if not settings.redis_url:
-            proc, url = start_redis(logs)
-            processes.append(proc)
+            if redis_masters:
+                nodes, url = start_redis_cluster(logs, redis_masters)
+                processes += nodes
+            else:
+                proc, url = start_redis(logs)
+                processes.append(proc)
             settings = dataclasses.replace(settings, redis_url=url)
         ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
         for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
@@ -145,9 +149,18 @@ def main(argv: list[str], stop: threading.Event) -> int:
     parser = argparse.ArgumentParser(prog="feed up", description="Run the whole stack locally.")
     parser.add_argument("--workers", type=int, default=2, help="fan-out worker processes (default 2)")
     parser.add_argument("--data-dir", type=Path, default=Path("var"), help="logs and the SQLite file (default var/)")
+    parser.add_argument(
+        "--redis-cluster",
+        type=int,
+        default=0,
+        metavar="MASTERS",
+        help="start a local Redis Cluster of MASTERS primaries (>= 3) instead of one redis-server",
+    )
     args = parser.parse_args(argv)
+    if args.redis_cluster and args.redis_cluster < 3:
+        parser.error("--redis-cluster needs at least 3 primaries")
     settings = Settings.from_env()
-    stack = start_stack(settings, args.data_dir, args.workers)
+    stack = start_stack(settings, args.data_dir, args.workers, redis_masters=args.redis_cluster)
     print(describe(stack), flush=True)
     exit_code = 0
     while not stop.wait(CHILD_POLL_S):

@@ -15,31 +15,52 @@ local function is_mark(e)
   return e == '0' or e == 'b'
 end
 
+-- Trim a list that has grown past max + slack back to max, unless it is
+-- being rebuilt (the rebuild trims it when it ends).
+local function trim_if_long(key, len, max, slack)
+  if len > max + slack and redis.call('LINDEX', key, -1) ~= 'b' then
+    redis.call('LTRIM', key, 0, max - 1)
+  end
+end
+
+-- The first index (and its entry) of the list at key whose entry is not newer
+-- than id, searching from index 1 (the head is known to be newer); len and nil
+-- when every entry is newer. Gallops from the head, then bisects: late events
+-- and replays are near the top, so they cost a few LINDEX, not a list scan.
+local function first_not_newer(key, id, len)
+  local lo, hi, found = 1, 1, nil
+  while hi < len do
+    local e = redis.call('LINDEX', key, hi)
+    if is_mark(e) or not newer(e, id) then found = e; break end
+    lo, hi = hi + 1, hi * 2
+  end
+  if hi >= len then hi, found = len, nil end
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local e = redis.call('LINDEX', key, mid)
+    if is_mark(e) or not newer(e, id) then hi, found = mid, e else lo = mid + 1 end
+  end
+  return hi, found
+end
+
 -- Insert id into the list at key, keeping it sorted, unique and within
--- max + slack entries. Returns 1 if the id was added.
+-- max + slack entries. Returns 1 if the id was added. The common case, an id
+-- newer than the head, costs two calls: LINDEX and LPUSH.
 local function push_one(key, id, max, slack)
   local head = redis.call('LINDEX', key, 0)
   if not head then return 0 end  -- not materialized: the next read rebuilds it
   if is_mark(head) or newer(id, head) then
-    local len = redis.call('LPUSH', key, id)
-    if len > max + slack and redis.call('LINDEX', key, -1) ~= 'b' then
-      redis.call('LTRIM', key, 0, max - 1)
-    end
+    trim_if_long(key, redis.call('LPUSH', key, id), max, slack)
     return 1
   end
   if id == head then return 0 end
-  -- Out of order (a late event): find the first older entry and insert before it.
-  local entries = redis.call('LRANGE', key, 0, max + slack)
-  for i = 2, #entries do
-    local e = entries[i]
-    if e == id then return 0 end
-    if is_mark(e) or newer(id, e) then
-      if i > max then return 0 end  -- it would fall past the visible bound
-      redis.call('LINSERT', key, 'BEFORE', e, id)
-      return 1
-    end
-  end
-  return 0  -- older than a truncated tail: not part of the visible prefix
+  -- Out of order (a late event or a replay): find its place.
+  local len = redis.call('LLEN', key)
+  local i, pivot = first_not_newer(key, id, len)
+  if pivot == nil or pivot == id then return 0 end  -- older than a truncated tail, or already there
+  if i >= max then return 0 end  -- it would fall past the visible bound
+  trim_if_long(key, redis.call('LINSERT', key, 'BEFORE', pivot, id), max, slack)
+  return 1
 end
 
 -- KEYS: timelines; ARGV: max, slack, then one id per key.
@@ -48,6 +69,41 @@ local function tl_push(keys, args)
   local added = 0
   for i = 1, #keys do
     added = added + push_one(keys[i], args[i + 2], max, slack)
+  end
+  return added
+end
+
+-- KEYS: timelines (of one shard); ARGV: max, slack, then pairs (id, n): the
+-- next n keys receive id. A post going to many followers is one id and many
+-- keys, not a pair per follower. Ids should come oldest first, so a timeline
+-- receiving several of them takes the cheap path each time. This loop is the
+-- fan-out hot path: the common case (an id newer than the head) is inlined,
+-- two calls per delivery and no Lua function call (about 13% less server time
+-- per delivery than calling push_one).
+local function tl_fanout(keys, args)
+  local call = redis.call
+  local max, slack = tonumber(args[1]), tonumber(args[2])
+  local limit = max + slack
+  local added, k = 0, 0
+  for a = 3, #args, 2 do
+    local id, n = args[a], tonumber(args[a + 1])
+    local idlen = #id
+    for i = k + 1, k + n do
+      local key = keys[i]
+      local head = call('LINDEX', key, 0)
+      if head then  -- not materialized: the next read rebuilds it
+        local headlen = #head
+        if idlen > headlen or (idlen == headlen and id > head) or is_mark(head) then
+          if call('LPUSH', key, id) > limit and call('LINDEX', key, -1) ~= 'b' then
+            call('LTRIM', key, 0, max - 1)
+          end
+          added = added + 1
+        elseif id ~= head then
+          added = added + push_one(key, id, max, slack)  -- late or replayed: find its place
+        end
+      end
+    end
+    k = k + n
   end
   return added
 end
@@ -190,6 +246,17 @@ local function tl_merge(keys, args)
   return merged
 end
 
+-- KEYS: the set of celebrity authors; ARGV: the member count the caller knows.
+-- Returns {count} when that is still the count (the set only grows, so the
+-- caller's copy is current), else {count, members...}.
+local function tl_celebrities(keys, args)
+  local count = redis.call('SCARD', keys[1])
+  if count == tonumber(args[1]) then return {count} end
+  local out = redis.call('SMEMBERS', keys[1])
+  table.insert(out, 1, count)
+  return out
+end
+
 -- KEYS: lists to create as complete and empty if missing (celebrity post lists).
 local function tl_ensure(keys, args)
   local created = 0
@@ -203,6 +270,8 @@ local function tl_ensure(keys, args)
 end
 
 redis.register_function('tl_push', tl_push)
+redis.register_function('tl_fanout', tl_fanout)
+redis.register_function('tl_celebrities', tl_celebrities)
 redis.register_function('tl_ensure', tl_ensure)
 redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)

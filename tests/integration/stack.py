@@ -208,17 +208,22 @@ def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
 
 
 def start_replica(stack, role: str, log_dir) -> tuple:
-    """One more replica of the write or read service of a running stack, listening on a port of
-    its own; returns (process, HOST:PORT) once it listens."""
-    from feed.procs import free_port, wait_for_port
+    """One more replica of the write or read service of a running stack, on a port of its own;
+    returns (process, HOST:PORT) at once: wait_listening() before calling it."""
+    from feed.procs import free_port
 
-    port = free_port()
-    addr = f"127.0.0.1:{port}"
+    addr = f"127.0.0.1:{free_port()}"
     variable = "FEED_WRITE_ADDR" if role == "write" else "FEED_READ_ADDR"
-    proc = start_feed_process(stack, f"{role}-replica-{port}", ["serve", role], log_dir, **{variable: addr})
+    name = f"{role}-replica-{addr.rpartition(':')[2]}"
+    return start_feed_process(stack, name, ["serve", role], log_dir, **{variable: addr}), addr
+
+
+def wait_listening(proc, addr: str, timeout_s: float = 60) -> None:
+    """Block until a started service accepts connections on addr, or fail with its log."""
+    from feed.procs import wait_for_port
+
+    host, _, port = addr.rpartition(":")
     try:
-        wait_for_port("127.0.0.1", port, 60, proc.proc)
+        wait_for_port(host, int(port), timeout_s, proc.proc)
     except RuntimeError as exc:
-        proc.stop()
         raise RuntimeError(f"{exc}\n{proc.tail()}") from None
-    return proc, addr

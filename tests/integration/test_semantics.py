@@ -191,9 +191,11 @@ def test_replaying_the_event_log_from_offset_zero_changes_no_timeline(semantics_
     sem_client.unfollow(users[1], users[2])
     eventually(lambda: drained(semantics_stack))
     redis = connect(semantics_stack.settings.redis_url)
-    keys = sorted(redis.scan_iter("feed:tl:*"))
-    seen = {user: ids(sem_client.home(user, 100)) for user in users}
-    stored = {key: redis.lrange(key, 0, -1) for key in keys}
+    # Every user with a timeline in Redis, from every earlier test on this stack too.
+    everyone = sorted({int(key.rsplit(b":", 1)[1]) for key in redis.scan_iter("feed:tl:*") if key.count(b":") == 3})
+    seen = {user: home_ids(sem_client, user) for user in everyone}
+    mine = [home_timeline_key(user) for user in users]
+    stored = {key: redis.lrange(key, 0, -1) for key in mine}
 
     group = f"replay-{new_user()}"  # a fresh group starts at offset zero: every event again
     replayer = ManagedProcess(
@@ -211,5 +213,12 @@ def test_replaying_the_event_log_from_offset_zero_changes_no_timeline(semantics_
         eventually(lambda: drained(replay_view), timeout_s=60)
     finally:
         assert replayer.stop() == 0, replayer.tail()
-    assert {key: redis.lrange(key, 0, -1) for key in keys} == stored
-    assert {user: ids(sem_client.home(user, 100)) for user in users} == seen
+    # What every user sees is unchanged; for this test's users the stored lists are too.
+    # (Other tests' lists may hold entries the read guard hides, such as posts deleted
+    # after their author was unfollowed; a replay may prune those, which nobody can see.)
+    assert {user: home_ids(sem_client, user) for user in everyone} == seen
+    assert {key: redis.lrange(key, 0, -1) for key in mine} == stored
+
+
+def home_ids(client, user: int) -> list[int]:
+    return client.home_ids(user, 100)

@@ -1,12 +1,14 @@
-"""RedisTimelineStore against a real redis-server: ordering, bounds, idempotence, rebuild."""
+"""RedisTimelineStore against a real redis-server: ordering, bounds, idempotence, rebuild, fan-out calls."""
 
 from __future__ import annotations
 
 import pytest
 
+from feed import audience
+from feed.audience import Audience
 from feed.ids import IdGenerator
 from feed.redis_keys import TIMELINE_SLACK, home_timeline_key
-from feed.timelines import RedisTimelineStore
+from feed.timelines import CelebrityPosts, RedisTimelineStore, page_with_celebrities
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=1)
@@ -153,3 +155,69 @@ def test_timeline_entries_are_compact(functions, redis_client):
     materialize(store, 1, fresh(800), complete=False)
     usage = redis_client.memory_usage(home_timeline_key(1))
     assert usage / 800 < 16
+
+
+def test_a_fan_out_call_delivers_one_post_to_many_timelines_and_skips_missing_ones(functions):
+    store = RedisTimelineStore(functions, 10)
+    users = [1, 2, 1025, 2049]  # three share a shard
+    for user in users[:3]:
+        materialize(store, user)
+    posts = fresh(2)
+    assert store.fan_out([(p, Audience(users)) for p in reversed(posts)]) == 6
+    for user in users[:3]:
+        assert read_all(store, user) == list(reversed(posts))
+    assert store.page(2049, None, 5).state == "missing"
+
+
+def test_a_late_post_lands_in_its_place_and_a_replayed_one_changes_nothing(functions, redis_client):
+    store = RedisTimelineStore(functions, 50)
+    posts = fresh(40)
+    materialize(store, 1, posts[::2], complete=True)
+    late = posts[1::2]
+    assert store.fan_out([(p, Audience([1])) for p in late]) == len(late)
+    assert read_all(store, 1) == list(reversed(posts))
+    before = redis_client.lrange(home_timeline_key(1), 0, -1)
+    assert store.fan_out([(p, Audience([1])) for p in posts]) == 0  # every one already there, at any depth
+    assert redis_client.lrange(home_timeline_key(1), 0, -1) == before
+
+
+def test_a_full_timeline_trims_back_to_its_bound_once_past_the_slack(functions, redis_client):
+    store = RedisTimelineStore(functions, 10)
+    materialize(store, 1, fresh(10), complete=False)
+    newer = fresh(TIMELINE_SLACK + 1)
+    for post in newer:
+        store.fan_out([(post, Audience([1]))])
+    assert redis_client.llen(home_timeline_key(1)) == 10
+    assert read_all(store, 1) == list(reversed(newer))[:10]
+
+
+def test_a_long_fan_out_runs_several_pipelines_and_reports_progress(functions, monkeypatch):
+    monkeypatch.setattr(audience, "KEYS_PER_ROUND_TRIP", 10)
+    store = RedisTimelineStore(functions, 10)
+    users = list(range(1, 200))
+    for user in users:
+        materialize(store, user)
+    post = ids.next_id()
+    calls = []
+    assert store.fan_out([(post, Audience(users))], progress=lambda: calls.append(1)) == len(users)
+    assert calls  # called between round trips
+    assert all(store.page(u, None, 1).ids == [post] for u in users)
+
+
+def test_the_first_round_trip_of_a_page_also_brings_the_celebrity_authors(functions):
+    store = RedisTimelineStore(functions, 10)
+    celebrities = CelebrityPosts(functions, 10)
+    materialize(store, 1, fresh(2))
+    page, authors = page_with_celebrities(store, celebrities, 1, None, 5)
+    assert page.state == "ready" and len(page.ids) == 2 and authors == frozenset()
+    celebrities.push([(7, ids.next_id()), (8, ids.next_id())])
+    assert page_with_celebrities(store, celebrities, 1, None, 5)[1] == {7, 8}
+    assert page_with_celebrities(store, celebrities, 1, None, 5)[1] == {7, 8}  # answered by size alone
+
+
+def test_posts_already_in_a_celebrity_list_are_recognised(functions):
+    celebrities = CelebrityPosts(functions, 10)
+    listed, other = ids.next_id(), ids.next_id()
+    celebrities.push([(7, listed)])
+    assert celebrities.listed([(7, listed), (7, other), (9, ids.next_id())]) == {listed}
+    assert celebrities.listed([(9, other)]) == set()

@@ -22,7 +22,7 @@ def test_a_post_reaches_the_author_and_every_follower():
 
 def test_a_post_deleted_before_fan_out_is_not_pushed():
     plan = plan_fanout([env(PostCreated(100, 1))], facts({1: [2]}, live=[]))
-    assert plan.pushes == []
+    assert list(plan.pushes) == []
 
 
 def test_deletes_of_one_author_are_removed_from_author_and_followers_together():
@@ -47,3 +47,26 @@ def test_replaying_a_batch_plans_the_same_changes():
     events = [env(PostCreated(100, 1)), env(PostDeleted(99, 1)), env(Followed(2, 1))]
     known = facts({1: [2]}, live=[100], following=[(2, 1)])
     assert plan_fanout(events, known) == plan_fanout(events, known)
+
+
+def test_posts_of_a_batch_are_planned_oldest_first_with_their_followers_shared_not_copied():
+    followers = [2, 3]
+    plan = plan_fanout([env(PostCreated(300, 1)), env(PostCreated(100, 1))], facts({1: followers}, live=[100, 300]))
+    assert [f.post_id for f in plan.fanouts] == [100, 300]
+    assert all(f.followers is followers for f in plan.fanouts)
+    assert len(plan.pushes) == 6
+
+
+def test_a_post_already_in_its_authors_celebrity_list_is_not_fanned_out_again():
+    known = Facts(followers={1: [2, 3]}, live_posts={100, 101}, following=set(), read_time_posts={100})
+    plan = plan_fanout([env(PostCreated(100, 1)), env(PostCreated(101, 1))], known)
+    assert sorted(plan.pushes) == [(1, 100), (1, 101), (2, 101), (3, 101)]
+    assert plan.celebrity_pushes == [(1, 100)]
+
+
+def test_a_celebrity_post_reaches_only_the_author_and_their_list():
+    known = Facts(followers={}, live_posts={100}, following=set(), celebrities={1: 50})
+    plan = plan_fanout([env(PostCreated(100, 1))], known)
+    assert list(plan.pushes) == [(1, 100)]
+    assert plan.celebrity_pushes == [(1, 100)]
+    assert plan.skipped_celebrity == 50

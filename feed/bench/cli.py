@@ -1,0 +1,53 @@
+"""`feed bench [--quick] [--json OUT] [--plot OUT.png]`: measure this machine, print the table.
+
+Exit status 0 when the run completed, whether or not every target holds (the
+table and the JSON say which do): a benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from feed.bench.report import table, write_json
+from feed.bench.run import PHASES, QUICK, Plan, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="feed bench", description="Measure fan-out, reads and memory on this machine."
+    )
+    parser.add_argument("--quick", action="store_true", help="a shorter, smaller run (under 90 s)")
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
+    parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file and logs (wiped first)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    plan = QUICK if args.quick else Plan()
+    shutil.rmtree(args.data_dir, ignore_errors=True)
+    args.data_dir.mkdir(parents=True)
+    with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
+
+        def step(name: str) -> None:
+            if bar.n or name != PHASES[0]:
+                bar.update(1)
+            bar.set_description(f"feed bench: {name}")
+
+        figures = run(plan, args.data_dir, step)
+        bar.update(1)
+    print(table(figures))
+    print(f"(run took {figures['bench_seconds']:.0f} s; logs in {args.data_dir / 'logs'})")
+    if args.json:
+        write_json(args.json, figures)
+    if args.plot:
+        from feed.bench.plot import plot
+
+        plot(figures, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

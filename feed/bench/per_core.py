@@ -1,0 +1,235 @@
+"""Per-core figures for the capacity model (docs/capacity.md), from the real processes' CPU time.
+
+    python -m feed.bench.per_core [--users 20000] [--followers 1000] [--posts 60] [--redis-cluster 3]
+
+Starts the stack the way `feed up` does (one fan-out worker), seeds the SQLite
+store and full Redis timelines directly, then measures three things, each as
+work done per CPU second of the process doing it (read from /proc, so a load
+generator on the same small machine does not distort them):
+
+- writes: CreatePost calls per write-service CPU second;
+- fan-out: deliveries per worker CPU second (and per Redis CPU second), the
+  posts' events queued while the worker is frozen, then drained at full speed;
+- reads: GetHomeTimeline pages of 20 per read-service CPU second (and per Redis
+  CPU second), closed loop; with --celebrities K every page also merges the
+  lists of K authors above the celebrity threshold that every reader follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sqlite3
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from feed.bench.cluster_fanout import fill, redis_cpu_s
+from feed.client_auth import TokenCache, authenticated_channel
+from feed.config import Settings
+from feed.ids import IdGenerator
+from feed.local_stack import start_redis_cluster
+from feed.procs import ManagedProcess, free_port
+from feed.redis_conn import RedisClient, RedisFunctions, connect
+from feed.redis_keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
+from feed.scrape import scrape, value
+from feed.store.sqlite_store import SqliteDatabase
+from feed.timelines import CelebrityPosts
+from feed.up import Stack, start_stack
+from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, post_service_pb2_grpc
+
+AUTHOR_BASE = 1_000_000_000  # fan-out authors: above every user id
+PREFILL_AUTHOR = 2_000_000_000  # the author of every post that fills the timelines; every user follows them
+CELEBRITY_BASE = 3_000_000_000  # authors above the threshold, followed by every user, merged at read time
+CELEBRITY_POSTS = 100  # in each celebrity's list
+TEXT = "a post of about the length people write, with a few words more to make it realistic " * 2
+CLIENT_THREADS = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    users: int = 20_000
+    followers: int = 1_000  # of each fan-out author
+    posts: int = 60  # fan-out posts, one per author
+    read_seconds: float = 10.0
+    redis_masters: int = 0  # 0: one redis-server
+    celebrities: int = 0  # followed by every reader: each page merges their lists
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def seed_store(path: Path, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:
+    """The follow graph and the posts, written straight into SQLite in one transaction."""
+    SqliteDatabase(str(path)).close()  # the schema, exactly as the services create it
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        users = range(1, plan.users + 1)
+        conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, PREFILL_AUTHOR) for u in users))
+        for n in range(plan.posts):
+            start = n * plan.users // plan.posts  # follower runs spread over the users (and shards)
+            run = ((start + i) % plan.users + 1 for i in range(plan.followers))
+            conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, AUTHOR_BASE + n) for u in run))
+        for star in celebrity_posts:
+            conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, star) for u in users))
+        authored = [(PREFILL_AUTHOR, post) for post in prefill]
+        authored += [(star, post) for star, posts in celebrity_posts.items() for post in posts]
+        rows = ((post, author, TEXT, 1_700_000_000_000) for author, post in authored)
+        conn.executemany("INSERT INTO posts (post_id, author_id, text, create_time_ms) VALUES (?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def measure_writes(stack: Stack, tokens: TokenCache, plan: Plan) -> dict[str, float]:
+    """Create one post per fan-out author through the write service, events left queued."""
+    write = _process(stack, "write service")
+    channel = authenticated_channel(stack.settings.write_addr, tokens)
+    stub = post_service_pb2_grpc.PostServiceStub(channel)
+    requests = [
+        post_service_pb2.CreatePostRequest(author_id=AUTHOR_BASE + n, text=TEXT, idempotency_key=f"bench-{n}")
+        for n in range(plan.posts)
+    ]
+    cpu0, t0 = cpu_s(write.pid), time.monotonic()
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        list(pool.map(lambda r: stub.CreatePost(r, timeout=30), requests))
+    elapsed, cpu = time.monotonic() - t0, cpu_s(write.pid) - cpu0
+    channel.close()
+    return {"posts_per_s": round(plan.posts / elapsed), "posts_per_write_cpu_s": round(plan.posts / cpu)}
+
+
+def measure_fanout(stack: Stack, redis: RedisClient, plan: Plan, posting) -> dict[str, float]:
+    """Freeze the worker, post, thaw it: deliveries per worker CPU second while it drains the queue."""
+    worker = _process(stack, "fan-out worker 1")
+    expected = plan.posts * plan.followers
+    before = value(scrape(worker.metrics_url), "feed_fanout_deliveries_total")
+    worker.signal(signal.SIGSTOP)
+    try:
+        figures = posting()
+    finally:
+        worker.signal(signal.SIGCONT)
+    cpu0, redis0, t0 = cpu_s(worker.pid), redis_cpu_s(redis), time.monotonic()
+    while value(scrape(worker.metrics_url), "feed_fanout_deliveries_total") < before + expected:
+        if time.monotonic() - t0 > 300:
+            raise TimeoutError("the worker did not deliver every post within 300 s")
+        time.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    cpu, redis_cpu = cpu_s(worker.pid) - cpu0, redis_cpu_s(redis) - redis0
+    return {
+        **figures,
+        "deliveries": expected,
+        "deliveries_per_s": round(expected / elapsed),
+        "deliveries_per_worker_cpu_s": round(expected / cpu),
+        "deliveries_per_redis_cpu_s": round(expected / redis_cpu) if redis_cpu else None,
+    }
+
+
+def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenCache, plan: Plan) -> dict[str, float]:
+    """Closed-loop GetHomeTimeline (20 posts a page) over every user for read_seconds."""
+    read = _process(stack, "read service")
+    channel = authenticated_channel(stack.settings.read_addr, tokens)
+    stub = feed_service_pb2_grpc.FeedServiceStub(channel)
+    done = threading.Event()
+    counts = [0] * CLIENT_THREADS
+
+    def reader(n: int) -> None:
+        user = n + 1
+        while not done.is_set():
+            page = stub.GetHomeTimeline(feed_service_pb2.GetHomeTimelineRequest(user_id=user, page_size=20))
+            if len(page.posts) != 20:
+                raise AssertionError(f"user {user} got {len(page.posts)} posts")
+            counts[n] += 1
+            user = (user + CLIENT_THREADS - 1) % plan.users + 1
+
+    threads = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)  # warm: connections, post cache
+    start_count, cpu0, redis0, t0 = sum(counts), cpu_s(read.pid), redis_cpu_s(redis), time.monotonic()
+    time.sleep(plan.read_seconds)
+    reads, elapsed, cpu = sum(counts) - start_count, time.monotonic() - t0, cpu_s(read.pid) - cpu0
+    redis_cpu = redis_cpu_s(redis) - redis0
+    done.set()
+    for thread in threads:
+        thread.join(10)
+    channel.close()
+    return {
+        "reads_per_s": round(reads / elapsed),
+        "reads_per_read_cpu_s": round(reads / cpu),
+        "reads_per_redis_cpu_s": round(reads / redis_cpu) if redis_cpu else None,
+    }
+
+
+def _process(stack: Stack, name: str) -> ManagedProcess:
+    return next(p for p in stack.processes if p.name == name)
+
+
+def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
+    """Seed, start, measure writes with fan-out, then reads; stop everything."""
+    ids = IdGenerator(node=9)
+    prefill = sorted((ids.next_id() for _ in range(TIMELINE_MAX + TIMELINE_SLACK)), reverse=True)
+    stars = {CELEBRITY_BASE + n: [ids.next_id() for _ in range(CELEBRITY_POSTS)] for n in range(plan.celebrities)}
+    seed_store(data_dir / "feed.db", plan, prefill, stars)
+    redis_nodes: list[ManagedProcess] = []
+    redis_url = ""
+    if plan.redis_masters:
+        redis_nodes, redis_url = start_redis_cluster(data_dir, plan.redis_masters)
+    settings = dataclasses.replace(
+        Settings.from_env({}),
+        store_url=f"sqlite:///{data_dir / 'feed.db'}",
+        redis_url=redis_url,
+        jwt_secret_file=str(data_dir / "jwt.secret"),
+        write_addr=f"127.0.0.1:{free_port()}",
+        read_addr=f"127.0.0.1:{free_port()}",
+        celebrity_threshold=10 * plan.followers,  # every bench author is fanned out on write
+        write_rate_per_s=0,  # no rate limit: the bench posts as fast as it can
+    )
+    stack = start_stack(settings, data_dir, workers=1)
+    try:
+        redis = connect(stack.settings.redis_url)
+        fill(redis, plan.users, {s: prefill[: TIMELINE_MAX + s % TIMELINE_SLACK] for s in range(TIMELINE_SHARDS)})
+        celebrities = CelebrityPosts(RedisFunctions(redis), TIMELINE_MAX)
+        for star, posts in stars.items():
+            celebrities.push([(star, post) for post in posts])
+        tokens = TokenCache(stack.keys)
+        figures: dict[str, Any] = {"plan": dataclasses.asdict(plan)}
+        figures["fanout"] = measure_fanout(stack, redis, plan, lambda: measure_writes(stack, tokens, plan))
+        figures["reads"] = measure_reads(stack, redis, tokens, plan)
+        return figures
+    finally:
+        stack.stop()
+        for node in redis_nodes:
+            node.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m feed.bench.per_core", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=Plan.users)
+    parser.add_argument("--followers", type=int, default=Plan.followers, help="of each posting author")
+    parser.add_argument("--posts", type=int, default=Plan.posts, help="posts, each by its own author")
+    parser.add_argument("--read-seconds", type=float, default=Plan.read_seconds)
+    parser.add_argument("--redis-cluster", type=int, default=0, metavar="MASTERS", help="a local cluster, not one node")
+    parser.add_argument("--celebrities", type=int, default=0, help="authors every reader follows, merged at read time")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    plan = Plan(args.users, args.followers, args.posts, args.read_seconds, args.redis_cluster, args.celebrities)
+    with tempfile.TemporaryDirectory(prefix="feed-per-core-") as tmp:
+        figures = run(plan, Path(tmp))
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""Benchmark setup written straight into the store and Redis, not through the services.
+
+The graph and the posts that fill timelines are bulk-loaded into SQLite with
+plain INSERTs, and every home timeline is created full in Redis: one list per
+shard is pushed, then copied to the shard's other users (COPY stays within one
+hash slot, so this works on a cluster too). Timelines get 800 to 999 entries,
+spread by shard, so trims during the run are spread too, as in steady state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import redis
+
+from feed.bench.graph import BenchGraph, followers_of
+from feed.domain import Post
+from feed.ids import IdGenerator
+from feed.redis_keys import TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.store.sqlite_store import SqliteDatabase
+
+POST_TEXT = "a benchmark post of about the length people write, with a few words more to hydrate " * 2
+PIPELINE_COMMANDS = 5_000
+
+
+def new_posts(ids: IdGenerator, authors: Iterable[int], now_ms: int) -> list[Post]:
+    """One post per author id given (in order), with fresh increasing ids."""
+    return [Post(ids.next_id(), author, POST_TEXT, now_ms) for author in authors]
+
+
+def load_store(path: str, graph: BenchGraph, posts: list[Post]) -> int:
+    """Create the schema and insert every follow edge and the posts in one transaction; return the edge count."""
+    SqliteDatabase(path).close()  # the schema, exactly as the services create it
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        edges = 0
+        for author in graph.all_authors():
+            rows = ((follower, author.author_id) for follower in followers_of(author, graph.users))
+            edges += conn.executemany("INSERT OR IGNORE INTO follows VALUES (?, ?)", rows).rowcount
+        insert_posts(conn, posts)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return edges
+
+
+def insert_posts(conn: sqlite3.Connection, posts: list[Post]) -> None:
+    conn.executemany(
+        "INSERT INTO posts (post_id, author_id, text, create_time_ms) VALUES (?, ?, ?, ?)",
+        ((p.post_id, p.author_id, p.text, p.create_time_ms) for p in posts),
+    )
+
+
+def add_posts(path: str, posts: list[Post]) -> None:
+    """Insert posts (the fan-out phase's) before their events are produced."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        insert_posts(conn, posts)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def timeline_length(shard: int, max_entries: int) -> int:
+    """Entries a prefilled timeline of this shard starts with: max_entries .. max_entries + slack - 1."""
+    return max_entries + shard % TIMELINE_SLACK
+
+
+def fill_timelines(client: redis.Redis, users: int, newest_first: list[int], max_entries: int) -> int:
+    """Create every user's home timeline, full and truncated (no completion mark); return entries written."""
+    if len(newest_first) < max_entries + TIMELINE_SLACK - 1:
+        raise ValueError("not enough post ids to fill a timeline to its slack")
+    by_shard: dict[int, list[int]] = {}
+    for user in range(1, users + 1):
+        by_shard.setdefault(timeline_shard(user), []).append(user)
+    commands = []
+    entries = 0
+    for shard in range(TIMELINE_SHARDS):
+        members = by_shard.get(shard, [])
+        if not members:
+            continue
+        length = timeline_length(shard, max_entries)
+        first = home_timeline_key(members[0])
+        commands.append(("RPUSH", first, *newest_first[:length]))
+        commands += [("COPY", first, home_timeline_key(user)) for user in members[1:]]
+        entries += length * len(members)
+    for chunk in _chunks(commands):
+        pipe = client.pipeline(transaction=False)
+        for command in chunk:
+            pipe.execute_command(*command)
+        pipe.execute()
+    return entries
+
+
+def _chunks(items: list) -> Iterable[list]:
+    for start in range(0, len(items), PIPELINE_COMMANDS):
+        yield items[start : start + PIPELINE_COMMANDS]

@@ -1,0 +1,76 @@
+"""The figures against their targets: a printed table and a flat JSON file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """One row of the table: a JSON key, what it means, and its target (None: reported only)."""
+
+    key: str
+    label: str
+    unit: str
+    target: float | None = None
+    better: str = ">="  # ">=": at least the target holds; "<=": at most
+
+    def holds(self, measured: float) -> bool | None:
+        if self.target is None:
+            return None
+        compare: Callable[[float, float], bool] = operator.ge if self.better == ">=" else operator.le
+        return compare(measured, self.target)
+
+
+FIGURES = [
+    Figure("redis_zadd_ceiling_per_s", "Redis ceiling: pipelined ZADD, random keys", "ops/s"),
+    Figure("fanout_deliveries_per_s", "fan-out: deliveries/s, one worker, full timelines", "/s"),
+    Figure("fanout_ratio", "fan-out / ceiling", "", 0.5, ">="),
+    Figure("read_rps", "reads: achieved rate (offered read_offered_rps)", "req/s"),
+    Figure("read_p50_ms", "reads: p50", "ms"),
+    Figure("read_p99_ms", "reads: p99 at the highest offered rate", "ms", 10.0, "<="),
+    Figure("read_p999_ms", "reads: p99.9", "ms"),
+    Figure("visible_p50_ms", "publish-to-visible p50, authors <= 1,000 followers", "ms"),
+    Figure("visible_p99_ms", "publish-to-visible p99, authors <= 1,000 followers", "ms", 100.0, "<="),
+    Figure("visible_p99_ms_10000", "publish-to-visible p99, 10,000 followers", "ms"),
+    Figure("bytes_per_timeline_entry", "Redis bytes per timeline entry (full timelines)", "B", 16.0, "<="),
+]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}" if value < 10 else f"{value:,.1f}"
+
+
+def table(figures: dict[str, Any]) -> str:
+    """The figures as an aligned text table: measured, target, and whether the target holds."""
+    rows = [("figure", "measured", "target", "holds")]
+    for fig in FIGURES:
+        if fig.key not in figures:
+            continue
+        measured = figures[fig.key]
+        label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
+        target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()
+        verdict = {None: "", True: "yes", False: "NO"}[fig.holds(measured)]
+        rows.append((label, f"{_number(measured)} {fig.unit}".strip(), target, verdict))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def verdicts(figures: dict[str, Any]) -> dict[str, bool]:
+    """target_KEY -> whether it holds, for every figure with a target that was measured."""
+    return {f"target_{f.key}": bool(f.holds(figures[f.key])) for f in FIGURES if f.target and f.key in figures}
+
+
+def write_json(path: Path, figures: dict[str, Any]) -> None:
+    """Flat JSON: every scalar figure and verdict (raw latency lists stay out of it)."""
+    flat = {k: v for k, v in figures.items() if not isinstance(v, list | dict)}
+    flat.update(verdicts(figures))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,105 @@
+"""The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the two services.
+
+Started the way `feed up` starts them (feed.local_stack, `python -m feed.cli`
+children configured by FEED_* variables), so the figures are those of the real
+processes; stopped in reverse order on the way out, whatever happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from feed.auth import ensure_local_secret
+from feed.config import Settings
+from feed.kafka_admin import ensure_topic
+from feed.local_stack import start_redis, start_tansu
+from feed.procs import ManagedProcess, free_port, wait_for_port
+from feed.scrape import scrape, value
+
+CELEBRITY_THRESHOLD = 1_000_000  # above every benchmark author: all of them are fanned out on write
+JOIN_TIMEOUT_S = 90.0
+
+
+@dataclasses.dataclass
+class BenchStack:
+    """A running set of benchmark processes and the settings that reach them."""
+
+    settings: Settings
+    data_dir: Path
+    redis_port: int
+    processes: list[ManagedProcess] = dataclasses.field(default_factory=list)
+
+    def start_child(self, name: str, args: list[str]) -> ManagedProcess:
+        """A `feed` process with the run's settings and a /metrics endpoint of its own."""
+        metrics_addr = f"127.0.0.1:{free_port()}"
+        env = {**self.settings.env(), "FEED_METRICS_ADDR": metrics_addr}
+        log = self.data_dir / "logs" / f"{name.replace(' ', '-')}.log"
+        proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
+        proc.metrics_url = f"http://{metrics_addr}/metrics"
+        self.processes.append(proc)
+        return proc
+
+    def start_worker(self) -> ManagedProcess:
+        """One fan-out worker; returns once it owns every partition of the topic."""
+        worker = self.start_child("fan-out worker", ["worker"])
+        deadline = time.monotonic() + JOIN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if not worker.alive():
+                raise RuntimeError(f"the worker exited:\n{worker.tail()}")
+            with contextlib.suppress(OSError):
+                owned = value(scrape(worker.metrics_url), "feed_fanout_assigned_partitions")
+                if owned == self.settings.events_partitions:
+                    return worker
+            time.sleep(0.2)
+        raise TimeoutError(f"the worker did not own every partition within {JOIN_TIMEOUT_S}s:\n{worker.tail()}")
+
+    def start_services(self) -> None:
+        """The write and read services; returns once both listen."""
+        for role, addr in (("write", self.settings.write_addr), ("read", self.settings.read_addr)):
+            proc = self.start_child(f"{role} service", ["serve", role])
+            host, _, port = addr.rpartition(":")
+            try:
+                wait_for_port(host, int(port), 60, proc.proc)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}\n{proc.tail()}") from None
+
+    def process(self, name: str) -> ManagedProcess:
+        return next(p for p in self.processes if p.name == name)
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+
+
+def start_dependencies(data_dir: Path) -> BenchStack:
+    """redis-server and Tansu on free ports, the events topic created; services come later."""
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: list[ManagedProcess] = []
+    try:
+        redis_proc, redis_url = start_redis(logs)
+        processes.append(redis_proc)
+        tansu, bootstrap = start_tansu(logs)
+        processes.append(tansu)
+        settings = dataclasses.replace(
+            Settings.from_env({}),
+            kafka_bootstrap=bootstrap,
+            redis_url=redis_url,
+            store_url=f"sqlite:///{(data_dir / 'feed.db').resolve()}",
+            write_addr=f"127.0.0.1:{free_port()}",
+            read_addr=f"127.0.0.1:{free_port()}",
+            celebrity_threshold=CELEBRITY_THRESHOLD,
+            jwt_secret_file=str((data_dir / "jwt.secret").resolve()),
+        )
+        ensure_local_secret(Path(settings.jwt_secret_file))  # the services verify tokens minted with it
+        ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    except BaseException:
+        for proc in reversed(processes):
+            proc.stop()
+        raise
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    return BenchStack(settings, data_dir, port, processes)
