@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: deps up test lint proto proto-check clean
+.PHONY: deps up test lint proto proto-check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -28,6 +28,9 @@ up: deps
 
 test: deps lint proto-check
 	$(BIN)/pytest
+
+bench: deps
+	$(BIN)/feed bench --json var/bench.json --plot var/bench.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
