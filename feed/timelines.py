@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from feed.audience import KEYS_PER_CALL, Audience, fanout_calls
 from feed.celebrities import CelebrityPosts
+from feed.packed_calls import PackedCalls
 from feed.redis_conn import RedisFunctions
 from feed.redis_keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.timeline_page import TimelinePage, parse_page
@@ -33,6 +34,7 @@ class RedisTimelineStore:
 
     def __init__(self, functions: RedisFunctions, max_entries: int, ttl_s: int = 0) -> None:
         self._fn = functions
+        self._packed = PackedCalls(functions)  # the fan-out hot path's round trips
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self._senders: ThreadPoolExecutor | None = None
@@ -53,19 +55,24 @@ class RedisTimelineStore:
         if first is None:
             return 0
         second = next(pipelines, None)
+        send = self._packed.call_many
         if second is None:
-            return _landed(self._fn.call_many(first))
+            return _landed(send(first))
         senders = self._sender_pool()
-        in_flight: deque[Future] = deque([senders.submit(self._fn.call_many, first)])
-        in_flight.append(senders.submit(self._fn.call_many, second))
+        in_flight: deque[Future] = deque([senders.submit(send, first)])
+        in_flight.append(senders.submit(send, second))
         landed = 0
-        for pipeline in pipelines:
-            landed += _landed(in_flight.popleft().result())
-            if progress is not None:
-                progress()
-            in_flight.append(senders.submit(self._fn.call_many, pipeline))
-        while in_flight:
-            landed += _landed(in_flight.popleft().result())
+        try:
+            for pipeline in pipelines:
+                landed += _landed(in_flight.popleft().result())
+                if progress is not None:
+                    progress()
+                in_flight.append(senders.submit(send, pipeline))
+            while in_flight:
+                landed += _landed(in_flight.popleft().result())
+        finally:
+            for future in in_flight:  # after a failure: nothing of this batch still running when it is retried
+                future.cancel() or future.exception()
         return landed
 
     def _sender_pool(self) -> ThreadPoolExecutor:

@@ -1,7 +1,9 @@
 """The machine's own Redis ceiling: pipelined ZADD on random keys, measured by redis-benchmark.
 
 Fan-out throughput is judged against this figure from the same run on the same
-machine, so a slow or busy machine moves both numbers together. Each ZADD
+machine, so a slow or busy machine moves both numbers together: the runs are
+interleaved with the fan-out bursts, against a redis-server of their own
+started like the stack's (an empty one: the stack's holds the timelines). Each ZADD
 writes one member into one of KEYSPACE small sorted sets: one timeline write
 per command, with the command parsing and dispatch a real write pays.
 """
@@ -40,19 +42,16 @@ def parse_rps(csv_text: str) -> float:
     return float(rows[-1]["rps"])
 
 
-def measure_ceiling(client: redis.Redis, port: int, requests: int, runs: int) -> dict[str, float]:
-    """Run redis-benchmark `runs` times on an emptied Redis; report the median and each run.
-
-    The median of a few short runs resists one run disturbed by another process
-    on a 2-core machine; the database is flushed before and after each run so
-    every run starts from the same empty state and leaves nothing behind.
-    """
-    results = []
-    for _ in range(runs):
-        client.flushall()
-        done = subprocess.run(benchmark_args(port, requests), capture_output=True, text=True, timeout=300, check=True)
-        results.append(parse_rps(done.stdout))
+def ceiling_once(client: redis.Redis, port: int, requests: int) -> float:
+    """One redis-benchmark run on an emptied Redis (flushed before and after, so every run starts alike)."""
     client.flushall()
+    done = subprocess.run(benchmark_args(port, requests), capture_output=True, text=True, timeout=300, check=True)
+    client.flushall()
+    return parse_rps(done.stdout)
+
+
+def ceiling_figures(results: list[float]) -> dict[str, float]:
+    """The median run (the figure fan-out is judged against) and the spread."""
     return {
         "redis_zadd_ceiling_per_s": round(statistics.median(results)),
         "redis_zadd_ceiling_min_per_s": round(min(results)),

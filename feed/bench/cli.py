@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -24,11 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a shorter, smaller run (under 90 s)")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
-    parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file and logs (wiped first)")
+    parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file, secret, logs")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    # SIGTERM unwinds like Ctrl-C, so every process the run started is stopped on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
     plan = QUICK if args.quick else Plan()
-    shutil.rmtree(args.data_dir, ignore_errors=True)
-    args.data_dir.mkdir(parents=True)
+    clear_previous_run(args.data_dir)
     with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
 
         def step(name: str) -> None:
@@ -47,6 +49,18 @@ def main(argv: list[str] | None = None) -> int:
 
         plot(figures, args.plot)
     return 0
+
+
+def clear_previous_run(data_dir: Path) -> None:
+    """Remove what an earlier run left in data_dir (only that: the directory may hold other files)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(data_dir / "logs", ignore_errors=True)
+    for leftover in [*data_dir.glob("feed.db*"), data_dir / "jwt.secret"]:
+        leftover.unlink(missing_ok=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import datetime
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -105,11 +106,21 @@ def measure_once(stack: BenchStack, worker: ManagedProcess, graph: BenchGraph, r
 
 
 def run_fanout(
-    stack: BenchStack, worker: ManagedProcess, graph: BenchGraph, rounds: int, repeats: int, ids: IdGenerator
+    stack: BenchStack,
+    worker: ManagedProcess,
+    graph: BenchGraph,
+    rounds: int,
+    repeats: int,
+    ids: IdGenerator,
+    before_each: Callable[[], None] = lambda: None,
 ) -> dict:
-    """Repeat the burst; report the median run (and the spread), checked against the worker's counter."""
+    """Repeat the burst, calling before_each() ahead of each (the ceiling runs interleave there);
+    report the median run (and the spread), checked against the worker's counter."""
     before = value(scrape(worker.metrics_url), DELIVERIES)
-    runs = [measure_once(stack, worker, graph, rounds, ids) for _ in range(repeats)]
+    runs = []
+    for _ in range(repeats):
+        before_each()
+        runs.append(measure_once(stack, worker, graph, rounds, ids))
     counted = value(scrape(worker.metrics_url), DELIVERIES) - before
     logged = sum(r["deliveries"] for r in runs)
     if counted != logged:

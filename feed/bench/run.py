@@ -1,9 +1,10 @@
 """One benchmark run, phase by phase, on processes it starts and always stops.
 
-Phases, in order: the Redis ceiling (on the still-empty Redis), setup (graph
-and posts into SQLite, full timelines into Redis), fan-out throughput (one
-worker), timeline memory, read latency per offered rate (read service in its
-own process), publish-to-visible under a mixed load.
+Phases, in order: setup (graph and posts into SQLite, full timelines into
+Redis), fan-out throughput of one worker interleaved with runs of the Redis
+ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
+under a mixed load, then read latency per offered rate (read service in its
+own process), last because its highest rates may overload the read service.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from feed.bench.ceiling import measure_ceiling
+from feed.bench.ceiling import ceiling_figures, ceiling_once
 from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
 from feed.bench.graph import build_graph
 from feed.bench.memory import bytes_per_entry
 from feed.bench.prefill import fill_timelines, load_store, new_posts
-from feed.bench.reads import loadgen_result, run_reads, start_loadgen
+from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
 from feed.ids import IdGenerator
@@ -29,6 +30,7 @@ from feed.redis_conn import connect
 from feed.redis_keys import TIMELINE_SLACK
 
 BENCH_NODE = 1000  # id generator node of posts the bench writes itself (the services pick their own)
+LOAD_SETTLE_S = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +42,7 @@ class Plan:
     fanout_authors: int = 16
     rounds: int = 5  # posts per fan-out author in one burst (about 1.35 million deliveries)
     fanout_repeats: int = 3
-    ceiling_requests: int = 1_000_000
-    ceiling_runs: int = 3
+    ceiling_requests: int = 1_000_000  # per ceiling run; one run before each fan-out burst
     read_rates: tuple[int, ...] = (250, 500, 750, 1000)
     read_seconds: float = 10.0
     warmup_seconds: float = 3.0
@@ -55,14 +56,14 @@ class Plan:
 
 QUICK = Plan(
     rounds=2,
-    ceiling_requests=500_000,
-    ceiling_runs=2,
+    ceiling_requests=400_000,
     read_rates=(250, 500, 1000),
     read_seconds=4.0,
     warmup_seconds=2.0,
-    visible_seconds=10.0,
+    visible_seconds=12.0,
+    probe_every_s=0.05,  # as many probes as a default run's, in less time
 )
-PHASES = ["ceiling", "setup", "fan-out", "memory", "reads", "visibility"]
+PHASES = ["setup", "fan-out and ceiling", "memory", "visibility", "reads"]
 
 
 def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, Any]:
@@ -72,27 +73,45 @@ def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, An
     stack = start_dependencies(data_dir)
     try:
         client = connect(stack.settings.redis_url)
-        step("ceiling")
-        figures.update(measure_ceiling(client, stack.redis_port, plan.ceiling_requests, plan.ceiling_runs))
         step("setup")
         graph = build_graph(plan.users, plan.readers, plan.fanout_authors, plan.probes_per_size, background=50)
         ids = IdGenerator(node=BENCH_NODE)
         _setup(stack, client, graph, ids)
         worker = stack.start_worker()
-        step("fan-out")
-        figures.update(run_fanout(stack, worker, graph, plan.rounds, plan.fanout_repeats, ids))
-        figures["fanout_ratio"] = round(figures["fanout_deliveries_per_s"] / figures["redis_zadd_ceiling_per_s"], 3)
+        step("fan-out and ceiling")
+        figures.update(_throughput(stack, worker, graph, plan, ids))
         step("memory")
-        figures.update(bytes_per_entry(client, list(range(1, plan.users + 1)), plan.memory_sample))
+        users = list(range(1, plan.users + 1))
+        figures.update(bytes_per_entry(client, users, plan.memory_sample, stack.settings.timeline_max))
         stack.start_services()
-        step("reads")
         base = _load_base(stack, graph, plan)
-        figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds, plan.warmup_seconds))
+        warm_up(base, plan.read_rates[0], plan.warmup_seconds)
         step("visibility")
         figures.update(_visibility(stack, client, graph, plan, base))
+        step("reads")  # last: its highest rates may overload the read service
+        figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
     finally:
         stack.stop()
     figures["bench_seconds"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) -> dict[str, Any]:
+    """Fan-out bursts, each after a ceiling run, so both figures see the machine in the same state."""
+    url, port = stack.start_ceiling_redis()
+    ceiling_client = connect(url)
+    ceilings: list[float] = []
+    figures = run_fanout(
+        stack,
+        worker,
+        graph,
+        plan.rounds,
+        plan.fanout_repeats,
+        ids,
+        before_each=lambda: ceilings.append(ceiling_once(ceiling_client, port, plan.ceiling_requests)),
+    )
+    figures.update(ceiling_figures(ceilings))
+    figures["fanout_ratio"] = round(figures["fanout_deliveries_per_s"] / figures["redis_zadd_ceiling_per_s"], 3)
     return figures
 
 
@@ -122,11 +141,11 @@ def _visibility(stack: BenchStack, client, graph, plan: Plan, base: dict[str, An
         **base,
         "read_rate": plan.mixed_read_rate,
         "post_rate": plan.mixed_post_rate,
-        "duration_s": plan.visible_seconds + 1.0,
+        "duration_s": plan.visible_seconds + LOAD_SETTLE_S + 1.0,
     }
     load = start_loadgen(spec)
     try:
-        time.sleep(0.5)  # let the load reach its rate before the first probe
+        time.sleep(LOAD_SETTLE_S)  # the load generator starts up (imports, channels, tokens) and reaches its rate
         keys = keys_of(stack.settings.jwt_secret_file)
         latencies = run_probes(
             stack.settings.write_addr, keys, client, graph.probes, graph.users, plan.visible_seconds, plan.probe_every_s

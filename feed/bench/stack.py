@@ -30,7 +30,6 @@ class BenchStack:
 
     settings: Settings
     data_dir: Path
-    redis_port: int
     processes: list[ManagedProcess] = dataclasses.field(default_factory=list)
 
     def start_child(self, name: str, args: list[str]) -> ManagedProcess:
@@ -67,6 +66,13 @@ class BenchStack:
             except RuntimeError as exc:
                 raise RuntimeError(f"{exc}\n{proc.tail()}") from None
 
+    def start_ceiling_redis(self) -> tuple[str, int]:
+        """A second, empty redis-server started like the stack's, for the ceiling runs; its URL and port."""
+        proc, url = start_redis(self.data_dir / "logs")
+        proc.name = "redis (ceiling)"
+        self.processes.append(proc)
+        return url, int(url.rsplit(":", 1)[1].split("/")[0])
+
     def process(self, name: str) -> ManagedProcess:
         return next(p for p in self.processes if p.name == name)
 
@@ -101,5 +107,4 @@ def start_dependencies(data_dir: Path) -> BenchStack:
         for proc in reversed(processes):
             proc.stop()
         raise
-    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
-    return BenchStack(settings, data_dir, port, processes)
+    return BenchStack(settings, data_dir, processes)

@@ -24,7 +24,7 @@ from feed.redis_keys import home_timeline_key
 from feed.v1 import post_service_pb2
 
 SAMPLE_FOLLOWERS = 4
-POLL_S = 0.001
+POLL_S = 0.002  # the figures' resolution; polling faster would take CPU from what is measured
 GIVE_UP_S = 10.0
 SEARCH_DEPTH = 100  # the post is among the newest entries; LPOS need not scan a whole timeline
 

@@ -69,3 +69,14 @@ def test_the_fan_out_window_runs_from_the_first_batch_start_to_the_last_batch_en
     first, last, batches, deliveries = batch_window(log, since)
     assert (batches, deliveries) == (2, 150)
     assert round(last - first, 3) == 1.5
+
+
+def test_a_new_run_clears_only_what_an_earlier_run_left(tmp_path):
+    from feed.bench.cli import clear_previous_run
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "worker.log").write_text("old")
+    for name in ("feed.db", "feed.db-wal", "jwt.secret", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    clear_previous_run(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

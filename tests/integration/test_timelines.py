@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
 from feed import audience
 from feed.audience import Audience
@@ -221,3 +222,18 @@ def test_posts_already_in_a_celebrity_list_are_recognised(functions):
     celebrities.push([(7, listed)])
     assert celebrities.listed([(7, listed), (7, other), (9, ids.next_id())]) == {listed}
     assert celebrities.listed([(9, other)]) == set()
+
+
+def test_a_failing_call_fails_a_long_fan_out_and_leaves_nothing_running(functions, redis_client, monkeypatch):
+    monkeypatch.setattr(audience, "KEYS_PER_ROUND_TRIP", 10)
+    store = RedisTimelineStore(functions, 10)
+    users = list(range(1, 100))
+    for user in users:
+        materialize(store, user)
+    redis_client.delete(home_timeline_key(50))
+    redis_client.set(home_timeline_key(50), "not a list")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        store.fan_out([(ids.next_id(), Audience(users))])
+    post = ids.next_id()
+    users.remove(50)
+    assert store.fan_out([(post, Audience(users))]) == len(users)  # the store is usable again at once
