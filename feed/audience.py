@@ -31,10 +31,10 @@ class Audience:
 
     __slots__ = ("by_shard", "size")
 
-    def __init__(self, user_ids: Iterable[int]) -> None:
+    def __init__(self, user_ids: Iterable[int], org_id: int = 0) -> None:
         by_shard: dict[int, list[str]] = defaultdict(list)
         for user_id in dict.fromkeys(user_ids):  # an author who follows themself still gets one copy
-            by_shard[timeline_shard(user_id)].append(home_timeline_key(user_id))
+            by_shard[timeline_shard(user_id)].append(home_timeline_key(user_id, org_id))
         self.by_shard: dict[int, list[str]] = dict(by_shard)
         self.size = sum(len(keys) for keys in self.by_shard.values())
 

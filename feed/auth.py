@@ -37,6 +37,7 @@ class Principal:
 
     user_id: int
     org_id: int = 0
+    admin: bool = False  # an administrator of their organization: may post announcements
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,8 +87,13 @@ def ensure_local_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def mint(keys: AuthKeys, user_id: int, org_id: int = 0, ttl_s: int = 3600, now: float | None = None) -> str:
-    """A signed token for user_id in org_id, valid for ttl_s seconds."""
+ADMIN_ROLE = "org_admin"  # in the token's `roles` claim: an administrator of the organization
+
+
+def mint(
+    keys: AuthKeys, user_id: int, org_id: int = 0, ttl_s: int = 3600, now: float | None = None, admin: bool = False
+) -> str:
+    """A signed token for user_id in org_id, valid for ttl_s seconds; admin adds the org_admin role."""
     if not keys.sign_key:
         raise InvalidArgument("minting needs a signing key (FEED_JWT_SECRET or FEED_JWT_PRIVATE_KEY_FILE)")
     if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
@@ -101,11 +107,19 @@ def mint(keys: AuthKeys, user_id: int, org_id: int = 0, ttl_s: int = 3600, now: 
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
+    if admin:
+        claims["roles"] = [ADMIN_ROLE]
     return jwt.encode(claims, keys.sign_key, algorithm=keys.algorithm)
 
 
 def verify(keys: AuthKeys, authorization: str | None) -> Principal:
     """The principal of an `authorization: Bearer <jwt>` value, or Unauthenticated saying why."""
+    return verify_with_expiry(keys, authorization)[0]
+
+
+def verify_with_expiry(keys: AuthKeys, authorization: str | None) -> tuple[Principal, int]:
+    """verify, and the token's `exp` (seconds since the epoch): callers that cache the answer
+    must not use it past then."""
     if not authorization:
         raise Unauthenticated("missing bearer token in the authorization metadata")
     scheme, _, token = authorization.partition(" ")
@@ -131,4 +145,5 @@ def verify(keys: AuthKeys, authorization: str | None) -> Principal:
         raise Unauthenticated("the token's subject is not a user id") from None
     if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
         raise Unauthenticated("the token's subject is not a user id")
-    return Principal(user_id, org_id)
+    roles = claims.get("roles", [])
+    return Principal(user_id, org_id, isinstance(roles, list) and ADMIN_ROLE in roles), int(claims["exp"])

@@ -1,6 +1,11 @@
 """Posts of authors above the celebrity threshold, kept per author for fan-out on read.
 
-The set of such authors only grows: an author who falls back under the
+Large groups work the same way: a group with more members than the threshold
+keeps its posts in a list of its own that members merge when they read. Both
+are "sources": an author id (> 0) or minus a group id. Each organization has
+its own set of sources, so a reader only ever considers its own organization's.
+
+The set of such sources only grows: an author who falls back under the
 threshold is fanned out on write again, but posts made while above it live
 only in their list, so readers must keep merging it. Because the set only
 grows, its size tells a reader whether its copy is current: the read path asks
@@ -16,73 +21,97 @@ from collections.abc import Sequence
 from typing import Any
 
 from feed.redis_conn import RedisFunctions
-from feed.redis_keys import CELEBRITIES_KEY, TIMELINE_SLACK, celebrity_posts_key
+from feed.redis_keys import TIMELINE_SLACK, celebrities_key, source_posts_key
 from feed.timeline_page import TimelinePage, parse_page
 
 DIRECTORY_MAX_AGE_S = 60.0  # refetch the members at least this often (heals a Redis that lost and regrew the set)
+DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
+
+
+def group_source(group_id: int) -> int:
+    """The source id of a group's read-time list."""
+    return -group_id
 
 
 class CelebrityPosts:
-    """One bounded id list per celebrity author, plus the set of every such author."""
+    """One bounded id list per read-time source, plus each organization's set of them."""
 
     def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
         self._fn = functions
         self.max_entries = max_entries
-        self.directory = CelebrityDirectory()
+        self._directories: dict[int, CelebrityDirectory] = {}
+        self._directories_lock = threading.Lock()
 
-    def push(self, posts: Sequence[tuple[int, int]]) -> int:
-        """Register the authors, then add (author, post) pairs to their lists (one call per author: one slot)."""
+    @property
+    def directory(self) -> CelebrityDirectory:
+        """The default organization's directory."""
+        return self.directory_of(0)
+
+    def directory_of(self, org_id: int) -> CelebrityDirectory:
+        """This process's copy of one organization's set of sources."""
+        with self._directories_lock:
+            directory = self._directories.pop(org_id, None)
+            if directory is None:
+                directory = CelebrityDirectory(org_id=org_id)
+            self._directories[org_id] = directory  # most recently used last
+            while len(self._directories) > DIRECTORIES_MAX:
+                del self._directories[next(iter(self._directories))]
+            return directory
+
+    def push(self, posts: Sequence[tuple[int, int]], org_id: int = 0) -> int:
+        """Register the sources, then add (source, post) pairs to their lists (one call per source: one slot)."""
         if not posts:
             return 0
-        by_author: dict[int, list[int]] = defaultdict(list)
-        for author, post_id in posts:
-            by_author[author].append(post_id)
-        self._fn.client.sadd(CELEBRITIES_KEY, *sorted(by_author))
-        self._fn.call_many([("tl_ensure", [celebrity_posts_key(a)], []) for a in by_author])
+        by_source: dict[int, list[int]] = defaultdict(list)
+        for source, post_id in posts:
+            by_source[source].append(post_id)
+        self._fn.client.sadd(celebrities_key(org_id), *sorted(by_source))
+        self._fn.call_many([("tl_ensure", [source_posts_key(a, org_id)], []) for a in by_source])
         calls = [
-            ("tl_push", [celebrity_posts_key(a)] * len(ids), [self.max_entries, TIMELINE_SLACK, *sorted(ids)])
-            for a, ids in by_author.items()
+            ("tl_push", [source_posts_key(a, org_id)] * len(ids), [self.max_entries, TIMELINE_SLACK, *sorted(ids)])
+            for a, ids in by_source.items()
         ]
         return sum(int(n) for n in self._fn.call_many(calls))
 
-    def remove(self, posts: Sequence[tuple[int, int]]) -> None:
-        """Remove (author, post) pairs from the authors' lists, where they exist."""
-        by_author: dict[int, list[int]] = defaultdict(list)
-        for author, post_id in posts:
-            by_author[author].append(post_id)
-        self._fn.call_many([("tl_remove", [celebrity_posts_key(a)], ids) for a, ids in by_author.items()])
+    def remove(self, posts: Sequence[tuple[int, int]], org_id: int = 0) -> None:
+        """Remove (source, post) pairs from the sources' lists, where they exist."""
+        by_source: dict[int, list[int]] = defaultdict(list)
+        for source, post_id in posts:
+            by_source[source].append(post_id)
+        self._fn.call_many([("tl_remove", [source_posts_key(a, org_id)], ids) for a, ids in by_source.items()])
 
-    def listed(self, posts: Sequence[tuple[int, int]]) -> set[int]:
-        """The posts among (author, post) pairs that are already in their author's list.
+    def listed(self, posts: Sequence[tuple[int, int]], org_id: int = 0) -> set[int]:
+        """The posts among (source, post) pairs that are already in their source's list.
 
-        One round trip when none of the authors was ever a celebrity (the common
-        case), one more for the lists of those who were.
+        One round trip when none of the sources was ever read-time (the common
+        case), one more for the lists of those that were.
         """
-        authors = sorted({author for author, _ in posts})
-        if not authors:
+        sources = sorted({source for source, _ in posts})
+        if not sources:
             return set()
-        answers = self._fn.client.smismember(CELEBRITIES_KEY, authors)
-        registered = [a for a, yes in zip(authors, answers, strict=True) if yes]
+        answers = self._fn.client.smismember(celebrities_key(org_id), sources)
+        registered = [a for a, yes in zip(sources, answers, strict=True) if yes]
         if not registered:
             return set()
         pipe = self._fn.client.pipeline(transaction=False)
-        for author in registered:
-            pipe.lrange(celebrity_posts_key(author), 0, -1)
+        for source in registered:
+            pipe.lrange(source_posts_key(source, org_id), 0, -1)
         listed = {int(x) for ids in pipe.execute() for x in ids if x not in (b"0", b"b")}
         return {post for _, post in posts if post in listed}
 
-    def ids(self, author_id: int) -> set[int]:
-        """The post ids in one author's list (empty for an author who never was a celebrity)."""
-        return {int(x) for x in self._fn.client.lrange(celebrity_posts_key(author_id), 0, -1) if x not in (b"0", b"b")}
+    def ids(self, source: int, org_id: int = 0) -> set[int]:
+        """The post ids in one source's list (empty for one that never was read-time)."""
+        raw = self._fn.client.lrange(source_posts_key(source, org_id), 0, -1)
+        return {int(x) for x in raw if x not in (b"0", b"b")}
 
-    def authors(self) -> set[int]:
-        """Every author whose posts may be missing from followers' timelines."""
-        return {int(x) for x in self._fn.client.smembers(CELEBRITIES_KEY)}
+    def authors(self, org_id: int = 0) -> set[int]:
+        """Every source whose posts may be missing from timelines (authors, and minus group ids)."""
+        return {int(x) for x in self._fn.client.smembers(celebrities_key(org_id))}
 
-    def pages(self, authors: Sequence[int], before_id: int | None, count: int) -> list[TimelinePage]:
-        """Up to count ids older than before_id from each author's list, in one round trip."""
+    def pages(self, sources: Sequence[int], before_id: int | None, count: int, org_id: int = 0) -> list[TimelinePage]:
+        """Up to count ids older than before_id from each source's list, in one round trip."""
         cursor = "" if before_id is None else str(before_id)
-        calls = [("tl_page", [celebrity_posts_key(a)], [cursor, count, self.max_entries, 0]) for a in authors]
+        calls = [("tl_page", [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
         return [parse_page(reply) for reply in self._fn.call_many(calls)]
 
 
@@ -94,8 +123,9 @@ class CelebrityDirectory:
     members when it is not. Thread-safe: the read service serves calls in threads.
     """
 
-    def __init__(self, clock=time.monotonic) -> None:
+    def __init__(self, clock=time.monotonic, org_id: int = 0) -> None:
         self._clock = clock
+        self._key = celebrities_key(org_id)
         self._lock = threading.Lock()
         self._count = -1  # never fetched: the first answer carries the members
         self._members: frozenset[int] = frozenset()
@@ -104,7 +134,7 @@ class CelebrityDirectory:
     def call(self) -> tuple[str, list[str], list[Any]]:
         with self._lock:
             known = -1 if self._stale() else self._count
-        return ("tl_celebrities", [CELEBRITIES_KEY], [known])
+        return ("tl_celebrities", [self._key], [known])
 
     def absorb(self, reply: list[Any]) -> frozenset[int]:
         """The current members, from a tl_celebrities answer.

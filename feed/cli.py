@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("schema", help="manage the durable store's schema (feed schema apply)", add_help=False)
     sub.add_parser("rebuild", help="warm Redis timelines from the durable store", add_help=False)
     sub.add_parser("token", help="mint a bearer token for a user (local use)", add_help=False)
+    sub.add_parser("org", help="export or delete one organization whole (feed org export|delete)", add_help=False)
     sub.add_parser("bench", help="measure fan-out, reads and visibility against the machine's ceiling", add_help=False)
     sub.add_parser("trace", help="make load-test traces (feed trace generate|record|info)", add_help=False)
     sub.add_parser("replay", help="replay a trace against a running stack and measure it", add_help=False)
@@ -75,6 +76,10 @@ def _dispatch(args: argparse.Namespace, rest: list[str], parser: argparse.Argume
         from feed.loadtest.cli import replay_main
 
         return replay_main(rest, stop_event())
+    if args.command == "org":
+        from feed.org_admin import main as org_main
+
+        return org_main(rest)
     if args.command == "token":
         from feed.token_cli import main as token_main
 

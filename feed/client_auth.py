@@ -14,7 +14,7 @@ import grpc
 
 from feed.auth import AuthKeys, mint
 
-ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "user_id")
+ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "creator_id", "inviter_id", "user_id")
 TOKEN_TTL_S = 24 * 3600
 CACHE_MAX = 100_000  # bounded: tokens of the least recently used users are minted again
 
@@ -29,22 +29,24 @@ def acting_user(request, default: int) -> int:
 
 
 class TokenCache:
-    """Tokens per (user, org), minted on first use."""
+    """Tokens per (user, org, admin), minted on first use; org_of and admin_of say a user's
+    organization and whether they administer it (default: org 0, not an admin)."""
 
-    def __init__(self, keys: AuthKeys, org_of=lambda user_id: 0) -> None:
+    def __init__(self, keys: AuthKeys, org_of=lambda user_id: 0, admin_of=lambda user_id: False) -> None:
         self._keys = keys
         self._org_of = org_of
-        self._tokens: collections.OrderedDict[tuple[int, int], str] = collections.OrderedDict()
+        self._admin_of = admin_of
+        self._tokens: collections.OrderedDict[tuple[int, int, bool], str] = collections.OrderedDict()
         self._lock = threading.Lock()
 
     def token(self, user_id: int) -> str:
-        key = (user_id, self._org_of(user_id))
+        key = (user_id, self._org_of(user_id), bool(self._admin_of(user_id)))
         with self._lock:
             token = self._tokens.get(key)
             if token is not None:
                 self._tokens.move_to_end(key)
                 return token
-        token = mint(self._keys, key[0], key[1], ttl_s=TOKEN_TTL_S)
+        token = mint(self._keys, key[0], key[1], ttl_s=TOKEN_TTL_S, admin=key[2])
         with self._lock:
             self._tokens[key] = token
             while len(self._tokens) > CACHE_MAX:
@@ -87,13 +89,3 @@ class ActingUserAuth(grpc.UnaryUnaryClientInterceptor):
 def authenticated_channel(addr: str, tokens: TokenCache, default_viewer: int = 1) -> grpc.Channel:
     """An insecure channel to addr whose calls carry the acting user's token."""
     return grpc.intercept_channel(grpc.insecure_channel(addr), ActingUserAuth(tokens, default_viewer))
-
-
-def bearer_metadata_from_env(default_viewer: int = 1):
-    """A load tool's metadata provider: a token per acting user, minted with this machine's
-    keys (FEED_JWT_SECRET, or the secret file `feed up` made). User 0 (unknown) reads as
-    default_viewer."""
-    from feed.config import Settings
-
-    tokens = TokenCache(AuthKeys.from_settings(Settings.from_env()))
-    return lambda user_id: [("authorization", f"Bearer {tokens.token(user_id or default_viewer)}")]

@@ -13,6 +13,8 @@ class Post:
     author_id: int
     text: str
     create_time_ms: int
+    group_id: int = 0  # the group it was posted in; 0: posted to the author's followers
+    org_id: int = 0  # the author's organization
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -21,3 +23,22 @@ class Page:
 
     ids: list[int]
     next_token: str | None
+
+
+OPEN = "open"  # group visibility: anyone in the organization sees, reads and joins it
+PRIVATE = "private"  # only members see, read, post to and add others to it
+REGULAR = "regular"  # group kind: created by a user
+ANNOUNCEMENTS = "announcements"  # one per organization: every member, posts by its admins only
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Group:
+    """A group inside one organization."""
+
+    group_id: int
+    org_id: int
+    name: str
+    visibility: str  # OPEN or PRIVATE
+    kind: str  # REGULAR or ANNOUNCEMENTS
+    creator_id: int
+    create_time_ms: int

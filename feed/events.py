@@ -16,27 +16,57 @@ from feed.v1 import events_pb2
 class PostCreated:
     post_id: int
     author_id: int
+    org_id: int = 0
+    group_id: int = 0  # a group post: its audience is the group's members, not the author's followers
+
+    @property
+    def source(self) -> int:
+        """Whose audience the post goes to: the author (> 0) or the group (minus its id)."""
+        return -self.group_id if self.group_id else self.author_id
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PostDeleted:
     post_id: int
     author_id: int
+    org_id: int = 0
+    group_id: int = 0
+
+    @property
+    def source(self) -> int:
+        return -self.group_id if self.group_id else self.author_id
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Followed:
     follower_id: int
     followee_id: int
+    org_id: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Unfollowed:
     follower_id: int
     followee_id: int
+    org_id: int = 0
 
 
-DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed
+@dataclasses.dataclass(frozen=True, slots=True)
+class GroupJoined:
+    group_id: int
+    user_id: int
+    org_id: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GroupLeft:
+    group_id: int
+    user_id: int
+    org_id: int = 0
+
+
+DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed | GroupJoined | GroupLeft
+OPTIONAL_FIELDS = frozenset({"org_id", "group_id"})  # may be 0; every other id must not
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,8 +88,14 @@ class InvalidEvent(ValueError):
 
 
 def partition_key(event: DomainEvent) -> bytes:
-    """The Kafka record key: the author (post events) or follower (graph events), 8 bytes big-endian."""
-    user = event.author_id if isinstance(event, PostCreated | PostDeleted) else event.follower_id
+    """The Kafka record key: the author (post events), follower (graph events) or member (group
+    events), 8 bytes big-endian."""
+    if isinstance(event, PostCreated | PostDeleted):
+        user = event.author_id
+    elif isinstance(event, GroupJoined | GroupLeft):
+        user = event.user_id
+    else:
+        user = event.follower_id
     return user.to_bytes(8, "big")
 
 
@@ -72,14 +108,9 @@ def encode(envelope: Envelope) -> bytes:
     msg = events_pb2.Event(event_id=envelope.event_id)
     msg.event_time.FromMilliseconds(envelope.event_time_ms)
     event = envelope.event
-    if isinstance(event, PostCreated):
-        msg.post_created.post_id, msg.post_created.author_id = event.post_id, event.author_id
-    elif isinstance(event, PostDeleted):
-        msg.post_deleted.post_id, msg.post_deleted.author_id = event.post_id, event.author_id
-    elif isinstance(event, Followed):
-        msg.followed.follower_id, msg.followed.followee_id = event.follower_id, event.followee_id
-    else:
-        msg.unfollowed.follower_id, msg.unfollowed.followee_id = event.follower_id, event.followee_id
+    body = getattr(msg, _FIELD_OF[type(event)])
+    for field in dataclasses.fields(event):
+        setattr(body, field.name, getattr(event, field.name))
     return msg.SerializeToString()
 
 
@@ -94,15 +125,19 @@ def decode(data: bytes) -> Envelope:
     if kind is None:
         raise InvalidEvent("event has no payload")
     body = getattr(msg, kind)
-    event = _BUILDERS[kind](body)
-    if any(getattr(event, f.name) == 0 for f in dataclasses.fields(event)):
+    cls = _CLASS_OF[kind]
+    event = cls(*(getattr(body, f.name) for f in dataclasses.fields(cls)))
+    if any(getattr(event, f.name) == 0 for f in dataclasses.fields(event) if f.name not in OPTIONAL_FIELDS):
         raise InvalidEvent(f"{kind} has a zero id")
     return Envelope(msg.event_id, msg.event_time.ToMilliseconds(), event)
 
 
-_BUILDERS = {
-    "post_created": lambda b: PostCreated(b.post_id, b.author_id),
-    "post_deleted": lambda b: PostDeleted(b.post_id, b.author_id),
-    "followed": lambda b: Followed(b.follower_id, b.followee_id),
-    "unfollowed": lambda b: Unfollowed(b.follower_id, b.followee_id),
+_FIELD_OF: dict[type, str] = {
+    PostCreated: "post_created",
+    PostDeleted: "post_deleted",
+    Followed: "followed",
+    Unfollowed: "unfollowed",
+    GroupJoined: "group_joined",
+    GroupLeft: "group_left",
 }
+_CLASS_OF = {field: cls for cls, field in _FIELD_OF.items()}

@@ -14,6 +14,12 @@ timeline keys once per batch (feed/audience.py), however many posts they made.
 Hybrid fan-out: a post of an author with more followers than the celebrity
 threshold reaches only the author's own timeline and the author's list of
 celebrity posts; readers merge that list into their pages (fan-out on read).
+
+Group posts take the same path with the group's members as the audience: a
+post's "source" is its author, or minus its group's id. A group with more
+members than the threshold (an organization's announcements group, typically)
+is fanned out on read like a celebrity. Every event names its organization,
+which the Redis keys it touches carry.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
 from feed.audience import Audience
-from feed.events import Envelope, Followed, PostCreated, PostDeleted, Unfollowed
+from feed.celebrities import group_source
+from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
 from feed.redis_keys import TIMELINE_SLACK
 from feed.store.base import Store
 from feed.timelines import CelebrityPosts, RedisTimelineStore
@@ -35,13 +42,15 @@ FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
 class Facts:
     """What the store says now about the authors, posts and edges of one batch."""
 
-    followers: dict[int, list[int]]  # author id -> follower ids (not fetched for celebrity posts)
+    followers: dict[int, list[int]]  # source -> its audience: followers, or members (none for read-time sources)
     live_posts: set[int]  # created posts of the batch that are not deleted
     following: set[tuple[int, int]]  # (follower, followee) edges of the batch's graph events that exist
-    celebrities: dict[int, int] = dataclasses.field(default_factory=dict)  # author -> follower count
-    # Posts already in their author's celebrity list: fanned out on read once, so for good,
-    # even if the author has since fallen under the threshold (a replay must not push them).
+    celebrities: dict[int, int] = dataclasses.field(default_factory=dict)  # read-time source -> audience size
+    # Posts already in their source's read-time list: fanned out on read once, so for good,
+    # even if the source has since fallen under the threshold (a replay must not push them).
     read_time_posts: set[int] = dataclasses.field(default_factory=set)
+    # (user, group) pairs of the batch's join and leave events that are memberships now
+    memberships: set[tuple[int, int]] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,6 +60,8 @@ class PostFanout:
     post_id: int
     author_id: int
     followers: Sequence[int] = ()  # shared with the batch's Facts, never copied per post
+    source: int = 0  # whose audience `followers` is: the author (0 or the author id) or minus a group id
+    org_id: int = 0
 
 
 class Pushes:
@@ -60,13 +71,20 @@ class Pushes:
         self._fanouts = fanouts
 
     def __len__(self) -> int:
-        return sum(1 + len(f.followers) for f in self._fanouts)
+        return sum(len(recipients(f)) for f in self._fanouts)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         for fanout in self._fanouts:
-            yield fanout.author_id, fanout.post_id
-            for follower in fanout.followers:
-                yield follower, fanout.post_id
+            for user in recipients(fanout):
+                yield user, fanout.post_id
+
+
+def recipients(fanout: PostFanout) -> Sequence[int]:
+    """Whose timelines a post goes to: its author and the author's followers; a group's members
+    (the author only when the group is fanned out on read)."""
+    if fanout.source >= 0:
+        return [fanout.author_id, *fanout.followers]
+    return fanout.followers or [fanout.author_id]
 
 
 @dataclasses.dataclass
@@ -74,12 +92,15 @@ class FanoutPlan:
     """The Redis changes one batch of events calls for."""
 
     fanouts: list[PostFanout] = dataclasses.field(default_factory=list)  # oldest post first
-    removals: dict[tuple[int, ...], list[int]] = dataclasses.field(default_factory=dict)  # users -> posts
-    backfills: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (follower, followee)
-    unmerges: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (follower, followee)
-    celebrity_pushes: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (author, post)
-    celebrity_removals: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # (author, post)
-    skipped_celebrity: int = 0  # follower deliveries left to fan-out on read
+    # (org, users) -> posts to remove from those users' timelines
+    removals: dict[tuple[int, tuple[int, ...]], list[int]] = dataclasses.field(default_factory=dict)
+    backfills: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (follower, followee, org)
+    unmerges: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (follower, followee, org)
+    joins: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): backfill
+    leaves: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): remove
+    celebrity_pushes: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
+    celebrity_removals: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
+    skipped_celebrity: int = 0  # audience deliveries left to fan-out on read
 
     @property
     def pushes(self) -> Pushes:
@@ -98,28 +119,53 @@ def resolve(
     celebrity_posts: CelebrityPosts | None = None,
 ) -> Facts:
     """Fetch, in bulk, everything plan_fanout needs to know about a batch."""
-    posting = {e.event.author_id for e in envelopes if isinstance(e.event, PostCreated)}
-    deleting = {e.event.author_id for e in envelopes if isinstance(e.event, PostDeleted)}
-    created = [e.event.post_id for e in envelopes if isinstance(e.event, PostCreated)]
+    posts = [e.event for e in envelopes if isinstance(e.event, PostCreated)]
+    posting = {p.source for p in posts}
+    deleting = {e.event.source for e in envelopes if isinstance(e.event, PostDeleted)}
     edges = {
         (e.event.follower_id, e.event.followee_id) for e in envelopes if isinstance(e.event, Followed | Unfollowed)
     }
-    counts = {author: store.graph.follower_count(author) for author in posting}
-    celebrities = {author: count for author, count in counts.items() if count > celebrity_threshold}
+    joins = {(e.event.user_id, e.event.group_id) for e in envelopes if isinstance(e.event, GroupJoined | GroupLeft)}
+    counts = {source: audience_size(store, source) for source in posting}
+    celebrities = {source: count for source, count in counts.items() if count > celebrity_threshold}
     read_time: set[int] = set()
     if celebrity_posts is not None:
-        below = [(e.event.author_id, e.event.post_id) for e in envelopes if isinstance(e.event, PostCreated)]
-        read_time = celebrity_posts.listed([(a, p) for a, p in below if a not in celebrities])
+        by_org: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for post in posts:
+            if post.source not in celebrities:
+                by_org[post.org_id].append((post.source, post.post_id))
+        for org_id, pairs in by_org.items():
+            read_time |= celebrity_posts.listed(pairs, org_id)
     # Deletes reach every follower even of a celebrity: posts from before the author
     # crossed the threshold were fanned out on write. Deletes are rare; posts are not.
     wanted = (posting - celebrities.keys()) | deleting
     return Facts(
-        followers={author: all_followers(store, author) for author in wanted},
-        live_posts=set(store.posts.get_posts(created)) if created else set(),
+        followers={source: audience_of(store, source) for source in wanted},
+        live_posts=set(store.posts.get_posts([p.post_id for p in posts])) if posts else set(),
         following={edge for edge in edges if store.graph.is_following(*edge)},
         celebrities=celebrities,
         read_time_posts=read_time,
+        memberships={(user, group) for user, group in joins if store.orgs.is_member(group, user)},
     )
+
+
+def audience_size(store: Store, source: int) -> int:
+    """How many timelines a post of this source goes to: the author's followers or the group's members."""
+    return store.graph.follower_count(source) if source > 0 else store.orgs.member_count(-source)
+
+
+def audience_of(store: Store, source: int) -> list[int]:
+    """Every follower of an author, or every member of a group (source = minus its id)."""
+    if source > 0:
+        return all_followers(store, source)
+    members: list[int] = []
+    token: str | None = None
+    while True:
+        page = store.orgs.list_members(-source, FOLLOWER_PAGE, token)
+        members += page.ids
+        if page.next_token is None:
+            return members
+        token = page.next_token
 
 
 def all_followers(store: Store, author_id: int) -> list[int]:
@@ -142,30 +188,37 @@ def all_followers(store: Store, author_id: int) -> list[int]:
 def plan_fanout(envelopes: Sequence[Envelope], facts: Facts) -> FanoutPlan:
     """Decide the timeline changes for a batch; each author's posts reach the author too."""
     plan = FanoutPlan()
-    deleted_by_author: dict[int, list[int]] = defaultdict(list)
+    deleted_by_source: dict[tuple[int, int, int], list[int]] = defaultdict(list)  # (org, source, author)
     for envelope in envelopes:
         event = envelope.event
         if isinstance(event, PostCreated):
             if event.post_id not in facts.live_posts:
                 continue  # deleted before we got here: pushing it would only waste a slot
-            if event.author_id in facts.celebrities or event.post_id in facts.read_time_posts:
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id))
-                plan.celebrity_pushes.append((event.author_id, event.post_id))
-                plan.skipped_celebrity += facts.celebrities.get(event.author_id, 0)
+            source, org = event.source, event.org_id
+            if source in facts.celebrities or event.post_id in facts.read_time_posts:
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, (), source, org))
+                plan.celebrity_pushes.append((source, event.post_id, org))
+                plan.skipped_celebrity += facts.celebrities.get(source, 0)
             else:
-                followers = facts.followers.get(event.author_id, ())
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id, followers))
+                followers = facts.followers.get(source, ())
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, followers, source, org))
         elif isinstance(event, PostDeleted):
-            deleted_by_author[event.author_id].append(event.post_id)
-            plan.celebrity_removals.append((event.author_id, event.post_id))
+            deleted_by_source[(event.org_id, event.source, event.author_id)].append(event.post_id)
+            plan.celebrity_removals.append((event.source, event.post_id, event.org_id))
         elif isinstance(event, Followed):
             if (event.follower_id, event.followee_id) in facts.following:
-                plan.backfills.append((event.follower_id, event.followee_id))
-        elif (event.follower_id, event.followee_id) not in facts.following:
-            plan.unmerges.append((event.follower_id, event.followee_id))
-    for author, post_ids in deleted_by_author.items():
-        users = (author, *facts.followers.get(author, ()))
-        plan.removals[users] = post_ids
+                plan.backfills.append((event.follower_id, event.followee_id, event.org_id))
+        elif isinstance(event, Unfollowed):
+            if (event.follower_id, event.followee_id) not in facts.following:
+                plan.unmerges.append((event.follower_id, event.followee_id, event.org_id))
+        elif isinstance(event, GroupJoined):
+            if (event.user_id, event.group_id) in facts.memberships:
+                plan.joins.append((event.user_id, event.group_id, event.org_id))
+        elif (event.user_id, event.group_id) not in facts.memberships:
+            plan.leaves.append((event.user_id, event.group_id, event.org_id))
+    for (org, source, author), post_ids in deleted_by_source.items():
+        users = (author, *facts.followers.get(source, ()))
+        plan.removals[(org, users)] = post_ids
     # Oldest first: a timeline receiving several posts of the batch then gets each on top.
     plan.fanouts.sort(key=lambda f: f.post_id)
     return plan
@@ -183,27 +236,48 @@ def apply_plan(
     progress() is called between round trips of a long fan-out (the worker keeps
     its consumer-group membership alive there).
     """
-    # Register celebrities before their posts go anywhere, so a reader that can see
-    # such a post in the author's list also knows to merge that list.
-    celebrity_posts.push(plan.celebrity_pushes)
-    audiences: dict[int, Audience] = {}  # one per author, whatever their number of posts
+    # Register read-time sources before their posts go anywhere, so a reader that can see
+    # such a post in the source's list also knows to merge that list.
+    for org_id, pairs in _by_org(plan.celebrity_pushes).items():
+        celebrity_posts.push(pairs, org_id)
+    # One audience per source, whatever its number of posts; a group post's author is a
+    # member (a former one no longer reads the group), so only author posts add the author.
+    audiences: dict[tuple[int, int, int], Audience] = {}
     posts = []
     for fanout in plan.fanouts:
-        audience = audiences.get(fanout.author_id)
+        source = fanout.source or fanout.author_id
+        key = (fanout.org_id, source, fanout.author_id if source < 0 and not fanout.followers else 0)
+        audience = audiences.get(key)
         if audience is None:
-            audience = audiences[fanout.author_id] = Audience([fanout.author_id, *fanout.followers])
+            audience = audiences[key] = Audience(recipients(fanout), fanout.org_id)
         posts.append((fanout.post_id, audience))
     landed = timelines.fan_out(posts, progress)
-    for users, post_ids in plan.removals.items():
-        timelines.remove(users, post_ids)
-    celebrity_posts.remove(plan.celebrity_removals)
-    for follower, followee in plan.backfills:
+    for (org_id, users), post_ids in plan.removals.items():
+        timelines.remove(users, post_ids, org_id)
+    for org_id, pairs in _by_org(plan.celebrity_removals).items():
+        celebrity_posts.remove(pairs, org_id)
+    for follower, followee, org_id in plan.backfills:
         recent = store.posts.list_author_posts(followee, None, timelines.max_entries)
         # A celebrity's list is merged at read time: backfill only what was fanned out on
         # write, so the result does not depend on when the follow event is (re)played.
-        read_time = celebrity_posts.ids(followee)
-        timelines.merge(follower, [p.post_id for p in recent if p.post_id not in read_time])
-    for follower, followee in plan.unmerges:
+        read_time = celebrity_posts.ids(followee, org_id)
+        timelines.merge(follower, [p.post_id for p in recent if p.post_id not in read_time], org_id)
+    for follower, followee, org_id in plan.unmerges:
         theirs = store.posts.list_author_posts(followee, None, timelines.max_entries + TIMELINE_SLACK)
-        timelines.remove([follower], [p.post_id for p in theirs])
+        timelines.remove([follower], [p.post_id for p in theirs], org_id)
+    for user, group, org_id in plan.joins:
+        recent = store.posts.list_group_posts(group, None, timelines.max_entries)
+        read_time = celebrity_posts.ids(group_source(group), org_id)
+        timelines.merge(user, [p.post_id for p in recent if p.post_id not in read_time], org_id)
+    for user, group, org_id in plan.leaves:
+        theirs = store.posts.list_group_posts(group, None, timelines.max_entries + TIMELINE_SLACK)
+        timelines.remove([user], [p.post_id for p in theirs], org_id)
     return landed
+
+
+def _by_org(items: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
+    """(source, post, org) triples as (source, post) pairs per organization."""
+    grouped: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for source, post_id, org_id in items:
+        grouped[org_id].append((source, post_id))
+    return grouped

@@ -23,14 +23,18 @@ TOMBSTONE = b""  # a cached deletion: the post must not be shown, no store looku
 
 
 def serialize(post: Post) -> bytes:
-    msg = post_pb2.Post(post_id=post.post_id, author_id=post.author_id, text=post.text)
+    msg = post_pb2.Post(
+        post_id=post.post_id, author_id=post.author_id, text=post.text, group_id=post.group_id, org_id=post.org_id
+    )
     msg.create_time.FromMilliseconds(post.create_time_ms)
     return msg.SerializeToString()
 
 
 def deserialize(data: bytes) -> Post:
     msg = post_pb2.Post.FromString(data)
-    return Post(msg.post_id, msg.author_id, msg.text, msg.create_time.ToMilliseconds())
+    created = msg.create_time  # arithmetic, not ToMilliseconds(): this runs for every post of every page
+    create_time_ms = created.seconds * 1000 + created.nanos // 1_000_000
+    return Post(msg.post_id, msg.author_id, msg.text, create_time_ms, msg.group_id, msg.org_id)
 
 
 class RedisPostCache:

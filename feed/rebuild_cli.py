@@ -32,9 +32,10 @@ def rebuild_users(
     rebuilt = present = failed = 0
 
     def one(user_id: int) -> bool:
+        org_id = store.orgs.org_of(user_id) or 0  # the timeline's key carries the user's organization
         if force:
-            timelines.drop(user_id)
-        return rebuild_home_timeline(store, timelines, user_id)
+            timelines.drop(user_id, org_id)
+        return rebuild_home_timeline(store, timelines, user_id, org_id)
 
     with ThreadPoolExecutor(threads) as pool, tqdm(total=total, unit="user", desc="rebuilding") as bar:
         pending: set[Future] = set()

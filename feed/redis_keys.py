@@ -4,6 +4,12 @@ Every Redis key the system uses is built here, so the layout can change in one
 place. Timelines are grouped into TIMELINE_SHARDS hash-tagged shards: in Redis
 Cluster every key of one shard shares a slot, so a fan-out batch can hand all
 the timelines of one shard to a single server-side function call.
+
+Keys of an organization other than the default (0) start with `feed:o<org>:`,
+so one organization's keys can be found (SCAN MATCH) and deleted whole; the
+default organization keeps the plain `feed:` names. Post cache entries are
+by post id only (they expire) and are dropped post by post when an
+organization is deleted.
 """
 
 from __future__ import annotations
@@ -24,9 +30,21 @@ def timeline_shard(user_id: int) -> int:
     return user_id % TIMELINE_SHARDS
 
 
-def home_timeline_key(user_id: int) -> str:
+def org_prefix(org_id: int) -> str:
+    """The start of every key of one organization."""
+    return "feed:" if org_id == 0 else f"feed:o{org_id}:"
+
+
+def org_key_pattern(org_id: int) -> str:
+    """A SCAN MATCH pattern for every key of an organization other than the default."""
+    if org_id == 0:
+        raise ValueError("the default organization's keys carry no prefix of their own")
+    return f"feed:o{org_id}:*"
+
+
+def home_timeline_key(user_id: int, org_id: int = 0) -> str:
     """A user's home timeline: a Redis list of post ids, newest first."""
-    return f"feed:tl:{{{timeline_shard(user_id)}}}:{user_id}"
+    return f"{org_prefix(org_id)}tl:{{{timeline_shard(user_id)}}}:{user_id}"
 
 
 def post_key(post_id: int) -> str:
@@ -34,9 +52,25 @@ def post_key(post_id: int) -> str:
     return f"feed:post:{post_id}"
 
 
-CELEBRITIES_KEY = "feed:celebrities"  # set of authors whose posts were not fanned out on write
+CELEBRITIES_KEY = "feed:celebrities"  # the default organization's read-time sources
 
 
-def celebrity_posts_key(author_id: int) -> str:
+def celebrities_key(org_id: int = 0) -> str:
+    """The set of an organization's read-time sources: authors whose posts were not fanned
+    out on write (their ids), and large groups whose posts were not (minus their ids)."""
+    return f"{org_prefix(org_id)}celebrities"
+
+
+def celebrity_posts_key(author_id: int, org_id: int = 0) -> str:
     """A celebrity's posts that were not fanned out: a bounded id list like a home timeline."""
-    return f"feed:cp:{{{author_id}}}"
+    return f"{org_prefix(org_id)}cp:{{{author_id}}}"
+
+
+def group_posts_key(group_id: int, org_id: int = 0) -> str:
+    """A large group's posts that were not fanned out, for readers to merge."""
+    return f"{org_prefix(org_id)}gp:{{{group_id}}}"
+
+
+def source_posts_key(source: int, org_id: int = 0) -> str:
+    """The read-time list of a source: an author (source > 0) or a group (source = -group id)."""
+    return celebrity_posts_key(source, org_id) if source > 0 else group_posts_key(-source, org_id)

@@ -81,54 +81,58 @@ class RedisTimelineStore:
                 self._senders = ThreadPoolExecutor(PIPELINES_IN_FLIGHT, thread_name_prefix="fanout-send")
             return self._senders
 
-    def push(self, deliveries: Iterable[tuple[int, int]]) -> int:
+    def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int:
         """Insert (user_id, post_id) pairs into materialized timelines; return how many landed."""
         by_post: dict[int, list[int]] = defaultdict(list)
         for user_id, post_id in deliveries:
             by_post[post_id].append(user_id)
-        return self.fan_out([(post_id, Audience(users)) for post_id, users in by_post.items()])
+        return self.fan_out([(post_id, Audience(users, org_id)) for post_id, users in by_post.items()])
 
-    def remove(self, user_ids: Iterable[int], post_ids: Sequence[int]) -> int:
+    def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int:
         """Remove post_ids from the timelines of user_ids; return how many entries went."""
         if not post_ids:
             return 0
         by_shard: dict[int, list[str]] = defaultdict(list)
         for user_id in user_ids:
-            by_shard[timeline_shard(user_id)].append(home_timeline_key(user_id))
+            by_shard[timeline_shard(user_id)].append(home_timeline_key(user_id, org_id))
         calls = []
         for keys in by_shard.values():
             for start in range(0, len(keys), KEYS_PER_CALL):
                 calls.append(("tl_remove", keys[start : start + KEYS_PER_CALL], list(post_ids)))
         return sum(self._fn.call_many(calls))
 
-    def merge(self, user_id: int, post_ids: Sequence[int]) -> bool:
-        """Merge post_ids into one materialized timeline (a follow's backfill)."""
+    def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool:
+        """Merge post_ids into one materialized timeline (a follow's or a join's backfill)."""
         if not post_ids:
             return False
-        return bool(self._fn.call("tl_merge", [home_timeline_key(user_id)], [self.max_entries, *post_ids]))
+        key = home_timeline_key(user_id, org_id)
+        return bool(self._fn.call("tl_merge", [key], [self.max_entries, *post_ids]))
 
-    def page_call(self, user_id: int, before_id: int | None, count: int) -> tuple[str, list[str], list]:
+    def page_call(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[str, list[str], list]:
         """The tl_page call reading up to count ids older than before_id (and refreshing the TTL)."""
         cursor = "" if before_id is None else str(before_id)
-        return ("tl_page", [home_timeline_key(user_id)], [cursor, count, self.max_entries, self.ttl_s])
+        return ("tl_page", [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
 
-    def page(self, user_id: int, before_id: int | None, count: int) -> TimelinePage:
+    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
         """Up to count ids older than before_id (newest when None); refreshes the TTL."""
-        name, keys, args = self.page_call(user_id, before_id, count)
+        name, keys, args = self.page_call(user_id, before_id, count, org_id)
         return parse_page(self._fn.call(name, keys, args))
 
-    def begin_rebuild(self, user_id: int) -> bool:
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
         """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
-        return bool(self._fn.call("tl_begin_rebuild", [home_timeline_key(user_id)], [REBUILD_MARK_TTL_S]))
+        key = home_timeline_key(user_id, org_id)
+        return bool(self._fn.call("tl_begin_rebuild", [key], [REBUILD_MARK_TTL_S]))
 
-    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool) -> int:
+    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int:
         """Install a rebuilt timeline, merged with whatever was pushed meanwhile."""
         args = [self.max_entries, self.ttl_s, 1 if complete else 0, *post_ids]
-        return int(self._fn.call("tl_finish_rebuild", [home_timeline_key(user_id)], args))
+        return int(self._fn.call("tl_finish_rebuild", [home_timeline_key(user_id, org_id)], args))
 
-    def drop(self, user_id: int) -> None:
+    def drop(self, user_id: int, org_id: int = 0) -> None:
         """Forget a timeline (tests and operators); the next read rebuilds it."""
-        self._fn.client.delete(home_timeline_key(user_id))
+        self._fn.client.delete(home_timeline_key(user_id, org_id))
 
     @property
     def functions(self) -> RedisFunctions:
@@ -140,15 +144,20 @@ def _landed(replies: list) -> int:
 
 
 def page_with_celebrities(
-    timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts, user_id: int, before_id: int | None, count: int
+    timelines: RedisTimelineStore,
+    celebrity_posts: CelebrityPosts,
+    user_id: int,
+    before_id: int | None,
+    count: int,
+    org_id: int = 0,
 ) -> tuple[TimelinePage, frozenset[int]]:
-    """A home timeline page and the current celebrity authors, in one pipelined round trip.
+    """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
 
     The two keys live in different hash slots, so they are two calls; pipelined,
     they cost one round trip (on a cluster, one per node, sent together).
     """
-    directory = celebrity_posts.directory
+    directory = celebrity_posts.directory_of(org_id)
     page_reply, directory_reply = timelines.functions.call_many(
-        [timelines.page_call(user_id, before_id, count), directory.call()]
+        [timelines.page_call(user_id, before_id, count, org_id), directory.call()]
     )
     return parse_page(page_reply), directory.absorb(directory_reply)

@@ -16,8 +16,10 @@ from typing import Any
 
 import grpc
 
-from feed.auth import AuthKeys, Principal, Unauthenticated, verify
+from feed.auth import AuthKeys, Principal, Unauthenticated
 from feed.errors import PermissionDenied
+from feed.verified_tokens import verify_cached
+from services.edge import rpc
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)
 
@@ -41,9 +43,14 @@ def require_actor(user_id: int, field: str) -> Principal:
 class AuthInterceptor(grpc.ServerInterceptor):
     """Rejects calls to the named services without a valid token (UNAUTHENTICATED)."""
 
-    def __init__(self, keys: AuthKeys, service_names: Iterable[str]) -> None:
+    def __init__(
+        self, keys: AuthKeys, service_names: Iterable[str], on_caller: Callable[[Principal], None] | None = None
+    ) -> None:
         self._keys = keys
         self._services = frozenset(service_names)
+        # Runs in the servicer's error mapping (services.edge.rpc) before the method: binds the
+        # caller to their organization and refuses a token naming another one.
+        self._on_caller = on_caller
 
     def intercept_service(self, continuation, details) -> grpc.RpcMethodHandler | None:
         handler = continuation(details)
@@ -61,16 +68,25 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
     def _authenticated(self, behavior: Callable[[Any, grpc.ServicerContext], Any], header) -> Callable:
         keys = self._keys
+        on_caller = self._on_caller
 
         def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
             try:
-                principal = verify(keys, header if isinstance(header, str) else None)
+                principal = verify_cached(keys, header if isinstance(header, str) else None)
             except Unauthenticated as exc:
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             token = _principal.set(principal)
             try:
+                if on_caller is not None:
+                    _check_caller(on_caller, principal, context)
                 return behavior(request, context)
             finally:
                 _principal.reset(token)
 
         return authenticated
+
+
+@rpc
+def _check_caller(on_caller: Callable[[Principal], None], principal: Principal, context) -> None:
+    """Run the caller check with the servicers' error mapping (a store outage is UNAVAILABLE)."""
+    on_caller(principal)

@@ -69,6 +69,10 @@ def _add_trailing(context: grpc.ServicerContext, item: tuple[str, str]) -> None:
 
 
 def post_to_proto(post: Post) -> post_pb2.Post:
-    msg = post_pb2.Post(post_id=post.post_id, author_id=post.author_id, text=post.text)
-    msg.create_time.FromMilliseconds(post.create_time_ms)
+    msg = post_pb2.Post(
+        post_id=post.post_id, author_id=post.author_id, text=post.text, group_id=post.group_id, org_id=post.org_id
+    )
+    seconds, millis = divmod(post.create_time_ms, 1000)
+    created = msg.create_time  # set directly, not FromMilliseconds(): this runs for every post of every page
+    created.seconds, created.nanos = seconds, millis * 1_000_000
     return msg

@@ -11,6 +11,7 @@ handler is what gRPC reports as UNKNOWN.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -70,11 +71,24 @@ def _observed(behavior: Behavior, service: str, method: str, request_id: str) ->
                 raise
             finally:
                 seconds = time.perf_counter() - started
-                metrics.RPC_REQUESTS.labels(service, method, code.name).inc()
-                metrics.RPC_SECONDS.labels(service, method).observe(seconds)
-                log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(seconds * 1e3, 2)})
+                _requests(service, method, code.name).inc()
+                _seconds(service, method).observe(seconds)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(seconds * 1e3, 2)})
 
     return observed
+
+
+# Labelled children looked up once: .labels() costs about 4 us a call, twice per RPC. Bounded by
+# the methods of our services (only those are labelled) times the status codes.
+@functools.lru_cache(maxsize=1024)
+def _requests(service: str, method: str, code: str):
+    return metrics.RPC_REQUESTS.labels(service, method, code)
+
+
+@functools.lru_cache(maxsize=256)
+def _seconds(service: str, method: str):
+    return metrics.RPC_SECONDS.labels(service, method)
 
 
 def _metadata(details: Any, key: str) -> str | bytes | None:

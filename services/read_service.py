@@ -1,4 +1,7 @@
-"""The read service: FeedService, a thin edge over the read pipeline in feed.home_feed."""
+"""The read service: FeedService, a thin edge over the read pipeline in feed.home_feed.
+
+Reads stay inside the caller's organization: the home timeline's keys carry it,
+and a user or group of another one answers NOT_FOUND (feed/orgs.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ from feed import metrics
 from feed.auth import AuthKeys
 from feed.config import Settings
 from feed.errors import PermissionDenied
-from feed.home_feed import FeedPage, HomeTimelineReader, UserTimelineReader
+from feed.groups import GroupAccess
+from feed.home_feed import FeedPage, GroupTimelineReader, HomeTimelineReader, UserTimelineReader
 from feed.hydrate import Hydrator
 from feed.ids import require_id
+from feed.orgs import OrgDirectory
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.redis_conn import RedisFunctions, connect
-from feed.store import open_store
+from feed.store import Store, open_store
 from feed.store.base import GraphStore
 from feed.timelines import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
@@ -36,17 +41,22 @@ def _token(page: FeedPage) -> str:
 class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
     """Home and user timelines."""
 
-    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader, graph: GraphStore) -> None:
+    def __init__(
+        self, home: HomeTimelineReader, users: UserTimelineReader, graph: GraphStore, orgs: OrgDirectory, store: Store
+    ) -> None:
         self._home = home
         self._users = users
         self._graph = graph
+        self._orgs = orgs
+        self._groups = GroupTimelineReader(store)
+        self._access = GroupAccess(store.orgs)
 
     @rpc
     def GetHomeTimeline(self, request, context) -> feed_service_pb2.GetHomeTimelineResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
-        require_actor(user, "user_id")  # a home timeline is private to its owner
-        page = self._home.read(user, decode_id_cursor(request.page_token), size)
+        caller = require_actor(user, "user_id")  # a home timeline is private to its owner
+        page = self._home.read(user, decode_id_cursor(request.page_token), size, caller.org_id)
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )
@@ -55,10 +65,24 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
     def GetUserTimeline(self, request, context) -> feed_service_pb2.GetUserTimelineResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
-        if self._graph.is_blocked(user, current_principal().user_id):
+        caller = current_principal()
+        self._orgs.require_user(user, caller)
+        if self._graph.is_blocked(user, caller.user_id):
             raise PermissionDenied("this user has blocked you")
         page = self._users.read(user, decode_id_cursor(request.page_token), size)
         return feed_service_pb2.GetUserTimelineResponse(
+            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
+        )
+
+    @rpc
+    def GetGroupTimeline(self, request, context) -> feed_service_pb2.GetGroupTimelineResponse:
+        group_id = require_id(request.group_id, "group_id")
+        user = require_id(request.user_id, "user_id")
+        size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
+        caller = require_actor(user, "user_id")
+        self._access.visible(group_id, caller)
+        page = self._groups.read(group_id, user, decode_id_cursor(request.page_token), size)
+        return feed_service_pb2.GetGroupTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )
 
@@ -77,12 +101,14 @@ def main(settings: Settings, stop: threading.Event) -> int:
     celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
     hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
     home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
-    servicer = FeedServicer(home, UserTimelineReader(store), store.graph)
+    orgs = OrgDirectory(store.orgs)
+    servicer = FeedServicer(home, UserTimelineReader(store), store.graph, orgs, store)
     server, health, port = build_server(
         settings.read_addr,
         [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)],
         SERVICE_NAMES,
         AuthKeys.from_settings(settings),
+        on_caller=orgs.bind,
     )
     log.info("read service listening", extra={"addr": settings.read_addr, "port": port})
     try:

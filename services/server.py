@@ -19,7 +19,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from feed.auth import AuthKeys
+from feed.auth import AuthKeys, Principal
 from feed.config import Settings
 from feed.loadtest.record import recording_interceptors
 from feed.readiness import ReadinessChecker
@@ -40,8 +40,12 @@ def build_server(
     service_names: list[str],
     keys: AuthKeys,
     workers: int = 16,
+    on_caller: Callable[[Principal], None] | None = None,
 ) -> tuple[grpc.Server, health.HealthServicer, int]:
-    """A server with our services, health (per service and overall) and reflection; returns the bound port."""
+    """A server with our services, health (per service and overall) and reflection; returns the bound port.
+
+    on_caller runs for every authenticated call before the servicer (binding the caller to
+    their organization)."""
     trace = Settings.from_env()  # FEED_TRACE_RECORD, FEED_TRACE_SAMPLE: record what this server serves
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
@@ -50,7 +54,7 @@ def build_server(
         # recording innermost: it keeps only calls that passed authentication, never metadata.
         interceptors=[
             ObservabilityInterceptor(service_names),
-            AuthInterceptor(keys, service_names),
+            AuthInterceptor(keys, service_names, on_caller),
             *recording_interceptors(trace.trace_record, trace.trace_sample, service_names),
         ],
         options=[

@@ -1,10 +1,13 @@
-"""The write service: PostService and GraphService.
+"""The write service: PostService, GraphService and GroupService.
 
 Order of effects for every write: validate, change the durable store, then
 publish the event. A publish that fails fails the call (UNAVAILABLE); the
 store change stays, and a retry (CreatePost with the same idempotency key,
 or the same Follow/Unfollow/DeletePost) publishes again. Workers apply events
 idempotently, so a re-published event does no harm.
+
+Every call acts inside the caller's organization (feed/orgs.py): a user, post
+or group of another one answers NOT_FOUND, as one that does not exist.
 """
 
 from __future__ import annotations
@@ -21,25 +24,28 @@ from feed.config import Settings
 from feed.domain import Post
 from feed.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from feed.events import Followed, PostCreated, PostDeleted, Unfollowed, new_envelope
+from feed.groups import GroupAccess
 from feed.hydrate import Hydrator
 from feed.ids import IdGenerator, require_id
 from feed.kafka_admin import ensure_topic
+from feed.orgs import OrgDirectory
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.post_cache import RedisPostCache
 from feed.publisher import EventPublisher, KafkaEventPublisher
 from feed.rate_limit import RedisRateLimiter
 from feed.redis_conn import connect
 from feed.store import Store, open_store
-from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, post_pb2, post_service_pb2_grpc
+from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, group_service_pb2_grpc, post_pb2, post_service_pb2_grpc
 from feed.validate import idempotency_key, page_size, post_text
 from services.auth import current_principal, require_actor
 from services.edge import post_to_proto, rpc
+from services.group_service import GroupServicer
 from services.server import build_server, serve
 
 log = logging.getLogger("feed.write")
 LIST_PAGE_DEFAULT = 50
 LIST_PAGE_MAX = 1000
-SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService"]
+SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService", "feed.v1.GroupService"]
 
 
 def now_ms() -> int:
@@ -56,9 +62,12 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
         cache: RedisPostCache,
         publisher: EventPublisher,
         limiter: RedisRateLimiter,
+        orgs: OrgDirectory,
     ) -> None:
         self._settings = settings
         self._limiter = limiter
+        self._orgs = orgs
+        self._groups = GroupAccess(store.orgs)
         self._store = store
         self._cache = cache
         self._hydrator = Hydrator(cache, store.posts)
@@ -70,14 +79,16 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
         author = require_id(request.author_id, "author_id")
         text = post_text(request.text, self._settings.post_max_chars)
         key = idempotency_key(request.idempotency_key)
-        require_actor(author, "author_id")
+        caller = require_actor(author, "author_id")
+        group_id = require_id(request.group_id, "group_id") if request.group_id else 0
+        if group_id:
+            self._groups.postable(group_id, caller)
         self._limiter.take(author)
-        candidate = Post(self._ids.next_id(), author, text, now_ms())
+        candidate = Post(self._ids.next_id(), author, text, now_ms(), group_id, caller.org_id)
         post, created = self._store.posts.create_post(candidate, key)
         # A retry re-publishes under the same event id: the post was durable before.
-        self._publisher.publish(
-            new_envelope(PostCreated(post.post_id, author), now_ms(), f"post-created-{post.post_id}")
-        )
+        event = PostCreated(post.post_id, author, post.org_id, post.group_id)
+        self._publisher.publish(new_envelope(event, now_ms(), f"post-created-{post.post_id}"))
         log.info("post created", extra={"post_id": post.post_id, "author_id": author, "new": created})
         return post_to_proto(post)
 
@@ -85,26 +96,33 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
     def DeletePost(self, request, context) -> empty_pb2.Empty:
         author = require_id(request.author_id, "author_id")
         post_id = require_id(request.post_id, "post_id")
-        require_actor(author, "author_id")
+        caller = require_actor(author, "author_id")
         self._limiter.take(author)
         post = self._store.posts.get_post(post_id)
-        if post is None:
+        if post is None or post.org_id != caller.org_id:
             raise NotFound(f"post {post_id} not found")
         if post.author_id != author:
             raise PermissionDenied("only the author of a post may delete it")
         self._store.posts.delete_post(post_id)
         self._cache.mark_deleted(post_id)  # before the event: reads stop showing it at once
-        self._publisher.publish(new_envelope(PostDeleted(post_id, author), now_ms(), f"post-deleted-{post_id}"))
+        event = PostDeleted(post_id, author, post.org_id, post.group_id)
+        self._publisher.publish(new_envelope(event, now_ms(), f"post-deleted-{post_id}"))
         log.info("post deleted", extra={"post_id": post_id, "author_id": author})
         return empty_pb2.Empty()
 
     @rpc
     def GetPost(self, request, context) -> post_pb2.Post:
         post_id = require_id(request.post_id, "post_id")
+        caller = current_principal()
         post = self._hydrator.hydrate([post_id]).get(post_id)
-        if post is None:
+        if post is None or post.org_id != caller.org_id:
             raise NotFound(f"post {post_id} not found")
-        if self._store.graph.is_blocked(post.author_id, current_principal().user_id):
+        if post.group_id:
+            try:
+                self._groups.visible(post.group_id, caller)
+            except NotFound:
+                raise NotFound(f"post {post_id} not found") from None
+        if self._store.graph.is_blocked(post.author_id, caller.user_id):
             raise PermissionDenied("the author of this post has blocked you")
         return post_to_proto(post)
 
@@ -112,22 +130,25 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
 class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
     """Follow edges and their lists."""
 
-    def __init__(self, store: Store, publisher: EventPublisher, limiter: RedisRateLimiter) -> None:
+    def __init__(self, store: Store, publisher: EventPublisher, limiter: RedisRateLimiter, orgs: OrgDirectory) -> None:
         self._store = store
         self._publisher = publisher
         self._limiter = limiter
+        self._orgs = orgs
 
-    def _edge(self, request) -> tuple[int, int]:
-        """The (follower, followee) of a request made by the follower, within the rate limit."""
+    def _edge(self, request, bind_unknown: bool = False) -> tuple[int, int, int]:
+        """The (follower, followee, org) of a request made by the follower, within the rate limit."""
         follower, followee = self._pair(request.follower_id, request.followee_id, "follower_id", "followee_id")
-        require_actor(follower, "follower_id")
+        caller = require_actor(follower, "follower_id")
+        self._orgs.require_user(followee, caller, bind_unknown)
         self._limiter.take(follower)
-        return follower, followee
+        return follower, followee, caller.org_id
 
-    def _block_pair(self, request) -> tuple[int, int]:
+    def _block_pair(self, request, bind_unknown: bool = False) -> tuple[int, int]:
         """The (blocker, blocked) of a request made by the blocker, within the rate limit."""
         blocker, blocked = self._pair(request.blocker_id, request.blocked_id, "blocker_id", "blocked_id")
-        require_actor(blocker, "blocker_id")
+        caller = require_actor(blocker, "blocker_id")
+        self._orgs.require_user(blocked, caller, bind_unknown)
         self._limiter.take(blocker)
         return blocker, blocked
 
@@ -140,32 +161,33 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
     @rpc
     def Follow(self, request, context) -> empty_pb2.Empty:
-        follower, followee = self._edge(request)
+        follower, followee, org = self._edge(request, bind_unknown=True)
         self._refuse_if_blocked(follower, followee)
         self._store.graph.follow(follower, followee)
         # A block may have landed between the check and the write: look again, and undo.
         if self._blocked_either_way(follower, followee):
             self._store.graph.unfollow(follower, followee)
-            self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+            self._publisher.publish(new_envelope(Unfollowed(follower, followee, org), now_ms()))
             self._refuse_if_blocked(follower, followee)
-        self._publisher.publish(new_envelope(Followed(follower, followee), now_ms()))
+        self._publisher.publish(new_envelope(Followed(follower, followee, org), now_ms()))
         return empty_pb2.Empty()
 
     @rpc
     def Unfollow(self, request, context) -> empty_pb2.Empty:
-        follower, followee = self._edge(request)
+        follower, followee, org = self._edge(request)
         self._store.graph.unfollow(follower, followee)
-        self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+        self._publisher.publish(new_envelope(Unfollowed(follower, followee, org), now_ms()))
         return empty_pb2.Empty()
 
     @rpc
     def Block(self, request, context) -> empty_pb2.Empty:
-        blocker, blocked = self._block_pair(request)
+        blocker, blocked = self._block_pair(request, bind_unknown=True)
+        org = current_principal().org_id
         # Record the block first: a Follow racing this one re-checks after its write.
         self._store.graph.block(blocker, blocked)
         for follower, followee in ((blocker, blocked), (blocked, blocker)):
             self._store.graph.unfollow(follower, followee)
-            self._publisher.publish(new_envelope(Unfollowed(follower, followee), now_ms()))
+            self._publisher.publish(new_envelope(Unfollowed(follower, followee, org), now_ms()))
         return empty_pb2.Empty()
 
     @rpc
@@ -187,6 +209,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
     def ListFollowers(self, request, context) -> graph_service_pb2.ListFollowersResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._orgs.require_user(user, current_principal())
         page = self._store.graph.list_followers(user, size, unwrap_store_token(request.page_token))
         return graph_service_pb2.ListFollowersResponse(
             follower_ids=page.ids, next_page_token=wrap_store_token(page.next_token)
@@ -196,6 +219,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
     def ListFollowing(self, request, context) -> graph_service_pb2.ListFollowingResponse:
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._orgs.require_user(user, current_principal())
         page = self._store.graph.list_following(user, size, unwrap_store_token(request.page_token))
         return graph_service_pb2.ListFollowingResponse(
             followee_ids=page.ids, next_page_token=wrap_store_token(page.next_token)
@@ -215,16 +239,20 @@ def main(settings: Settings, stop: threading.Event) -> int:
     cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)
     limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
     publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
-    posts = PostServicer(settings, store, cache, publisher, limiter)
-    graph = GraphServicer(store, publisher, limiter)
+    orgs = OrgDirectory(store.orgs)
+    posts = PostServicer(settings, store, cache, publisher, limiter, orgs)
+    graph = GraphServicer(store, publisher, limiter, orgs)
+    groups = GroupServicer(store, publisher, limiter, orgs)
     server, health, port = build_server(
         settings.write_addr,
         [
             lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
             lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
+            lambda s: group_service_pb2_grpc.add_GroupServiceServicer_to_server(groups, s),
         ],
         SERVICE_NAMES,
         AuthKeys.from_settings(settings),
+        on_caller=orgs.bind,
     )
     log.info("write service listening", extra={"addr": settings.write_addr, "port": port})
     try:

@@ -7,6 +7,7 @@ table and the JSON say which do): a benchmark reports, it does not gate.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import signal
 import sys
@@ -26,10 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file, secret, logs")
+    parser.add_argument(
+        "--read-replicas",
+        type=int,
+        default=Plan.read_replicas,
+        help=f"read service processes, balanced round robin (default {Plan.read_replicas})",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like Ctrl-C, so every process the run started is stopped on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
-    plan = QUICK if args.quick else Plan()
+    if args.read_replicas < 1:
+        parser.error("--read-replicas must be at least 1")
+    plan = dataclasses.replace(QUICK if args.quick else Plan(), read_replicas=args.read_replicas)
     clear_previous_run(args.data_dir)
     with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
 

@@ -14,11 +14,12 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 
-from feed.bench.channels import feed_stub, keys_of, post_stub
+from feed.bench.channels import Metadata, bearer_metadata, feed_stub, keys_of, post_stub
 from feed.bench.openloop import Recorder, run_open_loop
 from feed.v1 import feed_service_pb2, post_service_pb2
 
@@ -34,13 +35,15 @@ def _on_done(recorder: Recorder, due: float):
     return callback
 
 
-def read_sender(stub, users: list[int], recorder: Recorder, seed: int):
-    """send(due): one hydrated first page of a random reader's home timeline."""
+def read_sender(stub, users: list[int], metadata_of: Callable[[int], Metadata], recorder: Recorder, seed: int):
+    """send(due): one hydrated first page of a random reader's home timeline, as that reader."""
     rng = random.Random(seed)
+    call = stub.GetHomeTimeline.future
 
     def send(due: float) -> None:
-        request = feed_service_pb2.GetHomeTimelineRequest(user_id=rng.choice(users), page_size=PAGE_SIZE)
-        stub.GetHomeTimeline.future(request, timeout=CALL_TIMEOUT_S).add_done_callback(_on_done(recorder, due))
+        user = rng.choice(users)
+        request = feed_service_pb2.GetHomeTimelineRequest(user_id=user, page_size=PAGE_SIZE)
+        call(request, timeout=CALL_TIMEOUT_S, metadata=metadata_of(user)).add_done_callback(_on_done(recorder, due))
 
     return send
 
@@ -69,10 +72,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     """One run: reads (and posts, when post_rate > 0) at fixed rates for duration_s, each in its own thread."""
     duration = float(spec["duration_s"])
     keys = keys_of(spec["secret_file"])
-    read_channel, feed = feed_stub(spec["read_addr"], keys)
+    read_channel, feed = feed_stub(spec["read_addrs"])
     channels = [read_channel]
     loads = {"read": (float(spec["read_rate"]), Recorder())}
-    senders = {"read": read_sender(feed, spec["readers"], loads["read"][1], 1)}
+    metadata_of = bearer_metadata(keys, spec.get("tokens_issued_at"))
+    senders = {"read": read_sender(feed, spec["readers"], metadata_of, loads["read"][1], 1)}
     if spec.get("post_rate"):
         post_channel, posts = post_stub(spec["write_addr"], keys)
         channels.append(post_channel)

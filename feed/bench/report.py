@@ -31,7 +31,7 @@ FIGURES = [
     Figure("redis_zadd_ceiling_per_s", "Redis ceiling: pipelined ZADD, random keys", "ops/s"),
     Figure("fanout_deliveries_per_s", "fan-out: deliveries/s, one worker, full timelines", "/s"),
     Figure("fanout_ratio", "fan-out / ceiling", "", 0.5, ">="),
-    Figure("read_rps", "reads: achieved rate (offered read_offered_rps)", "req/s"),
+    Figure("read_rps", "reads: achieved rate (offered read_offered_rps; read replicas: read_replicas)", "req/s"),
     Figure("read_p50_ms", "reads: p50", "ms"),
     Figure("read_p99_ms", "reads: p99 at the highest offered rate", "ms", 10.0, "<="),
     Figure("read_p999_ms", "reads: p99.9", "ms"),
@@ -54,6 +54,7 @@ def table(figures: dict[str, Any]) -> str:
             continue
         measured = figures[fig.key]
         label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
+        label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
         target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()
         verdict = {None: "", True: "yes", False: "NO"}[fig.holds(measured)]
         rows.append((label, f"{_number(measured)} {fig.unit}".strip(), target, verdict))

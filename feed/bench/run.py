@@ -52,9 +52,15 @@ class Plan:
     mixed_read_rate: float = 200.0
     mixed_post_rate: float = 10.0
     memory_sample: int = 500
+    # Read service processes in the read phase (the visibility phase runs one), each on its own
+    # port, balanced round robin by the client: one Python process cannot use much more than
+    # one core, and the machine has two (docs/performance.md).
+    read_replicas: int = 2
+    quick: bool = False
 
 
 QUICK = Plan(
+    quick=True,
     rounds=2,
     ceiling_requests=400_000,
     read_rates=(250, 500, 1000),
@@ -69,7 +75,11 @@ PHASES = ["setup", "fan-out and ceiling", "memory", "visibility", "reads"]
 def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, Any]:
     """Every phase; step(name) is called as each one starts (progress reporting)."""
     started = time.monotonic()
-    figures: dict[str, Any] = {"bench_users": plan.users, "bench_quick": plan == QUICK}
+    figures: dict[str, Any] = {
+        "bench_users": plan.users,
+        "bench_quick": plan.quick,
+        "read_replicas": plan.read_replicas,
+    }
     stack = start_dependencies(data_dir)
     try:
         client = connect(stack.settings.redis_url)
@@ -89,6 +99,8 @@ def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, An
         step("visibility")
         figures.update(_visibility(stack, client, graph, plan, base))
         step("reads")  # last: its highest rates may overload the read service
+        stack.add_read_replicas(plan.read_replicas)
+        base["read_addrs"] = stack.read_addrs
         figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
     finally:
         stack.stop()
@@ -127,9 +139,10 @@ def _setup(stack: BenchStack, client, graph, ids: IdGenerator) -> None:
 def _load_base(stack: BenchStack, graph, plan: Plan) -> dict[str, Any]:
     """What every load generator run needs: addresses, the run's secret, who reads and who posts."""
     return {
-        "read_addr": stack.settings.read_addr,
+        "read_addrs": stack.read_addrs,
         "write_addr": stack.settings.write_addr,
         "secret_file": stack.settings.jwt_secret_file,
+        "tokens_issued_at": int(time.time()),  # every load generator of the run sends the same tokens
         "readers": list(range(1, plan.readers + 1)),
         "authors": [a.author_id for a in graph.background],
     }

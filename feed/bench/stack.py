@@ -1,8 +1,11 @@
-"""The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the two services.
+"""The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the services.
 
 Started the way `feed up` starts them (feed.local_stack, `python -m feed.cli`
 children configured by FEED_* variables), so the figures are those of the real
-processes; stopped in reverse order on the way out, whatever happened.
+processes; stopped in reverse order on the way out, whatever happened. For the
+read phase the read service may run as several replicas on the same machine,
+each on its own port (clients balance round robin over them, as in front of any
+stateless replicas): one Python process cannot use much more than one core.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ class BenchStack:
     settings: Settings
     data_dir: Path
     processes: list[ManagedProcess] = dataclasses.field(default_factory=list)
+    read_addrs: list[str] = dataclasses.field(default_factory=list)  # every read replica, once started
 
-    def start_child(self, name: str, args: list[str]) -> ManagedProcess:
-        """A `feed` process with the run's settings and a /metrics endpoint of its own."""
+    def start_child(self, name: str, args: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
+        """A `feed` process with the run's settings (env overrides some) and a /metrics endpoint of its own."""
         metrics_addr = f"127.0.0.1:{free_port()}"
-        env = {**self.settings.env(), "FEED_METRICS_ADDR": metrics_addr}
+        env = {**self.settings.env(), "FEED_METRICS_ADDR": metrics_addr, **(env or {})}
         log = self.data_dir / "logs" / f"{name.replace(' ', '-')}.log"
         proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
         proc.metrics_url = f"http://{metrics_addr}/metrics"
@@ -57,9 +61,26 @@ class BenchStack:
         raise TimeoutError(f"the worker did not own every partition within {JOIN_TIMEOUT_S}s:\n{worker.tail()}")
 
     def start_services(self) -> None:
-        """The write and read services; returns once both listen."""
-        for role, addr in (("write", self.settings.write_addr), ("read", self.settings.read_addr)):
-            proc = self.start_child(f"{role} service", ["serve", role])
+        """The write service and one read service; returns once both listen."""
+        self.read_addrs = [self.settings.read_addr]
+        self._start_listening(
+            [("write service", "write", self.settings.write_addr), ("read service", "read", self.settings.read_addr)]
+        )
+
+    def add_read_replicas(self, total: int) -> None:
+        """More read services, each on its own port, until total run; returns once all listen."""
+        extra = [f"127.0.0.1:{free_port()}" for _ in range(total - len(self.read_addrs))]
+        first = len(self.read_addrs) + 1
+        self._start_listening([(f"read service {n}", "read", addr) for n, addr in enumerate(extra, first)])
+        self.read_addrs += extra
+
+    def _start_listening(self, services: list[tuple[str, str, str]]) -> None:
+        """Start (name, role, addr) services together, then wait until each listens."""
+        started = [
+            (self.start_child(name, ["serve", role], {f"FEED_{role.upper()}_ADDR": addr}), addr)
+            for name, role, addr in services
+        ]
+        for proc, addr in started:
             host, _, port = addr.rpartition(":")
             try:
                 wait_for_port(host, int(port), 60, proc.proc)

@@ -1,13 +1,14 @@
 """The one way a replay calls the services: every request goes through `Caller.call` with its acting user.
 
-Per-user credentials (a bearer token per user, say) plug in as a `MetadataProvider`
-without touching the scheduler or the runner. `DryCaller` encodes and answers at once,
-for measuring the replayer itself.
+Per-user credentials (a bearer token per user and organization, say) plug in as a
+`MetadataProvider` without touching the scheduler or the runner. `DryCaller` encodes and
+answers at once, for measuring the replayer itself.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,11 +20,24 @@ from feed.errors import InvalidArgument
 from feed.loadtest.messages import SPECS
 
 Metadata = Sequence[tuple[str, str]]
-MetadataProvider = Callable[[int], Metadata | None]  # acting user id (0: unknown) -> call metadata
+# (acting user id (0: unknown), their organization) -> call metadata
+MetadataProvider = Callable[[int, int], Metadata | None]
 
 
-def no_metadata(user_id: int) -> Metadata | None:
+def no_metadata(user_id: int, org_id: int = 0) -> Metadata | None:
     return None
+
+
+def per_org(provider: Callable[..., Metadata | None]) -> MetadataProvider:
+    """A provider taking (user_id, org_id); one written before organizations, taking only
+    user_id, is wrapped so it keeps working (for traces of the default organization)."""
+    try:
+        inspect.signature(provider).bind(0, 0)
+    except TypeError:
+        return lambda user_id, org_id: provider(user_id)
+    except ValueError:  # no signature to inspect (a builtin): assume the current form
+        pass
+    return provider
 
 
 def load_metadata_provider(spec: str) -> MetadataProvider:
@@ -35,7 +49,24 @@ def load_metadata_provider(spec: str) -> MetadataProvider:
         raise InvalidArgument(f"--metadata {spec!r}: {exc}") from None
     if not callable(provider):
         raise InvalidArgument(f"--metadata {spec!r} is not callable")
-    return provider
+    return per_org(provider)
+
+
+def bearer_tokens(keys: Any, default_viewer: int = 1) -> MetadataProvider:
+    """Bearer tokens minted with keys (feed.auth.AuthKeys) for each acting user in the organization
+    the trace names, as the services require once a user is bound to one. User 0 (a record naming
+    nobody) acts as default_viewer. One token cache per organization, each bounded."""
+    from feed.client_auth import TokenCache
+
+    caches: dict[int, TokenCache] = {}
+
+    def metadata(user_id: int, org_id: int) -> Metadata:
+        cache = caches.get(org_id)
+        if cache is None:  # a race here mints a token twice, harmlessly
+            cache = caches.setdefault(org_id, TokenCache(keys, org_of=lambda _user, org=org_id: org))
+        return [("authorization", f"Bearer {cache.token(user_id or default_viewer)}")]
+
+    return metadata
 
 
 class Caller:
@@ -53,12 +84,12 @@ class Caller:
             )
             for spec in SPECS.values()
         }
-        self._metadata = metadata
+        self._metadata = per_org(metadata)
         self.timeout_s = timeout_s
 
-    def call(self, rpc: str, request: Message, user_id: int) -> grpc.Future:
+    def call(self, rpc: str, request: Message, user_id: int, org_id: int = 0) -> grpc.Future:
         """Send without waiting; the answer (or the status) is on the returned future."""
-        return self._methods[rpc].future(request, timeout=self.timeout_s, metadata=self._metadata(user_id))
+        return self._methods[rpc].future(request, timeout=self.timeout_s, metadata=self._metadata(user_id, org_id))
 
     def close(self) -> None:
         for channel in self._channels.values():
@@ -85,19 +116,18 @@ class DoneFuture:
 
 
 class DryCaller:
-    """Encodes every request as a real call would, sends nothing, answers with made-up post ids."""
+    """Encodes every request as a real call would, sends nothing, answers with made-up post and group ids."""
 
     def __init__(self, metadata: MetadataProvider = no_metadata) -> None:
-        self._metadata = metadata
+        self._metadata = per_org(metadata)
         self._ids = itertools.count(1)
         self.bytes = 0
 
-    def call(self, rpc: str, request: Message, user_id: int) -> DoneFuture:
-        self._metadata(user_id)
+    def call(self, rpc: str, request: Message, user_id: int, org_id: int = 0) -> DoneFuture:
+        self._metadata(user_id, org_id)
         self.bytes += len(request.SerializeToString())
         spec = SPECS[rpc]
-        response = spec.response(post_id=next(self._ids)) if rpc == "CreatePost" else spec.response()
-        return DoneFuture(response)
+        return DoneFuture(spec.response(**{spec.creates: next(self._ids)}) if spec.creates else spec.response())
 
     def close(self) -> None:
         pass

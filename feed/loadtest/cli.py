@@ -31,7 +31,14 @@ def _require_extra() -> None:
 def trace_main(argv: list[str], stop: threading.Event | None = None) -> int:
     """`feed trace ...`; argv is what follows `feed trace`."""
     _require_extra()
-    from feed.loadtest.generate import DEFAULT_MIX, GeneratorParams, parse_mix, write_trace
+    from feed.loadtest.generate import (
+        DEFAULT_GROUP_MIX,
+        DEFAULT_MIX,
+        GeneratorParams,
+        default_mix,
+        parse_mix,
+        write_trace,
+    )
 
     parser = argparse.ArgumentParser(prog="feed trace", description="Make and inspect load-test traces.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,13 +50,24 @@ def trace_main(argv: list[str], stop: threading.Event | None = None) -> int:
     gen.add_argument("--mean-follows", type=float, default=20.0, help="accounts each user follows, on average")
     gen.add_argument("--rate", type=float, default=200.0, help="requests per second of the timed stream")
     gen.add_argument("--graph-rate", type=float, default=1000.0, help="Follow requests per second of the graph")
-    mix_text = ",".join(f"{k}={v:g}" for k, v in DEFAULT_MIX.items())
-    gen.add_argument("--mix", type=parse_mix, help=f"percent per rpc, adding up to 100 (default {mix_text})")
+    mix_text, group_mix_text = (
+        ",".join(f"{k}={v:g}" for k, v in mix.items()) for mix in (DEFAULT_MIX, DEFAULT_GROUP_MIX)
+    )
+    gen.add_argument(
+        "--mix",
+        type=parse_mix,
+        help=f"percent per rpc, adding up to 100 (default {mix_text}; with groups {group_mix_text})",
+    )
     gen.add_argument("--celebrities", type=int, default=3, help="accounts in the high-follower tail")
     gen.add_argument("--celebrity-reach", type=float, default=0.25, help="share of users following each celebrity")
     gen.add_argument("--zipf", type=float, default=1.0, help="exponent of the follower distribution")
     gen.add_argument("--id-base", type=int, default=0, help="user ids are id-base+1 .. id-base+users")
     gen.add_argument("--page-next", type=float, default=0.3, help="chance a read continues an earlier read's paging")
+    gen.add_argument("--orgs", type=int, default=1, help="organizations 0..N-1, users split among them")
+    gen.add_argument("--groups-per-org", type=int, default=0, help="groups each organization starts with")
+    gen.add_argument("--private-groups", type=float, default=0.3, help="share of groups that are private")
+    gen.add_argument("--group-members", type=float, default=8.0, help="members a group starts with, on average")
+    gen.add_argument("--group-posts", type=float, default=0.3, help="share of posts made into a group")
     gen.add_argument("--no-progress", action="store_true")
     rec = commands.add_parser("record", help="record a session through a proxy in front of a running stack")
     rec.add_argument("--out", required=True)
@@ -75,10 +93,17 @@ def trace_main(argv: list[str], stop: threading.Event | None = None) -> int:
             zipf=args.zipf,
             id_base=args.id_base,
             page_next=args.page_next,
-            mix=args.mix or dict(DEFAULT_MIX),
+            orgs=args.orgs,
+            groups_per_org=args.groups_per_org,
+            private_groups=args.private_groups,
+            group_members=args.group_members,
+            group_posts=args.group_posts,
+            mix=args.mix or default_mix(args.groups_per_org > 0),
         )
         header = write_trace(params, args.out, progress=not args.no_progress)
-        print(f"wrote {args.out}: {header.counts['graph']} graph follows, then {header.counts['stream']} requests")
+        phases = {"warmup": "first reads", "graph": "graph follows", "groups": "group creates and joins"}
+        done = ", ".join(f"{header.counts[k]} {what}" for k, what in phases.items() if k in header.counts)
+        print(f"wrote {args.out}: {done}, then {header.counts['stream']} requests")
         return 0
     if args.command == "record":
         from feed.loadtest.proxy import record_session
@@ -109,12 +134,15 @@ def _info(paths: list[str]) -> int:
 
 
 def _local_tokens(fallback):
-    """Bearer tokens from the local keys, or no metadata (with a warning) when there are none."""
-    from feed.client_auth import bearer_metadata_from_env
+    """Bearer tokens from the local keys, in each record's organization, or no metadata (with a
+    warning) when there are no keys."""
+    from feed.auth import AuthKeys
+    from feed.config import Settings
     from feed.errors import FeedError
+    from feed.loadtest.caller import bearer_tokens
 
     try:
-        return bearer_metadata_from_env()
+        return bearer_tokens(AuthKeys.from_settings(Settings.from_env()))
     except FeedError as exc:
         print(f"feed replay: sending no tokens ({exc})", file=sys.stderr)
         return fallback
@@ -139,7 +167,7 @@ def replay_main(argv: list[str], stop: threading.Event | None = None) -> int:
     parser.add_argument(
         "--metadata",
         metavar="MODULE:FUNCTION",
-        help="call metadata per acting user: FUNCTION(user_id) -> [(key, value)] or None "
+        help="call metadata per acting user: FUNCTION(user_id, org_id) -> [(key, value)] or None "
         "(default: bearer tokens minted with the local keys, as `feed token` does)",
     )
     parser.add_argument("--no-progress", action="store_true")

@@ -1,23 +1,32 @@
 """Synthetic traces: first the social graph as Follow requests, then a timed stream of traffic.
 
+With several organizations (`orgs`), users are split among them and every request stays
+inside one: the graph is one per organization, and each record carries its actor's `org`.
+A user of an organization other than 0 is named by nobody before their own first call
+(the services answer NOT_FOUND until a call has bound them to it), so the trace opens with
+one home timeline read per such user. With groups (`groups_per_org`), each organization
+then creates its groups and their first members join, and the stream mixes in group
+requests, drawn so that each is valid at its point of the trace (see groups.py).
+
 Deterministic for a seed (one `random.Random` drives every choice, in one order) and
 memory-bounded: records are written as they are made; besides the graph (8 bytes an
-edge) only bounded pools are kept, of recent posts that later requests may name and of
-readers in the middle of paging.
+edge), group memberships and the groups' first joins, only bounded pools are kept, of
+recent posts and groups that later requests may name and of readers in the middle of paging.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
 
 from feed.errors import InvalidArgument
-from feed.loadtest.graph import SocialGraph, build_graph
+from feed.loadtest.graph import build_orgs
+from feed.loadtest.groups import seed_members
+from feed.loadtest.stream import Population, Stream
 from feed.loadtest.trace import RPCS, Record, TraceHeader, TraceWriter
 
 DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
@@ -31,9 +40,25 @@ DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
     "ListFollowers": 3.0,
     "ListFollowing": 3.0,
 }
-POST_POOL_MAX = 10_000  # posts later deletes and gets may name; oldest leave first
-PAGING_POOL_MAX = 1_000  # readers who may ask for their next page
-MIN_REF_AGE_MS = 2_000  # a request naming a post or a page comes this long after it: the answer is back by then
+DEFAULT_GROUP_MIX = {  # the default when there are groups: about a sixth of the traffic is theirs
+    "GetHomeTimeline": 44.0,
+    "GetUserTimeline": 9.0,
+    "CreatePost": 12.0,
+    "GetPost": 5.0,
+    "Follow": 4.0,
+    "Unfollow": 2.0,
+    "DeletePost": 2.0,
+    "ListFollowers": 2.0,
+    "ListFollowing": 2.0,
+    "GetGroupTimeline": 8.0,
+    "JoinGroup": 3.0,
+    "LeaveGroup": 1.5,
+    "ListGroupMembers": 2.0,
+    "ListMyGroups": 2.0,
+    "GetGroup": 1.0,
+    "CreateGroup": 0.5,
+}
+ORG_FIELDS = ("orgs", "groups_per_org", "private_groups", "group_members", "group_posts")
 GRAPH_GAP_MS = 1_000  # pause between the graph and the stream, for the fan-out of the follows to settle
 
 
@@ -53,15 +78,29 @@ class GeneratorParams:
     id_base: int = 0
     page_next: float = 0.3  # chance that a timeline or list read is the next page of an earlier one
     text_mean: int = 120
+    orgs: int = 1  # organizations 0 .. orgs-1; one is the trace of before organizations
+    groups_per_org: int = 0  # groups each organization creates before the stream
+    private_groups: float = 0.3  # share of groups that are private
+    group_members: float = 8.0  # members a group starts with besides its creator, on average
+    group_posts: float = 0.3  # share of posts made into a group (when a member is drawn as author)
     mix: dict[str, float] = dataclasses.field(default_factory=lambda: dict(DEFAULT_MIX))
 
     def validate(self) -> None:
         if self.requests < 0 or self.rate <= 0 or self.graph_rate <= 0 or self.mean_follows < 0:
             raise InvalidArgument("requests, mean follows must be >= 0 and rates > 0")
+        if self.groups_per_org < 0 or self.group_members < 0:
+            raise InvalidArgument("groups per organization and group members must be >= 0")
+        if not (0 <= self.private_groups <= 1 and 0 <= self.group_posts <= 1):
+            raise InvalidArgument("the private group and group post shares must be between 0 and 1")
         if set(self.mix) - set(RPCS) or min(self.mix.values()) < 0:
             raise InvalidArgument(f"the mix names percentages >= 0 of {', '.join(RPCS)}")
         if abs(sum(self.mix.values()) - 100) > 0.01:
             raise InvalidArgument(f"the mix must add up to 100 percent, not {sum(self.mix.values()):g}")
+
+
+def default_mix(groups: bool) -> dict[str, float]:
+    """The mix used when none is given: with group requests when there are groups."""
+    return dict(DEFAULT_GROUP_MIX if groups else DEFAULT_MIX)
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -75,110 +114,88 @@ def parse_mix(text: str) -> dict[str, float]:
     return mix
 
 
-class _Stream:
-    """The timed stream's state; one method per request kind, each returning its fields."""
+def _at(start: int, n: int, rate: float) -> int:
+    """The offset of the n-th request of a phase sent at rate per second from start."""
+    return start + int(n * 1000 / rate)
 
-    def __init__(self, params: GeneratorParams, graph: SocialGraph, rng: random.Random) -> None:
-        self.p, self.graph, self.rng = params, graph, rng
-        self.young: deque[tuple[int, int, int]] = deque()  # (t, ordinal, author): not yet safe to name
-        self.posts: list[tuple[int, int]] = []  # (ordinal, author) safe to name
-        self.paging: dict[str, deque[tuple[int, int]]] = {}  # rpc -> (t, user) whose next page may come
 
-    def build(self, rpc: str, t: int, ordinal: int) -> Record:
-        self._ripen(t)
-        if rpc in ("DeletePost", "GetPost") and not self.posts:
-            rpc = "CreatePost"  # nothing to name yet: early in the stream, post instead
-        fields = getattr(self, "_" + rpc)(t, ordinal)
-        if fields is None:  # nobody to unfollow: follow instead
-            rpc, fields = "Follow", self._Follow(t, ordinal)
-        return {"t": t, "rpc": rpc, **fields}
-
-    def _ripen(self, t: int) -> None:
-        while self.young and self.young[0][0] <= t - MIN_REF_AGE_MS:
-            _, ordinal, author = self.young.popleft()
-            if len(self.posts) >= POST_POOL_MAX:
-                self.posts[self.rng.randrange(len(self.posts))] = (ordinal, author)
-            else:
-                self.posts.append((ordinal, author))
-
-    def _CreatePost(self, t: int, ordinal: int) -> Record:
-        author = self.graph.popular_user(self.rng)  # popular accounts post more: the costly fan-outs
-        self.young.append((t, ordinal, author))
-        text_len = max(1, min(5000, round(self.rng.expovariate(1.0 / self.p.text_mean))))
-        return {"author_id": author, "text_len": text_len, "key": f"g{ordinal}"}
-
-    def _DeletePost(self, t: int, ordinal: int) -> Record:
-        i = self.rng.randrange(len(self.posts))
-        self.posts[i], self.posts[-1] = self.posts[-1], self.posts[i]
-        ref, author = self.posts.pop()  # deleted once: later requests cannot name it
-        return {"author_id": author, "post_ref": ref}
-
-    def _GetPost(self, t: int, ordinal: int) -> Record:
-        ref, _ = self.posts[self.rng.randrange(len(self.posts))]
-        return {"post_ref": ref, "actor": self.graph.any_user(self.rng)}
-
-    def _Follow(self, t: int, ordinal: int) -> Record:
-        follower = self.graph.any_user(self.rng)
-        followee = self.graph.add_follow(self.rng, follower)
-        if followee is None:  # follows everyone drawn already: a repeat follow, a no-op on the server
-            followee = self.graph.user(0) if self.graph.rank(follower) else self.graph.user(1)
-        return {"follower_id": follower, "followee_id": followee}
-
-    def _Unfollow(self, t: int, ordinal: int) -> Record | None:
-        edge = self.graph.remove_follow(self.rng)
-        return None if edge is None else {"follower_id": edge[0], "followee_id": edge[1]}
-
-    def _paged(self, rpc: str, t: int, pick: Callable[[random.Random], int]) -> Record:
-        readers = self.paging.setdefault(rpc, deque())
-        if readers and readers[0][0] <= t - MIN_REF_AGE_MS and self.rng.random() < self.p.page_next:
-            _, user = readers.popleft()
-            readers.append((t, user))  # may read yet another page later
-            return {"user_id": user, "page_size": 20, "next": True}
-        user = pick(self.rng)
-        if len(readers) < PAGING_POOL_MAX:
-            readers.append((t, user))
-        return {"user_id": user, "page_size": 20}
-
-    def _GetHomeTimeline(self, t: int, ordinal: int) -> Record:
-        return self._paged("GetHomeTimeline", t, self.graph.any_user)
-
-    def _GetUserTimeline(self, t: int, ordinal: int) -> Record:
-        return self._paged("GetUserTimeline", t, self.graph.popular_user)
-
-    def _ListFollowers(self, t: int, ordinal: int) -> Record:
-        return self._paged("ListFollowers", t, self.graph.popular_user)
-
-    def _ListFollowing(self, t: int, ordinal: int) -> Record:
-        return self._paged("ListFollowing", t, self.graph.any_user)
+def _group_setup(streams: list[Stream], params: GeneratorParams, start: int, first: int) -> list[Record]:
+    """Each organization's groups and their first members, at the graph's rate: held in memory
+    (groups times members), since the header counts them before they are written."""
+    records: list[Record] = []
+    for stream in streams:
+        for _ in range(params.groups_per_org):
+            t = _at(start, len(records), params.graph_rate)
+            group, fields = stream.book.create(t, first + len(records))
+            records.append({"t": t, "rpc": "CreateGroup", **stream.org, **fields})
+            inviter = fields["creator_id"] if group.private else 0  # a private group's creator adds the rest
+            for user in seed_members(stream.book, group, params.group_members):
+                t = _at(start, len(records), params.graph_rate)
+                records.append({"t": t, "rpc": "JoinGroup", **stream.org, **stream.book.join(group, user, t, inviter)})
+    return records
 
 
 def generate(params: GeneratorParams) -> tuple[TraceHeader, Iterator[Record]]:
-    """The header and a lazy iterator of the records: the graph's follows, then the stream."""
+    """The header and a lazy iterator of the records: the first calls of the users of organizations
+    other than 0, the graph's follows, the groups and their first members, then the stream."""
     params.validate()
     rng = random.Random(params.seed)
-    graph = build_graph(
-        rng, params.users, params.mean_follows, params.celebrities, params.celebrity_reach, params.zipf, params.id_base
+    orgs = build_orgs(
+        rng,
+        params.users,
+        params.orgs,
+        params.mean_follows,
+        params.celebrities,
+        params.celebrity_reach,
+        params.zipf,
+        params.id_base,
     )
-    edges = graph.edge_count()
+    warmup = sum(org.graph.users for org in orgs if org.org_id)
+    edges = sum(org.graph.edge_count() for org in orgs)
+    streams = [Stream(params, org, rng) for org in orgs]
+    graph_start = _at(0, warmup, params.graph_rate) + GRAPH_GAP_MS if warmup else 0
+    setup_start = _at(graph_start, edges, params.graph_rate) + GRAPH_GAP_MS
+    setup = _group_setup(streams, params, setup_start, warmup + edges) if params.groups_per_org else []
+    counts = {"warmup": warmup} if warmup else {}
+    counts["graph"] = edges
+    if setup:
+        counts["groups"] = len(setup)
+    total = warmup + edges + len(setup) + params.requests
+    counts |= {"stream": params.requests, "requests": total}
+    defaults = GeneratorParams(users=0, requests=0)
     header = TraceHeader(
         source="generate",
         seed=params.seed,
-        params={k: v for k, v in dataclasses.asdict(params).items() if k != "seed"},
-        counts={"graph": edges, "stream": params.requests, "requests": edges + params.requests},
+        params={  # organization fields only when set: a trace of one organization keeps its bytes of before
+            k: v
+            for k, v in dataclasses.asdict(params).items()
+            if k != "seed" and not (k in ORG_FIELDS and v == getattr(defaults, k))
+        },
+        counts=counts,
     )
 
     def records() -> Iterator[Record]:
-        for i, (follower, followee) in enumerate(graph.edges()):
-            t = int(i * 1000 / params.graph_rate)
-            yield {"t": t, "rpc": "Follow", "follower_id": follower, "followee_id": followee}
-        stream = _Stream(params, graph, rng)
+        n = 0
+        for stream in streams:  # a first call of each user who must make one before being named
+            for rank in range(stream.graph.users if stream.org else 0):
+                user = stream.graph.user(rank)
+                yield {"t": _at(0, n, params.graph_rate), "rpc": "GetHomeTimeline", **stream.org, "user_id": user}
+                n += 1
+        n = 0
+        for stream in streams:
+            for follower, followee in stream.graph.edges():
+                t = _at(graph_start, n, params.graph_rate)
+                yield {"t": t, "rpc": "Follow", **stream.org, "follower_id": follower, "followee_id": followee}
+                n += 1
+        yield from setup
+        population = Population(streams, rng)
         kinds, weights = zip(*params.mix.items(), strict=True)
-        t = int(edges * 1000 / params.graph_rate) + GRAPH_GAP_MS
+        t = (setup[-1]["t"] if setup else _at(graph_start, edges, params.graph_rate)) + GRAPH_GAP_MS
         clock = float(t)
         for n in range(params.requests):
             clock += rng.expovariate(params.rate) * 1000
             t = max(t, int(clock))
-            yield stream.build(rng.choices(kinds, weights)[0], t, edges + n)
+            yield population.build(rng.choices(kinds, weights)[0], t, total - params.requests + n)
 
     return header, records()
 

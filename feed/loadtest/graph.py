@@ -4,12 +4,15 @@ Who follows whom decides fan-out cost, so it is the one thing a synthetic trace 
 roughly right: most accounts have a handful of followers, a few have a large share of
 everyone. Users are ranked by popularity (rank 0, user id_base + 1, is the most
 followed); an edge's followee is drawn with Zipf weights 1/(rank+1)^s, and each
-celebrity (the top ranks) is also followed by a fixed share of all users.
+celebrity (the top ranks) is also followed by a fixed share of all users. With several
+organizations each has a graph of its own (`build_orgs`): follows never cross
+organizations, as the services refuse them.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import random
 from array import array
@@ -117,3 +120,36 @@ def build_graph(
                 mine.append(followee)
                 wanted -= 1
     return graph
+
+
+@dataclasses.dataclass(frozen=True)
+class Org:
+    """One organization of a generated population: its id and a social graph of its own."""
+
+    org_id: int
+    graph: SocialGraph
+
+
+def build_orgs(
+    rng: random.Random,
+    users: int,
+    orgs: int,
+    mean_follows: float,
+    celebrities: int,
+    celebrity_reach: float,
+    zipf: float = 1.0,
+    id_base: int = 0,
+) -> list[Org]:
+    """Users split into organizations 0 .. orgs-1 (consecutive ids; the first ones get one user
+    more when orgs does not divide users), each with its own graph, since nobody follows across
+    organizations. One organization is exactly build_graph's population, as before organizations."""
+    if orgs < 1 or users < 2 * orgs:
+        raise InvalidArgument("orgs must be at least 1, with at least 2 users each")
+    result: list[Org] = []
+    base = id_base
+    for org_id in range(orgs):
+        size = users // orgs + (1 if org_id < users % orgs else 0)
+        stars = celebrities if orgs == 1 else min(celebrities, size - 1)  # one org: refuse as before
+        result.append(Org(org_id, build_graph(rng, size, mean_follows, stars, celebrity_reach, zipf, base)))
+        base += size
+    return result

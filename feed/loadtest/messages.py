@@ -1,10 +1,11 @@
 """Between trace records and gRPC request messages, both ways: one table per RPC.
 
 A record carries what a request means, not what it literally held where the literal
-value would not survive a replay: a created post is named by the ordinal of the record
-that created it (`post_ref`), since the server assigns post ids; a page token becomes
-`next` ("continue where my previous page of this list ended"); text becomes its length
-(a trace is shared, post content is user data, and only its size loads the system).
+value would not survive a replay: a created post or group is named by the ordinal of the
+record that created it (`post_ref`, `group_ref`), since the server assigns their ids; a
+page token becomes `next` ("continue where my previous page of this list ended"); text
+and group names become their length (a trace is shared, content is user data, and only
+its size loads the system).
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from feed.loadtest.trace import Record
-from feed.v1 import feed_service_pb2, graph_service_pb2, post_pb2, post_service_pb2
+from feed.v1 import feed_service_pb2, graph_service_pb2, group_service_pb2, post_pb2, post_service_pb2
 
 
 @dataclasses.dataclass(frozen=True)
 class RpcSpec:
-    """One RPC: where it is served, its message types, and which field names the acting user."""
+    """One RPC: where it is served, its message types, and which fields name the acting user."""
 
     name: str
     service: str
     target: str  # "write" or "read": which address serves it
     request: type[Message]
     response: type[Message]
-    actor: str | None  # request field holding the acting user; None: only the record's optional "actor"
+    actors: tuple[str, ...]  # request fields naming the acting user, the first non-zero one wins;
+    # () : only the record's optional "actor" (GetPost names nobody)
+    creates: str = ""  # the response field holding a server-assigned id that later records name by ordinal
 
     @property
     def path(self) -> str:
@@ -38,60 +41,78 @@ class RpcSpec:
 
 
 _POSTS, _GRAPH, _FEED = "feed.v1.PostService", "feed.v1.GraphService", "feed.v1.FeedService"
+_GROUPS = "feed.v1.GroupService"
+_U = ("user_id",)
+
+
+def _spec(name: str, service: str, target: str, module: Any, response: Any, actors: tuple[str, ...]) -> RpcSpec:
+    """A spec whose request message is `<name>Request` in module (the common case)."""
+    return RpcSpec(name, service, target, getattr(module, f"{name}Request"), response, actors)
+
+
 SPECS: dict[str, RpcSpec] = {
     s.name: s
     for s in (
-        RpcSpec("CreatePost", _POSTS, "write", post_service_pb2.CreatePostRequest, post_pb2.Post, "author_id"),
-        RpcSpec("DeletePost", _POSTS, "write", post_service_pb2.DeletePostRequest, empty_pb2.Empty, "author_id"),
-        RpcSpec("GetPost", _POSTS, "write", post_service_pb2.GetPostRequest, post_pb2.Post, None),
-        RpcSpec("Follow", _GRAPH, "write", graph_service_pb2.FollowRequest, empty_pb2.Empty, "follower_id"),
-        RpcSpec("Unfollow", _GRAPH, "write", graph_service_pb2.UnfollowRequest, empty_pb2.Empty, "follower_id"),
-        RpcSpec("Block", _GRAPH, "write", graph_service_pb2.BlockRequest, empty_pb2.Empty, "blocker_id"),
-        RpcSpec("Unblock", _GRAPH, "write", graph_service_pb2.UnblockRequest, empty_pb2.Empty, "blocker_id"),
         RpcSpec(
-            "ListFollowers",
-            _GRAPH,
+            "CreatePost", _POSTS, "write", post_service_pb2.CreatePostRequest, post_pb2.Post, ("author_id",), "post_id"
+        ),
+        _spec("DeletePost", _POSTS, "write", post_service_pb2, empty_pb2.Empty, ("author_id",)),
+        _spec("GetPost", _POSTS, "write", post_service_pb2, post_pb2.Post, ()),
+        _spec("Follow", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("follower_id",)),
+        _spec("Unfollow", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("follower_id",)),
+        _spec("Block", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("blocker_id",)),
+        _spec("Unblock", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("blocker_id",)),
+        _spec("ListFollowers", _GRAPH, "write", graph_service_pb2, graph_service_pb2.ListFollowersResponse, _U),
+        _spec("ListFollowing", _GRAPH, "write", graph_service_pb2, graph_service_pb2.ListFollowingResponse, _U),
+        _spec("GetHomeTimeline", _FEED, "read", feed_service_pb2, feed_service_pb2.GetHomeTimelineResponse, _U),
+        _spec("GetUserTimeline", _FEED, "read", feed_service_pb2, feed_service_pb2.GetUserTimelineResponse, _U),
+        _spec("GetGroupTimeline", _FEED, "read", feed_service_pb2, feed_service_pb2.GetGroupTimelineResponse, _U),
+        RpcSpec(
+            "CreateGroup",
+            _GROUPS,
             "write",
-            graph_service_pb2.ListFollowersRequest,
-            graph_service_pb2.ListFollowersResponse,
-            "user_id",
+            group_service_pb2.CreateGroupRequest,
+            group_service_pb2.Group,
+            ("creator_id",),
+            "group_id",
         ),
-        RpcSpec(
-            "ListFollowing",
-            _GRAPH,
-            "write",
-            graph_service_pb2.ListFollowingRequest,
-            graph_service_pb2.ListFollowingResponse,
-            "user_id",
-        ),
-        RpcSpec(
-            "GetHomeTimeline",
-            _FEED,
-            "read",
-            feed_service_pb2.GetHomeTimelineRequest,
-            feed_service_pb2.GetHomeTimelineResponse,
-            "user_id",
-        ),
-        RpcSpec(
-            "GetUserTimeline",
-            _FEED,
-            "read",
-            feed_service_pb2.GetUserTimelineRequest,
-            feed_service_pb2.GetUserTimelineResponse,
-            "user_id",
-        ),
+        _spec("GetGroup", _GROUPS, "write", group_service_pb2, group_service_pb2.Group, _U),
+        # an invitation acts as the inviter (the member adding someone); a join by oneself as the joiner
+        _spec("JoinGroup", _GROUPS, "write", group_service_pb2, empty_pb2.Empty, ("inviter_id", "user_id")),
+        _spec("LeaveGroup", _GROUPS, "write", group_service_pb2, empty_pb2.Empty, _U),
+        _spec("ListGroupMembers", _GROUPS, "write", group_service_pb2, group_service_pb2.ListGroupMembersResponse, _U),
+        _spec("ListMyGroups", _GROUPS, "write", group_service_pb2, group_service_pb2.ListMyGroupsResponse, _U),
     )
 }
 BY_PATH = {spec.path: spec for spec in SPECS.values()}
-PAGED = {"ListFollowers", "ListFollowing", "GetHomeTimeline", "GetUserTimeline"}
+PAGED = {
+    "ListFollowers",
+    "ListFollowing",
+    "GetHomeTimeline",
+    "GetUserTimeline",
+    "GetGroupTimeline",
+    "ListGroupMembers",
+    "ListMyGroups",
+}
 REFERENCING = {"DeletePost", "GetPost"}  # name a post by post_ref
+REF_FIELDS = ("post_ref", "group_ref")  # record fields naming the record that created a post or a group
+VISIBILITY = {"open": group_service_pb2.GROUP_VISIBILITY_OPEN, "private": group_service_pb2.GROUP_VISIBILITY_PRIVATE}
+NAME_MAX = 100  # a group name's longest, as the API takes it
 _FILLER = ("the quick brown fox jumps over the lazy dog " * 120)[:5000]
 
 
 def actor_of(record: Record) -> int:
     """The user a request acts as (0: nobody known), for sampling and per-user credentials."""
     spec = SPECS[record["rpc"]]
-    return int(record.get(spec.actor, 0)) if spec.actor else int(record.get("actor", 0))
+    for name in spec.actors:
+        if record.get(name):
+            return int(record[name])
+    return int(record.get("actor", 0))
+
+
+def org_of(record: Record) -> int:
+    """The acting user's organization, which their token must name (absent: the default, 0)."""
+    return int(record.get("org", 0))
 
 
 def filler_text(length: int) -> str:
@@ -99,8 +120,11 @@ def filler_text(length: int) -> str:
     return _FILLER[: max(1, min(length, len(_FILLER)))]
 
 
-def to_request(record: Record, post_id: int = 0, page_token: str = "", key_prefix: str = "") -> Message:
-    """The request a record stands for, given the server-assigned post id and the paging token it needs.
+def to_request(
+    record: Record, post_id: int = 0, page_token: str = "", key_prefix: str = "", group_id: int = 0
+) -> Message:
+    """The request a record stands for, given the server-assigned post and group ids and the paging
+    token it needs.
 
     key_prefix makes idempotency keys unique to one replay run, so a second replay of the
     same trace creates posts again instead of getting the first run's back.
@@ -112,43 +136,73 @@ def to_request(record: Record, post_id: int = 0, page_token: str = "", key_prefi
             author_id=record["author_id"],
             text=record["text"] if "text" in record else filler_text(record.get("text_len", 1)),
             idempotency_key=f"{key_prefix}{key}" if key else "",
+            group_id=group_id,
+        )
+    if rpc == "CreateGroup":
+        name = record["name"] if "name" in record else filler_text(min(record.get("name_len", 8), NAME_MAX))
+        return group_service_pb2.CreateGroupRequest(
+            creator_id=record["creator_id"], name=name, visibility=VISIBILITY[record.get("visibility", "open")]
         )
     if rpc == "DeletePost":
         return post_service_pb2.DeletePostRequest(author_id=record["author_id"], post_id=post_id)
     if rpc == "GetPost":
         return post_service_pb2.GetPostRequest(post_id=post_id)
+    names = _field_names(rpc)
+    fields: dict[str, Any] = {"group_id": group_id} if "group_id" in names else {}
     if rpc in PAGED:
-        return SPECS[rpc].request(
-            user_id=record["user_id"], page_size=record.get("page_size", 0), page_token=page_token
-        )
-    # ids only: Follow, Unfollow, Block, Unblock
-    return SPECS[rpc].request(**{name: record[name] for name in _field_names(rpc)})
+        fields |= {"user_id": record["user_id"], "page_size": record.get("page_size", 0), "page_token": page_token}
+        return SPECS[rpc].request(**fields)
+    if rpc == "JoinGroup":
+        return SPECS[rpc].request(**fields, user_id=record["user_id"], inviter_id=record.get("inviter_id", 0))
+    # ids only: Follow, Unfollow, Block, Unblock, GetGroup, LeaveGroup
+    return SPECS[rpc].request(**fields, **{name: record[name] for name in names if name != "group_id"})
 
 
-def from_request(rpc: str, request: Any, ref_of: Callable[[int], int | None]) -> Record | None:
-    """The trace fields of a served request (no "t"); None when a post it names is not in the trace.
+def from_request(
+    rpc: str,
+    request: Any,
+    ref_of: Callable[[int], int | None],
+    group_ref_of: Callable[[int], int | None] = lambda group_id: None,
+) -> Record | None:
+    """The trace fields of a served request (no "t"); None when a post or group it names is not in the trace.
 
     Only message fields are read: never metadata, and never a value a replay could not
-    use or should not see (page tokens, post text, raw idempotency keys).
+    use or should not see (page tokens, post text, group names, raw idempotency keys).
     """
+    group: Record = {}
+    if getattr(request, "group_id", 0):  # a group's id is the server's: the record names its CreateGroup
+        ref = group_ref_of(request.group_id)
+        if ref is None:
+            return None
+        group = {"group_ref": ref}
     if rpc == "CreatePost":
-        fields: Record = {"author_id": request.author_id, "text_len": len(request.text)}
+        fields: Record = {"author_id": request.author_id, "text_len": len(request.text), **group}
         if request.idempotency_key:  # kept as a digest: retries still share a key, the value stays private
             fields["key"] = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:16]
         return fields
+    if rpc == "CreateGroup":
+        private = request.visibility == group_service_pb2.GROUP_VISIBILITY_PRIVATE
+        return {"creator_id": request.creator_id, "name_len": len(request.name), "visibility": _visibility(private)}
     if rpc in REFERENCING:
         ref = ref_of(request.post_id)
         if ref is None:
             return None
         return {"author_id": request.author_id, "post_ref": ref} if rpc == "DeletePost" else {"post_ref": ref}
     if rpc not in PAGED:
-        return {name: getattr(request, name) for name in _field_names(rpc)}
-    fields = {"user_id": request.user_id}
+        ids = {name: getattr(request, name) for name in _field_names(rpc) if name != "group_id"}
+        if rpc == "JoinGroup" and not ids["inviter_id"]:
+            del ids["inviter_id"]  # absent: a join by oneself
+        return {**group, **ids}
+    fields = {**group, "user_id": request.user_id}
     if request.page_size:
         fields["page_size"] = request.page_size
     if request.page_token:
         fields["next"] = True
     return fields
+
+
+def _visibility(private: bool) -> str:
+    return "private" if private else "open"
 
 
 def _field_names(rpc: str) -> list[str]:

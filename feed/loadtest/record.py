@@ -8,11 +8,16 @@ on disk: when the buffer is full the record is dropped and counted.
 Sampling is by acting user, not by request: a sampled user's whole session is kept, so
 their paging chains and the deletes of their own posts still replay. GetPost names no
 user: it is kept when the post it names was recorded.
+
+The caller's organization is the one thing taken from outside the message: the number in
+its token's `org` claim, so a replay mints each user's token in the right organization.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
+import json
 import logging
 import os
 import threading
@@ -30,8 +35,13 @@ from feed.loadtest.trace import TraceHeader, TraceWriter, encode
 log = logging.getLogger("feed.trace")
 BUFFER_MAX = 65_536  # records waiting for the writer thread; beyond it new ones are dropped, never queued
 FLUSH_INTERVAL_S = 1.0  # a crash loses at most this much of the recording
-CREATED_MAX = 1_000_000  # post id -> ordinal of its CreatePost; deletes of older posts are skipped
-ROLES = {"feed.v1.PostService": "write", "feed.v1.GraphService": "write", "feed.v1.FeedService": "read"}
+CREATED_MAX = 1_000_000  # post (group) id -> ordinal of its CreatePost (CreateGroup); older ones are forgotten
+ROLES = {
+    "feed.v1.PostService": "write",
+    "feed.v1.GraphService": "write",
+    "feed.v1.GroupService": "write",
+    "feed.v1.FeedService": "read",
+}
 
 
 def sampled(user_id: int, rate: float) -> bool:
@@ -58,6 +68,7 @@ class TraceRecorder:
         self._buffer: list[bytes] = []
         self._ordinal = 0
         self._created: OrderedDict[int, int] = OrderedDict()
+        self._groups: OrderedDict[int, int] = OrderedDict()  # group id -> ordinal of its CreateGroup
         self.skipped: Counter[str] = Counter()  # why requests were left out: "dropped", "DeletePost: ..."
         self._closed = False
         header = TraceHeader(
@@ -67,17 +78,18 @@ class TraceRecorder:
         self._thread = threading.Thread(target=self._write_loop, name="trace-writer", daemon=True)
         self._thread.start()
 
-    def record(self, rpc: str, request: Any) -> int | None:
-        """Add one served request; return its ordinal, or None when it is not recorded."""
-        actor = getattr(request, SPECS[rpc].actor, 0) if SPECS[rpc].actor else 0
+    def record(self, rpc: str, request: Any, org_id: int = 0) -> int | None:
+        """Add one served request of a caller in org_id; return its ordinal, or None when it is not recorded."""
+        actor = next((v for v in (getattr(request, name) for name in SPECS[rpc].actors) if v), 0)
         if rpc not in REFERENCING and not sampled(actor, self.sample_rate):
             return None
         with self._lock:
             if self._closed:
                 return None
-            fields = from_request(rpc, request, self._created.get)
+            fields = from_request(rpc, request, self._created.get, self._groups.get)
             if fields is None:
-                self.skipped[f"{rpc}: post not created in this recording"] += 1
+                unknown_group = getattr(request, "group_id", 0) and request.group_id not in self._groups
+                self.skipped[f"{rpc}: {'group' if unknown_group else 'post'} not created in this recording"] += 1
                 return None
             if rpc == "DeletePost":
                 self._created.pop(request.post_id, None)
@@ -86,7 +98,8 @@ class TraceRecorder:
                 return None
             # offset and ordinal under one lock: the file stays in time order across threads
             t = int((self._clock() - self._start) * 1000)
-            self._buffer.append(encode({"t": t, "rpc": rpc, **fields}))
+            org = {"org": org_id} if org_id else {}
+            self._buffer.append(encode({"t": t, "rpc": rpc, **org, **fields}))
             self._ordinal += 1
             return self._ordinal - 1
 
@@ -97,10 +110,17 @@ class TraceRecorder:
 
     def created(self, ordinal: int, post_id: int) -> None:
         """The server's id for a recorded CreatePost, so later deletes and gets can name the record."""
+        self._remember(self._created, post_id, ordinal)
+
+    def created_group(self, ordinal: int, group_id: int) -> None:
+        """The server's id for a recorded CreateGroup, so later group requests can name the record."""
+        self._remember(self._groups, group_id, ordinal)
+
+    def _remember(self, ids: OrderedDict[int, int], server_id: int, ordinal: int) -> None:
         with self._lock:
-            self._created[post_id] = ordinal
-            if len(self._created) > CREATED_MAX:
-                self._created.popitem(last=False)
+            ids[server_id] = ordinal
+            if len(ids) > CREATED_MAX:
+                ids.popitem(last=False)
 
     def _write_loop(self) -> None:
         while True:
@@ -157,17 +177,37 @@ class RecordingInterceptor(grpc.ServerInterceptor):
         if handler is None or spec is None or handler.unary_unary is None:
             return handler
         inner, recorder, rpc = handler.unary_unary, self._recorder, spec.name
+        org_id = org_claim(handler_call_details.invocation_metadata)
 
         def recorded(request, context):
-            ordinal = recorder.record(rpc, request)  # on arrival: the trace keeps the offered order
+            ordinal = recorder.record(rpc, request, org_id)  # on arrival: the trace keeps the offered order
             response = inner(request, context)
-            if rpc == "CreatePost" and ordinal is not None and response is not None:
-                recorder.created(ordinal, response.post_id)
+            if ordinal is not None and response is not None:
+                if rpc == "CreatePost":
+                    recorder.created(ordinal, response.post_id)
+                elif rpc == "CreateGroup":
+                    recorder.created_group(ordinal, response.group_id)
             return response
 
         return grpc.unary_unary_rpc_method_handler(
             recorded, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
         )
+
+
+def org_claim(metadata: Sequence[tuple[str, Any]] | None) -> int:
+    """The `org` claim of the call's bearer token, 0 when there is none: the organization the caller
+    acts in. The signature is not checked here: in the services the auth interceptor, outside this
+    one, has checked it already, and the proxy forwards the token to services that will. Only the
+    number is kept, never the token."""
+    header = next((v for k, v in metadata or () if k == "authorization"), None)
+    parts = header.partition(" ")[2].strip().split(".") if isinstance(header, str) else []
+    if len(parts) != 3:
+        return 0
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return max(0, int(claims.get("org", 0)))
+    except (ValueError, TypeError, AttributeError):  # not a JWT we know: the default organization
+        return 0
 
 
 def recording_interceptors(path: str, sample_rate: float, service_names: Sequence[str]) -> list[grpc.ServerInterceptor]:

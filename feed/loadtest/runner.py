@@ -1,7 +1,7 @@
 """`feed replay`: send a trace's requests to a running stack on the trace's schedule and measure.
 
 The scheduler decides when (open loop, bounded in flight); this module decides what:
-it turns each record into a request (filling in server-assigned post ids and page
+it turns each record into a request (filling in server-assigned post and group ids and page
 tokens from `ReplayState`), sends it through the `Caller`, and on each answer records
 the latency from the due time, learns what later records need, and offers new posts to
 the visibility probe. The trace is read lazily: memory does not grow with its length.
@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,14 +23,15 @@ import grpc
 from tqdm import tqdm
 
 from feed.loadtest.caller import Caller, DryCaller, MetadataProvider, no_metadata
-from feed.loadtest.messages import REFERENCING, actor_of, to_request
+from feed.loadtest.messages import REF_FIELDS, SPECS, actor_of, org_of, to_request
 from feed.loadtest.schedule import InFlight, OpenLoopScheduler
-from feed.loadtest.state import ReplayState
+from feed.loadtest.state import MemberKey, ReplayState
 from feed.loadtest.stats import ReplayStats
 from feed.loadtest.trace import Record, TraceReader, merge
 from feed.loadtest.visibility import VisibilityProbe
 
 T = TypeVar("T")
+Queued = tuple[list[MemberKey], "Future[None]"]  # the member queue entry a request holds while in flight
 DRAIN_TIMEOUT_S = 60.0  # after the last send; every call has its own deadline well within this
 
 
@@ -99,40 +101,78 @@ class Replay:
     def _dispatch(self, item: tuple[int, int, Record], due: float) -> None:
         src, ordinal, record = item
         self.stats.lag(self.clock() - due)
-        if record["rpc"] not in REFERENCING:
-            self._send(src, ordinal, record, due)
-            return
-        post = self.state.post((src, record["post_ref"]), forget=record["rpc"] == "DeletePost")
-        if post is None or post == 0:
-            self._skip(record, "post not created" if post is None else "its CreatePost failed")
-        elif isinstance(post, int):
-            self._send(src, ordinal, record, due, post)
-        else:  # the create is still in flight: send when it answers, latency still from `due`
-            post.add_done_callback(lambda f: self._after_create(f, src, ordinal, record, due))
+        self._resolve(src, ordinal, record, due, {})
 
-    def _after_create(self, create: Any, src: int, ordinal: int, record: Record, due: float) -> None:
+    def _resolve(self, src: int, ordinal: int, record: Record, due: float, ids: dict[str, int]) -> None:
+        """Fill in the server's ids for the post and group the record names, then send it.
+
+        A create still in flight is waited for (the latency still counts from `due`): the
+        record comes back here from its future's callback, with the id it got; a create that
+        failed, or that the trace never made, skips the record.
+        """
+        for field in REF_FIELDS:
+            if field not in record or field in ids:
+                continue
+            forget = field == "post_ref" and record["rpc"] == "DeletePost"  # nothing names a deleted post again
+            made = self.state.post((src, record[field]), forget=forget)
+            if made is None or made == 0:
+                create, noun = _CREATED_BY[field]
+                self._skip(record, f"{noun} not created" if made is None else f"its {create} failed")
+                return
+            if not isinstance(made, int):
+                made.add_done_callback(lambda f, fld=field: self._after_create(f, fld, src, ordinal, record, due, ids))
+                return
+            ids[field] = made
+        keys = _member_keys(src, record)
+        if not keys:
+            self._send(src, ordinal, record, due, ids)
+            return
+        # One member's requests to one group go in trace order, each after the previous one answered,
+        # as a person's would: the trace spaces them by seconds, but a replay that falls behind
+        # sends them closer, and a join, a post and a leave could then be applied out of order.
+        gate: Future[None] = Future()
+        ahead = self.state.queue(keys, gate)
+        _when_all(ahead, lambda: self._send(src, ordinal, record, due, ids, (keys, gate)))
+
+    def _after_create(
+        self, create: Any, field: str, src: int, ordinal: int, record: Record, due: float, ids: dict[str, int]
+    ) -> None:
+        rpc = _CREATED_BY[field][0]
         if create.code() == grpc.StatusCode.OK:
-            self._send(src, ordinal, record, due, create.result().post_id)
+            self._resolve(src, ordinal, record, due, {**ids, field: getattr(create.result(), SPECS[rpc].creates)})
         else:
-            self._skip(record, "its CreatePost failed")
+            self._skip(record, f"its {rpc} failed")
 
     def _skip(self, record: Record, reason: str) -> None:
         self.stats.skip(record["rpc"], reason)
         self.slots.release()
 
-    def _send(self, src: int, ordinal: int, record: Record, due: float, post_id: int = 0) -> None:
+    def _send(
+        self, src: int, ordinal: int, record: Record, due: float, ids: dict[str, int], queued: Queued | None = None
+    ) -> None:
+        """Send; queued: the member queue entry this request holds until it is answered (or not sent)."""
         rpc = record["rpc"]
-        token = self.state.token(rpc, record["user_id"]) if record.get("next") else ""
+        group_id = ids.get("group_ref", 0)
+        token = self.state.token(rpc, record["user_id"], _scope(src, record)) if record.get("next") else ""
         try:
-            request = to_request(record, post_id, token, self.key_prefix)
+            request = to_request(record, ids.get("post_ref", 0), token, self.key_prefix, group_id)
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or foreign trace: say so, go on
             self._skip(record, f"bad record ({type(exc).__name__}: {exc})")
+            self._leave_queue(queued)
             return
         sent_at = self.clock()
-        future = self.caller.call(rpc, request, actor_of(record))
-        if rpc == "CreatePost":
+        future = self.caller.call(rpc, request, actor_of(record), org_of(record))
+        if queued is not None:
+            future.add_done_callback(lambda _: self._leave_queue(queued))
+        if SPECS[rpc].creates:
             self.state.creating((src, ordinal), future)
         future.add_done_callback(lambda f: self._answered(f, src, ordinal, record, due, sent_at))
+
+    def _leave_queue(self, queued: Queued | None) -> None:
+        if queued is not None:
+            keys, gate = queued
+            self.state.dequeue(keys, gate)
+            gate.set_result(None)  # runs the next request of the same member and group
 
     def _answered(self, future: Any, src: int, ordinal: int, record: Record, due: float, sent_at: float) -> None:
         now = self.clock()
@@ -141,7 +181,7 @@ class Replay:
             self.stats.record(record["rpc"], now - due, "OK" if code == grpc.StatusCode.OK else code.name, now)
             if code == grpc.StatusCode.OK:
                 self._learn(future.result(), src, ordinal, record, sent_at)
-            elif record["rpc"] == "CreatePost":
+            elif SPECS[record["rpc"]].creates:
                 self.state.created((src, ordinal), 0)
         finally:
             self.slots.release()
@@ -149,15 +189,22 @@ class Replay:
     def _learn(self, response: Any, src: int, ordinal: int, record: Record, sent_at: float) -> None:
         """What a successful answer tells later records."""
         rpc = record["rpc"]
-        if rpc == "CreatePost":
+        if rpc == "CreateGroup":
+            self.state.created((src, ordinal), response.group_id)
+        elif rpc == "CreatePost":
             self.state.created((src, ordinal), response.post_id)
-            self.visibility.offer(response.post_id, sent_at, self.state.reader_for(record["author_id"]))
+            author = record["author_id"]
+            if "group_ref" in record:  # reaches the group's members, not the followers: the author is one
+                reader = author if self.state.is_warm(author) else None
+            else:
+                reader = self.state.reader_for(author)
+            self.visibility.offer(response.post_id, sent_at, reader, org_of(record))
         elif rpc == "Follow":
             self.state.followed(record["follower_id"], record["followee_id"])
         elif rpc == "Unfollow":
             self.state.unfollowed(record["follower_id"], record["followee_id"])
         elif "user_id" in record and hasattr(response, "next_page_token"):
-            self.state.paged(rpc, record["user_id"], response.next_page_token)
+            self.state.paged(rpc, record["user_id"], response.next_page_token, _scope(src, record))
             if rpc == "GetHomeTimeline":
                 self.state.read_home(record["user_id"])
 
@@ -174,6 +221,42 @@ class Replay:
             "trace_truncated": any(r.truncated for r in readers),
             "windows": self.stats.windows,
         }
+
+
+_CREATED_BY = {"post_ref": ("CreatePost", "post"), "group_ref": ("CreateGroup", "group")}  # ref field: its create
+
+
+def _member_keys(src: int, record: Record) -> list[MemberKey]:
+    """The (group, member) pairs whose requests a record's must follow: its actor's and, for an
+    invitation, the invitee's."""
+    if "group_ref" not in record:
+        return []
+    users = {actor_of(record), record.get("user_id", 0)} - {0}
+    return [(src, record["group_ref"], user) for user in sorted(users)]
+
+
+def _when_all(futures: list[Any], then: Callable[[], None]) -> None:
+    """Call then once every future is done (at once when there are none), on the thread finishing the last."""
+    if not futures:
+        then()
+        return
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_: Any) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            then()
+
+    for future in futures:
+        future.add_done_callback(one_done)
+
+
+def _scope(src: int, record: Record) -> object:
+    """Which list of the rpc and user a page belongs to: the group's, for a group's lists."""
+    return (src, record["group_ref"]) if "group_ref" in record else None
 
 
 def _counted(items: Iterator[T], bar: tqdm, every: int = 256) -> Iterator[T]:

@@ -1,9 +1,10 @@
-"""What a replay learns as it goes: post ids the server assigned, page tokens, who follows whom.
+"""What a replay learns as it goes: post and group ids the server assigned, page tokens, who follows whom.
 
 All of it is needed to turn the next records into requests: a delete names the post a
-CreatePost of the trace made, a `next` read sends the token its previous page returned,
-and a visibility probe needs a follower whose home timeline is in Redis. Memory grows
-with the posts created and not deleted, and with users; never with requests.
+CreatePost of the trace made (a group request the group a CreateGroup made), a `next`
+read sends the token its previous page returned, and a visibility probe needs a follower
+whose home timeline is in Redis. Memory grows with the posts created and not deleted,
+the groups created, and with users; never with requests.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 FOLLOWERS_KEPT = 4  # per followee: enough to find one that reads, small for millions of users
 
-PostKey = tuple[int, int]  # (source trace, ordinal of the CreatePost record in it)
+PostKey = tuple[int, int]  # (source trace, ordinal of the CreatePost or CreateGroup record in it)
+MemberKey = tuple[int, int, int]  # (source trace, group_ref, user)
+TokenKey = tuple[str, int, object]  # (rpc, user, scope): scope names the group of a group's list, else None
 
 
 class ReplayState:
@@ -21,13 +24,14 @@ class ReplayState:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._posts: dict[PostKey, Any] = {}  # post id, 0 if the create failed, or the in-flight create's future
-        self._tokens: dict[tuple[str, int], str] = {}
+        self._posts: dict[PostKey, Any] = {}  # post or group id, 0 if the create failed, or its future in flight
+        self._tokens: dict[TokenKey, str] = {}
         self._followers: dict[int, list[int]] = {}
         self._warm: set[int] = set()
+        self._members: dict[MemberKey, Any] = {}  # the latest request in flight of a member of a group
 
     def creating(self, key: PostKey, future: Any) -> None:
-        """A CreatePost is in flight: requests naming it wait for its future."""
+        """A CreatePost or CreateGroup is in flight: requests naming it wait for its future."""
         with self._lock:
             self._posts[key] = future
 
@@ -43,17 +47,34 @@ class ReplayState:
         with self._lock:
             return self._posts.pop(key, None) if forget else self._posts.get(key)
 
-    def token(self, rpc: str, user_id: int) -> str:
-        """The page token a `next` read sends: "" (the first page) when the previous page was the last."""
+    def queue(self, keys: list[MemberKey], gate: Any) -> list[Any]:
+        """Put a request behind the requests in flight of the same members of the same groups; return
+        the gates (futures) to wait for. gate is the request's own, resolved once it is answered."""
         with self._lock:
-            return self._tokens.get((rpc, user_id), "")
+            ahead = [self._members[k] for k in keys if k in self._members and not self._members[k].done()]
+            for key in keys:
+                self._members[key] = gate
+            return ahead
 
-    def paged(self, rpc: str, user_id: int, next_token: str) -> None:
+    def dequeue(self, keys: list[MemberKey], gate: Any) -> None:
+        """The request answered: forget it where no later request has taken its place."""
+        with self._lock:
+            for key in keys:
+                if self._members.get(key) is gate:
+                    del self._members[key]
+
+    def token(self, rpc: str, user_id: int, scope: object = None) -> str:
+        """The page token a `next` read sends: "" (the first page) when the previous page was the last.
+        scope: which group's list, for the lists of one group (members, timeline)."""
+        with self._lock:
+            return self._tokens.get((rpc, user_id, scope), "")
+
+    def paged(self, rpc: str, user_id: int, next_token: str, scope: object = None) -> None:
         with self._lock:
             if next_token:
-                self._tokens[(rpc, user_id)] = next_token
+                self._tokens[(rpc, user_id, scope)] = next_token
             else:
-                self._tokens.pop((rpc, user_id), None)
+                self._tokens.pop((rpc, user_id, scope), None)
 
     def followed(self, follower: int, followee: int) -> None:
         with self._lock:
@@ -72,6 +93,11 @@ class ReplayState:
         """The user's home timeline now exists in Redis, so fan-out writes to it."""
         with self._lock:
             self._warm.add(user_id)
+
+    def is_warm(self, user_id: int) -> bool:
+        """Whether the user's home timeline exists in Redis (they read it in this replay)."""
+        with self._lock:
+            return user_id in self._warm
 
     def reader_for(self, author: int) -> int | None:
         """Whose home timeline shows the author's new post through fan-out: a follower, else the

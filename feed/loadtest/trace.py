@@ -32,10 +32,17 @@ RPCS = (
     "ListFollowing",
     "GetHomeTimeline",
     "GetUserTimeline",
+    "CreateGroup",
+    "GetGroup",
+    "JoinGroup",
+    "LeaveGroup",
+    "ListGroupMembers",
+    "ListMyGroups",
+    "GetGroupTimeline",
 )
 WRITE_BATCH = 512  # records per compressor call: one call per line costs more than the JSON encoding
 
-Record = dict[str, Any]  # {"t": ms offset, "rpc": name, ...the request's fields}
+Record = dict[str, Any]  # {"t": ms offset, "rpc": name, "org": the actor's org (absent: 0), ...the request's fields}
 
 
 class TraceError(FeedError):

@@ -28,7 +28,7 @@ class VisibilityProbe:
 
     def __init__(
         self,
-        call: Callable[[str, Any, int], Any],
+        call: Callable[[str, Any, int, int], Any],  # (rpc, request, acting user, their organization)
         fraction: float,
         seed: int = 0,
         interval_s: float = 0.02,
@@ -47,8 +47,8 @@ class VisibilityProbe:
         self.latency = new_histogram()
         self.counts = {"timeouts": 0, "no_warm_reader": 0, "busy": 0, "poll_errors": 0}
 
-    def offer(self, post_id: int, sent_at: float, reader: int | None) -> None:
-        """A post was created: probe it if it is drawn for the sample and a reader can see it."""
+    def offer(self, post_id: int, sent_at: float, reader: int | None, org_id: int = 0) -> None:
+        """A post was created: probe it if it is drawn for the sample and a reader (of org_id) can see it."""
         if self._pool is None:
             return
         with self._lock:
@@ -61,14 +61,14 @@ class VisibilityProbe:
                 self.counts["busy"] += 1  # skipped, not queued: probes never pile up behind a slow stack
                 return
             self._active += 1
-        self._pool.submit(self._poll, post_id, sent_at, reader)
+        self._pool.submit(self._poll, post_id, sent_at, reader, org_id)
 
-    def _poll(self, post_id: int, sent_at: float, reader: int) -> None:
+    def _poll(self, post_id: int, sent_at: float, reader: int, org_id: int) -> None:
         request = feed_service_pb2.GetHomeTimelineRequest(user_id=reader, page_size=POLL_PAGE)
         try:
             while True:
                 try:
-                    page = self._call("GetHomeTimeline", request, reader).result()
+                    page = self._call("GetHomeTimeline", request, reader, org_id).result()
                     if any(p.post_id == post_id for p in page.posts):
                         with self._lock:
                             record_seconds(self.latency, self._clock() - sent_at)

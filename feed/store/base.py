@@ -1,6 +1,6 @@
 """Narrow store contracts that every backend implements (see tests/store/contract.py).
 
-Two interfaces, one per kind of data, so a backend can be tested and replaced
+Three interfaces, one per kind of data, so a backend can be tested and replaced
 piece by piece. Every method is safe to call again with the same arguments
 (at-least-once callers retry), and no method returns an unbounded list:
 anything that can grow with the number of followers is paged or iterated.
@@ -12,7 +12,7 @@ import abc
 import dataclasses
 from collections.abc import Iterable, Iterator
 
-from feed.domain import Page, Post
+from feed.domain import Group, Page, Post
 
 
 class PostStore(abc.ABC):
@@ -37,7 +37,23 @@ class PostStore(abc.ABC):
 
     @abc.abstractmethod
     def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
-        """Up to limit live posts of one author with id < before_id, newest first."""
+        """Up to limit live posts of one author with id < before_id, newest first.
+
+        Only posts made to the author's followers: a group post belongs to its group
+        (list_group_posts), and reaches only the group's members."""
+
+    @abc.abstractmethod
+    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
+        """Up to limit live posts made in one group with id < before_id, newest first."""
+
+    @abc.abstractmethod
+    def purge_post(self, post_id: int) -> None:
+        """Erase a post and everything kept about it (an organization's deletion)."""
+
+    @abc.abstractmethod
+    def purge_author(self, author_id: int) -> None:
+        """Erase every post of an author, deleted and group posts included, and their idempotency
+        keys (an organization's deletion)."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -76,6 +92,18 @@ class GraphStore(abc.ABC):
         """Whether blocker_id has blocked blocked_id."""
 
     @abc.abstractmethod
+    def blocked_among(self, blocker_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        """The candidates blocker_id has blocked, in one bulk lookup (the read path's group-post guard)."""
+
+    @abc.abstractmethod
+    def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
+        """One page of the ids blocker_id has blocked (export), with list_followers' guarantees."""
+
+    @abc.abstractmethod
+    def purge_user(self, user_id: int) -> None:
+        """Erase every follow edge and block of user_id, both ways (an organization's deletion)."""
+
+    @abc.abstractmethod
     def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
         """One page of follower ids. Every follower appears exactly once across the
         pages of one walk; the order is the backend's own but stable."""
@@ -105,16 +133,107 @@ class GraphStore(abc.ABC):
         """Release connections."""
 
 
+class OrgStore(abc.ABC):
+    """Organizations: which one each user belongs to, and their groups and memberships.
+
+    A user is bound to one organization for good (bind_user is first-wins), so
+    every process can cache the binding. Everything an organization owns can be
+    listed from its id (list_org_users, list_org_groups), which is what exporting
+    or deleting one organization whole walks.
+    """
+
+    @abc.abstractmethod
+    def bind_user(self, user_id: int, org_id: int) -> int:
+        """Bind user_id to org_id unless it is bound already; return the org it is bound to."""
+
+    @abc.abstractmethod
+    def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:
+        """The organization of each bound user among user_ids; unbound users are absent."""
+
+    def org_of(self, user_id: int) -> int | None:
+        """One user's organization, or None if the user is not bound to any."""
+        return self.orgs_of([user_id]).get(user_id)
+
+    @abc.abstractmethod
+    def list_org_users(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        """One page of the users bound to org_id, with GraphStore.list_followers' guarantees."""
+
+    @abc.abstractmethod
+    def create_group(self, group: Group) -> None:
+        """Store a new group (again with the same group: no change)."""
+
+    @abc.abstractmethod
+    def claim_announcements(self, org_id: int, group_id: int) -> int:
+        """Make group_id the organization's announcements group unless it has one; return the one it has."""
+
+    @abc.abstractmethod
+    def announcements_of(self, org_id: int) -> int | None:
+        """The id of the organization's announcements group, if it has one yet."""
+
+    @abc.abstractmethod
+    def get_groups(self, group_ids: Iterable[int]) -> dict[int, Group]:
+        """The existing groups among group_ids, by id."""
+
+    def get_group(self, group_id: int) -> Group | None:
+        return self.get_groups([group_id]).get(group_id)
+
+    @abc.abstractmethod
+    def add_member(self, group_id: int, user_id: int) -> bool:
+        """Add a member; True if they were not one before."""
+
+    @abc.abstractmethod
+    def remove_member(self, group_id: int, user_id: int) -> bool:
+        """Remove a member; True if they were one."""
+
+    @abc.abstractmethod
+    def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:
+        """The groups among group_ids that user_id is a member of (one bulk lookup: the read guard)."""
+
+    def is_member(self, group_id: int, user_id: int) -> bool:
+        return group_id in self.groups_among(user_id, [group_id])
+
+    @abc.abstractmethod
+    def member_count(self, group_id: int) -> int:
+        """How many members the group has."""
+
+    @abc.abstractmethod
+    def list_members(self, group_id: int, page_size: int, page_token: str | None = None) -> Page:
+        """One page of a group's member ids, with GraphStore.list_followers' guarantees."""
+
+    @abc.abstractmethod
+    def list_user_groups(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
+        """One page of the ids of the groups user_id belongs to."""
+
+    @abc.abstractmethod
+    def list_org_groups(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        """One page of the ids of the organization's groups."""
+
+    @abc.abstractmethod
+    def purge_group(self, group_id: int) -> None:
+        """Erase a group and its memberships (its posts are purged one by one by the caller)."""
+
+    @abc.abstractmethod
+    def purge_user(self, user_id: int) -> None:
+        """Erase a user's binding and memberships (GraphStore.purge_user erases their edges;
+        their posts are purged one by one by the caller)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+
 @dataclasses.dataclass
 class Store:
-    """The two halves of one backend, opened together from one URL."""
+    """The three parts of one backend, opened together from one URL."""
 
     posts: PostStore
     graph: GraphStore
+    orgs: OrgStore
 
     def close(self) -> None:
         self.posts.close()
         self.graph.close()
+        self.orgs.close()
 
 
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop

@@ -2,78 +2,23 @@
 
 A user's edges are spread over EDGE_BUCKETS partitions by a hash of the other
 id, so an account with tens of millions of followers is 64 partitions of
-bounded size, read in bucket order. `following` is the edge of record, written
-only by lightweight transactions; `followers` mirrors it for fan-out.
+bounded size, read in bucket order (see cassandra_edges). `following` is the
+edge of record, written only by lightweight transactions; `followers` mirrors
+it for fan-out. Blocks are kept the same way: `blocks` of record, `blocked_by`
+mirroring it so a purge finds both directions.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from feed.domain import Page
-from feed.errors import InvalidArgument
 from feed.store.base import GraphStore
-from feed.store.cassandra_layout import (
-    EDGE_BUCKETS,
-    START,
-    EdgeCursor,
-    decode_page_token,
-    edge_bucket,
-    encode_page_token,
-)
+from feed.store.cassandra_edges import Edges, chunked
+from feed.store.cassandra_layout import BLOCKED_BY, BLOCKS, FOLLOWERS, FOLLOWING
 from feed.store.cassandra_session import CassandraSession
 
-MAX_WINDOW = 32  # buckets one page reads at once: a small account's page is 3 round trips, not 64
-PREFETCH_BUCKETS = 4  # buckets an iteration reads ahead of the one it yields from
 SCAN_FETCH_SIZE = 5000  # rows per driver page when scanning users
-_MAX_LIMIT = (1 << 31) - 1  # CQL LIMIT is a 32-bit int
-
-# fetch(requests, limit): for each (bucket, after), up to limit ids > after of that bucket, ascending
-Fetch = Callable[[list[tuple[int, int]], int], list[list[int]]]
-
-
-def plan_window(need: int, rows_seen: int, buckets_seen: int, buckets_left: int) -> int:
-    """How many buckets to read at once: enough to fill the page at the density seen so far.
-
-    The first read is one bucket, which measures the density; an account whose
-    buckets hold thousands of ids then fills a page from one bucket, and one
-    with a few followers reads the rest MAX_WINDOW at a time.
-    """
-    if buckets_seen == 0:
-        return 1
-    if rows_seen == 0:
-        return min(buckets_left, MAX_WINDOW)
-    wanted = math.ceil(need * buckets_seen / rows_seen)
-    return max(1, min(buckets_left, MAX_WINDOW, wanted))
-
-
-def walk_page(fetch: Fetch, page_size: int, cursor: EdgeCursor) -> Page:
-    """One page of ids, walking buckets in order and ids ascending within a bucket.
-
-    The token names the bucket and the last id returned, so every id appears
-    exactly once across a walk, whatever the page sizes. Asking each bucket for
-    one id more than fits tells a full bucket from an exhausted one.
-    """
-    ids: list[int] = []
-    bucket, after = cursor.bucket, cursor.after
-    rows_seen = buckets_seen = 0
-    while bucket < EDGE_BUCKETS:
-        need = page_size - len(ids)
-        window = plan_window(need, rows_seen, buckets_seen, EDGE_BUCKETS - bucket)
-        requests = [(b, after if b == bucket else START) for b in range(bucket, bucket + window)]
-        for (b, _), rows in zip(requests, fetch(requests, need + 1), strict=True):
-            room = page_size - len(ids)
-            if len(rows) > room:  # the page is full and this bucket holds more
-                ids.extend(rows[:room])
-                return Page(ids, encode_page_token(EdgeCursor(b, ids[-1])))
-            ids.extend(rows)
-            rows_seen, buckets_seen = rows_seen + len(rows), buckets_seen + 1
-            if len(ids) == page_size:
-                return Page(ids, encode_page_token(EdgeCursor(b + 1)) if b + 1 < EDGE_BUCKETS else None)
-        bucket, after = bucket + window, START
-    return Page(ids, None)
 
 
 class CassandraGraphStore(GraphStore):
@@ -81,14 +26,17 @@ class CassandraGraphStore(GraphStore):
 
     def __init__(self, db: CassandraSession) -> None:
         self._db = db
+        self._following = Edges(db, FOLLOWING)
+        self._followers = Edges(db, FOLLOWERS)
+        self._blocks = Edges(db, BLOCKS)
+        self._blocked_by = Edges(db, BLOCKED_BY)
 
     def follow(self, follower_id: int, followee_id: int) -> bool:
         # Only LWTs write `following`, so of any number of concurrent or retried follows
         # exactly one sees "applied", and only that one moves the counter. The LWT sits on
         # the follower's partition: on the followee's, a celebrity gaining followers would
         # make every follow contend for one Paxos round.
-        edge = self._db.execute("insert_following_if_new", (follower_id, edge_bucket(followee_id), followee_id))
-        added = bool(edge.was_applied)
+        added = self._following.add(follower_id, followee_id)
         if added:
             # Right after the LWT, so only a crash or a timeout between the two (neither is
             # retried: a counter update is not idempotent) leaves the count off by one.
@@ -96,7 +44,7 @@ class CassandraGraphStore(GraphStore):
         # Always (re)written: the retry of a follow that died half way completes it.
         self._db.execute_all(
             [
-                ("insert_follower", (followee_id, edge_bucket(follower_id), follower_id)),
+                self._followers.add_op(followee_id, follower_id),
                 ("insert_user", (follower_id,)),
                 ("insert_user", (followee_id,)),
             ]
@@ -107,59 +55,71 @@ class CassandraGraphStore(GraphStore):
         # The mirror image of follow: the LWT decides, the counter follows it, the mirror is
         # always removed. A follow racing an unfollow of the same edge may leave the mirror
         # disagreeing with `following` until the next follow or unfollow of that edge.
-        edge = self._db.execute("delete_following_if_present", (follower_id, edge_bucket(followee_id), followee_id))
-        removed = bool(edge.was_applied)
+        removed = self._following.remove(follower_id, followee_id)
         if removed:
             self._db.execute("add_follower_count", (-1, followee_id))
-        self._db.execute("delete_follower", (followee_id, edge_bucket(follower_id), follower_id))
+        self._followers.remove(followee_id, follower_id)
         return removed
 
     def is_following(self, follower_id: int, followee_id: int) -> bool:
-        edge = self._db.execute("select_following_edge", (follower_id, edge_bucket(followee_id), followee_id))
-        return edge.one() is not None
+        return self._following.has(follower_id, followee_id)
 
     def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
-        # One query per bucket the candidates fall in, all in flight at once.
-        by_bucket: dict[int, list[int]] = defaultdict(list)
-        for candidate in dict.fromkeys(candidate_ids):
-            by_bucket[edge_bucket(candidate)].append(candidate)
-        futures = [
-            self._db.execute_async("select_following_among", (follower_id, bucket, ids), fetch_size=len(ids))
-            for bucket, ids in by_bucket.items()
-        ]
-        return {row[0] for future in futures for row in self._db.wait(future)}
+        return self._following.among(follower_id, candidate_ids)
 
     def block(self, blocker_id: int, blocked_id: int) -> bool:
-        result = self._db.execute("insert_block_if_new", (blocker_id, edge_bucket(blocked_id), blocked_id))
-        return bool(result.was_applied)
+        added = self._blocks.add(blocker_id, blocked_id)
+        self._blocked_by.add(blocked_id, blocker_id)  # always: completes a block that died half way
+        return added
 
     def unblock(self, blocker_id: int, blocked_id: int) -> bool:
-        result = self._db.execute("delete_block_if_present", (blocker_id, edge_bucket(blocked_id), blocked_id))
-        return bool(result.was_applied)
+        removed = self._blocks.remove(blocker_id, blocked_id)
+        self._blocked_by.remove(blocked_id, blocker_id)
+        return removed
 
     def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
-        return self._db.execute("select_block", (blocker_id, edge_bucket(blocked_id), blocked_id)).one() is not None
+        return self._blocks.has(blocker_id, blocked_id)
+
+    def blocked_among(self, blocker_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        return self._blocks.among(blocker_id, candidate_ids)
+
+    def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._blocks.page(blocker_id, page_size, page_token)
+
+    def purge_user(self, user_id: int) -> None:
+        # Each step removes mirror rows before the rows of record they were found from, and
+        # a partition is dropped only after the walk over it: a purge that dies half way is
+        # finished by running it again.
+        self._purge_following(user_id)
+        # Those who follow the user: their `following` rows go; the user's own counter and
+        # mirror partitions are dropped whole at the end, not decremented one by one.
+        for followers in chunked(self._followers.iterate(user_id)):
+            self._following.remove_each([(follower, user_id) for follower in followers])
+        self._followers.drop(user_id)
+        self._db.execute("delete_follower_count", (user_id,))
+        # Blocks the user made, then blocks made of the user (found through the mirror).
+        blocked = list(self._blocks.iterate(user_id))  # bounded by what one user did
+        self._blocked_by.remove_each([(other, user_id) for other in blocked])
+        self._blocks.drop(user_id)
+        for blockers in chunked(self._blocked_by.iterate(user_id)):
+            self._blocks.remove_each([(blocker, user_id) for blocker in blockers])
+        self._blocked_by.drop(user_id)
+        self._db.execute("delete_user", (user_id,))
+
+    def _purge_following(self, user_id: int) -> None:
+        """Unfollow everyone user_id follows: each of them loses a follower, counted as unfollow counts."""
+        followees = list(self._following.iterate(user_id))  # bounded by what one user did
+        for chunk in chunked(followees):
+            self._followers.remove_each([(followee, user_id) for followee in chunk])
+            removed = self._following.remove_each([(user_id, followee) for followee in chunk])
+            decrements = [(-1, followee) for followee, done in zip(chunk, removed, strict=True) if done]
+            self._db.execute_many("add_follower_count", decrements)
 
     def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
-        return self._page("page_followers", user_id, page_size, page_token)
+        return self._followers.page(user_id, page_size, page_token)
 
     def list_following(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
-        return self._page("page_following", user_id, page_size, page_token)
-
-    def _page(self, statement: str, user_id: int, page_size: int, page_token: str | None) -> Page:
-        if page_size < 1:
-            raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
-        cursor = decode_page_token(page_token)
-
-        def fetch(requests: list[tuple[int, int]], limit: int) -> list[list[int]]:
-            limit = min(limit, _MAX_LIMIT)
-            futures = [
-                self._db.execute_async(statement, (user_id, bucket, after, limit), fetch_size=limit)
-                for bucket, after in requests
-            ]
-            return [[row[0] for row in self._db.wait(future)] for future in futures]
-
-        return walk_page(fetch, page_size, cursor)
+        return self._following.page(user_id, page_size, page_token)
 
     def follower_count(self, user_id: int) -> int:
         row = self._db.execute("select_follower_count", (user_id,)).one()
@@ -168,28 +128,15 @@ class CassandraGraphStore(GraphStore):
 
     def iter_followers(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
         """Every follower, streamed bucket by bucket with the driver's paging (page_size rows a fetch)."""
-        yield from self._stream("scan_followers", user_id, page_size)
+        yield from self._followers.iterate(user_id, page_size)
 
     def iter_following(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
         """Every account user_id follows, streamed like iter_followers."""
-        yield from self._stream("scan_following", user_id, page_size)
-
-    def _stream(self, statement: str, user_id: int, fetch_size: int) -> Iterator[int]:
-        if fetch_size < 1:
-            raise InvalidArgument(f"page_size must be at least 1, got {fetch_size}")
-        # A few buckets are read ahead, so the round trips of a small account's 64 mostly
-        # empty partitions overlap; memory stays at PREFETCH_BUCKETS + 1 driver pages.
-        pending: deque = deque()
-        for bucket in range(EDGE_BUCKETS):
-            pending.append(self._db.execute_async(statement, (user_id, bucket), fetch_size=fetch_size))
-            if len(pending) > PREFETCH_BUCKETS:
-                yield from (row[0] for row in self._db.stream_started(pending.popleft()))
-        while pending:
-            yield from (row[0] for row in self._db.stream_started(pending.popleft()))
+        yield from self._following.iterate(user_id, page_size)
 
     def iter_user_ids(self) -> Iterator[int]:
-        # A paged scan of `users` (one row per partition), written on every follow and
-        # post, instead of a scan of the far larger edge tables.
+        # A paged scan of `users` (one row per partition), written on every follow, post and
+        # binding, instead of a scan of the far larger edge tables.
         yield from (row.user_id for row in self._db.stream("scan_users", (), SCAN_FETCH_SIZE))
 
     def close(self) -> None:

@@ -1,7 +1,8 @@
 """Versioned CQL schema: the numbered files in feed/cql, applied once each and recorded.
 
 Each file is applied whole, then recorded in schema_version with its checksum.
-Every statement is CREATE ... IF NOT EXISTS, so a run interrupted half way is
+Every statement is CREATE ... IF NOT EXISTS or an ALTER TABLE ... ADD of one
+column, skipped when the column is there, so a run interrupted half way is
 finished by running again. Run it from one place (a deploy job, `feed schema
 apply`), not from every service at start: concurrent CREATE TABLE on different
 coordinators can leave Cassandra with two versions of one table.
@@ -22,7 +23,7 @@ from feed.errors import FailedPrecondition, InvalidArgument, Unavailable
 from feed.store.cassandra_session import UNAVAILABLE_ERRORS, make_cluster
 
 if TYPE_CHECKING:
-    from cassandra.cluster import Session
+    from cassandra.cluster import Cluster, Session
 
     from feed.store.cassandra_store import CassandraSettings
 
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS {keyspace}.schema_version (
 )"""
 SCHEMA_AGREEMENT_WAIT_S = 60  # DDL returns once every live node has the new schema, or fails
 DDL_TIMEOUT_S = 60.0
+# ALTER TABLE ADD IF NOT EXISTS needs Cassandra 4.1+, so an added column is checked for instead.
+_ADD_COLUMN = re.compile(r"^ALTER TABLE \{keyspace\}\.(\w+) ADD (\w+) \w+$")
 _FILE_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.cql$")
 _REPLICATION_CLASSES = ("SimpleStrategy", "NetworkTopologyStrategy")
 _OPTION_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -125,6 +128,12 @@ def parse_replication(raw: str, source: str) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def added_column(statement: str) -> tuple[str, str] | None:
+    """(table, column) if statement adds one column to a table, else None."""
+    match = _ADD_COLUMN.match(" ".join(statement.split()))
+    return (match.group(1), match.group(2)) if match else None
+
+
 def render(statement: str, keyspace: str) -> str:
     """A statement with the keyspace filled in (keyspace names are validated to [a-z0-9_])."""
     return statement.replace(KEYSPACE_PLACEHOLDER, keyspace)
@@ -155,7 +164,9 @@ def apply_cassandra_schema(settings: CassandraSettings) -> list[str]:
                     )
                 continue
             for statement in schema_file.statements:
-                _ddl(session, render(statement, keyspace))
+                added = added_column(statement)
+                if added is None or not _has_column(cluster, keyspace, *added):
+                    _ddl(session, render(statement, keyspace))
             session.execute(
                 f"INSERT INTO {keyspace}.schema_version (version, checksum, applied_at) "
                 "VALUES (%s, %s, toTimestamp(now()))",
@@ -168,6 +179,13 @@ def apply_cassandra_schema(settings: CassandraSettings) -> list[str]:
         raise Unavailable(f"Cassandra did not complete the schema change ({type(exc).__name__}: {exc})") from exc
     finally:
         cluster.shutdown()
+
+
+def _has_column(cluster: Cluster, keyspace: str, table: str, column: str) -> bool:
+    """Whether the table has the column, by the driver's schema metadata refreshed now."""
+    cluster.refresh_table_metadata(keyspace, table)
+    meta = cluster.metadata.keyspaces[keyspace].tables.get(table)
+    return meta is not None and column in meta.columns
 
 
 def _ddl(session: Session, statement: str) -> None:

@@ -3,7 +3,7 @@
 `open_store` wraps what it opens, so services, workers and tools all report
 feed_store_operation_duration_seconds{backend, operation} without a line of
 metrics code in the backends. The timed methods are generated from the
-interfaces (every public method of PostStore and GraphStore), so a method
+interfaces (every public method of PostStore, GraphStore and OrgStore), so a method
 added to an interface is timed, and delegated, without editing this file.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from feed import metrics
-from feed.store.base import GraphStore, PostStore, Store
+from feed.store.base import GraphStore, OrgStore, PostStore, Store
 
 T = TypeVar("T", bound=type)
 
@@ -98,9 +98,18 @@ class InstrumentedGraphStore(_Instrumented, GraphStore):
     """A GraphStore that times every call of the one it wraps."""
 
 
+@_delegating(OrgStore)
+class InstrumentedOrgStore(_Instrumented, OrgStore):
+    """An OrgStore that times every call of the one it wraps."""
+
+
 def instrument(store: Store, backend: str) -> Store:
     """The same store with every call timed under backend."""
-    return Store(posts=InstrumentedPostStore(store.posts, backend), graph=InstrumentedGraphStore(store.graph, backend))
+    return Store(
+        posts=InstrumentedPostStore(store.posts, backend),
+        graph=InstrumentedGraphStore(store.graph, backend),
+        orgs=InstrumentedOrgStore(store.orgs, backend),
+    )
 
 
 def uninstrumented(store: Store) -> Store:
@@ -110,4 +119,4 @@ def uninstrumented(store: Store) -> Store:
     def bare(half: Any) -> Any:
         return half.inner if isinstance(half, _Instrumented) else half
 
-    return Store(posts=bare(store.posts), graph=bare(store.graph))
+    return Store(posts=bare(store.posts), graph=bare(store.graph), orgs=bare(store.orgs))

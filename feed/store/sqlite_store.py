@@ -8,14 +8,15 @@ plenty for one machine; Cassandra is the backend that scales.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from feed.domain import Page, Post
+from feed.domain import Group, Page, Post
 from feed.ids import MAX_ID
-from feed.store.base import GraphStore, PostStore
+from feed.store.base import GraphStore, OrgStore, PostStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -23,7 +24,9 @@ CREATE TABLE IF NOT EXISTS posts (
     author_id INTEGER NOT NULL,
     text TEXT NOT NULL,
     create_time_ms INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
+    deleted INTEGER NOT NULL DEFAULT 0,
+    group_id INTEGER NOT NULL DEFAULT 0,
+    org_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS posts_by_author ON posts (author_id, post_id);
 CREATE TABLE IF NOT EXISTS post_idempotency (
@@ -43,7 +46,41 @@ CREATE TABLE IF NOT EXISTS blocks (
     blocked_id INTEGER NOT NULL,
     PRIMARY KEY (blocker_id, blocked_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blockers_by_user ON blocks (blocked_id, blocker_id);
+CREATE TABLE IF NOT EXISTS users (
+    user_id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS users_by_org ON users (org_id, user_id);
+CREATE TABLE IF NOT EXISTS groups (
+    group_id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    creator_id INTEGER NOT NULL,
+    create_time_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS groups_by_org ON groups (org_id, group_id);
+CREATE TABLE IF NOT EXISTS org_announcements (
+    org_id INTEGER PRIMARY KEY,
+    group_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS groups_by_member ON group_members (user_id, group_id);
 """
+# Columns added after a table's first release: (table, column, definition). Added in place
+# on open, so a database made by an older version keeps working.
+ADDED_COLUMNS = [
+    ("posts", "group_id", "INTEGER NOT NULL DEFAULT 0"),
+    ("posts", "org_id", "INTEGER NOT NULL DEFAULT 0"),
+]
+POST_COLUMNS = "post_id, author_id, text, create_time_ms, group_id, org_id"
+GROUP_COLUMNS = "group_id, org_id, name, visibility, kind, creator_id, create_time_ms"
 BUSY_TIMEOUT_MS = 10_000
 CHUNK = 500  # ids per IN (...) query, under SQLite's variable limit
 
@@ -60,8 +97,17 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         with self.lock:
+            self._add_columns()
             self.conn.executescript(SCHEMA)
-        self._users = 0
+            self.conn.execute(
+                "CREATE INDEX IF NOT EXISTS posts_by_group ON posts (group_id, post_id) WHERE group_id != 0"
+            )
+
+    def _add_columns(self) -> None:
+        for table, column, definition in ADDED_COLUMNS:
+            existing = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if existing and column not in existing:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self.lock:
@@ -69,7 +115,11 @@ class SqliteDatabase:
 
 
 def _post(row: tuple) -> Post:
-    return Post(post_id=row[0], author_id=row[1], text=row[2], create_time_ms=row[3])
+    return Post(*row)
+
+
+def _group(row: tuple) -> Group:
+    return Group(*row)
 
 
 class SqlitePostStore(PostStore):
@@ -85,7 +135,8 @@ class SqlitePostStore(PostStore):
             try:
                 if idempotency_key:
                     row = db.conn.execute(
-                        "SELECT p.post_id, p.author_id, p.text, p.create_time_ms FROM post_idempotency i "
+                        "SELECT p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id "
+                        "FROM post_idempotency i "
                         "JOIN posts p ON p.post_id = i.post_id WHERE i.author_id = ? AND i.idempotency_key = ?",
                         (post.author_id, idempotency_key),
                     ).fetchone()
@@ -97,8 +148,8 @@ class SqlitePostStore(PostStore):
                         (post.author_id, idempotency_key, post.post_id),
                     )
                 db.conn.execute(
-                    "INSERT INTO posts (post_id, author_id, text, create_time_ms) VALUES (?, ?, ?, ?)",
-                    (post.post_id, post.author_id, post.text, post.create_time_ms),
+                    f"INSERT INTO posts ({POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                    (post.post_id, post.author_id, post.text, post.create_time_ms, post.group_id, post.org_id),
                 )
                 db.conn.execute("COMMIT")
             except BaseException:
@@ -114,8 +165,7 @@ class SqlitePostStore(PostStore):
                 chunk = ids[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.conn.execute(
-                    f"SELECT post_id, author_id, text, create_time_ms FROM posts "
-                    f"WHERE deleted = 0 AND post_id IN ({marks})",
+                    f"SELECT {POST_COLUMNS} FROM posts WHERE deleted = 0 AND post_id IN ({marks})",
                     chunk,
                 ).fetchall()
                 found.update((row[0], _post(row)) for row in rows)
@@ -131,11 +181,33 @@ class SqlitePostStore(PostStore):
         before = before_id if before_id is not None else MAX_ID
         with self._db.lock:
             rows = self._db.conn.execute(
-                "SELECT post_id, author_id, text, create_time_ms FROM posts "
-                "WHERE author_id = ? AND post_id < ? AND deleted = 0 ORDER BY post_id DESC LIMIT ?",
+                f"SELECT {POST_COLUMNS} FROM posts "
+                "WHERE author_id = ? AND post_id < ? AND deleted = 0 AND group_id = 0 "
+                "ORDER BY post_id DESC LIMIT ?",
                 (author_id, before, limit),
             ).fetchall()
         return [_post(row) for row in rows]
+
+    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
+        before = before_id if before_id is not None else MAX_ID
+        with self._db.lock:
+            rows = self._db.conn.execute(
+                f"SELECT {POST_COLUMNS} FROM posts "
+                "WHERE group_id = ? AND group_id != 0 AND post_id < ? AND deleted = 0 "
+                "ORDER BY post_id DESC LIMIT ?",
+                (group_id, before, limit),
+            ).fetchall()
+        return [_post(row) for row in rows]
+
+    def purge_author(self, author_id: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute("DELETE FROM posts WHERE author_id = ?", (author_id,))
+            self._db.conn.execute("DELETE FROM post_idempotency WHERE author_id = ?", (author_id,))
+
+    def purge_post(self, post_id: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute("DELETE FROM posts WHERE post_id = ?", (post_id,))
+            self._db.conn.execute("DELETE FROM post_idempotency WHERE post_id = ?", (post_id,))
 
     def close(self) -> None:
         self._db.close()
@@ -169,18 +241,12 @@ class SqliteGraphStore(GraphStore):
         return row is not None
 
     def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
-        ids = list(dict.fromkeys(candidate_ids))
-        found: set[int] = set()
-        with self._db.lock:
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.conn.execute(
-                    f"SELECT followee_id FROM follows WHERE follower_id = ? AND followee_id IN ({marks})",
-                    (follower_id, *chunk),
-                ).fetchall()
-                found.update(row[0] for row in rows)
-        return found
+        return _among(
+            self._db,
+            "SELECT followee_id FROM follows WHERE follower_id = ? AND followee_id IN ({})",
+            follower_id,
+            candidate_ids,
+        )
 
     def block(self, blocker_id: int, blocked_id: int) -> bool:
         with self._db.lock:
@@ -203,15 +269,36 @@ class SqliteGraphStore(GraphStore):
             ).fetchone()
         return row is not None
 
-    def _page(self, sql: str, user_id: int, page_size: int, page_token: str | None) -> Page:
-        after = int(page_token) if page_token else -1
+    def blocked_among(self, blocker_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        return _among(
+            self._db,
+            "SELECT blocked_id FROM blocks WHERE blocker_id = ? AND blocked_id IN ({})",
+            blocker_id,
+            candidate_ids,
+        )
+
+    def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return _page(
+            self._db,
+            "SELECT blocked_id FROM blocks WHERE blocker_id = ? AND blocked_id > ? ORDER BY blocked_id LIMIT ?",
+            blocker_id,
+            page_size,
+            page_token,
+        )
+
+    def purge_user(self, user_id: int) -> None:
         with self._db.lock:
-            rows = self._db.conn.execute(sql, (user_id, after, page_size + 1)).fetchall()
-        ids = [row[0] for row in rows[:page_size]]
-        return Page(ids, str(ids[-1]) if len(rows) > page_size else None)
+            for sql in (
+                "DELETE FROM follows WHERE follower_id = ?",
+                "DELETE FROM follows WHERE followee_id = ?",
+                "DELETE FROM blocks WHERE blocker_id = ?",
+                "DELETE FROM blocks WHERE blocked_id = ?",
+            ):
+                self._db.conn.execute(sql, (user_id,))
 
     def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
-        return self._page(
+        return _page(
+            self._db,
             "SELECT follower_id FROM follows WHERE followee_id = ? AND follower_id > ? ORDER BY follower_id LIMIT ?",
             user_id,
             page_size,
@@ -219,7 +306,8 @@ class SqliteGraphStore(GraphStore):
         )
 
     def list_following(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
-        return self._page(
+        return _page(
+            self._db,
             "SELECT followee_id FROM follows WHERE follower_id = ? AND followee_id > ? ORDER BY followee_id LIMIT ?",
             user_id,
             page_size,
@@ -234,10 +322,164 @@ class SqliteGraphStore(GraphStore):
         with self._db.lock:
             rows = self._db.conn.execute(
                 "SELECT follower_id FROM follows UNION SELECT followee_id FROM follows "
-                "UNION SELECT author_id FROM posts ORDER BY 1"
+                "UNION SELECT author_id FROM posts UNION SELECT user_id FROM users ORDER BY 1"
             ).fetchall()
         for row in rows:
             yield row[0]
 
     def close(self) -> None:
         self._db.close()
+
+
+class SqliteOrgStore(OrgStore):
+    """User bindings, groups and memberships in SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def bind_user(self, user_id: int, org_id: int) -> int:
+        with self._db.lock:
+            self._db.conn.execute("INSERT OR IGNORE INTO users (user_id, org_id) VALUES (?, ?)", (user_id, org_id))
+            return self._db.conn.execute("SELECT org_id FROM users WHERE user_id = ?", (user_id,)).fetchone()[0]
+
+    def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:
+        return _pairs_among(self._db, "SELECT user_id, org_id FROM users WHERE user_id IN ({})", user_ids)
+
+    def list_org_users(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return _page(
+            self._db,
+            "SELECT user_id FROM users WHERE org_id = ? AND user_id > ? ORDER BY user_id LIMIT ?",
+            org_id,
+            page_size,
+            page_token,
+        )
+
+    def create_group(self, group: Group) -> None:
+        with self._db.lock:
+            self._db.conn.execute(
+                f"INSERT OR IGNORE INTO groups ({GROUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                dataclasses.astuple(group),
+            )
+
+    def claim_announcements(self, org_id: int, group_id: int) -> int:
+        with self._db.lock:
+            self._db.conn.execute(
+                "INSERT OR IGNORE INTO org_announcements (org_id, group_id) VALUES (?, ?)", (org_id, group_id)
+            )
+            return self._db.conn.execute(
+                "SELECT group_id FROM org_announcements WHERE org_id = ?", (org_id,)
+            ).fetchone()[0]
+
+    def announcements_of(self, org_id: int) -> int | None:
+        with self._db.lock:
+            row = self._db.conn.execute("SELECT group_id FROM org_announcements WHERE org_id = ?", (org_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def get_groups(self, group_ids: Iterable[int]) -> dict[int, Group]:
+        ids = list(dict.fromkeys(group_ids))
+        found: dict[int, Group] = {}
+        with self._db.lock:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                rows = self._db.conn.execute(
+                    f"SELECT {GROUP_COLUMNS} FROM groups WHERE group_id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                found.update((row[0], _group(row)) for row in rows)
+        return found
+
+    def add_member(self, group_id: int, user_id: int) -> bool:
+        with self._db.lock:
+            cur = self._db.conn.execute(
+                "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)", (group_id, user_id)
+            )
+        return cur.rowcount > 0
+
+    def remove_member(self, group_id: int, user_id: int) -> bool:
+        with self._db.lock:
+            cur = self._db.conn.execute(
+                "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+            )
+        return cur.rowcount > 0
+
+    def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:
+        return _among(
+            self._db, "SELECT group_id FROM group_members WHERE user_id = ? AND group_id IN ({})", user_id, group_ids
+        )
+
+    def member_count(self, group_id: int) -> int:
+        with self._db.lock:
+            return self._db.conn.execute(
+                "SELECT count(*) FROM group_members WHERE group_id = ?", (group_id,)
+            ).fetchone()[0]
+
+    def list_members(self, group_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return _page(
+            self._db,
+            "SELECT user_id FROM group_members WHERE group_id = ? AND user_id > ? ORDER BY user_id LIMIT ?",
+            group_id,
+            page_size,
+            page_token,
+        )
+
+    def list_user_groups(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return _page(
+            self._db,
+            "SELECT group_id FROM group_members WHERE user_id = ? AND group_id > ? ORDER BY group_id LIMIT ?",
+            user_id,
+            page_size,
+            page_token,
+        )
+
+    def list_org_groups(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return _page(
+            self._db,
+            "SELECT group_id FROM groups WHERE org_id = ? AND group_id > ? ORDER BY group_id LIMIT ?",
+            org_id,
+            page_size,
+            page_token,
+        )
+
+    def purge_group(self, group_id: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute("DELETE FROM group_members WHERE group_id = ?", (group_id,))
+            self._db.conn.execute("DELETE FROM org_announcements WHERE group_id = ?", (group_id,))
+            self._db.conn.execute("DELETE FROM groups WHERE group_id = ?", (group_id,))
+
+    def purge_user(self, user_id: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute("DELETE FROM group_members WHERE user_id = ?", (user_id,))
+            self._db.conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _page(db: SqliteDatabase, sql: str, owner: int, page_size: int, page_token: str | None) -> Page:
+    """One page of ids from sql (parameters: owner, after, limit), the last id as the next token."""
+    after = int(page_token) if page_token else -1
+    with db.lock:
+        rows = db.conn.execute(sql, (owner, after, page_size + 1)).fetchall()
+    ids = [row[0] for row in rows[:page_size]]
+    return Page(ids, str(ids[-1]) if len(rows) > page_size else None)
+
+
+def _among(db: SqliteDatabase, sql: str, owner: int, candidates: Iterable[int]) -> set[int]:
+    """The candidates sql finds for owner; sql has one `{}` where the IN list goes."""
+    ids = list(dict.fromkeys(candidates))
+    found: set[int] = set()
+    with db.lock:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = db.conn.execute(sql.format(",".join("?" * len(chunk))), (owner, *chunk)).fetchall()
+            found.update(row[0] for row in rows)
+    return found
+
+
+def _pairs_among(db: SqliteDatabase, sql: str, keys: Iterable[int]) -> dict[int, int]:
+    ids = list(dict.fromkeys(keys))
+    found: dict[int, int] = {}
+    with db.lock:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            found.update(db.conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+    return found

@@ -18,14 +18,14 @@ def open_store(url: str) -> Store:
 def _open_backend(url: str) -> Store:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        from feed.store.sqlite_store import SqliteDatabase, SqliteGraphStore, SqlitePostStore
+        from feed.store.sqlite_store import SqliteDatabase, SqliteGraphStore, SqliteOrgStore, SqlitePostStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise InvalidArgument(f"FEED_STORE {url!r} names no file; use sqlite:///relative/path or sqlite:////abs")
         db = SqliteDatabase(path)
-        return Store(posts=SqlitePostStore(db), graph=SqliteGraphStore(db))
+        return Store(posts=SqlitePostStore(db), graph=SqliteGraphStore(db), orgs=SqliteOrgStore(db))
     if parts.scheme == "cassandra":
         from feed.store.cassandra_store import open_cassandra_store
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from feed.v1 import post_pb2 as feed_dot_v1_dot_post__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/feed_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x12\x66\x65\x65\x64/v1/post.proto\"P\n\x16GetHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetHomeTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x16GetUserTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetUserTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb9\x01\n\x0b\x46\x65\x65\x64Service\x12T\n\x0fGetHomeTimeline\x12\x1f.feed.v1.GetHomeTimelineRequest\x1a .feed.v1.GetHomeTimelineResponse\x12T\n\x0fGetUserTimeline\x12\x1f.feed.v1.GetUserTimelineRequest\x1a .feed.v1.GetUserTimelineResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/feed_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x12\x66\x65\x65\x64/v1/post.proto\"P\n\x16GetHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetHomeTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x16GetUserTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetUserTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17GetGroupTimelineRequest\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x18GetGroupTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x92\x02\n\x0b\x46\x65\x65\x64Service\x12T\n\x0fGetHomeTimeline\x12\x1f.feed.v1.GetHomeTimelineRequest\x1a .feed.v1.GetHomeTimelineResponse\x12T\n\x0fGetUserTimeline\x12\x1f.feed.v1.GetUserTimelineRequest\x1a .feed.v1.GetUserTimelineResponse\x12W\n\x10GetGroupTimeline\x12 .feed.v1.GetGroupTimelineRequest\x1a!.feed.v1.GetGroupTimelineResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,6 +40,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETUSERTIMELINEREQUEST']._serialized_end=303
   _globals['_GETUSERTIMELINERESPONSE']._serialized_start=305
   _globals['_GETUSERTIMELINERESPONSE']._serialized_end=385
-  _globals['_FEEDSERVICE']._serialized_start=388
-  _globals['_FEEDSERVICE']._serialized_end=573
+  _globals['_GETGROUPTIMELINEREQUEST']._serialized_start=387
+  _globals['_GETGROUPTIMELINEREQUEST']._serialized_end=486
+  _globals['_GETGROUPTIMELINERESPONSE']._serialized_start=488
+  _globals['_GETGROUPTIMELINERESPONSE']._serialized_end=569
+  _globals['_FEEDSERVICE']._serialized_start=572
+  _globals['_FEEDSERVICE']._serialized_end=846
 # @@protoc_insertion_point(module_scope)

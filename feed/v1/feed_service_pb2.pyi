@@ -42,3 +42,23 @@ class GetUserTimelineResponse(_message.Message):
     posts: _containers.RepeatedCompositeFieldContainer[_post_pb2.Post]
     next_page_token: str
     def __init__(self, posts: _Optional[_Iterable[_Union[_post_pb2.Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetGroupTimelineRequest(_message.Message):
+    __slots__ = ("group_id", "user_id", "page_size", "page_token")
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    group_id: int
+    user_id: int
+    page_size: int
+    page_token: str
+    def __init__(self, group_id: _Optional[int] = ..., user_id: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetGroupTimelineResponse(_message.Message):
+    __slots__ = ("posts", "next_page_token")
+    POSTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    posts: _containers.RepeatedCompositeFieldContainer[_post_pb2.Post]
+    next_page_token: str
+    def __init__(self, posts: _Optional[_Iterable[_Union[_post_pb2.Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

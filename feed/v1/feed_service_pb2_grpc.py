@@ -45,6 +45,11 @@ class FeedServiceStub:
                 request_serializer=feed_dot_v1_dot_feed__service__pb2.GetUserTimelineRequest.SerializeToString,
                 response_deserializer=feed_dot_v1_dot_feed__service__pb2.GetUserTimelineResponse.FromString,
                 _registered_method=True)
+        self.GetGroupTimeline = channel.unary_unary(
+                '/feed.v1.FeedService/GetGroupTimeline',
+                request_serializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.FromString,
+                _registered_method=True)
 
 
 class FeedServiceServicer:
@@ -67,6 +72,14 @@ class FeedServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGroupTimeline(self, request, context):
+        """One group's posts, newest first. Anyone in the group's organization may read
+        an open group; only members read a private one (others get NOT_FOUND).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FeedServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +92,11 @@ def add_FeedServiceServicer_to_server(servicer, server):
                     servicer.GetUserTimeline,
                     request_deserializer=feed_dot_v1_dot_feed__service__pb2.GetUserTimelineRequest.FromString,
                     response_serializer=feed_dot_v1_dot_feed__service__pb2.GetUserTimelineResponse.SerializeToString,
+            ),
+            'GetGroupTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupTimeline,
+                    request_deserializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +154,33 @@ class FeedService:
             '/feed.v1.FeedService/GetUserTimeline',
             feed_dot_v1_dot_feed__service__pb2.GetUserTimelineRequest.SerializeToString,
             feed_dot_v1_dot_feed__service__pb2.GetUserTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.FeedService/GetGroupTimeline',
+            feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.SerializeToString,
+            feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.FromString,
             options,
             channel_credentials,
             insecure,

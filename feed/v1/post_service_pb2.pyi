@@ -7,14 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreatePostRequest(_message.Message):
-    __slots__ = ("author_id", "text", "idempotency_key")
+    __slots__ = ("author_id", "text", "idempotency_key", "group_id")
     AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     author_id: int
     text: str
     idempotency_key: str
-    def __init__(self, author_id: _Optional[int] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    group_id: int
+    def __init__(self, author_id: _Optional[int] = ..., text: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., group_id: _Optional[int] = ...) -> None: ...
 
 class DeletePostRequest(_message.Message):
     __slots__ = ("author_id", "post_id")

@@ -15,6 +15,8 @@ from feed.v1 import (
     feed_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
+    group_service_pb2,
+    group_service_pb2_grpc,
     post_service_pb2,
     post_service_pb2_grpc,
 )
@@ -28,19 +30,29 @@ def new_user() -> int:
 
 
 class Client:
-    """Stubs for the three services, with short helpers for the common calls."""
+    """Stubs for the four services, with short helpers for the common calls.
 
-    def __init__(self, write_addr: str, read_addr: str, keys: AuthKeys) -> None:
-        tokens = TokenCache(keys)  # every call carries a token of the user it acts as
+    Every call carries a token of the user it acts as, in the organization
+    org_of(user) says (0 by default), with the admin role for admin_of(user)."""
+
+    def __init__(
+        self, write_addr: str, read_addr: str, keys: AuthKeys, org_of=lambda u: 0, admin_of=lambda u: False
+    ) -> None:
+        tokens = self.tokens = TokenCache(keys, org_of, admin_of)
         self.write_channel = authenticated_channel(write_addr, tokens)
         self.read_channel = authenticated_channel(read_addr, tokens)
         self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
         self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
+        self.groups = group_service_pb2_grpc.GroupServiceStub(self.write_channel)
         self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
 
     def close(self) -> None:
         self.write_channel.close()
         self.read_channel.close()
+
+    def acting_as(self, user: int) -> list[tuple[str, str]]:
+        """Call metadata acting as user, for requests whose fields name another user or none."""
+        return [("authorization", f"Bearer {self.tokens.token(user)}")]
 
     def follow(self, follower: int, followee: int) -> None:
         self.graph.Follow(graph_service_pb2.FollowRequest(follower_id=follower, followee_id=followee), timeout=10)
@@ -48,9 +60,35 @@ class Client:
     def unfollow(self, follower: int, followee: int) -> None:
         self.graph.Unfollow(graph_service_pb2.UnfollowRequest(follower_id=follower, followee_id=followee), timeout=10)
 
-    def post(self, author: int, text: str = "hello", key: str = ""):
-        request = post_service_pb2.CreatePostRequest(author_id=author, text=text, idempotency_key=key)
+    def post(self, author: int, text: str = "hello", key: str = "", group: int = 0):
+        request = post_service_pb2.CreatePostRequest(author_id=author, text=text, idempotency_key=key, group_id=group)
         return self.posts.CreatePost(request, timeout=10)
+
+    def create_group(self, creator: int, name: str = "a group", private: bool = False) -> int:
+        visibility = group_service_pb2.GROUP_VISIBILITY_PRIVATE if private else group_service_pb2.GROUP_VISIBILITY_OPEN
+        request = group_service_pb2.CreateGroupRequest(creator_id=creator, name=name, visibility=visibility)
+        return self.groups.CreateGroup(request, timeout=10).group_id
+
+    def join(self, group: int, user: int, inviter: int = 0) -> None:
+        request = group_service_pb2.JoinGroupRequest(group_id=group, user_id=user, inviter_id=inviter)
+        self.groups.JoinGroup(request, timeout=10)
+
+    def leave(self, group: int, user: int) -> None:
+        self.groups.LeaveGroup(group_service_pb2.LeaveGroupRequest(group_id=group, user_id=user), timeout=10)
+
+    def members(self, group: int, user: int) -> list[int]:
+        request = group_service_pb2.ListGroupMembersRequest(group_id=group, user_id=user, page_size=1000)
+        return list(self.groups.ListGroupMembers(request, timeout=10).member_ids)
+
+    def my_groups(self, user: int):
+        request = group_service_pb2.ListMyGroupsRequest(user_id=user, page_size=1000)
+        return list(self.groups.ListMyGroups(request, timeout=10).groups)
+
+    def group_timeline(self, group: int, user: int, page_size: int = 0, page_token: str = ""):
+        request = feed_service_pb2.GetGroupTimelineRequest(
+            group_id=group, user_id=user, page_size=page_size, page_token=page_token
+        )
+        return self.feed.GetGroupTimeline(request, timeout=10)
 
     def block(self, blocker: int, blocked: int) -> None:
         self.graph.Block(graph_service_pb2.BlockRequest(blocker_id=blocker, blocked_id=blocked), timeout=10)
@@ -141,9 +179,9 @@ def private_stack(tmp_path_factory, name: str, workers: int = 1, **overrides):
 
 
 @contextlib.contextmanager
-def client_of(stack):
-    """A Client for a running stack, closed afterwards."""
-    client = Client(stack.settings.write_addr, stack.settings.read_addr, stack.keys)
+def client_of(stack, org_of=lambda u: 0, admin_of=lambda u: False):
+    """A Client for a running stack, closed afterwards (org_of, admin_of: see Client)."""
+    client = Client(stack.settings.write_addr, stack.settings.read_addr, stack.keys, org_of, admin_of)
     try:
         yield client
     finally:
@@ -182,6 +220,7 @@ class BalancedClient(Client):
         self.read_channel = grpc.intercept_channel(balanced_channel(read_addrs), ActingUserAuth(tokens))
         self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
         self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
+        self.groups = group_service_pb2_grpc.GroupServiceStub(self.write_channel)
         self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
 
 
@@ -227,3 +266,33 @@ def wait_listening(proc, addr: str, timeout_s: float = 60) -> None:
         wait_for_port(host, int(port), timeout_s, proc.proc)
     except RuntimeError as exc:
         raise RuntimeError(f"{exc}\n{proc.tail()}") from None
+
+
+class OrgUsers:
+    """Test users of several organizations: which one each signs in to, and the admins.
+
+    client_of(stack, users.org, users.is_admin) gives a client whose tokens follow it."""
+
+    def __init__(self) -> None:
+        self.orgs: dict[int, int] = {}
+        self.admins: set[int] = set()
+
+    def org(self, user: int) -> int:
+        return self.orgs.get(user, 0)
+
+    def is_admin(self, user: int) -> bool:
+        return user in self.admins
+
+    def member(self, client: Client, org: int, admin: bool = False) -> int:
+        """A new user who has signed in to org (their first call binds them)."""
+        user = new_user()
+        self.orgs[user] = org
+        if admin:
+            self.admins.add(user)
+        client.home(user)
+        return user
+
+
+def new_org() -> int:
+    """An organization id no other test uses."""
+    return random.randrange(1 << 20, 1 << 62)

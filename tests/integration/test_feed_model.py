@@ -1,14 +1,18 @@
-"""Model-based test: random sequences of follow, unfollow, block, unblock, post, delete and
-reads over twenty users, one of them above the (lowered) celebrity threshold, against the
+"""Model-based test: random sequences of follow, unfollow, block, unblock, post, delete,
+group creation, joins, invitations, leaves, group posts and reads over twenty users, one of
+them above the (lowered) celebrity threshold and groups on both sides of it, against the
 real stack. Every read must be safe at once (no deleted post, no author the reader does not
-follow, no block ignored, newest first); once the workers drain, every home timeline read
-through gRPC equals the reference model's, page by page."""
+follow, no group the reader is not in, no block ignored, newest first); a group's timeline
+equals the model's at once (it is read from the store); once the workers drain, every home
+timeline read through gRPC equals the reference model's, page by page."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import signal
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import pytest
@@ -16,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
+from feed.v1 import post_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import drained, eventually, new_user
 
@@ -23,24 +28,60 @@ pytestmark = pytest.mark.integration
 USERS = 20
 PAGE = 3
 STAR = 0  # index of the user who starts above the celebrity threshold
+CROWD = CELEBRITY_THRESHOLD + 2  # members of the group that starts above the threshold (fanned out on read)
+
+
+@dataclasses.dataclass
+class GroupModel:
+    """One group as the model knows it."""
+
+    private: bool
+    members: set[int]
 
 
 @dataclasses.dataclass
 class FeedModel:
-    """The reference: what every user's home timeline must be."""
+    """The reference: what every user's home timeline and every group's timeline must be.
+
+    Far fewer posts than the timeline bound (800) are made, so no timeline is ever cut.
+    """
 
     follows: set[tuple[int, int]] = dataclasses.field(default_factory=set)
     blocks: set[tuple[int, int]] = dataclasses.field(default_factory=set)
     posts: dict[int, int] = dataclasses.field(default_factory=dict)  # post id -> author
+    # post id -> group; a post missing here was made to followers (group 0)
+    post_group: dict[int, int] = dataclasses.field(default_factory=dict)
     deleted: set[int] = dataclasses.field(default_factory=set)
+    groups: dict[int, GroupModel] = dataclasses.field(default_factory=dict)
+
+    def live(self) -> dict[int, int]:
+        """Post id -> author of every post not deleted."""
+        return {post: author for post, author in self.posts.items() if post not in self.deleted}
+
+    def sees(self, user: int, post: int) -> bool:
+        """Whether a post belongs in the user's home timeline: one to followers of the user or of
+        an author the user follows; one to a group the user is a member of now, by an author the
+        user has not blocked (posting to a group reaches no follower as such)."""
+        author, group = self.posts[post], self.post_group.get(post, 0)
+        if group == 0:
+            return author == user or (user, author) in self.follows
+        return user in self.groups[group].members and (user, author) not in self.blocks
 
     def home(self, user: int) -> list[int]:
+        return sorted((post for post in self.live() if self.sees(user, post)), reverse=True)
+
+    def group_timeline(self, group: int, reader: int) -> list[int]:
+        """The group's live posts, newest first, without those of authors the reader blocked."""
         visible = (
             post
-            for post, author in self.posts.items()
-            if post not in self.deleted and (author == user or (user, author) in self.follows)
+            for post, author in self.live().items()
+            if self.post_group.get(post, 0) == group and (reader, author) not in self.blocks
         )
         return sorted(visible, reverse=True)
+
+    def may_see_group(self, group: int, user: int) -> bool:
+        """Open groups are seen by everyone of the organization, private ones by their members only."""
+        return not self.groups[group].private or user in self.groups[group].members
 
     def blocked_either_way(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
@@ -54,8 +95,22 @@ def status(call) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
+def paged(read_page: Callable[[str], Any], expected: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """The ids of the pages read_page(token) gives, walking from the first, and the PAGE-sized
+    chunks of expected they must equal (the last page has no next token)."""
+    pages, token = [], ""
+    for _ in range(len(expected) // PAGE + 2):
+        page = read_page(token)
+        pages.append([p.post_id for p in page.posts])
+        token = page.next_page_token
+        if not token:
+            break
+    return pages, [expected[i : i + PAGE] for i in range(0, len(expected), PAGE)] or [[]]
+
+
 def make_machine(stack, client):
     user_index = st.integers(min_value=0, max_value=USERS - 1)
+    has_groups = precondition(lambda self: self.model.groups)
 
     class FeedMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -91,6 +146,40 @@ def make_machine(stack, client):
                 client.follow(fan, star)
                 self.model.follows.add((fan, star))
 
+        @initialize()
+        def groups_on_both_sides_of_the_threshold(self) -> None:
+            """An open group above the celebrity threshold with a post whose author one member has
+            blocked, and a private group of the star's below it with a post of the star's, which the
+            star's followers who are not members must not see: every example starts with these cases."""
+            crowd = self.users[-CROWD:]
+            crowded = self.create_group_of(crowd[0], private=False)
+            for user in crowd[1:]:
+                self.join_group(crowded, user, inviter=None)
+            self.post_in(crowd[-1], crowded)
+            client.block(crowd[0], crowd[-1])
+            self.model.blocks.add((crowd[0], crowd[-1]))
+            star, fan = self.users[STAR], self.users[1]
+            secret = self.create_group_of(star, private=True)
+            self.join_group(secret, fan, inviter=star)
+            self.post_in(star, secret)
+
+        def create_group_of(self, creator: int, private: bool) -> int:
+            group = client.create_group(creator, "model group", private=private)
+            self.model.groups[group] = GroupModel(private, {creator})
+            return group
+
+        def join_group(self, group: int, user: int, inviter: int | None) -> None:
+            """user joins by themselves (inviter None, or user) or is added by inviter, as the model expects."""
+            code = status(lambda: client.join(group, user, inviter or 0))
+            actor = inviter or user
+            if not self.model.may_see_group(group, actor):
+                assert code == grpc.StatusCode.NOT_FOUND  # a private group of others does not exist for them
+            elif actor != user and actor not in self.model.groups[group].members:
+                assert code == grpc.StatusCode.PERMISSION_DENIED  # only members add others
+            else:
+                assert code == grpc.StatusCode.OK
+                self.model.groups[group].members.add(user)
+
         @rule(a=user_index, b=user_index)
         def follow(self, a: int, b: int) -> None:
             fa, fb = self.users[a], self.users[b]
@@ -111,9 +200,9 @@ def make_machine(stack, client):
 
         @precondition(lambda self: self.model.follows)
         @rule(data=st.data(), blocks=st.booleans())
-        def break_a_follow(self, data, blocks: bool) -> None:
+        def break_a_follow(self, data: st.DataObject, blocks: bool) -> None:
             """Unfollow or block along an existing edge: the cases the read guards exist for."""
-            live_authors = {a for p, a in self.model.posts.items() if p not in self.model.deleted}
+            live_authors = {a for p, a in self.model.live().items() if not self.model.post_group[p]}
             meaningful = sorted(e for e in self.model.follows if e[1] in live_authors)  # posts to hide
             follower, followee = data.draw(st.sampled_from(meaningful or sorted(self.model.follows)))
             if blocks:
@@ -143,10 +232,116 @@ def make_machine(stack, client):
         def post(self, a: int) -> None:
             created = client.post(self.users[a], "model post")
             self.model.posts[created.post_id] = self.users[a]
+            self.model.post_group[created.post_id] = 0
+
+        @rule(a=user_index, private=st.booleans())
+        def create_group(self, a: int, private: bool) -> None:
+            self.create_group_of(self.users[a], private)
+
+        @has_groups
+        @rule(
+            data=st.data(),
+            joiners=st.lists(user_index, min_size=1, max_size=CROWD, unique=True),
+            invited=st.integers(min_value=0, max_value=3),
+        )
+        def join(self, data: st.DataObject, joiners: list[int], invited: int) -> None:
+            """One user or a crowd (enough to take a group over the celebrity threshold) join by
+            themselves, or are added by someone: a member mostly, the only way into a private group."""
+            group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
+            members = sorted(self.model.groups[group].members)
+            inviter = None
+            if invited:
+                anyone = invited == 1 or not members
+                inviter = data.draw(st.sampled_from(self.users if anyone else members), label="inviter")
+            for a in joiners:
+                self.join_group(group, self.users[a], inviter)
+
+        @has_groups
+        @rule(data=st.data(), a=user_index)
+        def leave(self, data: st.DataObject, a: int) -> None:
+            group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
+            user = self.users[a]
+            code = status(lambda: client.leave(group, user))
+            if not self.model.may_see_group(group, user):
+                assert code == grpc.StatusCode.NOT_FOUND
+            else:
+                assert code == grpc.StatusCode.OK  # a no-op for a non-member of an open group
+                self.model.groups[group].members.discard(user)
+            self.check_read(user)  # the group's posts are gone at once
+
+        @has_groups
+        @rule(data=st.data(), a=user_index, member=st.integers(min_value=0, max_value=3))
+        def post_to_group(self, data: st.DataObject, a: int, member: int) -> None:
+            """A member posts to a group (mostly), or someone else tries to."""
+            group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
+            members = sorted(self.model.groups[group].members)
+            author = data.draw(st.sampled_from(members), "author") if member and members else self.users[a]
+            try:
+                created = client.post(author, "model group post", group=group)
+            except grpc.RpcError as err:
+                if not self.model.may_see_group(group, author):
+                    assert err.code() == grpc.StatusCode.NOT_FOUND
+                else:
+                    assert author not in members and err.code() == grpc.StatusCode.PERMISSION_DENIED
+                return
+            assert author in members, "a non-member posted to a group"
+            self.record_group_post(created, author, group)
+
+        def post_in(self, author: int, group: int) -> None:
+            """A member's post to a group, which must succeed."""
+            self.record_group_post(client.post(author, "model group post", group=group), author, group)
+
+        def record_group_post(self, created: post_pb2.Post, author: int, group: int) -> None:
+            assert created.group_id == group
+            self.model.posts[created.post_id] = author
+            self.model.post_group[created.post_id] = group
+
+        @precondition(lambda self: self.membership_edges())
+        @rule(data=st.data(), blocks=st.booleans())
+        def break_a_membership(self, data: st.DataObject, blocks: bool) -> None:
+            """A member leaves a group with posts of others, or blocks one of its authors: hidden at once."""
+            member, group, author = data.draw(st.sampled_from(self.membership_edges()))
+            if blocks:
+                client.block(member, author)
+                self.model.blocks.add((member, author))
+                self.model.follows -= {(member, author), (author, member)}
+            else:
+                client.leave(group, member)
+                self.model.groups[group].members.discard(member)
+            self.check_read(member)
+
+        def membership_edges(self) -> list[tuple[int, int, int]]:
+            """(member, group, author) of every live group post by another member than the author."""
+            live = self.model.live()
+            return sorted(
+                {
+                    (member, group, author)
+                    for post, author in live.items()
+                    if (group := self.model.post_group[post])
+                    for member in self.model.groups[group].members
+                    if member != author and (member, author) not in self.model.blocks
+                }
+            )
+
+        @has_groups
+        @rule(data=st.data(), a=user_index)
+        def read_group(self, data: st.DataObject, a: int) -> None:
+            """A group's timeline comes from the store: exactly the model's at once, for whoever may see it."""
+            group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
+            user = self.users[a]
+            code = status(lambda: client.group_timeline(group, user, PAGE))
+            if not self.model.may_see_group(group, user):
+                assert code == grpc.StatusCode.NOT_FOUND
+                return
+            assert code == grpc.StatusCode.OK
+            pages, chunks = paged(
+                lambda token: client.group_timeline(group, user, PAGE, token), self.model.group_timeline(group, user)
+            )
+            assert pages == chunks, f"group {group}, reader {user}"
 
         @precondition(lambda self: self.model.posts)
         @rule(data=st.data())
-        def delete(self, data) -> None:
+        def delete(self, data: st.DataObject) -> None:
             post = data.draw(st.sampled_from(sorted(self.model.posts)))
             author = self.model.posts[post]
             code = status(lambda: client.delete(author, post))
@@ -155,9 +350,10 @@ def make_machine(stack, client):
             else:
                 assert code == grpc.StatusCode.OK
                 self.model.deleted.add(post)
-            for follower, followee in sorted(self.model.follows):
-                if followee == author:
-                    self.check_read(follower)
+            group = self.model.post_group[post]
+            readers = self.model.groups[group].members if group else {f for f, a in self.model.follows if a == author}
+            for reader in sorted(readers):
+                self.check_read(reader)
 
         @rule(a=user_index)
         def read(self, a: int) -> None:
@@ -174,15 +370,7 @@ def make_machine(stack, client):
                 self.workers_catch_up()
             eventually(lambda: drained(stack), timeout_s=60)
             for user in self.users:
-                expected = self.model.home(user)
-                pages, token = [], ""
-                for _ in range(len(expected) // PAGE + 2):
-                    page = client.home(user, PAGE, token)
-                    pages.append([p.post_id for p in page.posts])
-                    token = page.next_page_token
-                    if not token:
-                        break
-                chunks = [expected[i : i + PAGE] for i in range(0, len(expected), PAGE)] or [[]]
+                pages, chunks = paged(lambda token, user=user: client.home(user, PAGE, token), self.model.home(user))
                 assert pages == chunks, f"user {user}"
 
     return FeedMachine

@@ -134,3 +134,80 @@ def test_block_and_unblock_round_trip_through_the_trace_format():
         record = from_request(rpc, request, lambda post_id: None)
         assert record is not None
         assert to_request({**record, "rpc": rpc}) == request
+
+
+def test_group_requests_round_trip_with_group_ids_as_refs():
+    from feed.loadtest.messages import from_request, to_request
+    from feed.v1 import group_service_pb2 as g
+
+    created = {555: 7}  # group id -> ordinal of its CreateGroup
+    cases = [
+        ("GetGroup", g.GetGroupRequest(group_id=555, user_id=3), {"group_ref": 7, "user_id": 3}),
+        ("JoinGroup", g.JoinGroupRequest(group_id=555, user_id=3), {"group_ref": 7, "user_id": 3}),
+        (
+            "JoinGroup",
+            g.JoinGroupRequest(group_id=555, user_id=3, inviter_id=4),
+            {"group_ref": 7, "user_id": 3, "inviter_id": 4},
+        ),
+        ("LeaveGroup", g.LeaveGroupRequest(group_id=555, user_id=3), {"group_ref": 7, "user_id": 3}),
+        (
+            "ListGroupMembers",
+            g.ListGroupMembersRequest(group_id=555, user_id=3, page_size=5),
+            {"group_ref": 7, "user_id": 3, "page_size": 5},
+        ),
+        ("ListMyGroups", g.ListMyGroupsRequest(user_id=3), {"user_id": 3}),
+        (
+            "GetGroupTimeline",
+            feed_service_pb2.GetGroupTimelineRequest(group_id=555, user_id=3, page_size=9),
+            {"group_ref": 7, "user_id": 3, "page_size": 9},
+        ),
+        (
+            "CreatePost",
+            post_service_pb2.CreatePostRequest(author_id=3, text="th", group_id=555),  # as filler of its length
+            {"author_id": 3, "text_len": 2, "group_ref": 7},
+        ),
+    ]
+    for rpc, request, fields in cases:
+        assert from_request(rpc, request, lambda post_id: None, created.get) == fields
+        assert to_request({**fields, "rpc": rpc}, group_id=555) == request
+    create = g.CreateGroupRequest(creator_id=3, name="secret plans", visibility=g.GROUP_VISIBILITY_PRIVATE)
+    record = from_request("CreateGroup", create, lambda post_id: None)
+    assert record == {"creator_id": 3, "name_len": 12, "visibility": "private"}  # the name itself is not kept
+    replayed = to_request({**record, "rpc": "CreateGroup"})
+    assert (replayed.creator_id, len(replayed.name), replayed.visibility) == (3, 12, g.GROUP_VISIBILITY_PRIVATE)
+    named = to_request({"rpc": "CreateGroup", "creator_id": 3, "name": "g12"})
+    assert (named.name, named.visibility) == ("g12", g.GROUP_VISIBILITY_OPEN)
+    assert from_request("LeaveGroup", g.LeaveGroupRequest(group_id=556, user_id=3), None, created.get) is None
+
+
+def test_recorded_groups_are_named_by_their_create_and_each_record_keeps_the_callers_org(tmp_path):
+    from feed.v1 import group_service_pb2 as g
+
+    path = tmp_path / "rec.jsonl.gz"
+    with TraceRecorder(path) as rec:
+        n = rec.record("CreateGroup", g.CreateGroupRequest(creator_id=3, name="team"), org_id=4)
+        rec.created_group(n, group_id=900)
+        rec.record("JoinGroup", g.JoinGroupRequest(group_id=900, user_id=5, inviter_id=3), org_id=4)
+        rec.record("GetGroupTimeline", feed_service_pb2.GetGroupTimelineRequest(group_id=900, user_id=5), org_id=4)
+        rec.record("JoinGroup", g.JoinGroupRequest(group_id=901, user_id=5), org_id=4)  # made before: left out
+        rec.record("GetHomeTimeline", feed_service_pb2.GetHomeTimelineRequest(user_id=1))
+    _, records, end = _read(path)
+    assert [({k: v for k, v in r.items() if k != "t"}) for r in records] == [
+        {"rpc": "CreateGroup", "org": 4, "creator_id": 3, "name_len": 4, "visibility": "open"},
+        {"rpc": "JoinGroup", "org": 4, "group_ref": 0, "user_id": 5, "inviter_id": 3},
+        {"rpc": "GetGroupTimeline", "org": 4, "group_ref": 0, "user_id": 5},
+        {"rpc": "GetHomeTimeline", "user_id": 1},
+    ]
+    assert end["skipped"] == {"JoinGroup: group not created in this recording": 1}
+
+
+def test_the_callers_org_is_read_from_the_token_claim_and_nothing_else_of_it():
+    from feed.auth import AuthKeys, mint
+    from feed.loadtest.record import org_claim
+
+    keys = AuthKeys("HS256", "k" * 40, "k" * 40)
+    assert org_claim([("authorization", f"Bearer {mint(keys, 7, 12)}")]) == 12
+    assert org_claim([("authorization", f"Bearer {mint(keys, 7)}")]) == 0
+    assert org_claim([("x-request-id", "abc")]) == 0
+    assert org_claim([("authorization", "Bearer not.a.jwt")]) == 0
+    assert org_claim(None) == 0

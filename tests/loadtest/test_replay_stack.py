@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from collections import Counter
 
 import pytest
 
-from feed.loadtest.generate import GeneratorParams, write_trace
+from feed.loadtest.generate import GeneratorParams, default_mix, write_trace
 from feed.loadtest.proxy import RecordingProxy
 from feed.loadtest.record import TraceRecorder
 from feed.loadtest.report import write_plots
@@ -48,6 +49,25 @@ def test_a_generated_trace_replays_every_request_without_errors(stack, tmp_path)
     assert visibility["samples"] > 0 and visibility["timeouts"] == 0
     assert 0 < visibility["p50_ms"] <= visibility["p99_ms"] < 5000
     assert (tmp_path / "plots" / "latency.png").stat().st_size > 0
+
+
+def test_a_generated_trace_of_three_organizations_with_groups_replays_without_errors(stack, tmp_path):
+    params = GeneratorParams(
+        users=60, requests=400, rate=100.0, graph_rate=2000.0, mean_follows=6, celebrities=2,
+        orgs=3, groups_per_org=3, group_members=6, mix=default_mix(groups=True),
+        id_base=random.randrange(1 << 42, 1 << 43),  # users of their own on the shared stack
+    )  # fmt: skip
+    header = write_trace(params, tmp_path / "orgs.jsonl.gz", progress=False)
+    with TraceReader(tmp_path / "orgs.jsonl.gz") as reader:
+        sent = Counter(r["rpc"] for r in reader)
+    s = stack.settings
+    options = ReplayOptions(s.write_addr, s.read_addr, speed=2, visibility_sample=0.0, progress=False)
+    result = Replay([tmp_path / "orgs.jsonl.gz"], options, metadata_for(stack)).run()
+
+    assert result["requests"] == header.counts["requests"]
+    assert (result["errors"], result["skipped"]) == (0, 0), (result["by_rpc"], result["skipped_by_reason"])
+    assert {rpc: stats["count"] for rpc, stats in result["by_rpc"].items()} == dict(sent)
+    assert {"CreateGroup", "JoinGroup", "LeaveGroup", "GetGroupTimeline", "ListGroupMembers"} <= set(sent)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from feed.domain import Post
+from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group, Page, Post
 from feed.ids import IdGenerator
 from feed.store.base import Store
 
@@ -23,8 +23,41 @@ def new_user() -> int:
     return random.randrange(1, 1 << 62)
 
 
-def new_post(author_id: int, text: str = "hello") -> Post:
-    return Post(post_id=_ids.next_id(), author_id=author_id, text=text, create_time_ms=int(time.time() * 1000))
+def new_post(author_id: int, text: str = "hello", group_id: int = 0, org_id: int = 0) -> Post:
+    return Post(
+        post_id=_ids.next_id(),
+        author_id=author_id,
+        text=text,
+        create_time_ms=int(time.time() * 1000),
+        group_id=group_id,
+        org_id=org_id,
+    )
+
+
+def new_group(org_id: int, name: str = "team", visibility: str = OPEN, kind: str = REGULAR) -> Group:
+    return Group(
+        group_id=_ids.next_id(),
+        org_id=org_id,
+        name=name,
+        visibility=visibility,
+        kind=kind,
+        creator_id=new_user(),
+        create_time_ms=int(time.time() * 1000),
+    )
+
+
+def walk(fetch, page_size: int) -> list[int]:
+    """Every id of a paged listing, checking that no page is larger than asked; fetch(page_size, token)."""
+    seen: list[int] = []
+    token = None
+    for _ in range(1000):
+        page: Page = fetch(page_size, token)
+        assert len(page.ids) <= page_size
+        seen.extend(page.ids)
+        token = page.next_token
+        if token is None:
+            return seen
+    raise AssertionError("paging did not end")
 
 
 class StoreContract:
@@ -210,3 +243,258 @@ class StoreContract:
         store.posts.create_post(new_post(c))
         users = set(store.graph.iter_user_ids())
         assert {a, b, c} <= users
+
+    def test_blocked_among_answers_which_candidates_are_blocked(self, store: Store) -> None:
+        user = new_user()
+        blocked = [new_user() for _ in range(3)]
+        others = [new_user() for _ in range(3)]
+        for other in blocked:
+            store.graph.block(user, other)
+        store.graph.block(others[0], user)  # the reverse block does not count
+        assert store.graph.blocked_among(user, blocked + others) == set(blocked)
+        assert store.graph.blocked_among(user, []) == set()
+
+    def test_blocked_accounts_page_through_every_one_exactly_once(self, store: Store) -> None:
+        user = new_user()
+        blocked = {new_user() for _ in range(13)}
+        for other in blocked:
+            store.graph.block(user, other)
+        store.graph.unblock(user, next(iter(blocked)))
+        listed = walk(lambda size, token: store.graph.list_blocked(user, size, token), 4)
+        assert sorted(listed) == sorted(blocked - {next(iter(blocked))})
+
+    def test_purging_a_user_from_the_graph_erases_their_edges_and_blocks_both_ways(self, store: Store) -> None:
+        user, fan, star, blocked, blocker = (new_user() for _ in range(5))
+        store.graph.follow(fan, user)
+        store.graph.follow(user, star)
+        store.graph.follow(fan, star)  # not the user's: stays
+        store.graph.block(user, blocked)
+        store.graph.block(blocker, user)
+        store.graph.block(blocker, fan)  # not the user's: stays
+        store.graph.purge_user(user)
+        assert not store.graph.is_following(fan, user) and not store.graph.is_following(user, star)
+        assert list(store.graph.iter_followers(user)) == [] and list(store.graph.iter_following(user)) == []
+        assert list(store.graph.iter_following(fan)) == [star]
+        assert list(store.graph.iter_followers(star)) == [fan]
+        assert store.graph.follower_count(user) == 0 and store.graph.follower_count(star) == 1
+        assert not store.graph.is_blocked(user, blocked) and not store.graph.is_blocked(blocker, user)
+        assert store.graph.list_blocked(user, 10).ids == []
+        assert store.graph.list_blocked(blocker, 10).ids == [fan]
+
+    # group posts
+
+    def test_author_posts_leave_out_group_posts_which_their_group_lists(self, store: Store) -> None:
+        author, org, group_id = new_user(), new_user(), _ids.next_id()
+        public = new_post(author, "to followers", org_id=org)
+        in_group = new_post(author, "to the group", group_id=group_id, org_id=org)
+        store.posts.create_post(public)
+        store.posts.create_post(in_group)
+        assert store.posts.list_author_posts(author, None, 10) == [public]
+        assert store.posts.list_group_posts(group_id, None, 10) == [in_group]
+        assert store.posts.list_group_posts(_ids.next_id(), None, 10) == []
+
+    def test_get_posts_returns_where_each_post_was_made(self, store: Store) -> None:
+        author, org, group_id = new_user(), new_user(), _ids.next_id()
+        public = new_post(author, org_id=org)
+        in_group = new_post(author, group_id=group_id, org_id=org)
+        store.posts.create_post(public)
+        store.posts.create_post(in_group)
+        found = store.posts.get_posts([public.post_id, in_group.post_id])
+        assert (found[public.post_id].group_id, found[public.post_id].org_id) == (0, org)
+        assert (found[in_group.post_id].group_id, found[in_group.post_id].org_id) == (group_id, org)
+
+    def test_group_posts_from_every_author_are_newest_first_and_page_by_id(self, store: Store) -> None:
+        group_id, org = _ids.next_id(), new_user()
+        authors = [new_user(), new_user()]
+        posts = [new_post(authors[i % 2], f"g{i}", group_id=group_id, org_id=org) for i in range(7)]
+        for post in posts:
+            store.posts.create_post(post)
+        newest_first = list(reversed(posts))
+        assert store.posts.list_group_posts(group_id, None, 3) == newest_first[:3]
+        assert store.posts.list_group_posts(group_id, newest_first[2].post_id, 3) == newest_first[3:6]
+        assert store.posts.list_group_posts(group_id, newest_first[5].post_id, 3) == newest_first[6:]
+
+    def test_deleted_group_post_leaves_its_group(self, store: Store) -> None:
+        post = new_post(new_user(), group_id=_ids.next_id(), org_id=new_user())
+        store.posts.create_post(post)
+        assert store.posts.delete_post(post.post_id) is True
+        assert store.posts.list_group_posts(post.group_id, None, 10) == []
+        assert store.posts.get_post(post.post_id) is None
+
+    def test_purged_post_is_gone_from_lookups_and_listings(self, store: Store) -> None:
+        author, group_id = new_user(), _ids.next_id()
+        public, _ = store.posts.create_post(new_post(author), "key-p")
+        in_group, _ = store.posts.create_post(new_post(author, group_id=group_id), "key-g")
+        kept, _ = store.posts.create_post(new_post(author))
+        store.posts.purge_post(public.post_id)
+        store.posts.purge_post(in_group.post_id)
+        store.posts.purge_post(in_group.post_id)  # again: no error
+        assert store.posts.get_posts([public.post_id, in_group.post_id, kept.post_id]) == {kept.post_id: kept}
+        assert store.posts.list_author_posts(author, None, 10) == [kept]
+        assert store.posts.list_group_posts(group_id, None, 10) == []
+        # the idempotency key no longer leads back to the purged post
+        again, _ = store.posts.create_post(new_post(author), "key-p")
+        assert again.post_id != public.post_id and store.posts.get_post(public.post_id) is None
+
+    def test_purging_an_author_erases_every_post_deleted_and_group_ones_included(self, store: Store) -> None:
+        author, other, group_id = new_user(), new_user(), _ids.next_id()
+        public, _ = store.posts.create_post(new_post(author), "key-public")
+        deleted, _ = store.posts.create_post(new_post(author), "key-deleted")
+        in_group, _ = store.posts.create_post(new_post(author, group_id=group_id))
+        kept, _ = store.posts.create_post(new_post(other, group_id=group_id))
+        store.posts.delete_post(deleted.post_id)
+        store.posts.purge_author(author)
+        store.posts.purge_author(author)  # again: no error
+        assert store.posts.get_posts([public.post_id, deleted.post_id, in_group.post_id]) == {}
+        assert store.posts.list_author_posts(author, None, 10) == []
+        assert store.posts.list_group_posts(group_id, None, 10) == [kept]
+        # neither key leads back to its erased post any more, deleted or not
+        for key, erased in (("key-public", public), ("key-deleted", deleted)):
+            again, created = store.posts.create_post(new_post(author), key)
+            assert created and again.post_id != erased.post_id
+
+    def test_purging_a_deleted_or_unknown_post_is_quiet(self, store: Store) -> None:
+        post = new_post(new_user())
+        store.posts.create_post(post)
+        store.posts.delete_post(post.post_id)
+        store.posts.purge_post(post.post_id)
+        store.posts.purge_post(_ids.next_id())
+        assert store.posts.get_post(post.post_id) is None
+
+    # organizations
+
+    def test_binding_a_user_is_first_wins(self, store: Store) -> None:
+        user, first, second = new_user(), new_user(), new_user()
+        assert store.orgs.bind_user(user, first) == first
+        assert store.orgs.bind_user(user, second) == first
+        assert store.orgs.bind_user(user, first) == first
+        assert store.orgs.org_of(user) == first
+
+    def test_orgs_of_names_only_bound_users(self, store: Store) -> None:
+        a, b, unbound = new_user(), new_user(), new_user()
+        org_a, org_b = new_user(), new_user()
+        store.orgs.bind_user(a, org_a)
+        store.orgs.bind_user(b, org_b)
+        assert store.orgs.orgs_of([a, b, unbound, a]) == {a: org_a, b: org_b}
+        assert store.orgs.org_of(unbound) is None
+        assert store.orgs.orgs_of([]) == {}
+
+    def test_org_users_page_through_every_user_exactly_once(self, store: Store) -> None:
+        org, elsewhere = new_user(), new_user()
+        users = {new_user() for _ in range(23)}
+        for user in users:
+            store.orgs.bind_user(user, org)
+        store.orgs.bind_user(new_user(), elsewhere)
+        listed = walk(lambda size, token: store.orgs.list_org_users(org, size, token), 5)
+        assert sorted(listed) == sorted(users)
+        assert store.orgs.list_org_users(new_user(), 5) == Page([], None)
+
+    def test_created_group_is_found_and_creating_it_again_changes_nothing(self, store: Store) -> None:
+        group = new_group(new_user(), "ünïcode team", visibility=PRIVATE)
+        store.orgs.create_group(group)
+        store.orgs.create_group(group)
+        assert store.orgs.get_group(group.group_id) == group
+        assert store.orgs.get_groups([group.group_id, _ids.next_id()]) == {group.group_id: group}
+        assert walk(lambda size, token: store.orgs.list_org_groups(group.org_id, size, token), 10) == [group.group_id]
+
+    def test_unknown_group_is_not_found(self, store: Store) -> None:
+        assert store.orgs.get_group(_ids.next_id()) is None
+        assert store.orgs.get_groups([]) == {}
+
+    def test_claiming_the_announcements_group_is_first_wins(self, store: Store) -> None:
+        org = new_user()
+        first, second = new_group(org, kind=ANNOUNCEMENTS), new_group(org, kind=ANNOUNCEMENTS)
+        assert store.orgs.announcements_of(org) is None
+        assert store.orgs.claim_announcements(org, first.group_id) == first.group_id
+        assert store.orgs.claim_announcements(org, second.group_id) == first.group_id
+        assert store.orgs.announcements_of(org) == first.group_id
+
+    def test_adding_and_removing_a_member_report_whether_anything_changed(self, store: Store) -> None:
+        group_id, user = _ids.next_id(), new_user()
+        assert store.orgs.add_member(group_id, user) is True
+        assert store.orgs.add_member(group_id, user) is False
+        assert store.orgs.is_member(group_id, user)
+        assert store.orgs.remove_member(group_id, user) is True
+        assert store.orgs.remove_member(group_id, user) is False
+        assert not store.orgs.is_member(group_id, user)
+
+    def test_groups_among_answers_which_groups_the_user_is_in(self, store: Store) -> None:
+        user, other = new_user(), new_user()
+        joined = [_ids.next_id() for _ in range(3)]
+        not_joined = [_ids.next_id() for _ in range(3)]
+        for group_id in joined:
+            store.orgs.add_member(group_id, user)
+        store.orgs.add_member(not_joined[0], other)
+        assert store.orgs.groups_among(user, joined + not_joined) == set(joined)
+        assert store.orgs.groups_among(user, []) == set()
+
+    def test_member_count_follows_adds_and_removes(self, store: Store) -> None:
+        group_id = _ids.next_id()
+        members = [new_user() for _ in range(4)]
+        assert store.orgs.member_count(group_id) == 0
+        for member in members:
+            store.orgs.add_member(group_id, member)
+        store.orgs.add_member(group_id, members[0])  # again: not counted twice
+        store.orgs.remove_member(group_id, members[1])
+        store.orgs.remove_member(group_id, members[1])
+        assert store.orgs.member_count(group_id) == 3
+
+    def test_members_and_their_groups_page_through_every_one_exactly_once(self, store: Store) -> None:
+        group_id, user = _ids.next_id(), new_user()
+        members = {new_user() for _ in range(17)} | {user}
+        groups = {_ids.next_id() for _ in range(9)} | {group_id}
+        for member in members:
+            store.orgs.add_member(group_id, member)
+        for other_group in groups - {group_id}:
+            store.orgs.add_member(other_group, user)
+        listed = walk(lambda size, token: store.orgs.list_members(group_id, size, token), 4)
+        assert sorted(listed) == sorted(members)
+        user_groups = walk(lambda size, token: store.orgs.list_user_groups(user, size, token), 3)
+        assert sorted(user_groups) == sorted(groups)
+
+    def test_org_groups_page_through_every_group_exactly_once(self, store: Store) -> None:
+        org = new_user()
+        groups = [new_group(org, f"g{i}") for i in range(11)]
+        for group in groups:
+            store.orgs.create_group(group)
+        store.orgs.create_group(new_group(new_user()))  # another organization's
+        listed = walk(lambda size, token: store.orgs.list_org_groups(org, size, token), 4)
+        assert sorted(listed) == sorted(g.group_id for g in groups)
+
+    def test_purging_a_user_from_the_orgs_erases_binding_and_memberships(self, store: Store) -> None:
+        org, user, colleague = new_user(), new_user(), new_user()
+        groups = [new_group(org, f"g{i}") for i in range(3)]
+        store.orgs.bind_user(user, org)
+        store.orgs.bind_user(colleague, org)
+        for group in groups:
+            store.orgs.create_group(group)
+            store.orgs.add_member(group.group_id, user)
+            store.orgs.add_member(group.group_id, colleague)
+        store.orgs.purge_user(user)
+        assert store.orgs.org_of(user) is None
+        assert store.orgs.org_of(colleague) == org
+        assert store.orgs.list_org_users(org, 10).ids == [colleague]
+        assert store.orgs.list_user_groups(user, 10).ids == []
+        assert store.orgs.groups_among(user, [g.group_id for g in groups]) == set()
+        for group in groups:
+            assert store.orgs.list_members(group.group_id, 10).ids == [colleague]
+            assert store.orgs.member_count(group.group_id) == 1
+        store.orgs.purge_user(user)  # again: no error
+
+    def test_purging_a_group_erases_it_and_its_memberships(self, store: Store) -> None:
+        org, member = new_user(), new_user()
+        group, kept = new_group(org, kind=ANNOUNCEMENTS), new_group(org)
+        for g in (group, kept):
+            store.orgs.create_group(g)
+            store.orgs.add_member(g.group_id, member)
+        store.orgs.claim_announcements(org, group.group_id)
+        store.orgs.purge_group(group.group_id)
+        assert store.orgs.get_group(group.group_id) is None
+        assert store.orgs.get_group(kept.group_id) == kept
+        assert store.orgs.list_org_groups(org, 10).ids == [kept.group_id]
+        assert store.orgs.announcements_of(org) is None
+        assert store.orgs.list_members(group.group_id, 10).ids == []
+        assert store.orgs.member_count(group.group_id) == 0
+        assert store.orgs.list_user_groups(member, 10).ids == [kept.group_id]
+        assert store.orgs.groups_among(member, [group.group_id, kept.group_id]) == {kept.group_id}
+        store.orgs.purge_group(group.group_id)  # again: no error

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from feed.errors import InvalidArgument
 from feed.ids import MAX_ID, IdGenerator, min_id_at
 from feed.schema import apply_schema, main
-from feed.store.base import GraphStore, PostStore
-from feed.store.cassandra_graph import MAX_WINDOW, CassandraGraphStore, plan_window, walk_page
+from feed.store.base import GraphStore, OrgStore, PostStore
+from feed.store.cassandra_edges import MAX_WINDOW, plan_window, walk_page
+from feed.store.cassandra_graph import CassandraGraphStore
 from feed.store.cassandra_layout import (
     AUTHOR_BUCKET_MS,
     EDGE_BUCKETS,
+    EDGE_TABLES,
     START,
     STATEMENTS,
     EdgeCursor,
@@ -34,7 +36,14 @@ from feed.store.cassandra_layout import (
     encode_page_token,
     write_time_us,
 )
-from feed.store.cassandra_schema import SCHEMA_VERSION_TABLE, parse_replication, schema_files, split_statements
+from feed.store.cassandra_orgs import CassandraOrgStore
+from feed.store.cassandra_schema import (
+    SCHEMA_VERSION_TABLE,
+    added_column,
+    parse_replication,
+    schema_files,
+    split_statements,
+)
 from feed.store.cassandra_session import IdempotentOnlyRetryPolicy
 from feed.store.cassandra_store import CassandraPostStore, CassandraSettings, parse_cassandra_url
 
@@ -322,18 +331,38 @@ def _primary_key(statement: str) -> tuple[list[str], list[str]]:
 
 def _tables() -> dict[str, str]:
     statements = [s for f in schema_files() for s in f.statements] + [SCHEMA_VERSION_TABLE]
-    return {re.search(r"\{keyspace\}\.(\w+)", s).group(1): s for s in statements}
+    creates = [s for s in statements if "CREATE TABLE" in s]
+    return {re.search(r"\{keyspace\}\.(\w+)", s).group(1): s for s in creates}
 
 
-def test_schema_files_are_numbered_and_split_into_create_if_not_exists_statements():
+def test_schema_files_are_numbered_and_split_into_statements_safe_to_run_again():
     files = schema_files()
     assert files[0].version == "001_init"
     assert [f.version for f in files] == sorted({f.version for f in files})
     for schema_file in files:
         assert schema_file.statements
         for statement in schema_file.statements:
-            assert re.match(r"CREATE (TABLE|TYPE|INDEX) IF NOT EXISTS \{keyspace\}\.\w+", statement), statement
+            creates = re.match(r"CREATE (TABLE|TYPE|INDEX) IF NOT EXISTS \{keyspace\}\.\w+", statement)
+            assert creates or added_column(statement), statement  # an added column is skipped if present
             assert "--" not in statement and ";" not in statement
+
+
+def test_an_added_column_is_recognised_only_in_a_one_column_alter():
+    assert added_column("ALTER TABLE {keyspace}.posts ADD group_id bigint") == ("posts", "group_id")
+    assert added_column("ALTER TABLE {keyspace}.posts\n    ADD  org_id bigint") == ("posts", "org_id")
+    assert added_column("ALTER TABLE {keyspace}.posts ADD a bigint, b text") is None
+    assert added_column("ALTER TABLE {keyspace}.posts DROP group_id") is None
+    assert added_column("CREATE TABLE IF NOT EXISTS {keyspace}.x (a int PRIMARY KEY)") is None
+
+
+def test_every_added_column_goes_to_a_table_created_earlier():
+    created: set[str] = set()
+    for statement in (s for f in schema_files() for s in f.statements):
+        added = added_column(statement)
+        if added:
+            assert added[0] in created, statement
+        else:
+            created.add(re.search(r"\{keyspace\}\.(\w+)", statement).group(1))
 
 
 def test_split_statements_drops_comments_and_keeps_quoted_semicolons():
@@ -342,12 +371,16 @@ def test_split_statements_drops_comments_and_keeps_quoted_semicolons():
 
 
 # Tables whose partition has clustering rows but no bucket, and why they stay small.
-SMALL_BY_NATURE = {"author_post_buckets": "one row per 30-day bucket an author posted in: 12 a year"}
+SMALL_BY_NATURE = {
+    "author_post_buckets": "one row per 30-day bucket an author posted in: 12 a year",
+    "group_post_buckets": "one row per 30-day bucket a group has posts in: 12 a year",
+}
 
 
 def test_every_table_has_a_bounded_partition_key():
     tables = _tables()
     assert {"posts", "posts_by_author", "post_idempotency", "followers", "following", "users"} <= set(tables)
+    assert {"posts_by_group", "user_orgs", "org_users", "groups", "group_members", "member_groups"} <= set(tables)
     for name, statement in tables.items():
         partition, clustering = _primary_key(statement)
         assert partition, name
@@ -360,6 +393,13 @@ def test_every_statement_names_a_table_of_the_schema():
     for cql in STATEMENTS:
         table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", cql.text).group(1)
         assert table in tables, cql.name
+
+
+def test_every_edge_table_is_bucketed_by_the_other_id_as_its_statements_assume():
+    tables = _tables()
+    for edge in EDGE_TABLES:
+        partition, clustering = _primary_key(tables[edge.name])
+        assert (partition, clustering) == ([edge.owner, "bucket"], [edge.other]), edge.name
 
 
 def _idempotent_by_its_text(text: str) -> bool:
@@ -395,7 +435,10 @@ def test_retries_happen_only_for_idempotent_statements():
 # the stores implement the whole contract
 
 
-@pytest.mark.parametrize(("cls", "base"), [(CassandraPostStore, PostStore), (CassandraGraphStore, GraphStore)])
+@pytest.mark.parametrize(
+    ("cls", "base"),
+    [(CassandraPostStore, PostStore), (CassandraGraphStore, GraphStore), (CassandraOrgStore, OrgStore)],
+)
 def test_every_abstract_method_is_implemented(cls, base):
     assert not cls.__abstractmethods__
     for name in sorted(base.__abstractmethods__):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feed.events import Envelope, Followed, PostCreated, PostDeleted, Unfollowed
+from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
 from feed.fanout import Facts, plan_fanout
 
 
@@ -28,19 +28,19 @@ def test_a_post_deleted_before_fan_out_is_not_pushed():
 def test_deletes_of_one_author_are_removed_from_author_and_followers_together():
     events = [env(PostDeleted(100, 1)), env(PostDeleted(101, 1)), env(PostDeleted(200, 5))]
     plan = plan_fanout(events, facts({1: [2, 3], 5: []}))
-    assert plan.removals == {(1, 2, 3): [100, 101], (5,): [200]}
+    assert plan.removals == {(0, (1, 2, 3)): [100, 101], (0, (5,)): [200]}
 
 
 def test_follow_backfills_only_if_the_edge_still_exists():
     events = [env(Followed(1, 2)), env(Followed(3, 4))]
     plan = plan_fanout(events, facts(following=[(1, 2)]))
-    assert plan.backfills == [(1, 2)]
+    assert plan.backfills == [(1, 2, 0)]
 
 
 def test_unfollow_unmerges_only_if_the_edge_is_still_gone():
     events = [env(Unfollowed(1, 2)), env(Unfollowed(3, 4))]
     plan = plan_fanout(events, facts(following=[(3, 4)]))
-    assert plan.unmerges == [(1, 2)]
+    assert plan.unmerges == [(1, 2, 0)]
 
 
 def test_replaying_a_batch_plans_the_same_changes():
@@ -61,12 +61,47 @@ def test_a_post_already_in_its_authors_celebrity_list_is_not_fanned_out_again():
     known = Facts(followers={1: [2, 3]}, live_posts={100, 101}, following=set(), read_time_posts={100})
     plan = plan_fanout([env(PostCreated(100, 1)), env(PostCreated(101, 1))], known)
     assert sorted(plan.pushes) == [(1, 100), (1, 101), (2, 101), (3, 101)]
-    assert plan.celebrity_pushes == [(1, 100)]
+    assert plan.celebrity_pushes == [(1, 100, 0)]
 
 
 def test_a_celebrity_post_reaches_only_the_author_and_their_list():
     known = Facts(followers={}, live_posts={100}, following=set(), celebrities={1: 50})
     plan = plan_fanout([env(PostCreated(100, 1))], known)
     assert list(plan.pushes) == [(1, 100)]
-    assert plan.celebrity_pushes == [(1, 100)]
+    assert plan.celebrity_pushes == [(1, 100, 0)]
     assert plan.skipped_celebrity == 50
+
+
+def test_a_group_post_reaches_the_groups_members_not_the_authors_followers():
+    known = Facts(followers={1: [7, 8], -50: [1, 2, 3]}, live_posts={100}, following=set())
+    plan = plan_fanout([env(PostCreated(100, 1, org_id=4, group_id=50))], known)
+    assert sorted(plan.pushes) == [(1, 100), (2, 100), (3, 100)]
+    assert plan.fanouts[0].org_id == 4
+
+
+def test_a_post_to_a_large_group_goes_to_the_groups_list_and_the_author_only():
+    known = Facts(followers={}, live_posts={100}, following=set(), celebrities={-50: 5000})
+    plan = plan_fanout([env(PostCreated(100, 1, org_id=4, group_id=50))], known)
+    assert list(plan.pushes) == [(1, 100)]
+    assert plan.celebrity_pushes == [(-50, 100, 4)]
+    assert plan.skipped_celebrity == 5000
+
+
+def test_deleting_a_group_post_removes_it_from_every_member():
+    known = Facts(followers={-50: [2, 3]}, live_posts=set(), following=set())
+    plan = plan_fanout([env(PostDeleted(100, 1, org_id=4, group_id=50))], known)
+    assert plan.removals == {(4, (1, 2, 3)): [100]}
+    assert plan.celebrity_removals == [(-50, 100, 4)]
+
+
+def test_joins_backfill_and_leaves_remove_only_while_the_membership_says_so():
+    events = [
+        env(GroupJoined(50, 2, 4)),
+        env(GroupJoined(51, 2, 4)),
+        env(GroupLeft(52, 3, 4)),
+        env(GroupLeft(53, 3, 4)),
+    ]
+    known = Facts(followers={}, live_posts=set(), following=set(), memberships={(2, 50), (3, 53)})
+    plan = plan_fanout(events, known)
+    assert plan.joins == [(2, 50, 4)]
+    assert plan.leaves == [(3, 52, 4)]

@@ -1,0 +1,145 @@
+"""Groups as their members see them: posts reach members' home timelines and the group's own,
+leaving takes them away, private groups stay among members, admins announce to everyone.
+
+Runs on the semantics stack, whose celebrity threshold is 3: a group of more than three
+members is fanned out on read, so both paths are exercised.
+"""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from feed.v1 import group_service_pb2, post_service_pb2
+from tests.integration.stack import OrgUsers, client_of, eventually, new_org
+
+USERS = OrgUsers()
+NOT_FOUND = grpc.StatusCode.NOT_FOUND
+
+
+@pytest.fixture(scope="module")
+def gc(semantics_stack):
+    with client_of(semantics_stack, USERS.org, USERS.is_admin) as c:
+        yield c
+
+
+@pytest.fixture
+def org(gc) -> int:
+    return new_org()
+
+
+def code_of(call) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    return err.value.code()
+
+
+def group_ids(c, group: int, reader: int) -> list[int]:
+    return [p.post_id for p in c.group_timeline(group, reader, page_size=100).posts]
+
+
+@pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
+def test_a_group_post_reaches_members_only_and_the_groups_timeline(gc, org, members):
+    author = USERS.member(gc, org)
+    group = gc.create_group(author, "team")
+    others = [USERS.member(gc, org) for _ in range(members - 1)]
+    for user in others:
+        gc.join(group, user)
+    follower_not_member = USERS.member(gc, org)
+    gc.follow(follower_not_member, author)
+    outsider = USERS.member(gc, org)
+
+    post = gc.post(author, "to the team", group=group)
+    assert post.group_id == group
+    for user in [author, *others]:
+        eventually(lambda user=user: post.post_id in gc.home_ids(user))
+    assert group_ids(gc, group, outsider) == [post.post_id]  # an open group: anyone in the org reads it
+    plain = gc.post(author, "to my followers").post_id
+    eventually(lambda: plain in gc.home_ids(follower_not_member))
+    assert post.post_id not in gc.home_ids(follower_not_member)
+    assert post.post_id not in gc.home_ids(outsider)
+    assert post.post_id not in [p.post_id for p in gc.user_timeline(author).posts]  # it lives in its group
+
+
+@pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
+def test_leaving_takes_the_groups_posts_away_and_joining_brings_them(gc, org, members):
+    author = USERS.member(gc, org)
+    group = gc.create_group(author, "club")
+    users = [USERS.member(gc, org) for _ in range(members - 1)]
+    for user in users:
+        gc.join(group, user)
+    leaver = users[0]
+    posts = [gc.post(author, f"club news {i}", group=group).post_id for i in range(3)]
+    eventually(lambda: set(posts) <= set(gc.home_ids(leaver)))
+
+    gc.leave(group, leaver)
+    assert not set(posts) & set(gc.home_ids(leaver))  # at once: reads check membership
+    assert leaver not in gc.members(group, author)
+    later = gc.post(author, "after the leave", group=group).post_id
+    eventually(lambda: later in gc.home_ids(author))
+    assert later not in gc.home_ids(leaver)
+
+    newcomer = USERS.member(gc, org)
+    gc.join(group, newcomer)
+    eventually(lambda: set(posts) | {later} <= set(gc.home_ids(newcomer)))  # the join backfills
+    assert {g.group_id for g in gc.my_groups(newcomer)} >= {group}
+
+
+def test_only_members_post_to_or_read_a_private_group(gc, org):
+    owner = USERS.member(gc, org)
+    group = gc.create_group(owner, "secret", private=True)
+    stranger = USERS.member(gc, org)
+    secret = gc.post(owner, "members only", group=group).post_id
+
+    assert code_of(lambda: gc.group_timeline(group, stranger)) == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: gc.post(stranger, "let me in", group=group)) == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: gc.join(group, stranger)) == grpc.StatusCode.NOT_FOUND
+    assert code_of(lambda: gc.members(group, stranger)) == grpc.StatusCode.NOT_FOUND
+    get_post = post_service_pb2.GetPostRequest(post_id=secret)
+    assert code_of(lambda: gc.posts.GetPost(get_post, metadata=gc.acting_as(stranger), timeout=10)) == NOT_FOUND
+    assert group not in {g.group_id for g in gc.my_groups(stranger)}
+
+    gc.join(group, stranger, inviter=owner)  # a member adds them
+    assert group_ids(gc, group, stranger) == [secret]
+    eventually(lambda: secret in gc.home_ids(stranger))
+    gc.post(stranger, "thanks", group=group)
+
+
+def test_members_of_an_open_group_post_and_others_must_join_first(gc, org):
+    owner = USERS.member(gc, org)
+    group = gc.create_group(owner, "open")
+    other = USERS.member(gc, org)
+    assert code_of(lambda: gc.post(other, "hi", group=group)) == grpc.StatusCode.PERMISSION_DENIED
+    gc.join(group, other)
+    gc.join(group, other)  # twice is a no-op
+    assert sorted(gc.members(group, other)) == sorted([owner, other])
+    gc.post(other, "hi", group=group)
+
+
+def test_admins_announce_to_everyone_in_their_organization_only(gc, org):
+    admin = USERS.member(gc, org, admin=True)
+    staff = [USERS.member(gc, org) for _ in range(5)]  # more than the threshold: fanned out on read
+    elsewhere = USERS.member(gc, new_org())
+    announcements = [g for g in gc.my_groups(staff[0]) if g.kind == group_service_pb2.GROUP_KIND_ANNOUNCEMENTS]
+    assert len(announcements) == 1 and announcements[0].org_id == org
+    group = announcements[0].group_id
+
+    news = gc.post(admin, "all hands at 3", group=group).post_id
+    for user in [admin, *staff]:
+        eventually(lambda user=user: news in gc.home_ids(user))
+    assert news not in gc.home_ids(elsewhere)
+    assert code_of(lambda: gc.post(staff[0], "not an admin", group=group)) == grpc.StatusCode.PERMISSION_DENIED
+    assert code_of(lambda: gc.leave(group, staff[0])) == grpc.StatusCode.FAILED_PRECONDITION
+    late = USERS.member(gc, org)  # joins the organization after the announcement
+    eventually(lambda: news in gc.home_ids(late))
+
+
+def test_a_blocked_authors_group_posts_are_hidden_from_the_blocker(gc, org):
+    author, reader = USERS.member(gc, org), USERS.member(gc, org)
+    group = gc.create_group(author, "shared")
+    gc.join(group, reader)
+    post = gc.post(author, "hello group", group=group).post_id
+    eventually(lambda: post in gc.home_ids(reader))
+    gc.block(reader, author)
+    assert post not in gc.home_ids(reader)
+    assert post not in group_ids(gc, group, reader)
