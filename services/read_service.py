@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from feed import metrics
-from feed.auth import AuthKeys
 from feed.config import Settings
 from feed.errors import PermissionDenied
 from feed.groups import GroupAccess
@@ -19,14 +17,14 @@ from feed.ids import require_id
 from feed.orgs import OrgDirectory
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.redis_conn import RedisFunctions, connect
-from feed.store import Store, open_store
+from feed.store import Store
 from feed.store.base import GraphStore
 from feed.timelines import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
 from services.auth import current_principal, require_actor
 from services.edge import post_to_proto, rpc
-from services.server import build_server, serve
+from services.server import Wiring, run_service
 
 log = logging.getLogger("feed.read")
 PAGE_DEFAULT = 20
@@ -89,31 +87,29 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
 
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed serve read`."""
-    from feed.probes import start_readiness
-    from feed.timed_post_cache import TimedRedisPostCache
-
-    store = open_store(settings.store_url)
-    readiness = start_readiness(settings, store, kafka=False)
-    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
-    client = connect(settings.redis_url)
-    functions = RedisFunctions(client)
-    timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
-    celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
-    hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
-    home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
-    orgs = OrgDirectory(store.orgs)
-    servicer = FeedServicer(home, UserTimelineReader(store), store.graph, orgs, store)
-    server, health, port = build_server(
-        settings.read_addr,
-        [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)],
-        SERVICE_NAMES,
-        AuthKeys.from_settings(settings),
-        on_caller=orgs.bind,
+    return run_service(
+        settings,
+        stop,
+        role="read",
+        addr=settings.read_addr,
+        service_names=SERVICE_NAMES,
+        kafka=False,
+        wire=_wire(settings),
     )
-    log.info("read service listening", extra={"addr": settings.read_addr, "port": port})
-    try:
-        serve(server, health, SERVICE_NAMES, stop, readiness)
-    finally:
-        readiness.stop()
-        store.close()
-    return 0
+
+
+def _wire(settings: Settings):
+    def wire(store: Store) -> Wiring:
+        from feed.timed_post_cache import TimedRedisPostCache
+
+        client = connect(settings.redis_url)
+        functions = RedisFunctions(client)
+        timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
+        celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
+        hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+        home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
+        orgs = OrgDirectory(store.orgs)
+        servicer = FeedServicer(home, UserTimelineReader(store), store.graph, orgs, store)
+        return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)
+
+    return wire

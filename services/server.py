@@ -10,6 +10,7 @@ runs: that is what liveness probes ask.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -19,10 +20,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from feed import metrics
 from feed.auth import AuthKeys, Principal
 from feed.config import Settings
 from feed.loadtest.record import recording_interceptors
 from feed.readiness import ReadinessChecker
+from feed.store import Store
 from services.auth import AuthInterceptor
 from services.interceptors import ObservabilityInterceptor
 
@@ -99,3 +102,45 @@ def serve(
     health_servicer.enter_graceful_shutdown()  # load balancers stop sending new calls
     server.stop(GRACE_S).wait()
     log.info("server stopped")
+
+
+@dataclasses.dataclass
+class Wiring:
+    """What a service hands run_service: its servicers' registrations, the check of every
+    authenticated caller, and what to close after the server stopped (before the store)."""
+
+    register: list[Callable[[grpc.Server], None]]
+    on_caller: Callable[[Principal], None] | None = None
+    close: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+
+
+def run_service(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    role: str,
+    addr: str,
+    service_names: list[str],
+    kafka: bool,
+    wire: Callable[[Store], Wiring],
+) -> int:
+    """The life of one service process: open the store, report readiness and metrics, wire
+    the servicers, serve until stop, then close everything in reverse order; returns 0."""
+    from feed.probes import start_readiness
+    from feed.store import open_store
+
+    store = open_store(settings.store_url)
+    readiness = start_readiness(settings, store, kafka=kafka)
+    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
+    wiring = wire(store)
+    keys = AuthKeys.from_settings(settings)
+    server, health_servicer, port = build_server(addr, wiring.register, service_names, keys, on_caller=wiring.on_caller)
+    logging.getLogger(f"feed.{role}").info(f"{role} service listening", extra={"addr": addr, "port": port})
+    try:
+        serve(server, health_servicer, service_names, stop, readiness)
+    finally:
+        readiness.stop()
+        for close in wiring.close:
+            close()
+        store.close()
+    return 0

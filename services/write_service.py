@@ -18,8 +18,6 @@ import time
 
 from google.protobuf import empty_pb2
 
-from feed import metrics
-from feed.auth import AuthKeys
 from feed.config import Settings
 from feed.domain import Post
 from feed.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -34,13 +32,13 @@ from feed.post_cache import RedisPostCache
 from feed.publisher import EventPublisher, KafkaEventPublisher
 from feed.rate_limit import RedisRateLimiter
 from feed.redis_conn import connect
-from feed.store import Store, open_store
+from feed.store import Store
 from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, group_service_pb2_grpc, post_pb2, post_service_pb2_grpc
 from feed.validate import idempotency_key, page_size, post_text
 from services.auth import current_principal, require_actor
 from services.edge import post_to_proto, rpc
 from services.group_service import GroupServicer
-from services.server import build_server, serve
+from services.server import Wiring, run_service
 
 log = logging.getLogger("feed.write")
 LIST_PAGE_DEFAULT = 50
@@ -228,37 +226,35 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
 def main(settings: Settings, stop: threading.Event) -> int:
     """Entry point of `feed serve write`."""
-    from feed.probes import start_readiness
-    from feed.timed_post_cache import TimedRedisPostCache
-
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
-    store = open_store(settings.store_url)
-    readiness = start_readiness(settings, store, kafka=True)
-    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
-    client = connect(settings.redis_url)
-    cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)
-    limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
-    publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
-    orgs = OrgDirectory(store.orgs)
-    posts = PostServicer(settings, store, cache, publisher, limiter, orgs)
-    graph = GraphServicer(store, publisher, limiter, orgs)
-    groups = GroupServicer(store, publisher, limiter, orgs)
-    server, health, port = build_server(
-        settings.write_addr,
-        [
+    return run_service(
+        settings,
+        stop,
+        role="write",
+        addr=settings.write_addr,
+        service_names=SERVICE_NAMES,
+        kafka=True,
+        wire=_wire(settings),
+    )
+
+
+def _wire(settings: Settings):
+    def wire(store: Store) -> Wiring:
+        from feed.timed_post_cache import TimedRedisPostCache
+
+        client = connect(settings.redis_url)
+        cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)
+        limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
+        publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
+        orgs = OrgDirectory(store.orgs)
+        posts = PostServicer(settings, store, cache, publisher, limiter, orgs)
+        graph = GraphServicer(store, publisher, limiter, orgs)
+        groups = GroupServicer(store, publisher, limiter, orgs)
+        register = [
             lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
             lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
             lambda s: group_service_pb2_grpc.add_GroupServiceServicer_to_server(groups, s),
-        ],
-        SERVICE_NAMES,
-        AuthKeys.from_settings(settings),
-        on_caller=orgs.bind,
-    )
-    log.info("write service listening", extra={"addr": settings.write_addr, "port": port})
-    try:
-        serve(server, health, SERVICE_NAMES, stop, readiness)
-    finally:
-        readiness.stop()
-        publisher.close()
-        store.close()
-    return 0
+        ]
+        return Wiring(register, orgs.bind, [publisher.close])
+
+    return wire

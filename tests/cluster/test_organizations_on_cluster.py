@@ -1,0 +1,9 @@
+"""tests/integration/test_organizations.py, unchanged, against a stack whose Redis is a 3-master Redis Cluster."""
+
+from __future__ import annotations
+
+from tests.cluster.rerun import functions_to_rerun
+from tests.integration import test_organizations as suite
+from tests.integration.test_organizations import oc  # noqa: F401 (the suite's fixtures, for pytest)
+
+globals().update(functions_to_rerun(suite))
