@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from feed.lru import BoundedLru
 from feed.redis_conn import RedisFunctions
 from feed.redis_keys import TIMELINE_SLACK, celebrities_key, source_posts_key
 from feed.timeline_page import TimelinePage, parse_page
@@ -39,24 +40,15 @@ class CelebrityPosts:
     def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
         self._fn = functions
         self.max_entries = max_entries
-        self._directories: dict[int, CelebrityDirectory] = {}
-        self._directories_lock = threading.Lock()
-
-    @property
-    def directory(self) -> CelebrityDirectory:
-        """The default organization's directory."""
-        return self.directory_of(0)
+        self._directories: BoundedLru[int, CelebrityDirectory] = BoundedLru(DIRECTORIES_MAX)
 
     def directory_of(self, org_id: int) -> CelebrityDirectory:
         """This process's copy of one organization's set of sources."""
-        with self._directories_lock:
-            directory = self._directories.pop(org_id, None)
-            if directory is None:
-                directory = CelebrityDirectory(org_id=org_id)
-            self._directories[org_id] = directory  # most recently used last
-            while len(self._directories) > DIRECTORIES_MAX:
-                del self._directories[next(iter(self._directories))]
-            return directory
+        directory = self._directories.get(org_id)
+        if directory is None:  # two threads may both make one: either copy serves
+            directory = CelebrityDirectory(org_id=org_id)
+            self._directories.put(org_id, directory)
+        return directory
 
     def push(self, posts: Sequence[tuple[int, int]], org_id: int = 0) -> int:
         """Register the sources, then add (source, post) pairs to their lists (one call per source: one slot)."""

@@ -8,11 +8,11 @@ timeline), and a token for that user is minted once and cached.
 from __future__ import annotations
 
 import collections
-import threading
 
 import grpc
 
 from feed.auth import AuthKeys, mint
+from feed.lru import BoundedLru
 
 ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "creator_id", "inviter_id", "user_id")
 TOKEN_TTL_S = 24 * 3600
@@ -36,21 +36,14 @@ class TokenCache:
         self._keys = keys
         self._org_of = org_of
         self._admin_of = admin_of
-        self._tokens: collections.OrderedDict[tuple[int, int, bool], str] = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._tokens: BoundedLru[tuple[int, int, bool], str] = BoundedLru(CACHE_MAX)
 
     def token(self, user_id: int) -> str:
         key = (user_id, self._org_of(user_id), bool(self._admin_of(user_id)))
-        with self._lock:
-            token = self._tokens.get(key)
-            if token is not None:
-                self._tokens.move_to_end(key)
-                return token
-        token = mint(self._keys, key[0], key[1], ttl_s=TOKEN_TTL_S, admin=key[2])
-        with self._lock:
-            self._tokens[key] = token
-            while len(self._tokens) > CACHE_MAX:
-                self._tokens.popitem(last=False)
+        token = self._tokens.get(key)
+        if token is None:
+            token = mint(self._keys, key[0], key[1], ttl_s=TOKEN_TTL_S, admin=key[2])
+            self._tokens.put(key, token)
         return token
 
 

@@ -32,9 +32,7 @@ class PostDeleted:
     org_id: int = 0
     group_id: int = 0
 
-    @property
-    def source(self) -> int:
-        return -self.group_id if self.group_id else self.author_id
+    source = PostCreated.source  # the audience the post went to, which its removal must reach
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from feed.audience import Audience
 from feed.celebrities import group_source
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
 from feed.redis_keys import TIMELINE_SLACK
-from feed.store.base import Store
+from feed.store.base import Store, walk_pages
 from feed.timelines import CelebrityPosts, RedisTimelineStore
 
 FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
@@ -71,7 +71,8 @@ class Pushes:
         self._fanouts = fanouts
 
     def __len__(self) -> int:
-        return sum(len(recipients(f)) for f in self._fanouts)
+        # Counted without building the lists: an author's followers can be a hundred thousand.
+        return sum(len(f.followers) + 1 if f.source >= 0 else len(f.followers) or 1 for f in self._fanouts)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         for fanout in self._fanouts:
@@ -158,14 +159,7 @@ def audience_of(store: Store, source: int) -> list[int]:
     """Every follower of an author, or every member of a group (source = minus its id)."""
     if source > 0:
         return all_followers(store, source)
-    members: list[int] = []
-    token: str | None = None
-    while True:
-        page = store.orgs.list_members(-source, FOLLOWER_PAGE, token)
-        members += page.ids
-        if page.next_token is None:
-            return members
-        token = page.next_token
+    return list(walk_pages(lambda token: store.orgs.list_members(-source, FOLLOWER_PAGE, token)))
 
 
 def all_followers(store: Store, author_id: int) -> list[int]:
@@ -175,14 +169,7 @@ def all_followers(store: Store, author_id: int) -> list[int]:
     store wraps iteration item by item, which costs more than the query itself
     for an author with a hundred thousand followers.
     """
-    followers: list[int] = []
-    token: str | None = None
-    while True:
-        page = store.graph.list_followers(author_id, FOLLOWER_PAGE, token)
-        followers += page.ids
-        if page.next_token is None:
-            return followers
-        token = page.next_token
+    return list(walk_pages(lambda token: store.graph.list_followers(author_id, FOLLOWER_PAGE, token)))
 
 
 def plan_fanout(envelopes: Sequence[Envelope], facts: Facts) -> FanoutPlan:

@@ -65,14 +65,6 @@ def drop_missing(ids: list[int], posts: dict[int, Post]) -> list[Post]:
     return [posts[i] for i in ids if i in posts]
 
 
-def drop_unfollowed(posts: list[Post], reader_id: int, followed: set[int]) -> list[Post]:
-    """Filter: keep the reader's own posts and those of authors the reader follows now.
-
-    Blocking removes follows both ways, so this also drops blocked authors.
-    """
-    return [p for p in posts if p.author_id == reader_id or p.author_id in followed]
-
-
 def drop_unseen(posts: list[Post], reader_id: int, org_id: int, guard: FollowGuard) -> list[Post]:
     """Filter: keep what the reader may see now, of their own organization: posts to followers of
     the reader or of authors they follow, and posts of groups they are a member of by authors

@@ -23,6 +23,11 @@ MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
 MAX_ID = (1 << 63) - 1
 
 
+def now_ms() -> int:
+    """The wall clock in milliseconds since the Unix epoch: the unit of every stored time."""
+    return int(time.time() * 1000)
+
+
 class IdGenerator:
     """Hands out unique, increasing ids for one process (thread-safe)."""
 

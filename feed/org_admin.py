@@ -24,28 +24,16 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from feed.config import Settings
-from feed.domain import Page
 from feed.errors import InvalidArgument
 from feed.rate_limit import rate_limit_key
 from feed.redis_keys import org_key_pattern, post_key
 from feed.store import Store, open_store
+from feed.store.base import walk_pages
 
 PAGE = 1000
 MAX_PAGES = 10_000_000  # a walk longer than this means a backend returned a token loop
 POSTS_PER_QUERY = 1000
 DELETE_BATCH = 500  # keys per Redis round trip
-
-
-def walk(fetch: Callable[[str | None], Page]) -> Iterator[int]:
-    """Every id of a paged listing."""
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        page = fetch(token)
-        yield from page.ids
-        if page.next_token is None:
-            return
-        token = page.next_token
-    raise RuntimeError("store paging did not end")
 
 
 def walk_posts(fetch: Callable[[int | None], list]) -> Iterator[Any]:
@@ -62,21 +50,21 @@ def walk_posts(fetch: Callable[[int | None], list]) -> Iterator[Any]:
 
 def org_records(store: Store, org_id: int) -> Iterator[dict[str, Any]]:
     """Every record of one organization, users first, then groups."""
-    for user in walk(lambda t: store.orgs.list_org_users(org_id, PAGE, t)):
+    for user in walk_pages(lambda t: store.orgs.list_org_users(org_id, PAGE, t)):
         yield {"kind": "user", "user_id": user, "org_id": org_id}
-        for followee in walk(lambda t, u=user: store.graph.list_following(u, PAGE, t)):
+        for followee in walk_pages(lambda t, u=user: store.graph.list_following(u, PAGE, t)):
             yield {"kind": "follow", "follower_id": user, "followee_id": followee}
-        for blocked in walk(lambda t, u=user: store.graph.list_blocked(u, PAGE, t)):
+        for blocked in walk_pages(lambda t, u=user: store.graph.list_blocked(u, PAGE, t)):
             yield {"kind": "block", "blocker_id": user, "blocked_id": blocked}
         for post in walk_posts(lambda b, u=user: store.posts.list_author_posts(u, b, POSTS_PER_QUERY)):
             yield {"kind": "post", **_post(post)}
-    for group_id in walk(lambda t: store.orgs.list_org_groups(org_id, PAGE, t)):
+    for group_id in walk_pages(lambda t: store.orgs.list_org_groups(org_id, PAGE, t)):
         group = store.orgs.get_group(group_id)
         if group is None:
             continue
         fields = {f: getattr(group, f) for f in group.__slots__ if f != "kind"}
         yield {"kind": "group", **fields, "group_kind": group.kind}
-        for member in walk(lambda t, g=group_id: store.orgs.list_members(g, PAGE, t)):
+        for member in walk_pages(lambda t, g=group_id: store.orgs.list_members(g, PAGE, t)):
             yield {"kind": "member", "group_id": group_id, "user_id": member}
         for post in walk_posts(lambda b, g=group_id: store.posts.list_group_posts(g, b, POSTS_PER_QUERY)):
             yield {"kind": "post", **_post(post)}
@@ -103,7 +91,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
     cached: list[str] = []
     bar = tqdm(unit=" items", desc="deleting", disable=not progress)
     # Groups first (their posts and members), then users: the listings walked are not the ones being cut.
-    groups = list(walk(lambda t: store.orgs.list_org_groups(org_id, PAGE, t)))
+    groups = list(walk_pages(lambda t: store.orgs.list_org_groups(org_id, PAGE, t)))
     for group_id in groups:
         for post in list(walk_posts(lambda b, g=group_id: store.posts.list_group_posts(g, b, POSTS_PER_QUERY))):
             store.posts.purge_post(post.post_id)
@@ -112,7 +100,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
         store.orgs.purge_group(group_id)
         counts["groups"] += 1
         bar.update(1)
-    users = list(walk(lambda t: store.orgs.list_org_users(org_id, PAGE, t)))
+    users = list(walk_pages(lambda t: store.orgs.list_org_users(org_id, PAGE, t)))
     for user in users:
         posts = list(walk_posts(lambda b, u=user: store.posts.list_author_posts(u, b, POSTS_PER_QUERY)))
         for post in posts:

@@ -21,17 +21,15 @@ Every organization has an announcements group: every member belongs to it
 
 from __future__ import annotations
 
-import collections
-import threading
-import time
-
 from feed.auth import Principal
 from feed.domain import ANNOUNCEMENTS, OPEN, Group
 from feed.errors import NotFound, PermissionDenied
-from feed.ids import IdGenerator
+from feed.ids import IdGenerator, now_ms
+from feed.lru import BoundedLru
 from feed.store.base import OrgStore
 
 CACHE_MAX = 200_000  # user -> org bindings a process keeps (least recently used dropped)
+ANNOUNCEMENTS_CACHE_MAX = 10_000  # organizations whose announcements group id a process keeps
 ANNOUNCEMENTS_NAME = "Announcements"
 
 
@@ -46,29 +44,27 @@ class OrgDirectory:
     def __init__(self, orgs: OrgStore, ids: IdGenerator | None = None, cache_max: int = CACHE_MAX) -> None:
         self._orgs = orgs
         self._ids = ids or IdGenerator()
-        self._cache: collections.OrderedDict[int, int] = collections.OrderedDict()
-        self._announcements: dict[int, int] = {}
-        self._lock = threading.Lock()
-        self._cache_max = cache_max
+        self._cache: BoundedLru[int, int] = BoundedLru(cache_max)  # user -> org
+        self._announcements: BoundedLru[int, int] = BoundedLru(ANNOUNCEMENTS_CACHE_MAX)  # org -> group
 
     def bind(self, principal: Principal) -> None:
         """Bind the caller to their token's organization on first sight; refuse a token naming another one."""
-        known = self._cached(principal.user_id)
+        known = self._cache.get(principal.user_id)
         if known is None:
             known = self._orgs.org_of(principal.user_id)
             if known is None:
                 known = self._bind_new(principal.user_id, principal.org_id)
-            self._remember(principal.user_id, known)
+            self._cache.put(principal.user_id, known)
         if known != principal.org_id:
             raise PermissionDenied("this user belongs to another organization than the token's")
 
     def org_of(self, user_id: int) -> int | None:
         """A user's organization, or None if they were never bound."""
-        known = self._cached(user_id)
+        known = self._cache.get(user_id)
         if known is None:
             known = self._orgs.org_of(user_id)
             if known is not None:
-                self._remember(user_id, known)
+                self._cache.put(user_id, known)
         return known
 
     def require_user(self, user_id: int, caller: Principal, bind_unknown: bool = False) -> None:
@@ -80,7 +76,7 @@ class OrgDirectory:
         if org is None and caller.org_id == 0:
             if bind_unknown:
                 org = self._bind_new(user_id, 0)
-                self._remember(user_id, org)
+                self._cache.put(user_id, org)
             else:
                 org = 0
         if org != caller.org_id:
@@ -88,19 +84,17 @@ class OrgDirectory:
 
     def announcements(self, org_id: int) -> int:
         """The id of the organization's announcements group, created on first use."""
-        with self._lock:
-            known = self._announcements.get(org_id)
+        known = self._announcements.get(org_id)
         if known is not None:
             return known
         group_id = self._orgs.announcements_of(org_id)
         if group_id is None:
-            candidate = Group(self._ids.next_id(), org_id, ANNOUNCEMENTS_NAME, OPEN, ANNOUNCEMENTS, 0, _now_ms())
+            candidate = Group(self._ids.next_id(), org_id, ANNOUNCEMENTS_NAME, OPEN, ANNOUNCEMENTS, 0, now_ms())
             self._orgs.create_group(candidate)
             group_id = self._orgs.claim_announcements(org_id, candidate.group_id)
             if group_id != candidate.group_id:  # another process created the organization's first
                 self._orgs.purge_group(candidate.group_id)
-        with self._lock:
-            self._announcements[org_id] = group_id
+        self._announcements.put(org_id, group_id)
         return group_id
 
     def _bind_new(self, user_id: int, org_id: int) -> int:
@@ -114,20 +108,3 @@ class OrgDirectory:
         if bound != org_id:  # a concurrent first call with another organization's token won
             self._orgs.remove_member(announcements, user_id)
         return bound
-
-    def _cached(self, user_id: int) -> int | None:
-        with self._lock:
-            org = self._cache.get(user_id)
-            if org is not None:
-                self._cache.move_to_end(user_id)
-            return org
-
-    def _remember(self, user_id: int, org_id: int) -> None:
-        with self._lock:
-            self._cache[user_id] = org_id
-            while len(self._cache) > self._cache_max:
-                self._cache.popitem(last=False)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -14,7 +14,7 @@ import heapq
 import itertools
 import logging
 
-from feed.store.base import Store
+from feed.store.base import Store, walk_pages
 from feed.timelines import RedisTimelineStore
 
 log = logging.getLogger(__name__)
@@ -25,22 +25,12 @@ def newest_post_ids(store: Store, user_id: int, limit: int) -> tuple[list[int], 
     """The newest `limit` post ids of the user's timeline, and whether that is all of it."""
     authors = {user_id, *store.graph.iter_following(user_id)}
     per_author = [[p.post_id for p in store.posts.list_author_posts(a, None, limit)] for a in authors]
-    groups = itertools.islice(_walk_groups(store, user_id), MAX_GROUPS)
+    groups = itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, 1000, t)), MAX_GROUPS)
     per_author += [[p.post_id for p in store.posts.list_group_posts(g, None, limit)] for g in groups]
     capped = any(len(ids) >= limit for ids in per_author)  # such an author may have older posts
     merged = list(itertools.islice(heapq.merge(*per_author, reverse=True), limit + 1))
     complete = not capped and len(merged) <= limit
     return merged[:limit], complete
-
-
-def _walk_groups(store: Store, user_id: int):
-    token: str | None = None
-    while True:
-        page = store.orgs.list_user_groups(user_id, 1000, token)
-        yield from page.ids
-        if page.next_token is None:
-            return
-        token = page.next_token
 
 
 def rebuild_home_timeline(store: Store, timelines: RedisTimelineStore, user_id: int, org_id: int = 0) -> bool:

@@ -20,12 +20,11 @@ secrets: nothing here logs them or puts them in a repr.
 
 from __future__ import annotations
 
-import collections
-import threading
 import time
 from collections.abc import Callable
 
 from feed.auth import AuthKeys, Principal, verify_with_expiry
+from feed.lru import BoundedLru
 
 MAX_ENTRIES = 16_384  # about 6 MB of tokens; past it the least recently used is dropped
 
@@ -34,16 +33,12 @@ class VerifiedTokens:
     """verify(keys, authorization) as feed.auth.verify, answering repeated valid tokens from memory."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.time) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
-        self._max = max_entries
         self._clock = clock
         # authorization value -> (keys it was verified with, principal, exp)
-        self._entries: collections.OrderedDict[str, tuple[AuthKeys, Principal, int]] = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedLru[str, tuple[AuthKeys, Principal, int]] = BoundedLru(max_entries)
 
     def __repr__(self) -> str:
-        return f"VerifiedTokens(entries={len(self._entries)}, max_entries={self._max})"
+        return f"VerifiedTokens(entries={len(self._entries)}, max_entries={self._entries.max_entries})"
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,20 +48,14 @@ class VerifiedTokens:
         if not authorization:
             return verify_with_expiry(keys, authorization)[0]  # refused, with the reason
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(authorization)
-            if entry is not None:
-                if entry[0] == keys and now < entry[2]:
-                    self._entries.move_to_end(authorization)
-                    return entry[1]
-                del self._entries[authorization]  # expired, or verified with other keys
-        principal, exp = verify_with_expiry(keys, authorization)  # outside the lock: the slow part
+        entry = self._entries.get(authorization)
+        if entry is not None:
+            if entry[0] == keys and now < entry[2]:
+                return entry[1]
+            self._entries.discard(authorization)  # expired, or verified with other keys
+        principal, exp = verify_with_expiry(keys, authorization)  # the slow part, under no lock
         if now < exp:  # a token inside the verifier's leeway is accepted, not cached
-            with self._lock:
-                self._entries[authorization] = (keys, principal, exp)
-                self._entries.move_to_end(authorization)
-                while len(self._entries) > self._max:
-                    self._entries.popitem(last=False)
+            self._entries.put(authorization, (keys, principal, exp))
         return principal
 
 

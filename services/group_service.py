@@ -8,15 +8,13 @@ for that: the read path shows a group's posts only to its members now.
 
 from __future__ import annotations
 
-import time
-
 from google.protobuf import empty_pb2
 
 from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
 from feed.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from feed.events import GroupJoined, GroupLeft, new_envelope
 from feed.groups import NAME_MAX_CHARS, GroupAccess
-from feed.ids import IdGenerator, require_id
+from feed.ids import IdGenerator, now_ms, require_id
 from feed.orgs import OrgDirectory
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.publisher import EventPublisher
@@ -78,7 +76,7 @@ class GroupServicer(group_service_pb2_grpc.GroupServiceServicer):
         caller = require_actor(creator, "creator_id")
         self._limiter.take(creator)
         group = Group(
-            self._ids.next_id(), caller.org_id, name, VISIBILITY_IN[request.visibility], REGULAR, creator, _now_ms()
+            self._ids.next_id(), caller.org_id, name, VISIBILITY_IN[request.visibility], REGULAR, creator, now_ms()
         )
         self._store.orgs.create_group(group)
         self._store.orgs.add_member(group.group_id, creator)
@@ -109,7 +107,7 @@ class GroupServicer(group_service_pb2_grpc.GroupServiceServicer):
         self._limiter.take(caller.user_id)
         self._store.orgs.add_member(group_id, user)
         # Published on every call, so a retry after a failed publish still backfills.
-        self._publisher.publish(new_envelope(GroupJoined(group_id, user, caller.org_id), _now_ms()))
+        self._publisher.publish(new_envelope(GroupJoined(group_id, user, caller.org_id), now_ms()))
         return empty_pb2.Empty()
 
     @rpc
@@ -121,7 +119,7 @@ class GroupServicer(group_service_pb2_grpc.GroupServiceServicer):
             raise FailedPrecondition("nobody leaves their organization's announcements group")
         self._limiter.take(caller.user_id)
         self._store.orgs.remove_member(group_id, caller.user_id)
-        self._publisher.publish(new_envelope(GroupLeft(group_id, caller.user_id, caller.org_id), _now_ms()))
+        self._publisher.publish(new_envelope(GroupLeft(group_id, caller.user_id, caller.org_id), now_ms()))
         return empty_pb2.Empty()
 
     @rpc
@@ -145,7 +143,3 @@ class GroupServicer(group_service_pb2_grpc.GroupServiceServicer):
             groups=[group_to_proto(groups[g]) for g in page.ids if g in groups],
             next_page_token=wrap_store_token(page.next_token),
         )
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

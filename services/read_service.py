@@ -18,7 +18,6 @@ from feed.orgs import OrgDirectory
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.redis_conn import RedisFunctions, connect
 from feed.store import Store
-from feed.store.base import GraphStore
 from feed.timelines import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
@@ -39,12 +38,10 @@ def _token(page: FeedPage) -> str:
 class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
     """Home and user timelines."""
 
-    def __init__(
-        self, home: HomeTimelineReader, users: UserTimelineReader, graph: GraphStore, orgs: OrgDirectory, store: Store
-    ) -> None:
+    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader, store: Store, orgs: OrgDirectory) -> None:
         self._home = home
         self._users = users
-        self._graph = graph
+        self._graph = store.graph
         self._orgs = orgs
         self._groups = GroupTimelineReader(store)
         self._access = GroupAccess(store.orgs)
@@ -109,7 +106,7 @@ def _wire(settings: Settings):
         hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
         home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
         orgs = OrgDirectory(store.orgs)
-        servicer = FeedServicer(home, UserTimelineReader(store), store.graph, orgs, store)
+        servicer = FeedServicer(home, UserTimelineReader(store), store, orgs)
         return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)
 
     return wire

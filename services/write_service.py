@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from google.protobuf import empty_pb2
 
@@ -24,7 +23,7 @@ from feed.errors import FailedPrecondition, InvalidArgument, NotFound, Permissio
 from feed.events import Followed, PostCreated, PostDeleted, Unfollowed, new_envelope
 from feed.groups import GroupAccess
 from feed.hydrate import Hydrator
-from feed.ids import IdGenerator, require_id
+from feed.ids import IdGenerator, now_ms, require_id
 from feed.kafka_admin import ensure_topic
 from feed.orgs import OrgDirectory
 from feed.page_tokens import unwrap_store_token, wrap_store_token
@@ -44,10 +43,6 @@ log = logging.getLogger("feed.write")
 LIST_PAGE_DEFAULT = 50
 LIST_PAGE_MAX = 1000
 SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService", "feed.v1.GroupService"]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class PostServicer(post_service_pb2_grpc.PostServiceServicer):

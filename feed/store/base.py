@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from feed.domain import Group, Page, Post
 
@@ -122,11 +122,11 @@ class GraphStore(abc.ABC):
 
     def iter_followers(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
         """Every follower of user_id, fetched a page at a time."""
-        yield from _walk(lambda token: self.list_followers(user_id, page_size, token))
+        yield from walk_pages(lambda token: self.list_followers(user_id, page_size, token))
 
     def iter_following(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
         """Every account user_id follows, fetched a page at a time."""
-        yield from _walk(lambda token: self.list_following(user_id, page_size, token))
+        yield from walk_pages(lambda token: self.list_following(user_id, page_size, token))
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -239,7 +239,11 @@ class Store:
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop
 
 
-def _walk(fetch) -> Iterator[int]:
+def walk_pages(fetch: Callable[[str | None], Page]) -> Iterator[int]:
+    """Every id of a paged listing: fetch(token) gives one Page, from token None on.
+
+    A module function, not a store method, so on a timed store each page's query is
+    timed once rather than each id of the walk."""
     token: str | None = None
     for _ in range(MAX_PAGES):
         page: Page = fetch(token)

@@ -38,13 +38,19 @@ def group_ids(c, group: int, reader: int) -> list[int]:
     return [p.post_id for p in c.group_timeline(group, reader, page_size=100).posts]
 
 
+def open_group(c, org: int, members: int, name: str) -> tuple[int, int, list[int]]:
+    """(creator, group, the other members) of a new open group of `members` members."""
+    creator = USERS.member(c, org)
+    group = c.create_group(creator, name)
+    others = [USERS.member(c, org) for _ in range(members - 1)]
+    for user in others:
+        c.join(group, user)
+    return creator, group, others
+
+
 @pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
 def test_a_group_post_reaches_members_only_and_the_groups_timeline(gc, org, members):
-    author = USERS.member(gc, org)
-    group = gc.create_group(author, "team")
-    others = [USERS.member(gc, org) for _ in range(members - 1)]
-    for user in others:
-        gc.join(group, user)
+    author, group, others = open_group(gc, org, members, "team")
     follower_not_member = USERS.member(gc, org)
     gc.follow(follower_not_member, author)
     outsider = USERS.member(gc, org)
@@ -63,11 +69,7 @@ def test_a_group_post_reaches_members_only_and_the_groups_timeline(gc, org, memb
 
 @pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
 def test_leaving_takes_the_groups_posts_away_and_joining_brings_them(gc, org, members):
-    author = USERS.member(gc, org)
-    group = gc.create_group(author, "club")
-    users = [USERS.member(gc, org) for _ in range(members - 1)]
-    for user in users:
-        gc.join(group, user)
+    author, group, users = open_group(gc, org, members, "club")
     leaver = users[0]
     posts = [gc.post(author, f"club news {i}", group=group).post_id for i in range(3)]
     eventually(lambda: set(posts) <= set(gc.home_ids(leaver)))
