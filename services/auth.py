@@ -16,9 +16,9 @@ from typing import Any
 
 import grpc
 
-from feed.auth import AuthKeys, Principal, Unauthenticated
+from feed.access.tokens import AuthKeys, Principal, Unauthenticated
+from feed.access.verified_tokens import verify_cached
 from feed.errors import PermissionDenied
-from feed.verified_tokens import verify_cached
 from services.edge import rpc
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)

@@ -13,7 +13,7 @@ import redis
 from kafka.errors import KafkaError
 
 from feed import errors
-from feed.auth import Unauthenticated
+from feed.access.tokens import Unauthenticated
 from feed.domain import Post
 from feed.v1 import post_pb2
 

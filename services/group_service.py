@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from google.protobuf import empty_pb2
 
+from feed.access.groups import NAME_MAX_CHARS, GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
 from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
 from feed.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from feed.events import GroupJoined, GroupLeft, new_envelope
-from feed.groups import NAME_MAX_CHARS, GroupAccess
 from feed.ids import IdGenerator, now_ms, require_id
-from feed.orgs import OrgDirectory
+from feed.messaging.publisher import EventPublisher
 from feed.page_tokens import unwrap_store_token, wrap_store_token
-from feed.publisher import EventPublisher
-from feed.rate_limit import RedisRateLimiter
 from feed.store import Store
 from feed.v1 import group_service_pb2, group_service_pb2_grpc
 from feed.validate import page_size

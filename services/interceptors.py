@@ -2,7 +2,7 @@
 
 A hook at the edge, so servicers hold no metrics or tracing code. The request
 id is the client's `x-request-id` metadata when it sent a usable one, else a
-new one; it is current (feed.request_context) while the handler runs, so log
+new one; it is current (feed.telemetry.request_context) while the handler runs, so log
 lines and published events carry it, and it goes back to the client in the
 trailing metadata. The status code is read from the context after the handler
 ends, which is where context.abort() leaves it; an exception that escapes the
@@ -19,8 +19,8 @@ from typing import Any
 
 import grpc
 
-from feed import metrics
-from feed.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
+from feed.telemetry import metrics
+from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
 
 log = logging.getLogger("feed.rpc")
 

@@ -1,24 +1,27 @@
-"""The read service: FeedService, a thin edge over the read pipeline in feed.home_feed.
+"""The read service: FeedService, a thin edge over the read pipeline in feed.read.home.
 
 Reads stay inside the caller's organization: the home timeline's keys carry it,
-and a user or group of another one answers NOT_FOUND (feed/orgs.py)."""
+and a user or group of another one answers NOT_FOUND (feed/access/orgs.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
+import grpc
+
+from feed.access.groups import GroupAccess
+from feed.access.orgs import OrgDirectory
 from feed.config import Settings
 from feed.errors import PermissionDenied
-from feed.groups import GroupAccess
-from feed.home_feed import FeedPage, GroupTimelineReader, HomeTimelineReader, UserTimelineReader
-from feed.hydrate import Hydrator
 from feed.ids import require_id
-from feed.orgs import OrgDirectory
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
-from feed.redis_conn import RedisFunctions, connect
+from feed.read.home import FeedPage, GroupTimelineReader, HomeTimelineReader, UserTimelineReader
+from feed.read.hydrate import Hydrator
+from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store
-from feed.timelines import CelebrityPosts, RedisTimelineStore
+from feed.timeline.store import CelebrityPosts, RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
 from services.auth import current_principal, require_actor
@@ -82,7 +85,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         )
 
 
-def main(settings: Settings, stop: threading.Event) -> int:
+def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
     """Entry point of `feed serve read`."""
     return run_service(
         settings,
@@ -92,12 +95,13 @@ def main(settings: Settings, stop: threading.Event) -> int:
         service_names=SERVICE_NAMES,
         kafka=False,
         wire=_wire(settings),
+        inner=inner,
     )
 
 
 def _wire(settings: Settings):
     def wire(store: Store) -> Wiring:
-        from feed.timed_post_cache import TimedRedisPostCache
+        from feed.redis.timed_post_cache import TimedRedisPostCache
 
         client = connect(settings.redis_url)
         functions = RedisFunctions(client)

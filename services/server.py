@@ -13,19 +13,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent import futures
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from feed import metrics
-from feed.auth import AuthKeys, Principal
+from feed.access.tokens import AuthKeys, Principal
 from feed.config import Settings
-from feed.loadtest.record import recording_interceptors
-from feed.readiness import ReadinessChecker
+from feed.health.readiness import ReadinessChecker
 from feed.store import Store
+from feed.telemetry import metrics
 from services.auth import AuthInterceptor
 from services.interceptors import ObservabilityInterceptor
 
@@ -44,21 +43,22 @@ def build_server(
     keys: AuthKeys,
     workers: int = 16,
     on_caller: Callable[[Principal], None] | None = None,
+    inner: Sequence[grpc.ServerInterceptor] = (),
 ) -> tuple[grpc.Server, health.HealthServicer, int]:
     """A server with our services, health (per service and overall) and reflection; returns the bound port.
 
     on_caller runs for every authenticated call before the servicer (binding the caller to
-    their organization)."""
-    trace = Settings.from_env()  # FEED_TRACE_RECORD, FEED_TRACE_SAMPLE: record what this server serves
+    their organization). inner are interceptors of the caller's, run after authentication
+    (the trace recorder, injected by `feed serve`: the services never import the load tools)."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
         maximum_concurrent_rpcs=workers * 64,  # bounded queue: beyond it callers get RESOURCE_EXHAUSTED
         # Observability first (outermost), so calls refused for their token are counted too;
-        # recording innermost: it keeps only calls that passed authentication, never metadata.
+        # inner ones (a trace recorder) see only calls that passed authentication, never metadata.
         interceptors=[
             ObservabilityInterceptor(service_names),
             AuthInterceptor(keys, service_names, on_caller),
-            *recording_interceptors(trace.trace_record, trace.trace_sample, service_names),
+            *inner,
         ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -123,10 +123,11 @@ def run_service(
     service_names: list[str],
     kafka: bool,
     wire: Callable[[Store], Wiring],
+    inner: Sequence[grpc.ServerInterceptor] = (),
 ) -> int:
     """The life of one service process: open the store, report readiness and metrics, wire
     the servicers, serve until stop, then close everything in reverse order; returns 0."""
-    from feed.probes import start_readiness
+    from feed.health.probes import start_readiness
     from feed.store import open_store
 
     store = open_store(settings.store_url)
@@ -134,7 +135,9 @@ def run_service(
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     wiring = wire(store)
     keys = AuthKeys.from_settings(settings)
-    server, health_servicer, port = build_server(addr, wiring.register, service_names, keys, on_caller=wiring.on_caller)
+    server, health_servicer, port = build_server(
+        addr, wiring.register, service_names, keys, on_caller=wiring.on_caller, inner=inner
+    )
     logging.getLogger(f"feed.{role}").info(f"{role} service listening", extra={"addr": addr, "port": port})
     try:
         serve(server, health_servicer, service_names, stop, readiness)

@@ -6,7 +6,7 @@ store change stays, and a retry (CreatePost with the same idempotency key,
 or the same Follow/Unfollow/DeletePost) publishes again. Workers apply events
 idempotently, so a re-published event does no harm.
 
-Every call acts inside the caller's organization (feed/orgs.py): a user, post
+Every call acts inside the caller's organization (feed/access/orgs.py): a user, post
 or group of another one answers NOT_FOUND, as one that does not exist.
 """
 
@@ -14,23 +14,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
+import grpc
 from google.protobuf import empty_pb2
 
+from feed.access.groups import GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
 from feed.config import Settings
 from feed.domain import Post
 from feed.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from feed.events import Followed, PostCreated, PostDeleted, Unfollowed, new_envelope
-from feed.groups import GroupAccess
-from feed.hydrate import Hydrator
 from feed.ids import IdGenerator, now_ms, require_id
-from feed.kafka_admin import ensure_topic
-from feed.orgs import OrgDirectory
+from feed.messaging.publisher import EventPublisher, KafkaEventPublisher
+from feed.messaging.topics import ensure_topic
 from feed.page_tokens import unwrap_store_token, wrap_store_token
-from feed.post_cache import RedisPostCache
-from feed.publisher import EventPublisher, KafkaEventPublisher
-from feed.rate_limit import RedisRateLimiter
-from feed.redis_conn import connect
+from feed.read.hydrate import Hydrator
+from feed.redis.connection import connect
+from feed.redis.post_cache import RedisPostCache
 from feed.store import Store
 from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, group_service_pb2_grpc, post_pb2, post_service_pb2_grpc
 from feed.validate import idempotency_key, page_size, post_text
@@ -219,7 +221,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
         )
 
 
-def main(settings: Settings, stop: threading.Event) -> int:
+def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
     """Entry point of `feed serve write`."""
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     return run_service(
@@ -230,12 +232,13 @@ def main(settings: Settings, stop: threading.Event) -> int:
         service_names=SERVICE_NAMES,
         kafka=True,
         wire=_wire(settings),
+        inner=inner,
     )
 
 
 def _wire(settings: Settings):
     def wire(store: Store) -> Wiring:
-        from feed.timed_post_cache import TimedRedisPostCache
+        from feed.redis.timed_post_cache import TimedRedisPostCache
 
         client = connect(settings.redis_url)
         cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feed.local_stack import start_redis
-from feed.redis_conn import RedisFunctions, connect
+from feed.devstack.local import start_redis
+from feed.redis.connection import RedisFunctions, connect
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +71,7 @@ def sem_client(semantics_stack):
 @pytest.fixture(scope="session")
 def redis_cluster_url(tmp_path_factory):
     """A 3-master Redis Cluster of our own for the whole session (redis+cluster:// URL)."""
-    from feed.local_stack import start_redis_cluster
+    from feed.devstack.local import start_redis_cluster
 
     nodes, url = start_redis_cluster(tmp_path_factory.mktemp("redis-cluster"))
     yield url

@@ -21,16 +21,18 @@ import time
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
-from feed import metrics
 from feed.config import Settings
-from feed.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.events import Envelope, InvalidEvent, decode
-from feed.fanout import apply_plan, plan_fanout, resolve
-from feed.kafka_admin import ensure_topic
-from feed.probes import start_readiness
-from feed.redis_conn import RedisFunctions, connect
+from feed.fanout.apply import apply_plan
+from feed.fanout.plan import plan_fanout
+from feed.fanout.resolve import resolve
+from feed.health.probes import start_readiness
+from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
+from feed.messaging.topics import ensure_topic
+from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store, open_store
-from feed.timelines import CelebrityPosts, RedisTimelineStore
+from feed.telemetry import metrics
+from feed.timeline.store import CelebrityPosts, RedisTimelineStore
 from workers.observability import bounded_ids, forget_lag, observe_applied, record_lag, request_id_of
 
 log = logging.getLogger("feed.worker")

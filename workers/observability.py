@@ -14,9 +14,9 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from feed import metrics
 from feed.events import Envelope
-from feed.request_context import HEADER_KEY, accept_request_id
+from feed.telemetry import metrics
+from feed.telemetry.request_context import HEADER_KEY, accept_request_id
 
 MAX_LOGGED_REQUEST_IDS = 20  # per batch log line: enough to grep a call, bounded for 2,000-event batches
 

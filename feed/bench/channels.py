@@ -15,8 +15,8 @@ from pathlib import Path
 
 import grpc
 
-from feed.auth import AuthKeys, mint
-from feed.client_auth import TOKEN_TTL_S, TokenCache, authenticated_channel
+from feed.access.client_tokens import TOKEN_TTL_S, TokenCache, authenticated_channel
+from feed.access.tokens import AuthKeys, mint
 from feed.config import Settings
 from feed.v1 import feed_service_pb2_grpc, post_service_pb2_grpc
 

@@ -2,7 +2,7 @@
 
     python -m feed.bench.cluster_fanout [--users 50000] [--followers 500] [--posts 40] [--batches 12]
 
-Both targets are started here (feed.local_stack) and given the same work, the
+Both targets are started here (feed.devstack.local) and given the same work, the
 way a fan-out worker applies a batch: `--posts` posts, each to `--followers`
 random users, pushed with RedisTimelineStore.push (one function call per shard
 group of timelines, all calls of a batch pipelined: on the cluster, split per
@@ -27,12 +27,12 @@ from typing import Any
 
 from redis.cluster import RedisCluster
 
+from feed.devstack.local import start_redis, start_redis_cluster
+from feed.devstack.procs import ManagedProcess
 from feed.ids import IdGenerator
-from feed.local_stack import start_redis, start_redis_cluster
-from feed.procs import ManagedProcess
-from feed.redis_conn import RedisClient, RedisFunctions, connect
-from feed.redis_keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key
-from feed.timelines import RedisTimelineStore
+from feed.redis.connection import RedisClient, RedisFunctions, connect
+from feed.redis.keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key
+from feed.timeline.store import RedisTimelineStore
 
 PIPELINE_COMMANDS = 5_000  # per round trip while filling: bounded client memory
 WARMUP_BATCHES = 2  # first batches pay connection setup and slot-map loading

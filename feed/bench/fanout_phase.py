@@ -27,10 +27,10 @@ from kafka import KafkaProducer
 from feed.bench.graph import BenchGraph
 from feed.bench.prefill import add_posts, new_posts
 from feed.bench.stack import BenchStack
+from feed.devstack.procs import ManagedProcess
 from feed.events import PostCreated, encode, new_envelope, partition_key
 from feed.ids import IdGenerator
-from feed.procs import ManagedProcess
-from feed.scrape import scrape, value
+from feed.telemetry.scrape import scrape, value
 
 DELIVERIES = "feed_fanout_deliveries_total"
 LOG_POLL_S = 0.02

@@ -6,7 +6,7 @@ import random
 
 import redis
 
-from feed.redis_keys import home_timeline_key
+from feed.redis.keys import home_timeline_key
 
 
 def bytes_per_entry(

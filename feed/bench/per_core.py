@@ -30,18 +30,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from feed.access.client_tokens import TokenCache, authenticated_channel
 from feed.bench.cluster_fanout import fill, redis_cpu_s
-from feed.client_auth import TokenCache, authenticated_channel
 from feed.config import Settings
+from feed.devstack.local import start_redis_cluster
+from feed.devstack.procs import ManagedProcess, free_port
+from feed.devstack.stack import Stack, start_stack
 from feed.ids import IdGenerator
-from feed.local_stack import start_redis_cluster
-from feed.procs import ManagedProcess, free_port
-from feed.redis_conn import RedisClient, RedisFunctions, connect
-from feed.redis_keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
-from feed.scrape import scrape, value
-from feed.store.sqlite_store import SqliteDatabase
-from feed.timelines import CelebrityPosts
-from feed.up import Stack, start_stack
+from feed.redis.connection import RedisClient, RedisFunctions, connect
+from feed.redis.keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
+from feed.store.sqlite import SqliteDatabase
+from feed.telemetry.scrape import scrape, value
+from feed.timeline.store import CelebrityPosts
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, post_service_pb2_grpc
 
 AUTHOR_BASE = 1_000_000_000  # fan-out authors: above every user id

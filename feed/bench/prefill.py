@@ -17,8 +17,8 @@ import redis
 from feed.bench.graph import BenchGraph, followers_of
 from feed.domain import Post
 from feed.ids import IdGenerator
-from feed.redis_keys import TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key, timeline_shard
-from feed.store.sqlite_store import SqliteDatabase
+from feed.redis.keys import TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.store.sqlite import SqliteDatabase
 
 POST_TEXT = "a benchmark post of about the length people write, with a few words more to hydrate " * 2
 PIPELINE_COMMANDS = 5_000

@@ -26,8 +26,8 @@ from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
 from feed.ids import IdGenerator
-from feed.redis_conn import connect
-from feed.redis_keys import TIMELINE_SLACK
+from feed.redis.connection import connect
+from feed.redis.keys import TIMELINE_SLACK
 
 BENCH_NODE = 1000  # id generator node of posts the bench writes itself (the services pick their own)
 LOAD_SETTLE_S = 2.0

@@ -1,6 +1,6 @@
 """The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the services.
 
-Started the way `feed up` starts them (feed.local_stack, `python -m feed.cli`
+Started the way `feed up` starts them (feed.devstack.local, `python -m feed.cli`
 children configured by FEED_* variables), so the figures are those of the real
 processes; stopped in reverse order on the way out, whatever happened. For the
 read phase the read service may run as several replicas on the same machine,
@@ -16,12 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-from feed.auth import ensure_local_secret
+from feed.access.tokens import ensure_local_secret
 from feed.config import Settings
-from feed.kafka_admin import ensure_topic
-from feed.local_stack import start_redis, start_tansu
-from feed.procs import ManagedProcess, free_port, wait_for_port
-from feed.scrape import scrape, value
+from feed.devstack.local import start_redis, start_tansu
+from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.messaging.topics import ensure_topic
+from feed.telemetry.scrape import scrape, value
 
 CELEBRITY_THRESHOLD = 1_000_000  # above every benchmark author: all of them are fanned out on write
 JOIN_TIMEOUT_S = 90.0

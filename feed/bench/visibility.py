@@ -16,11 +16,11 @@ from collections import defaultdict
 
 import redis
 
-from feed.auth import AuthKeys
+from feed.access.tokens import AuthKeys
 from feed.bench.channels import post_stub
 from feed.bench.graph import Author
 from feed.bench.stats import summarize_ms
-from feed.redis_keys import home_timeline_key
+from feed.redis.keys import home_timeline_key
 from feed.v1 import post_service_pb2
 
 SAMPLE_FOLLOWERS = 4

@@ -53,10 +53,10 @@ def load_metadata_provider(spec: str) -> MetadataProvider:
 
 
 def bearer_tokens(keys: Any, default_viewer: int = 1) -> MetadataProvider:
-    """Bearer tokens minted with keys (feed.auth.AuthKeys) for each acting user in the organization
+    """Bearer tokens minted with keys (feed.access.tokens.AuthKeys) for each acting user in the organization
     the trace names, as the services require once a user is bound to one. User 0 (a record naming
     nobody) acts as default_viewer. One token cache per organization, each bounded."""
-    from feed.client_auth import TokenCache
+    from feed.access.client_tokens import TokenCache
 
     caches: dict[int, TokenCache] = {}
 

@@ -22,7 +22,7 @@ from feed.loadtest.groups import Group, GroupBook
 from feed.loadtest.trace import Record
 
 if TYPE_CHECKING:
-    from feed.loadtest.generate import GeneratorParams
+    from feed.loadtest.params import GeneratorParams
 
 POST_POOL_MAX = 10_000  # per organization: posts later deletes and gets may name; oldest leave first
 PAGING_POOL_MAX = 1_000  # per organization and rpc: readers who may ask for their next page

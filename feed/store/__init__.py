@@ -1,8 +1,7 @@
 """The durable store: the source of truth for posts, the follow graph and organizations.
 
 `base` defines the interfaces; each backend lives in modules of its own
-(`sqlite_store`; `cassandra_store` and the `cassandra_*` it opens). `open_store`
-picks one from FEED_STORE.
+(`sqlite`; the `cassandra` package). `open_store` picks one from FEED_STORE.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from feed import metrics
 from feed.store.base import GraphStore, OrgStore, PostStore, Store
+from feed.telemetry import metrics
 
 T = TypeVar("T", bound=type)
 

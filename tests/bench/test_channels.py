@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from feed.auth import AuthKeys, Principal, verify
+from feed.access.tokens import AuthKeys, Principal, verify
 from feed.bench.channels import balanced_target, bearer_metadata
 
 KEYS = AuthKeys("HS256", "s" * 40, "s" * 40)

@@ -72,7 +72,7 @@ def test_the_fan_out_window_runs_from_the_first_batch_start_to_the_last_batch_en
 
 
 def test_a_new_run_clears_only_what_an_earlier_run_left(tmp_path):
-    from feed.bench.cli import clear_previous_run
+    from feed.commands.bench import clear_previous_run
 
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "worker.log").write_text("old")

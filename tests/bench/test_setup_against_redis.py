@@ -7,8 +7,8 @@ import pytest
 from feed.bench.memory import bytes_per_entry
 from feed.bench.prefill import fill_timelines, timeline_length
 from feed.ids import IdGenerator
-from feed.redis_keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
-from feed.timelines import RedisTimelineStore
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.timeline.store import RedisTimelineStore
 
 pytestmark = pytest.mark.integration
 

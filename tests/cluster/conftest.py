@@ -32,7 +32,7 @@ def sem_client(cluster_sem_client):
 @pytest.fixture
 def redis_client(redis_cluster_url):
     """A cluster client, every primary emptied first."""
-    from feed.redis_conn import connect
+    from feed.redis.connection import connect
 
     client = connect(redis_cluster_url)
     client.flushall()  # sent to every primary
@@ -42,7 +42,7 @@ def redis_client(redis_cluster_url):
 
 @pytest.fixture
 def functions(redis_client):
-    from feed.redis_conn import RedisFunctions
+    from feed.redis.connection import RedisFunctions
 
     fn = RedisFunctions(redis_client)
     fn.load()

@@ -6,7 +6,7 @@ import pytest
 
 from feed.bench.cluster_fanout import batches, fill, measure, shard_lists
 from feed.ids import IdGenerator
-from feed.redis_conn import connect
+from feed.redis.connection import connect
 
 pytestmark = pytest.mark.integration
 USERS = 40  # one timeline in each of 40 shards

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feed.errors import InvalidArgument
-from feed.redis_cluster import FcallKeys, is_cluster_url, parse_cluster_url
-from feed.redis_conn import connect
+from feed.redis.cluster import FcallKeys, is_cluster_url, parse_cluster_url
+from feed.redis.connection import connect
 
 
 def test_a_cluster_url_names_its_startup_nodes():

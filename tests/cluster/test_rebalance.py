@@ -20,10 +20,10 @@ import time
 
 import pytest
 
-from feed.procs import ManagedProcess
-from feed.redis_conn import connect
-from feed.redis_keys import home_timeline_key
-from feed.scrape import scrape, value
+from feed.devstack.procs import ManagedProcess
+from feed.redis.connection import connect
+from feed.redis.keys import home_timeline_key
+from feed.telemetry.scrape import scrape, value
 from tests.integration.stack import drained, eventually, new_user, start_feed_process
 from tests.integration.test_feed_model import FeedModel
 

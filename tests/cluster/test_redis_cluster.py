@@ -7,14 +7,14 @@ import pytest
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
+from feed.devstack.local import HOST
+from feed.devstack.procs import free_port
 from feed.domain import Post
+from feed.health.probes import redis_probe
 from feed.ids import IdGenerator
-from feed.local_stack import HOST
-from feed.post_cache import RedisPostCache
-from feed.probes import redis_probe
-from feed.procs import free_port
-from feed.redis_keys import TIMELINE_SHARDS, home_timeline_key
-from feed.timelines import CelebrityPosts, RedisTimelineStore
+from feed.redis.keys import TIMELINE_SHARDS, home_timeline_key
+from feed.redis.post_cache import RedisPostCache
+from feed.timeline.store import CelebrityPosts, RedisTimelineStore
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=2)

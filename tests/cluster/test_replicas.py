@@ -12,8 +12,8 @@ import contextlib
 
 import pytest
 
-from feed.procs import ManagedProcess
-from feed.scrape import scrape
+from feed.devstack.procs import ManagedProcess
+from feed.telemetry.scrape import scrape
 from tests.integration.stack import BalancedClient, Client, drained, eventually, new_user, start_replica, wait_listening
 
 pytestmark = pytest.mark.integration

@@ -11,13 +11,13 @@ import threading
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from feed.dead_letters import REASON_HEADER, dead_letter_topic
+from feed.devstack.local import start_redis
+from feed.devstack.procs import ManagedProcess, free_port
 from feed.events import Envelope, PostCreated, encode
-from feed.local_stack import start_redis
-from feed.procs import ManagedProcess, free_port
-from feed.redis_conn import connect
-from feed.redis_keys import home_timeline_key
-from feed.scrape import scrape, value
+from feed.messaging.dead_letters import REASON_HEADER, dead_letter_topic
+from feed.redis.connection import connect
+from feed.redis.keys import home_timeline_key
+from feed.telemetry.scrape import scrape, value
 from tests.integration.stack import client_of, drained, eventually, new_user, private_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]

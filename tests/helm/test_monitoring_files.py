@@ -1,7 +1,7 @@
 """The alert rules and the dashboard load, and only query metrics the code exports.
 
 A rule or panel over a metric nobody exports never fires and never draws: the most
-common way monitoring rots. Metric names are taken from feed.metrics' registry.
+common way monitoring rots. Metric names are taken from feed.telemetry.metrics' registry.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import yaml
 from prometheus_client import REGISTRY
 
-import feed.metrics  # noqa: F401  (registers the feed_* metrics)
+import feed.telemetry.metrics  # noqa: F401  (registers the feed_* metrics)
 from tests.helm.chart import CHART_DIR
 
 FEED_METRIC = re.compile(r"\bfeed_[a-z0-9_]+\b")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from feed.auth import AuthKeys
+from feed.access.tokens import AuthKeys
 from feed.config import Settings
-from feed.redis_conn import connect
-from feed.store.cassandra_store import CassandraSettings
+from feed.redis.connection import connect
+from feed.store.cassandra.settings import CassandraSettings
 from tests.helm.chart import ALL_SECRETS, VALUE_SETS, config_map_data, container_env, of_kind, one, render
 
 # Set by the chart for a feature the code does not have yet; see docs/deploy.md.

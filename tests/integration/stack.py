@@ -8,8 +8,8 @@ import random
 import time
 from collections.abc import Callable
 
-from feed.auth import AuthKeys
-from feed.client_auth import TokenCache, authenticated_channel
+from feed.access.client_tokens import TokenCache, authenticated_channel
+from feed.access.tokens import AuthKeys
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,
@@ -136,7 +136,7 @@ def isolated_settings(data_dir, **overrides):
     import dataclasses
 
     from feed.config import Settings
-    from feed.procs import free_port
+    from feed.devstack.procs import free_port
 
     return dataclasses.replace(
         Settings.from_env({}),
@@ -167,7 +167,7 @@ def drained(stack) -> bool:
 def private_stack(tmp_path_factory, name: str, workers: int = 1, **overrides):
     """A whole stack of a test's own (freezing its broker or Redis disturbs no other test);
     on exit every process must stop cleanly."""
-    from feed.up import start_stack
+    from feed.devstack.stack import start_stack
 
     data = tmp_path_factory.mktemp(name)
     running = start_stack(isolated_settings(data, **overrides), data, workers=workers)
@@ -191,7 +191,7 @@ def client_of(stack, org_of=lambda u: 0, admin_of=lambda u: False):
 @contextlib.contextmanager
 def private_cluster_stack(tmp_path_factory, name: str, workers: int = 1, masters: int = 3, **overrides):
     """A private_stack whose Redis is a Redis Cluster of its own (`masters` primaries), stopped after it."""
-    from feed.local_stack import start_redis_cluster
+    from feed.devstack.local import start_redis_cluster
 
     nodes, url = start_redis_cluster(tmp_path_factory.mktemp(f"{name}-redis"), masters)
     try:
@@ -213,7 +213,7 @@ class BalancedClient(Client):
     def __init__(self, write_addrs: list[str], read_addrs: list[str], keys: AuthKeys) -> None:
         import grpc
 
-        from feed.client_auth import ActingUserAuth
+        from feed.access.client_tokens import ActingUserAuth
 
         tokens = TokenCache(keys)
         self.write_channel = grpc.intercept_channel(balanced_channel(write_addrs), ActingUserAuth(tokens))
@@ -237,7 +237,7 @@ def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
     with a metrics endpoint of its own; the caller stops it. Returns the ManagedProcess."""
     import sys
 
-    from feed.procs import ManagedProcess, free_port
+    from feed.devstack.procs import ManagedProcess, free_port
 
     metrics_addr = f"127.0.0.1:{free_port()}"
     full_env = {**stack.settings.env(), "FEED_METRICS_ADDR": metrics_addr, **env}
@@ -249,7 +249,7 @@ def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
 def start_replica(stack, role: str, log_dir) -> tuple:
     """One more replica of the write or read service of a running stack, on a port of its own;
     returns (process, HOST:PORT) at once: wait_listening() before calling it."""
-    from feed.procs import free_port
+    from feed.devstack.procs import free_port
 
     addr = f"127.0.0.1:{free_port()}"
     variable = "FEED_WRITE_ADDR" if role == "write" else "FEED_READ_ADDR"
@@ -259,7 +259,7 @@ def start_replica(stack, role: str, log_dir) -> tuple:
 
 def wait_listening(proc, addr: str, timeout_s: float = 60) -> None:
     """Block until a started service accepts connections on addr, or fail with its log."""
-    from feed.procs import wait_for_port
+    from feed.devstack.procs import wait_for_port
 
     host, _, port = addr.rpartition(":")
     try:

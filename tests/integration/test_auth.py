@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from feed.auth import AuthKeys, mint
+from feed.access.tokens import AuthKeys, mint
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,

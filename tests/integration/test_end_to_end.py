@@ -120,8 +120,8 @@ def test_deleted_post_leaves_every_timeline_and_is_not_found(client):
 
 
 def test_deleted_post_is_removed_from_redis_not_only_hidden(client, stack):
-    from feed.redis_conn import connect
-    from feed.redis_keys import home_timeline_key
+    from feed.redis.connection import connect
+    from feed.redis.keys import home_timeline_key
 
     author, fan = new_user(), new_user()
     client.follow(fan, author)

@@ -9,7 +9,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed.auth import mint
+from feed.access.tokens import mint
 from feed.v1 import feed_service_pb2_grpc, graph_service_pb2_grpc, post_service_pb2_grpc
 from feed.v1.feed_service_pb2 import DESCRIPTOR as FEED
 from feed.v1.graph_service_pb2 import DESCRIPTOR as GRAPH

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from feed.redis_conn import connect
-from feed.redis_keys import org_key_pattern
+from feed.redis.connection import connect
+from feed.redis.keys import org_key_pattern
 from feed.store import open_store
 from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org
 

@@ -6,9 +6,9 @@ import pytest
 import redis
 
 from feed.ids import IdGenerator
-from feed.packed_calls import PackedCalls
-from feed.redis_keys import home_timeline_key
-from feed.timelines import RedisTimelineStore
+from feed.redis.keys import home_timeline_key
+from feed.redis.packed_calls import PackedCalls
+from feed.timeline.store import RedisTimelineStore
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=4)

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from feed.redis_conn import connect
-from feed.redis_keys import home_timeline_key
-from feed.scrape import scrape, value
+from feed.redis.connection import connect
+from feed.redis.keys import home_timeline_key
+from feed.telemetry.scrape import scrape, value
 from tests.integration.stack import drained, eventually, new_user
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import grpc
 import pytest
 
-from feed.procs import ManagedProcess, free_port
-from feed.redis_conn import connect
-from feed.redis_keys import celebrity_posts_key, home_timeline_key
-from feed.scrape import scrape, value
+from feed.devstack.procs import ManagedProcess, free_port
+from feed.redis.connection import connect
+from feed.redis.keys import celebrity_posts_key, home_timeline_key
+from feed.telemetry.scrape import scrape, value
 from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import drained, eventually, new_user
 

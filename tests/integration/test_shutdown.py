@@ -12,8 +12,8 @@ import grpc
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from feed.procs import ManagedProcess, free_port, wait_for_port
-from feed.scrape import scrape, value
+from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.telemetry.scrape import scrape, value
 from tests.integration.stack import Client, eventually, new_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]

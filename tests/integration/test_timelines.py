@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import redis
 
-from feed import audience
-from feed.audience import Audience
 from feed.ids import IdGenerator
-from feed.redis_keys import TIMELINE_SLACK, home_timeline_key
-from feed.timelines import CelebrityPosts, RedisTimelineStore, page_with_celebrities
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
+from feed.timeline import audience
+from feed.timeline.audience import Audience
+from feed.timeline.store import CelebrityPosts, RedisTimelineStore, page_with_celebrities
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=1)

@@ -8,8 +8,9 @@ from collections import Counter
 import pytest
 
 from feed.errors import InvalidArgument
-from feed.loadtest.generate import GeneratorParams, generate, parse_mix, write_trace
+from feed.loadtest.generate import generate, write_trace
 from feed.loadtest.graph import build_graph
+from feed.loadtest.params import GeneratorParams, parse_mix
 from feed.loadtest.stream import MIN_REF_AGE_MS
 from feed.loadtest.trace import TraceReader
 

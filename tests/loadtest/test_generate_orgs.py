@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from feed.errors import InvalidArgument
-from feed.loadtest.generate import GeneratorParams, default_mix, generate, write_trace
+from feed.loadtest.generate import generate, write_trace
 from feed.loadtest.messages import actor_of
+from feed.loadtest.params import GeneratorParams, default_mix
 from feed.loadtest.stream import MIN_REF_AGE_MS
 
 USER_FIELDS = ("author_id", "follower_id", "followee_id", "creator_id", "inviter_id", "user_id", "actor")

@@ -202,7 +202,7 @@ def test_recorded_groups_are_named_by_their_create_and_each_record_keeps_the_cal
 
 
 def test_the_callers_org_is_read_from_the_token_claim_and_nothing_else_of_it():
-    from feed.auth import AuthKeys, mint
+    from feed.access.tokens import AuthKeys, mint
     from feed.loadtest.record import org_claim
 
     keys = AuthKeys("HS256", "k" * 40, "k" * 40)

@@ -9,10 +9,11 @@ import threading
 import grpc
 import pytest
 
+from feed.commands.replay import main as replay_main
 from feed.loadtest.caller import DoneFuture
-from feed.loadtest.cli import replay_main
-from feed.loadtest.generate import GeneratorParams, default_mix, write_trace
+from feed.loadtest.generate import write_trace
 from feed.loadtest.messages import SPECS
+from feed.loadtest.params import GeneratorParams, default_mix
 from feed.loadtest.report import summary_table, write_plots
 from feed.loadtest.runner import Replay, ReplayOptions
 from feed.loadtest.stats import ReplayStats

@@ -9,7 +9,8 @@ from collections import Counter
 
 import pytest
 
-from feed.loadtest.generate import GeneratorParams, default_mix, write_trace
+from feed.loadtest.generate import write_trace
+from feed.loadtest.params import GeneratorParams, default_mix
 from feed.loadtest.proxy import RecordingProxy
 from feed.loadtest.record import TraceRecorder
 from feed.loadtest.report import write_plots

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from pathlib import Path
 
 import pytest
 
-import services.server
+from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
 from feed.loadtest.runner import Replay, ReplayOptions
 from feed.loadtest.trace import TraceReader
-from feed.procs import ManagedProcess, free_port, wait_for_port
 from tests.integration.stack import eventually, new_user
 from tests.loadtest.credentials import client_for, metadata_for
 
 pytestmark = pytest.mark.integration
 
-HOOKED = "recording_interceptors" in Path(services.server.__file__).read_text()
 
-
-@pytest.mark.skipif(not HOOKED, reason="services/server.py does not install recording_interceptors yet")
 def test_services_started_with_feed_trace_record_write_traces_that_replay(stack, client, tmp_path):
     settings = dataclasses.replace(
         stack.settings, write_addr=f"127.0.0.1:{free_port()}", read_addr=f"127.0.0.1:{free_port()}"

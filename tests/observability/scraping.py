@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from feed.procs import ManagedProcess
-from feed.scrape import scrape
-from feed.up import Stack
+from feed.devstack.procs import ManagedProcess
+from feed.devstack.stack import Stack
+from feed.telemetry.scrape import scrape
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 Snapshot = dict[str, Samples]  # process name -> its samples

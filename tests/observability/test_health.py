@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from feed.scrape import scrape, value
+from feed.telemetry.scrape import scrape, value
 from services.server import LIVENESS
 from tests.integration.stack import eventually, private_stack
 

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from feed.request_context import current_request_id
+from feed.telemetry.request_context import current_request_id
 from services.interceptors import ObservabilityInterceptor
 
 SERVICE = "test.v1.Probe"

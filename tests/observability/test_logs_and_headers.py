@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from feed.logs import JsonFormatter
-from feed.publisher import with_request_id
-from feed.request_context import accept_request_id, current_request_id, request_id_scope
+from feed.messaging.publisher import with_request_id
+from feed.telemetry.logs import JsonFormatter
+from feed.telemetry.request_context import accept_request_id, current_request_id, request_id_scope
 
 
 def line(msg: str, **extra) -> dict:

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from feed.errors import InvalidArgument
-from feed.metrics import start_metrics_server
+from feed.telemetry.metrics import start_metrics_server
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -7,7 +7,7 @@ import time
 
 from prometheus_client import REGISTRY
 
-from feed.readiness import FAILURES_TO_DOWN, Probe, ReadinessChecker
+from feed.health.readiness import FAILURES_TO_DOWN, Probe, ReadinessChecker
 from tests.integration.stack import eventually
 
 

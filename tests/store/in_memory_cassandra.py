@@ -1,8 +1,8 @@
 """InMemoryCassandraSession: the CassandraSession surface over dicts, for running the
 store contract against the Cassandra store code where no cluster is available.
 
-It executes exactly the statement shapes in cassandra_layout.STATEMENTS against the
-tables of feed/cql/*.cql (columns, primary keys, clustering order and added columns
+It executes exactly the statement shapes in layout.STATEMENTS against the
+tables of feed/store/cassandra/cql/*.cql (columns, primary keys, clustering order and added columns
 read from the files), and checks each bound value against its column's type. It
 does not model replicas, consistency, timestamps or tombstones: the real cluster
 run (tests/store/test_cassandra_store.py) stays the test of those.
@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from feed.store.cassandra_layout import STATEMENTS
-from feed.store.cassandra_schema import added_column, schema_files
+from feed.store.cassandra.layout import STATEMENTS
+from feed.store.cassandra.schema import added_column, schema_files
 
 _PY_TYPES = {"bigint": int, "int": int, "counter": int, "text": str, "boolean": bool}
 _INT32 = range(-(1 << 31), 1 << 31)

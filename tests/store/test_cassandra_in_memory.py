@@ -8,9 +8,9 @@ against a real cluster.
 from __future__ import annotations
 
 from feed.store.base import Store
-from feed.store.cassandra_graph import CassandraGraphStore
-from feed.store.cassandra_orgs import CassandraOrgStore
-from feed.store.cassandra_posts import CassandraPostStore
+from feed.store.cassandra.graph import CassandraGraphStore
+from feed.store.cassandra.orgs import CassandraOrgStore
+from feed.store.cassandra.posts import CassandraPostStore
 from tests.store.contract import StoreContract
 from tests.store.in_memory_cassandra import InMemoryCassandraSession
 

@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from feed.schema import apply_schema
 from feed.store import open_store
+from feed.store.url import apply_schema
 from tests.store.contract import StoreContract
 
 CONTACT_POINTS = os.environ.get("FEED_CASSANDRA_CONTACT_POINTS", "")

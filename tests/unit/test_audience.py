@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from feed import audience
-from feed.audience import Audience, fanout_calls
-from feed.redis_keys import TIMELINE_SHARDS, home_timeline_key, timeline_shard
+from feed.redis.keys import TIMELINE_SHARDS, home_timeline_key, timeline_shard
+from feed.timeline import audience
+from feed.timeline.audience import Audience, fanout_calls
 
 
 def deliveries(pipelines) -> list[tuple[str, int]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from feed.auth import AuthKeys, Principal, Unauthenticated, mint, verify
+from feed.access.tokens import AuthKeys, Principal, Unauthenticated, mint, verify
 from feed.config import Settings
 from feed.errors import InvalidArgument
 

@@ -16,13 +16,13 @@ from cassandra.query import SimpleStatement
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feed.commands.schema import main
 from feed.errors import InvalidArgument
 from feed.ids import MAX_ID, IdGenerator, min_id_at
-from feed.schema import apply_schema, main
 from feed.store.base import GraphStore, OrgStore, PostStore
-from feed.store.cassandra_edges import MAX_WINDOW, plan_window, walk_page
-from feed.store.cassandra_graph import CassandraGraphStore
-from feed.store.cassandra_layout import (
+from feed.store.cassandra.edges import MAX_WINDOW, plan_window, walk_page
+from feed.store.cassandra.graph import CassandraGraphStore
+from feed.store.cassandra.layout import (
     AUTHOR_BUCKET_MS,
     EDGE_BUCKETS,
     EDGE_TABLES,
@@ -36,16 +36,17 @@ from feed.store.cassandra_layout import (
     encode_page_token,
     write_time_us,
 )
-from feed.store.cassandra_orgs import CassandraOrgStore
-from feed.store.cassandra_schema import (
+from feed.store.cassandra.orgs import CassandraOrgStore
+from feed.store.cassandra.posts import CassandraPostStore
+from feed.store.cassandra.schema import (
     SCHEMA_VERSION_TABLE,
     added_column,
-    parse_replication,
     schema_files,
     split_statements,
 )
-from feed.store.cassandra_session import IdempotentOnlyRetryPolicy
-from feed.store.cassandra_store import CassandraPostStore, CassandraSettings, parse_cassandra_url
+from feed.store.cassandra.session import IdempotentOnlyRetryPolicy
+from feed.store.cassandra.settings import CassandraSettings, parse_cassandra_url, parse_replication
+from feed.store.url import apply_schema
 
 CASSANDRA_VARS = (
     "FEED_CASSANDRA_LOCAL_DC",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feed.celebrities import DIRECTORY_MAX_AGE_S, CelebrityDirectory
+from feed.timeline.sources import DIRECTORY_MAX_AGE_S, CelebrityDirectory
 
 
 class FakeClock:

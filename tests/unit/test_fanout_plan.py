@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
-from feed.fanout import Facts, plan_fanout
+from feed.fanout.plan import plan_fanout
+from feed.fanout.resolve import Facts
 
 
 def env(event) -> Envelope:

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from feed.auth import AuthKeys, Principal, Unauthenticated, mint
-from feed.verified_tokens import VerifiedTokens
+from feed.access.tokens import AuthKeys, Principal, Unauthenticated, mint
+from feed.access.verified_tokens import VerifiedTokens
 
 KEYS = AuthKeys("HS256", "s" * 40, "s" * 40)
 OTHER = AuthKeys("HS256", "o" * 40, "o" * 40)
@@ -28,7 +28,7 @@ def bearer(keys: AuthKeys, user_id: int, ttl_s: int = 3600, org_id: int = 0, age
 @pytest.fixture
 def full_verifications(monkeypatch) -> list[str | None]:
     """The authorization values verified the slow way (PyJWT) through the cache."""
-    import feed.verified_tokens as module
+    import feed.access.verified_tokens as module
 
     calls: list[str | None] = []
     real = module.verify_with_expiry

@@ -1,0 +1,1 @@
+"""Who may do what: tokens and their verification, organizations, groups, rate limits."""

@@ -1,0 +1,67 @@
+"""A bounded cache of verified bearer tokens, so a client's repeated calls skip PyJWT.
+
+Verifying a JWT (parse, base64, JSON, HMAC or signature, claim checks) cost
+about 12% of the read service's CPU, and a client sends the same token on
+every call until it expires. A token that verified once verifies again until
+its `exp` (the verdict depends only on the token, the keys and the clock), so
+the answer is cached by the raw `authorization` value and used:
+
+- only until the token's `exp` (the verifier's leeway is not extended to cached
+  answers: past `exp` the token goes through full verification again, which
+  also gives the refusal its reason);
+- only with the keys it was verified with (a process that changes keys, or a
+  test with two key sets, never reuses a verdict across them);
+- never for a refusal: a bad token is verified, and refused, on every call, so
+  the cache cannot be filled by garbage and a refusal always says why.
+
+The cache is bounded (least recently used entries go first). Tokens are
+secrets: nothing here logs them or puts them in a repr.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from feed.access.tokens import AuthKeys, Principal, verify_with_expiry
+from feed.lru import BoundedLru
+
+MAX_ENTRIES = 16_384  # about 6 MB of tokens; past it the least recently used is dropped
+
+
+class VerifiedTokens:
+    """verify(keys, authorization) as feed.access.tokens.verify, answering repeated valid tokens from memory."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        # authorization value -> (keys it was verified with, principal, exp)
+        self._entries: BoundedLru[str, tuple[AuthKeys, Principal, int]] = BoundedLru(max_entries)
+
+    def __repr__(self) -> str:
+        return f"VerifiedTokens(entries={len(self._entries)}, max_entries={self._entries.max_entries})"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def verify(self, keys: AuthKeys, authorization: str | None) -> Principal:
+        """The principal of an `authorization: Bearer <jwt>` value, or Unauthenticated saying why."""
+        if not authorization:
+            return verify_with_expiry(keys, authorization)[0]  # refused, with the reason
+        now = self._clock()
+        entry = self._entries.get(authorization)
+        if entry is not None:
+            if entry[0] == keys and now < entry[2]:
+                return entry[1]
+            self._entries.discard(authorization)  # expired, or verified with other keys
+        principal, exp = verify_with_expiry(keys, authorization)  # the slow part, under no lock
+        if now < exp:  # a token inside the verifier's leeway is accepted, not cached
+            self._entries.put(authorization, (keys, principal, exp))
+        return principal
+
+
+_PROCESS_CACHE = VerifiedTokens()
+
+
+def verify_cached(keys: AuthKeys, authorization: str | None) -> Principal:
+    """feed.access.tokens.verify through this process's cache of verified tokens."""
+    return _PROCESS_CACHE.verify(keys, authorization)

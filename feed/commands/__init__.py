@@ -1,0 +1,1 @@
+"""The `feed ...` commands: one module per command, each with a main(argv)."""

@@ -1,0 +1,77 @@
+"""`feed bench [--quick] [--json OUT] [--plot OUT.png]`: measure this machine, print the table.
+
+Exit status 0 when the run completed, whether or not every target holds (the
+table and the JSON say which do): a benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tqdm import tqdm
+
+from feed.bench.report import table, write_json
+from feed.bench.run import PHASES, QUICK, Plan, run
+
+
+def main(argv: list[str], stop: threading.Event | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="feed bench", description="Measure fan-out, reads and memory on this machine."
+    )
+    parser.add_argument("--quick", action="store_true", help="a shorter, smaller run (under 90 s)")
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
+    parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file, secret, logs")
+    parser.add_argument(
+        "--read-replicas",
+        type=int,
+        default=Plan.read_replicas,
+        help=f"read service processes, balanced round robin (default {Plan.read_replicas})",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    # SIGTERM unwinds like Ctrl-C, so every process the run started is stopped on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if args.read_replicas < 1:
+        parser.error("--read-replicas must be at least 1")
+    plan = dataclasses.replace(QUICK if args.quick else Plan(), read_replicas=args.read_replicas)
+    clear_previous_run(args.data_dir)
+    with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
+
+        def step(name: str) -> None:
+            if bar.n or name != PHASES[0]:
+                bar.update(1)
+            bar.set_description(f"feed bench: {name}")
+
+        figures = run(plan, args.data_dir, step)
+        bar.update(1)
+    print(table(figures))
+    print(f"(run took {figures['bench_seconds']:.0f} s; logs in {args.data_dir / 'logs'})")
+    if args.json:
+        write_json(args.json, figures)
+    if args.plot:
+        from feed.bench.plot import plot
+
+        plot(figures, args.plot)
+    return 0
+
+
+def clear_previous_run(data_dir: Path) -> None:
+    """Remove what an earlier run left in data_dir (only that: the directory may hold other files)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(data_dir / "logs", ignore_errors=True)
+    for leftover in [*data_dir.glob("feed.db*"), data_dir / "jwt.secret"]:
+        leftover.unlink(missing_ok=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,143 @@
+"""The local stack behind `feed up`, `feed bench` and the integration tests.
+
+Starts what is not configured (a Tansu broker unless FEED_KAFKA_BOOTSTRAP, a
+redis-server unless FEED_REDIS_URL), then the write and read services and the
+fan-out workers as child processes, prints every address, and on exit stops
+everything it started, services first so no call is cut mid-way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+from feed.access.tokens import SYMMETRIC, AuthKeys, ensure_local_secret, mint
+from feed.config import Settings
+from feed.devstack.local import start_redis, start_redis_cluster, start_tansu
+from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.messaging.topics import ensure_topic
+from feed.telemetry.scrape import scrape, value
+
+CHILD_POLL_S = 0.5
+SERVICE_GRACE_S = 15.0  # the servers drain in-flight calls for up to 10 s
+WORKER_GRACE_S = 60.0
+READY_TIMEOUT_S = 90  # group joins on a fresh broker take a few seconds per rebalance
+
+
+@dataclasses.dataclass
+class Stack:
+    """Processes of a running local stack, in the order they were started."""
+
+    settings: Settings
+    processes: list[ManagedProcess]
+
+    @property
+    def keys(self) -> AuthKeys:
+        """The keys the stack's services verify tokens with (and local tools mint them with)."""
+        return AuthKeys.from_settings(self.settings)
+
+    def stop(self) -> dict[str, int]:
+        """Stop the services first (no new writes), then the workers (they drain and
+        commit), then Redis and the broker; return each process's exit code."""
+
+        def tier(proc: ManagedProcess) -> int:
+            return 0 if proc.name.endswith("service") else 1 if proc.name.startswith("fan-out") else 2
+
+        # Workers get longer: a batch under a backlog may take a while to finish and commit.
+        return {
+            proc.name: proc.stop(WORKER_GRACE_S if tier(proc) == 1 else SERVICE_GRACE_S)
+            for proc in sorted(self.processes, key=tier)
+        }
+
+    def dead(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if not p.alive()]
+
+
+def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_masters: int = 0) -> Stack:
+    """Start dependencies as needed, then the services and workers; wait until they listen."""
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    if settings.jwt_algorithm in SYMMETRIC and not os.environ.get("FEED_JWT_SECRET"):
+        ensure_local_secret(Path(settings.jwt_secret_file))  # a random secret of this machine's own
+    processes: list[ManagedProcess] = []
+    try:
+        if not settings.kafka_bootstrap:
+            proc, bootstrap = start_tansu(logs)
+            processes.append(proc)
+            settings = dataclasses.replace(settings, kafka_bootstrap=bootstrap)
+        if not settings.redis_url:
+            if redis_masters:
+                nodes, url = start_redis_cluster(logs, redis_masters)
+                processes += nodes
+            else:
+                proc, url = start_redis(logs)
+                processes.append(proc)
+            settings = dataclasses.replace(settings, redis_url=url)
+        ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+        for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
+            proc = _child(f"{role} service", ["serve", role], logs / f"{role}.log", settings)
+            processes.append(proc)
+            host, _, port = addr.rpartition(":")
+            try:
+                wait_for_port(host, int(port), 60, proc.proc)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}\n--- {proc.log_path} ---\n{proc.tail()}") from None
+        for n in range(1, workers + 1):
+            processes.append(_child(f"fan-out worker {n}", ["worker"], logs / f"worker-{n}.log", settings))
+        _wait_for_workers([p for p in processes if p.name.startswith("fan-out")], settings.events_partitions)
+    except BaseException:
+        for proc in reversed(processes):
+            proc.stop()
+        raise
+    return Stack(settings, processes)
+
+
+def _child(name: str, args: list[str], log: Path, settings: Settings) -> ManagedProcess:
+    """A feed process with the stack's settings and a metrics endpoint of its own."""
+    metrics_addr = f"127.0.0.1:{free_port()}"
+    env = {**settings.env(), "FEED_METRICS_ADDR": metrics_addr}
+    proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
+    proc.metrics_url = f"http://{metrics_addr}/metrics"
+    return proc
+
+
+def _wait_for_workers(workers: list[ManagedProcess], partitions: int) -> None:
+    """Block until the group has settled: every worker owns partitions and together they own
+    all of them. Until then a rebalance may still pause consumption for seconds."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    owned: list[float] = []
+    while time.monotonic() < deadline:
+        owned = []
+        for proc in workers:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}:\n{proc.tail()}")
+            with contextlib.suppress(OSError):  # not listening yet
+                owned.append(value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions"))
+        settled = len(owned) == len(workers) and sum(owned) == partitions
+        if settled and (len(workers) > partitions or all(n > 0 for n in owned)):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"workers own {owned} of {partitions} partitions after {READY_TIMEOUT_S}s")
+
+
+def describe(stack: Stack) -> str:
+    s = stack.settings
+    lines = [
+        "feed stack is up:",
+        f"  write service (PostService, GraphService)  grpc://{s.write_addr}",
+        f"  read service (FeedService)                 grpc://{s.read_addr}",
+        f"  kafka bootstrap                            {s.kafka_bootstrap}  (topic {s.events_topic})",
+        f"  redis                                      {s.redis_url}",
+        f"  durable store                              {s.store_url}",
+    ]
+    for p in stack.processes:
+        metrics = f", metrics {p.metrics_url}" if p.metrics_url else ""
+        lines.append(f"  {p.name:<43}pid {p.pid}{metrics}, log {p.log_path}")
+    lines.append("Every call needs `authorization: Bearer <token>`; `feed token USER_ID` mints one.")
+    lines.append(f"A token for demo user 1 (valid 24 h): {mint(stack.keys, 1, ttl_s=86_400)}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Readiness: one bounded probe per dependency, checked in the background."""

@@ -1,0 +1,1 @@
+"""Kafka: the event publisher, the dead-letter topic, topic administration."""

@@ -1,0 +1,76 @@
+"""Hydrated posts cached in Redis, cache-aside, with deletion tombstones.
+
+Readers fill the cache with SET NX and the write service writes tombstones
+with a plain SET: whichever order the two race in, a tombstone is never
+overwritten by a stale live copy.
+
+Post keys carry no hash tag (a page's posts are by many authors, so no tag
+would group them): on a Redis Cluster a page's lookup is one MGET per slot,
+pipelined per node, and fills are pipelined per node the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feed.domain import Post
+from feed.redis.cluster import mget
+from feed.redis.connection import RedisClient
+from feed.redis.keys import post_key
+from feed.v1 import post_pb2
+
+TOMBSTONE = b""  # a cached deletion: the post must not be shown, no store lookup needed
+
+
+def serialize(post: Post) -> bytes:
+    msg = post_pb2.Post(
+        post_id=post.post_id, author_id=post.author_id, text=post.text, group_id=post.group_id, org_id=post.org_id
+    )
+    msg.create_time.FromMilliseconds(post.create_time_ms)
+    return msg.SerializeToString()
+
+
+def deserialize(data: bytes) -> Post:
+    msg = post_pb2.Post.FromString(data)
+    created = msg.create_time  # arithmetic, not ToMilliseconds(): this runs for every post of every page
+    create_time_ms = created.seconds * 1000 + created.nanos // 1_000_000
+    return Post(msg.post_id, msg.author_id, msg.text, create_time_ms, msg.group_id, msg.org_id)
+
+
+class RedisPostCache:
+    """Posts by id; get_many answers a dict of found posts and a set of tombstoned ids."""
+
+    def __init__(self, client: RedisClient, ttl_s: int) -> None:
+        self._client = client
+        self._ttl_s = ttl_s
+
+    def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
+        """Cached posts and tombstones among post_ids; ids in neither are misses."""
+        if not post_ids:
+            return {}, set()
+        values = mget(self._client, [post_key(i) for i in post_ids])
+        found: dict[int, Post] = {}
+        deleted: set[int] = set()
+        for post_id, value in zip(post_ids, values, strict=True):
+            if value is None:
+                continue
+            if value == TOMBSTONE:
+                deleted.add(post_id)
+            else:
+                found[post_id] = deserialize(value)
+        return found, deleted
+
+    def fill(self, posts: Sequence[Post], missing: Sequence[int] = ()) -> None:
+        """Cache posts read from the store, and tombstones for ids it did not have."""
+        if not posts and not missing:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for post in posts:
+            pipe.set(post_key(post.post_id), serialize(post), ex=self._ttl_s, nx=True)
+        for post_id in missing:
+            pipe.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s, nx=True)
+        pipe.execute()
+
+    def mark_deleted(self, post_id: int) -> None:
+        """Overwrite any cached copy with a tombstone (done before the delete is published)."""
+        self._client.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s)

@@ -1,0 +1,143 @@
+"""The follow graph in Cassandra: edges stored both ways in bucketed partitions, counts in a counter.
+
+A user's edges are spread over EDGE_BUCKETS partitions by a hash of the other
+id, so an account with tens of millions of followers is 64 partitions of
+bounded size, read in bucket order (see edges.py). `following` is the
+edge of record, written only by lightweight transactions; `followers` mirrors
+it for fan-out. Blocks are kept the same way: `blocks` of record, `blocked_by`
+mirroring it so a purge finds both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from feed.domain import Page
+from feed.store.base import GraphStore
+from feed.store.cassandra.edges import Edges, chunked
+from feed.store.cassandra.layout import BLOCKED_BY, BLOCKS, FOLLOWERS, FOLLOWING
+from feed.store.cassandra.session import CassandraSession
+
+SCAN_FETCH_SIZE = 5000  # rows per driver page when scanning users
+
+
+class CassandraGraphStore(GraphStore):
+    """Follow edges in `following` (by follower) and `followers` (by followee), both bucketed."""
+
+    def __init__(self, db: CassandraSession) -> None:
+        self._db = db
+        self._following = Edges(db, FOLLOWING)
+        self._followers = Edges(db, FOLLOWERS)
+        self._blocks = Edges(db, BLOCKS)
+        self._blocked_by = Edges(db, BLOCKED_BY)
+
+    def follow(self, follower_id: int, followee_id: int) -> bool:
+        # Only LWTs write `following`, so of any number of concurrent or retried follows
+        # exactly one sees "applied", and only that one moves the counter. The LWT sits on
+        # the follower's partition: on the followee's, a celebrity gaining followers would
+        # make every follow contend for one Paxos round.
+        added = self._following.add(follower_id, followee_id)
+        if added:
+            # Right after the LWT, so only a crash or a timeout between the two (neither is
+            # retried: a counter update is not idempotent) leaves the count off by one.
+            self._db.execute("add_follower_count", (1, followee_id))
+        # Always (re)written: the retry of a follow that died half way completes it.
+        self._db.execute_all(
+            [
+                self._followers.add_op(followee_id, follower_id),
+                ("insert_user", (follower_id,)),
+                ("insert_user", (followee_id,)),
+            ]
+        )
+        return added
+
+    def unfollow(self, follower_id: int, followee_id: int) -> bool:
+        # The mirror image of follow: the LWT decides, the counter follows it, the mirror is
+        # always removed. A follow racing an unfollow of the same edge may leave the mirror
+        # disagreeing with `following` until the next follow or unfollow of that edge.
+        removed = self._following.remove(follower_id, followee_id)
+        if removed:
+            self._db.execute("add_follower_count", (-1, followee_id))
+        self._followers.remove(followee_id, follower_id)
+        return removed
+
+    def is_following(self, follower_id: int, followee_id: int) -> bool:
+        return self._following.has(follower_id, followee_id)
+
+    def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        return self._following.among(follower_id, candidate_ids)
+
+    def block(self, blocker_id: int, blocked_id: int) -> bool:
+        added = self._blocks.add(blocker_id, blocked_id)
+        self._blocked_by.add(blocked_id, blocker_id)  # always: completes a block that died half way
+        return added
+
+    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        removed = self._blocks.remove(blocker_id, blocked_id)
+        self._blocked_by.remove(blocked_id, blocker_id)
+        return removed
+
+    def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        return self._blocks.has(blocker_id, blocked_id)
+
+    def blocked_among(self, blocker_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        return self._blocks.among(blocker_id, candidate_ids)
+
+    def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._blocks.page(blocker_id, page_size, page_token)
+
+    def purge_user(self, user_id: int) -> None:
+        # Each step removes mirror rows before the rows of record they were found from, and
+        # a partition is dropped only after the walk over it: a purge that dies half way is
+        # finished by running it again.
+        self._purge_following(user_id)
+        # Those who follow the user: their `following` rows go; the user's own counter and
+        # mirror partitions are dropped whole at the end, not decremented one by one.
+        for followers in chunked(self._followers.iterate(user_id)):
+            self._following.remove_each([(follower, user_id) for follower in followers])
+        self._followers.drop(user_id)
+        self._db.execute("delete_follower_count", (user_id,))
+        # Blocks the user made, then blocks made of the user (found through the mirror).
+        blocked = list(self._blocks.iterate(user_id))  # bounded by what one user did
+        self._blocked_by.remove_each([(other, user_id) for other in blocked])
+        self._blocks.drop(user_id)
+        for blockers in chunked(self._blocked_by.iterate(user_id)):
+            self._blocks.remove_each([(blocker, user_id) for blocker in blockers])
+        self._blocked_by.drop(user_id)
+        self._db.execute("delete_user", (user_id,))
+
+    def _purge_following(self, user_id: int) -> None:
+        """Unfollow everyone user_id follows: each of them loses a follower, counted as unfollow counts."""
+        followees = list(self._following.iterate(user_id))  # bounded by what one user did
+        for chunk in chunked(followees):
+            self._followers.remove_each([(followee, user_id) for followee in chunk])
+            removed = self._following.remove_each([(user_id, followee) for followee in chunk])
+            decrements = [(-1, followee) for followee, done in zip(chunk, removed, strict=True) if done]
+            self._db.execute_many("add_follower_count", decrements)
+
+    def list_followers(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._followers.page(user_id, page_size, page_token)
+
+    def list_following(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._following.page(user_id, page_size, page_token)
+
+    def follower_count(self, user_id: int) -> int:
+        row = self._db.execute("select_follower_count", (user_id,)).one()
+        # max: a count that drifted below zero (see follow) must not show as negative
+        return max(0, row.followers or 0) if row is not None else 0
+
+    def iter_followers(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
+        """Every follower, streamed bucket by bucket with the driver's paging (page_size rows a fetch)."""
+        yield from self._followers.iterate(user_id, page_size)
+
+    def iter_following(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
+        """Every account user_id follows, streamed like iter_followers."""
+        yield from self._following.iterate(user_id, page_size)
+
+    def iter_user_ids(self) -> Iterator[int]:
+        # A paged scan of `users` (one row per partition), written on every follow, post and
+        # binding, instead of a scan of the far larger edge tables.
+        yield from (row.user_id for row in self._db.stream("scan_users", (), SCAN_FETCH_SIZE))
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,153 @@
+"""Organizations in Cassandra: user bindings, groups and memberships (tables in feed/store/cassandra/cql/003_orgs.cql).
+
+Each relation has a table of record, written only by lightweight transactions
+so that "first wins" and "was it new" have one answer under retries, and a
+bucketed mirror for the other direction: user_orgs / org_users,
+member_groups / group_members. An organization is walked through org_users and
+org_groups; a group's member count is a counter moved only by the applied LWT,
+as follower counts are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from feed.domain import Group, Page
+from feed.store.base import OrgStore
+from feed.store.cassandra.edges import Edges, chunked
+from feed.store.cassandra.layout import GROUP_MEMBERS, MEMBER_GROUPS, ORG_GROUPS, ORG_USERS
+from feed.store.cassandra.session import CassandraSession
+
+
+class CassandraOrgStore(OrgStore):
+    """Bindings in user_orgs, groups by id and by org, memberships both ways."""
+
+    def __init__(self, db: CassandraSession) -> None:
+        self._db = db
+        self._org_users = Edges(db, ORG_USERS)
+        self._org_groups = Edges(db, ORG_GROUPS)
+        self._member_groups = Edges(db, MEMBER_GROUPS)
+        self._group_members = Edges(db, GROUP_MEMBERS)
+
+    def bind_user(self, user_id: int, org_id: int) -> int:
+        # The LWT picks the first binding; a later or concurrent one reads it from the answer.
+        claim = self._db.execute("bind_user", (user_id, org_id))
+        bound = org_id if claim.was_applied else claim.one().org_id
+        # Always (re)written, for the org that won: completes a bind that died half way.
+        self._db.execute_all([self._org_users.add_op(bound, user_id), ("insert_user", (user_id,))])
+        return bound
+
+    def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:
+        params = [(user_id,) for user_id in dict.fromkeys(user_ids)]
+        return {
+            row.user_id: row.org_id for result in self._db.execute_many("select_user_org", params) for row in result
+        }
+
+    def list_org_users(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._org_users.page(org_id, page_size, page_token)
+
+    def create_group(self, group: Group) -> None:
+        # Listed under its organization first, so a group row always has its listing row
+        # and an organization's walk finds every group it has.
+        self._org_groups.add(group.org_id, group.group_id)
+        self._db.execute(
+            "insert_group",
+            (
+                group.group_id,
+                group.org_id,
+                group.name,
+                group.visibility,
+                group.kind,
+                group.creator_id,
+                group.create_time_ms,
+            ),
+        )
+
+    def claim_announcements(self, org_id: int, group_id: int) -> int:
+        claim = self._db.execute("claim_announcements", (org_id, group_id))
+        return group_id if claim.was_applied else claim.one().group_id
+
+    def announcements_of(self, org_id: int) -> int | None:
+        row = self._db.execute("select_announcements", (org_id,)).one()
+        return None if row is None else row.group_id
+
+    def get_groups(self, group_ids: Iterable[int]) -> dict[int, Group]:
+        params = [(group_id,) for group_id in dict.fromkeys(group_ids)]
+        return {row.group_id: _group(row) for result in self._db.execute_many("select_group", params) for row in result}
+
+    def add_member(self, group_id: int, user_id: int) -> bool:
+        # As GraphStore.follow: the LWT on the member's partition decides, the counter follows
+        # only an applied one, and the mirror is always (re)written.
+        added = self._member_groups.add(user_id, group_id)
+        if added:
+            self._db.execute("add_member_count", (1, group_id))
+        self._group_members.add(group_id, user_id)
+        return added
+
+    def remove_member(self, group_id: int, user_id: int) -> bool:
+        removed = self._member_groups.remove(user_id, group_id)
+        if removed:
+            self._db.execute("add_member_count", (-1, group_id))
+        self._group_members.remove(group_id, user_id)
+        return removed
+
+    def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:
+        return self._member_groups.among(user_id, group_ids)
+
+    def member_count(self, group_id: int) -> int:
+        row = self._db.execute("select_member_count", (group_id,)).one()
+        # max: a count that drifted below zero (see add_member) must not show as negative
+        return max(0, row.members or 0) if row is not None else 0
+
+    def list_members(self, group_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._group_members.page(group_id, page_size, page_token)
+
+    def list_user_groups(self, user_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._member_groups.page(user_id, page_size, page_token)
+
+    def list_org_groups(self, org_id: int, page_size: int, page_token: str | None = None) -> Page:
+        return self._org_groups.page(org_id, page_size, page_token)
+
+    def purge_group(self, group_id: int) -> None:
+        # Rows found by a walk go before the partition walked, and the group row goes last:
+        # a purge that dies half way is finished by running it again.
+        group = self.get_group(group_id)
+        for members in chunked(self._group_members.iterate(group_id)):
+            self._member_groups.remove_each([(member, group_id) for member in members])
+        self._group_members.drop(group_id)
+        self._db.execute_all([("delete_member_count", (group_id,)), ("drop_group_buckets", (group_id,))])
+        if group is not None:
+            # Conditional: only this group's claim is released, never a successor's.
+            self._db.execute("release_announcements", (group.org_id, group_id))
+            self._org_groups.remove(group.org_id, group_id)
+            self._db.execute("delete_group", (group_id,))
+
+    def purge_user(self, user_id: int) -> None:
+        # Mirror rows before the rows of record they were found from (see purge_group).
+        groups = list(self._member_groups.iterate(user_id))  # bounded by what one user joined
+        for chunk in chunked(groups):
+            self._group_members.remove_each([(group_id, user_id) for group_id in chunk])
+            removed = self._member_groups.remove_each([(user_id, group_id) for group_id in chunk])
+            decrements = [(-1, group_id) for group_id, done in zip(chunk, removed, strict=True) if done]
+            self._db.execute_many("add_member_count", decrements)
+        row = self._db.execute("select_user_org", (user_id,)).one()
+        if row is not None:
+            self._org_users.remove(row.org_id, user_id)
+            self._db.execute("unbind_user", (user_id,))
+        # The `users` row (iter_user_ids) belongs to the graph: GraphStore.purge_user erases it.
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _group(row: Any) -> Group:
+    return Group(
+        group_id=row.group_id,
+        org_id=row.org_id,
+        name=row.name,
+        visibility=row.visibility,
+        kind=row.kind,
+        creator_id=row.creator_id,
+        create_time_ms=row.create_time_ms,
+    )

@@ -1,0 +1,187 @@
+"""Posts in Cassandra: by id, and listed per author or per group in 30-day partitions, newest first."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from feed.domain import Post
+from feed.ids import MAX_ID
+from feed.store.base import PostStore
+from feed.store.cassandra.layout import author_bucket, delete_time_us, write_time_us
+from feed.store.cassandra.session import CassandraSession
+
+_MAX_LIMIT = (1 << 31) - 1  # CQL LIMIT is a 32-bit int
+SCAN_FETCH_SIZE = 5000  # rows per driver page when purge_author reads one bucket of post ids
+
+
+class CassandraPostStore(PostStore):
+    """Posts by id, and each author's or group's posts in 30-day partitions, newest first.
+
+    A post to followers is listed under its author (posts_by_author), a group post
+    under its group only (posts_by_group); author_post_ids indexes both, deleted
+    ones too, for purge_author. Creation writes with timestamps taken
+    from the post id (write_time_us), so a replayed create is a no-op and cannot
+    undo a delete. The `posts` row is written last: it is the commit point an
+    idempotent retry looks for.
+    """
+
+    def __init__(self, db: CassandraSession) -> None:
+        self._db = db
+
+    def create_post(self, post: Post, idempotency_key: str = "") -> tuple[Post, bool]:
+        if idempotency_key:
+            # The LWT picks one winner among concurrent retries; the others get its post id.
+            claim = self._db.execute("claim_idempotency_key", (post.author_id, idempotency_key, post.post_id))
+            if not claim.was_applied:
+                return self._replay(post, claim.one().post_id, idempotency_key)
+        self._write(post, idempotency_key)
+        return post, True
+
+    def _replay(self, post: Post, claimed_id: int, idempotency_key: str) -> tuple[Post, bool]:
+        row = self._db.execute("select_post", (claimed_id,)).one()
+        if row is not None:  # deleted or not: a retry must not bring back a deleted post
+            return _post(row), False
+        # The claim's owner died (or is still writing) between its claim and its posts row.
+        # Finish its work under the claimed id, so the key still names exactly one post. A
+        # slow owner writing too writes its copy of the same request at the same timestamp,
+        # and replicas settle on one of the two.
+        claimed = dataclasses.replace(post, post_id=claimed_id)
+        self._write(claimed, idempotency_key)
+        return claimed, True
+
+    def _write(self, post: Post, idempotency_key: str) -> None:
+        at = write_time_us(post.post_id)
+        bucket = author_bucket(post.post_id)
+        p = post
+        if p.group_id:
+            listing = [
+                ("insert_group_bucket", (p.group_id, bucket, at)),
+                (
+                    "insert_group_post",
+                    (p.group_id, bucket, p.post_id, p.author_id, p.text, p.create_time_ms, p.org_id, at),
+                ),
+            ]
+        else:
+            listing = [("insert_author_post", (p.author_id, bucket, p.post_id, p.text, p.create_time_ms, p.org_id, at))]
+        # Every post, group posts too, is indexed under its author, so purge_author finds it.
+        index = [
+            ("insert_author_bucket", (p.author_id, bucket, at)),
+            ("insert_author_post_id", (p.author_id, bucket, p.post_id, at)),
+            ("insert_user", (p.author_id,)),
+        ]
+        self._db.execute_all([*listing, *index])
+        # Last, so that a found posts row means the listing rows above exist too. The key is
+        # kept ("" for none: a cell, where None would write a tombstone) for purge_post.
+        self._db.execute(
+            "insert_post",
+            (p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id, idempotency_key, at),
+        )
+
+    def get_posts(self, post_ids: Iterable[int]) -> dict[int, Post]:
+        ids = list(dict.fromkeys(post_ids))
+        found: dict[int, Post] = {}
+        # One single-partition read per id, in parallel: token-aware routing sends each to a
+        # replica, where `post_id IN (...)` would make one coordinator gather them all.
+        for result in self._db.execute_many("select_post", [(post_id,) for post_id in ids]):
+            row = result.one()
+            if row is not None and not row.deleted:
+                found[row.post_id] = _post(row)
+        return found
+
+    def delete_post(self, post_id: int) -> bool:
+        row = self._db.execute("select_post", (post_id,)).one()
+        if row is None:
+            return False
+        # Unlist first, then flag: a delete that dies between the two is completed by its
+        # retry, which unlists again even when the flag is already set.
+        self._unlist(row, delete_time_us(post_id, time.time_ns() // 1000))
+        # An LWT, so that of two concurrent deletes exactly one reports True.
+        return bool(self._db.execute("mark_post_deleted", (post_id,)).was_applied)
+
+    def purge_post(self, post_id: int) -> None:
+        row = self._db.execute("select_post", (post_id,)).one()
+        if row is None:
+            return
+        at = delete_time_us(post_id, time.time_ns() // 1000)
+        self._unlist(row, at)
+        if row.idempotency_key:  # null or "" in posts made without a key, or before 003
+            self._db.execute("release_idempotency_key", (row.author_id, row.idempotency_key))
+        self._db.execute("delete_author_post_id", (at, row.author_id, author_bucket(post_id), post_id))
+        # Last, so a purge that dies half way still finds what to unlist when run again.
+        # Later than the creation's timestamp: a replayed create cannot bring it back.
+        self._db.execute("purge_post", (at, post_id))
+
+    def purge_author(self, author_id: int) -> None:
+        # Bucket by bucket, through the index of every post the author made; posts made
+        # before 003 are not indexed, but the live ones among them are listed.
+        for row in list(self._db.execute("select_author_buckets", (author_id,))):
+            params = (author_id, row.bucket)
+            post_ids = {r.post_id for r in self._db.stream("scan_author_post_ids", params, SCAN_FETCH_SIZE)}
+            post_ids |= {r.post_id for r in self._db.stream("scan_author_posts", params, SCAN_FETCH_SIZE)}
+            for post_id in sorted(post_ids):
+                self.purge_post(post_id)
+        # Last: a purge that dies half way still finds the buckets when run again.
+        self._db.execute("drop_author_buckets", (author_id,))
+
+    def _unlist(self, row: Any, at: int) -> None:
+        """Remove a post's listing row (its group's or its author's) with write timestamp at."""
+        bucket = author_bucket(row.post_id)
+        if row.group_id:
+            self._db.execute("delete_group_post", (at, row.group_id, bucket, row.post_id))
+        else:
+            self._db.execute("delete_author_post", (at, row.author_id, bucket, row.post_id))
+
+    def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
+        def post(row: Any) -> Post:
+            return Post(row.post_id, author_id, row.text, row.create_time_ms, 0, row.org_id or 0)
+
+        return self._list("select_author_buckets", "select_author_posts", author_id, before_id, limit, post)
+
+    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
+        def post(row: Any) -> Post:
+            return Post(row.post_id, row.author_id, row.text, row.create_time_ms, group_id, row.org_id or 0)
+
+        return self._list("select_group_buckets", "select_group_posts", group_id, before_id, limit, post)
+
+    def _list(
+        self,
+        buckets_statement: str,
+        posts_statement: str,
+        owner_id: int,
+        before_id: int | None,
+        limit: int,
+        make: Callable[[Any], Post],
+    ) -> list[Post]:
+        """Up to limit posts of one author or group with id < before_id, walking its buckets newest first."""
+        if limit < 1:
+            return []
+        # MAX_ID is never issued, so "< MAX_ID" with no cursor misses nothing
+        before = MAX_ID if before_id is None else before_id
+        newest = author_bucket(before)
+        # The owner's non-empty buckets, newest first: years of silence cost no reads.
+        buckets = [row.bucket for row in self._db.execute(buckets_statement, (owner_id,)) if row.bucket <= newest]
+        posts: list[Post] = []
+        for bucket in buckets:
+            want = min(limit - len(posts), _MAX_LIMIT)
+            posts.extend(make(row) for row in self._db.execute(posts_statement, (owner_id, bucket, before, want)))
+            if len(posts) >= limit:
+                break
+        return posts
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _post(row: Any) -> Post:
+    """A Post from a `posts` row; group_id and org_id are null in rows written before 003."""
+    return Post(
+        post_id=row.post_id,
+        author_id=row.author_id,
+        text=row.text,
+        create_time_ms=row.create_time_ms,
+        group_id=row.group_id or 0,
+        org_id=row.org_id or 0,
+    )

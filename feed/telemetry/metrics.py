@@ -1,0 +1,121 @@
+"""Prometheus metrics: every name starts with feed_ and carries its unit.
+
+Domain code does not call these directly where a hook can (the gRPC
+interceptor, the worker loop, the store and Redis wrappers); they are defined
+in one place so names stay consistent. Labels take values from small fixed
+sets (methods, status codes, event types, operations, partitions), never user
+or post ids, so the number of series stays bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from feed.telemetry.metrics_http import start_metrics_server as start_metrics_server  # where every caller looks for it
+
+# Seconds. An RPC: sub-millisecond reads up to client deadlines; 10 ms and 25 ms are read targets.
+RPC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Seconds. One store or Redis round trip: 100 µs on loopback up to the 2-5 s client timeouts.
+IO_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Seconds from publish to the timeline write: milliseconds when healthy, minutes when lagging.
+DELIVERY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+# gRPC edge (services/interceptors.py)
+RPC_REQUESTS = Counter(
+    "feed_rpc_requests_total", "gRPC calls handled, by service, method and status code", ["service", "method", "code"]
+)
+RPC_SECONDS = Histogram(
+    "feed_rpc_duration_seconds",
+    "Time to handle one gRPC call, from the handler's start to its response or status",
+    ["service", "method"],
+    buckets=RPC_BUCKETS,
+)
+
+# Fan-out worker (workers/fanout_worker.py)
+ASSIGNED_PARTITIONS = Gauge("feed_fanout_assigned_partitions", "Partitions of the events topic this worker owns now")
+CONSUMER_LAG = Gauge(
+    "feed_fanout_consumer_lag_records",
+    "Records of an owned partition not yet applied (broker highwater minus next offset to apply)",
+    ["partition"],
+)
+EVENTS_CONSUMED = Counter("feed_fanout_events_consumed_total", "Events applied, by type", ["type"])
+DEAD_LETTERS = Counter(
+    "feed_fanout_dead_letters_total", "Records the workers gave up on and skipped, by reason", ["reason"]
+)
+DELIVERIES = Counter("feed_fanout_deliveries_total", "Post ids written into home timelines")
+SKIPPED_DELIVERIES = Counter(
+    "feed_fanout_skipped_deliveries_total",
+    "Planned deliveries not written: timeline not in Redis (inactive; also a post already there, as on a"
+    " redelivered batch) or left to fan-out on read (celebrity)",
+    ["reason"],
+)
+PUBLISH_TO_DELIVERED = Histogram(
+    "feed_fanout_publish_to_delivered_seconds",
+    "Time from an event's publish (its event time) to the end of the Redis write that applied it",
+    ["type"],
+    buckets=DELIVERY_BUCKETS,
+)
+BATCH_EVENTS = Histogram(
+    "feed_fanout_batch_events", "Events per applied batch", buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000)
+)
+BATCH_SECONDS = Histogram("feed_fanout_batch_duration_seconds", "Time to resolve, plan and apply one batch")
+BATCH_FAILURES = Counter("feed_fanout_batch_failures_total", "Batches that failed to apply and were retried")
+
+# Read path
+TIMELINE_REBUILDS = Counter(
+    "feed_timeline_rebuilds_total", "Home timelines rebuilt from the durable store because Redis lacked them"
+)
+POST_CACHE_LOOKUPS = Counter(
+    "feed_post_cache_lookups_total", "Post ids looked up in the Redis post cache, by hit or miss", ["result"]
+)
+
+# Dependencies (feed/store/instrumented.py, feed/redis/connection.py, feed/health/readiness.py)
+STORE_SECONDS = Histogram(
+    "feed_store_operation_duration_seconds",
+    "Time of one durable-store call, by backend and operation",
+    ["backend", "operation"],
+    buckets=IO_BUCKETS,
+)
+STORE_ERRORS = Counter(
+    "feed_store_operation_errors_total",
+    "Durable-store calls that raised, by backend and operation",
+    ["backend", "operation"],
+)
+REDIS_SECONDS = Histogram(
+    "feed_redis_operation_duration_seconds",
+    "Time of one Redis round trip, by operation",
+    ["operation"],
+    buckets=IO_BUCKETS,
+)
+REDIS_ERRORS = Counter(
+    "feed_redis_operation_errors_total", "Redis round trips that raised, by operation", ["operation"]
+)
+DEPENDENCY_UP = Gauge(
+    "feed_dependency_up", "1 while the last readiness check of a dependency succeeded, else 0", ["dependency"]
+)
+
+
+# Fixed label values start at 0, so rate() and increase() see the first event too.
+for _reason in ("invalid_event",):
+    DEAD_LETTERS.labels(_reason)
+for _reason in ("inactive", "celebrity"):
+    SKIPPED_DELIVERIES.labels(_reason)
+for _result in ("hit", "miss"):
+    POST_CACHE_LOOKUPS.labels(_result)
+
+
+@contextlib.contextmanager
+def timed(histogram: Histogram, errors: Counter, *labels: str) -> Iterator[None]:
+    """Observe the block's duration in histogram, and count it in errors if it raises."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception:
+        errors.labels(*labels).inc()
+        raise
+    finally:
+        histogram.labels(*labels).observe(time.perf_counter() - started)

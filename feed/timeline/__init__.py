@@ -1,0 +1,1 @@
+"""Home timelines and read-time sources in Redis: the store and its pages, audiences, rebuild from the durable store."""

@@ -1,0 +1,163 @@
+"""Home timelines in Redis: the paired verbs push/remove, merge, page and rebuild.
+
+All list logic runs server side (feed/redis/lua/feed.lua); this module only groups
+work into few round trips. Deliveries go out as tl_fanout calls of one shard
+each (feed/timeline/audience.py): a post id with the many keys it goes to, in pipelines
+of bounded size. A read's first round trip carries the timeline page and the
+celebrity directory together.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from feed.redis.connection import RedisFunctions
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.redis.packed_calls import PackedCalls
+from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
+from feed.timeline.page import TimelinePage, parse_page
+from feed.timeline.sources import CelebrityPosts
+
+__all__ = ["CelebrityPosts", "RedisTimelineStore", "TimelinePage", "page_with_celebrities"]
+
+REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
+# Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
+# one, the client packs the next, so neither waits for the other.
+PIPELINES_IN_FLIGHT = 2
+
+
+class RedisTimelineStore:
+    """Home timelines as bounded Redis lists of post ids, newest first."""
+
+    def __init__(self, functions: RedisFunctions, max_entries: int, ttl_s: int = 0) -> None:
+        self._fn = functions
+        self._packed = PackedCalls(functions)  # the fan-out hot path's round trips
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._senders: ThreadPoolExecutor | None = None
+        self._senders_lock = threading.Lock()
+
+    def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int:
+        """Insert each post id into its audience's materialized timelines; return how many landed.
+
+        Timelines not in Redis are skipped: their owner's next read rebuilds them
+        from the durable store, which already has the post. A fan-out of one
+        pipeline runs in the caller's thread (no hand-off: the latency of a small
+        batch); a longer one keeps PIPELINES_IN_FLIGHT pipelines running. progress()
+        is called in the caller's thread after each round trip ends, so a long
+        batch can keep its consumer alive.
+        """
+        pipelines = fanout_calls(posts, self.max_entries, TIMELINE_SLACK)
+        first = next(pipelines, None)
+        if first is None:
+            return 0
+        second = next(pipelines, None)
+        send = self._packed.call_many
+        if second is None:
+            return _landed(send(first))
+        senders = self._sender_pool()
+        in_flight: deque[Future] = deque([senders.submit(send, first)])
+        in_flight.append(senders.submit(send, second))
+        landed = 0
+        try:
+            for pipeline in pipelines:
+                landed += _landed(in_flight.popleft().result())
+                if progress is not None:
+                    progress()
+                in_flight.append(senders.submit(send, pipeline))
+            while in_flight:
+                landed += _landed(in_flight.popleft().result())
+        finally:
+            for future in in_flight:  # after a failure: nothing of this batch still running when it is retried
+                future.cancel() or future.exception()
+        return landed
+
+    def _sender_pool(self) -> ThreadPoolExecutor:
+        with self._senders_lock:
+            if self._senders is None:
+                self._senders = ThreadPoolExecutor(PIPELINES_IN_FLIGHT, thread_name_prefix="fanout-send")
+            return self._senders
+
+    def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int:
+        """Insert (user_id, post_id) pairs into materialized timelines; return how many landed."""
+        by_post: dict[int, list[int]] = defaultdict(list)
+        for user_id, post_id in deliveries:
+            by_post[post_id].append(user_id)
+        return self.fan_out([(post_id, Audience(users, org_id)) for post_id, users in by_post.items()])
+
+    def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int:
+        """Remove post_ids from the timelines of user_ids; return how many entries went."""
+        if not post_ids:
+            return 0
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for user_id in user_ids:
+            by_shard[timeline_shard(user_id)].append(home_timeline_key(user_id, org_id))
+        calls = []
+        for keys in by_shard.values():
+            for start in range(0, len(keys), KEYS_PER_CALL):
+                calls.append(("tl_remove", keys[start : start + KEYS_PER_CALL], list(post_ids)))
+        return sum(self._fn.call_many(calls))
+
+    def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool:
+        """Merge post_ids into one materialized timeline (a follow's or a join's backfill)."""
+        if not post_ids:
+            return False
+        key = home_timeline_key(user_id, org_id)
+        return bool(self._fn.call("tl_merge", [key], [self.max_entries, *post_ids]))
+
+    def page_call(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[str, list[str], list]:
+        """The tl_page call reading up to count ids older than before_id (and refreshing the TTL)."""
+        cursor = "" if before_id is None else str(before_id)
+        return ("tl_page", [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
+
+    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
+        """Up to count ids older than before_id (newest when None); refreshes the TTL."""
+        name, keys, args = self.page_call(user_id, before_id, count, org_id)
+        return parse_page(self._fn.call(name, keys, args))
+
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
+        """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
+        key = home_timeline_key(user_id, org_id)
+        return bool(self._fn.call("tl_begin_rebuild", [key], [REBUILD_MARK_TTL_S]))
+
+    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int:
+        """Install a rebuilt timeline, merged with whatever was pushed meanwhile."""
+        args = [self.max_entries, self.ttl_s, 1 if complete else 0, *post_ids]
+        return int(self._fn.call("tl_finish_rebuild", [home_timeline_key(user_id, org_id)], args))
+
+    def drop(self, user_id: int, org_id: int = 0) -> None:
+        """Forget a timeline (tests and operators); the next read rebuilds it."""
+        self._fn.client.delete(home_timeline_key(user_id, org_id))
+
+    @property
+    def functions(self) -> RedisFunctions:
+        return self._fn
+
+
+def _landed(replies: list) -> int:
+    return sum(int(n) for n in replies)
+
+
+def page_with_celebrities(
+    timelines: RedisTimelineStore,
+    celebrity_posts: CelebrityPosts,
+    user_id: int,
+    before_id: int | None,
+    count: int,
+    org_id: int = 0,
+) -> tuple[TimelinePage, frozenset[int]]:
+    """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
+
+    The two keys live in different hash slots, so they are two calls; pipelined,
+    they cost one round trip (on a cluster, one per node, sent together).
+    """
+    directory = celebrity_posts.directory_of(org_id)
+    page_reply, directory_reply = timelines.functions.call_many(
+        [timelines.page_call(user_id, before_id, count, org_id), directory.call()]
+    )
+    return parse_page(page_reply), directory.absorb(directory_reply)
