@@ -17,6 +17,35 @@ class Post:
     org_id: int = 0  # the author's organization
 
 
+@dataclasses.dataclass(frozen=True, slots=True, order=True)
+class Source:
+    """Whose audience a post goes to: an author's followers, or a group's members.
+
+    Exactly one of the two ids is set. A source whose audience is above the
+    fan-out threshold is a read-time source: its posts go to a list of its own
+    that readers merge, instead of into every follower's or member's timeline.
+    """
+
+    author_id: int = 0
+    group_id: int = 0
+
+    @classmethod
+    def of_post(cls, author_id: int, group_id: int = 0) -> Source:
+        """A group post goes to the group's members; any other post to its author's followers."""
+        return cls(group_id=group_id) if group_id else cls(author_id=author_id)
+
+    def to_member(self) -> int:
+        """The integer Redis keeps in an organization's set of read-time sources: the author
+        id, or minus the group id (ids are positive, so the sign tells which)."""
+        return -self.group_id if self.group_id else self.author_id
+
+    @classmethod
+    def from_member(cls, member: int | bytes | str) -> Source:
+        """The source a member of that set names (the inverse of to_member)."""
+        value = int(member)
+        return cls(group_id=-value) if value < 0 else cls(author_id=value)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Page:
     """One page of ids and the opaque token of the next page (None on the last)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
+from feed.domain import Source
 from feed.v1 import events_pb2
 
 
@@ -20,9 +21,9 @@ class PostCreated:
     group_id: int = 0  # a group post: its audience is the group's members, not the author's followers
 
     @property
-    def source(self) -> int:
-        """Whose audience the post goes to: the author (> 0) or the group (minus its id)."""
-        return -self.group_id if self.group_id else self.author_id
+    def source(self) -> Source:
+        """Whose audience the post goes to: the author's followers, or the group's members."""
+        return Source.of_post(self.author_id, self.group_id)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from feed.read.home import FeedPage, GroupTimelineReader, HomeTimelineReader, Us
 from feed.read.hydrate import Hydrator
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store
-from feed.timeline.store import CelebrityPosts, RedisTimelineStore
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
 from services.auth import current_principal, require_actor
@@ -106,9 +107,9 @@ def _wire(settings: Settings):
         client = connect(settings.redis_url)
         functions = RedisFunctions(client)
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
-        celebrity_posts = CelebrityPosts(functions, settings.timeline_max)
+        read_time = ReadTimeSources(functions, settings.timeline_max)
         hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
-        home = HomeTimelineReader(store, timelines, celebrity_posts, hydrator)
+        home = HomeTimelineReader(store, timelines, read_time, hydrator)
         orgs = OrgDirectory(store.orgs)
         servicer = FeedServicer(home, UserTimelineReader(store), store, orgs)
         return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)

@@ -32,7 +32,8 @@ from feed.messaging.topics import ensure_topic
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store, open_store
 from feed.telemetry import metrics
-from feed.timeline.store import CelebrityPosts, RedisTimelineStore
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore
 from workers.observability import bounded_ids, forget_lag, observe_applied, record_lag, request_id_of
 
 log = logging.getLogger("feed.worker")
@@ -71,12 +72,12 @@ class FanoutWorker:
     """One consumer in the fan-out group."""
 
     def __init__(
-        self, settings: Settings, store: Store, timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts
+        self, settings: Settings, store: Store, timelines: RedisTimelineStore, read_time: ReadTimeSources
     ) -> None:
         self.settings = settings
         self.store = store
         self.timelines = timelines
-        self.celebrity_posts = celebrity_posts
+        self.read_time = read_time
         self.dead_letters = DeadLetterQueue(
             settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), settings.kafka_timeout_s
         )
@@ -137,9 +138,9 @@ class FanoutWorker:
                     )
         started = time.monotonic()
         try:
-            facts = resolve(self.store, envelopes, self.settings.celebrity_threshold, self.celebrity_posts)
+            facts = resolve(self.store, envelopes, self.settings.celebrity_threshold, self.read_time)
             plan = plan_fanout(envelopes, facts)
-            landed = apply_plan(self.timelines, self.celebrity_posts, self.store, plan, self.keep_alive)
+            landed = apply_plan(self.timelines, self.read_time, self.store, plan, self.keep_alive)
             self.dead_letters.flush()  # before the commit: a dead letter is never lost
         except Exception:
             metrics.BATCH_FAILURES.inc()
@@ -214,7 +215,7 @@ def main(settings: Settings, stop: threading.Event) -> int:
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     functions = RedisFunctions(connect(settings.redis_url))
     timelines = RedisTimelineStore(functions, settings.timeline_max)
-    worker = FanoutWorker(settings, store, timelines, CelebrityPosts(functions, settings.timeline_max))
+    worker = FanoutWorker(settings, store, timelines, ReadTimeSources(functions, settings.timeline_max))
     try:
         worker.run(stop)
     finally:

@@ -36,12 +36,13 @@ from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
 from feed.devstack.procs import ManagedProcess, free_port
 from feed.devstack.stack import Stack, start_stack
+from feed.domain import Source
 from feed.ids import IdGenerator
 from feed.redis.connection import RedisClient, RedisFunctions, connect
 from feed.redis.keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
 from feed.store.sqlite import SqliteDatabase
 from feed.telemetry.scrape import scrape, value
-from feed.timeline.store import CelebrityPosts
+from feed.timeline.sources import ReadTimeSources
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, post_service_pb2_grpc
 
 AUTHOR_BASE = 1_000_000_000  # fan-out authors: above every user id
@@ -198,9 +199,9 @@ def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
     try:
         redis = connect(stack.settings.redis_url)
         fill(redis, plan.users, {s: prefill[: TIMELINE_MAX + s % TIMELINE_SLACK] for s in range(TIMELINE_SHARDS)})
-        celebrities = CelebrityPosts(RedisFunctions(redis), TIMELINE_MAX)
+        read_time = ReadTimeSources(RedisFunctions(redis), TIMELINE_MAX)
         for star, posts in stars.items():
-            celebrities.push([(star, post) for post in posts])
+            read_time.push([(Source(author_id=star), post) for post in posts])
         tokens = TokenCache(stack.keys)
         figures: dict[str, Any] = {"plan": dataclasses.asdict(plan)}
         figures["fanout"] = measure_fanout(stack, redis, plan, lambda: measure_writes(stack, tokens, plan))

@@ -6,6 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+from feed.domain import Source
 from feed.events import Envelope, Followed, GroupJoined, PostCreated, PostDeleted, Unfollowed
 from feed.fanout.resolve import Facts
 
@@ -16,8 +17,8 @@ class PostFanout:
 
     post_id: int
     author_id: int
+    source: Source  # whose audience `followers` is: the author's, or the group's
     followers: Sequence[int] = ()  # shared with the batch's Facts, never copied per post
-    source: int = 0  # whose audience `followers` is: the author (0 or the author id) or minus a group id
     org_id: int = 0
 
 
@@ -29,7 +30,7 @@ class Pushes:
 
     def __len__(self) -> int:
         # Counted without building the lists: an author's followers can be a hundred thousand.
-        return sum(len(f.followers) + 1 if f.source >= 0 else len(f.followers) or 1 for f in self._fanouts)
+        return sum(len(f.followers) or 1 if f.source.group_id else len(f.followers) + 1 for f in self._fanouts)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         for fanout in self._fanouts:
@@ -40,9 +41,9 @@ class Pushes:
 def recipients(fanout: PostFanout) -> Sequence[int]:
     """Whose timelines a post goes to: its author and the author's followers; a group's members
     (the author only when the group is fanned out on read)."""
-    if fanout.source >= 0:
-        return [fanout.author_id, *fanout.followers]
-    return fanout.followers or [fanout.author_id]
+    if fanout.source.group_id:
+        return fanout.followers or [fanout.author_id]
+    return [fanout.author_id, *fanout.followers]
 
 
 @dataclasses.dataclass
@@ -56,9 +57,9 @@ class FanoutPlan:
     unmerges: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (follower, followee, org)
     joins: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): backfill
     leaves: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): remove
-    celebrity_pushes: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
-    celebrity_removals: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
-    skipped_celebrity: int = 0  # audience deliveries left to fan-out on read
+    read_time_pushes: list[tuple[Source, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
+    read_time_removals: list[tuple[Source, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
+    skipped_read_time: int = 0  # audience deliveries left to fan-out on read
 
     @property
     def pushes(self) -> Pushes:
@@ -73,23 +74,23 @@ class FanoutPlan:
 def plan_fanout(envelopes: Sequence[Envelope], facts: Facts) -> FanoutPlan:
     """Decide the timeline changes for a batch; each author's posts reach the author too."""
     plan = FanoutPlan()
-    deleted_by_source: dict[tuple[int, int, int], list[int]] = defaultdict(list)  # (org, source, author)
+    deleted_by_source: dict[tuple[int, Source, int], list[int]] = defaultdict(list)  # (org, source, author)
     for envelope in envelopes:
         event = envelope.event
         if isinstance(event, PostCreated):
             if event.post_id not in facts.live_posts:
                 continue  # deleted before we got here: pushing it would only waste a slot
             source, org = event.source, event.org_id
-            if source in facts.celebrities or event.post_id in facts.read_time_posts:
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id, (), source, org))
-                plan.celebrity_pushes.append((source, event.post_id, org))
-                plan.skipped_celebrity += facts.celebrities.get(source, 0)
+            if source in facts.read_time or event.post_id in facts.read_time_posts:
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, (), org))
+                plan.read_time_pushes.append((source, event.post_id, org))
+                plan.skipped_read_time += facts.read_time.get(source, 0)
             else:
                 followers = facts.followers.get(source, ())
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id, followers, source, org))
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, followers, org))
         elif isinstance(event, PostDeleted):
             deleted_by_source[(event.org_id, event.source, event.author_id)].append(event.post_id)
-            plan.celebrity_removals.append((event.source, event.post_id, event.org_id))
+            plan.read_time_removals.append((event.source, event.post_id, event.org_id))
         elif isinstance(event, Followed):
             if (event.follower_id, event.followee_id) in facts.following:
                 plan.backfills.append((event.follower_id, event.followee_id, event.org_id))

@@ -2,18 +2,18 @@
 
 Each stage is one function with one job, named so its name can serve as a
 metric label. Sources give ids newest first below a cursor (the user's home
-timeline, and the celebrity lists of followed celebrities: fan-out on read);
+timeline, and the lists of the read-time sources the reader follows: fan-out on read);
 hydration turns ids into posts; filters are pure functions over facts fetched
 beforehand and drop what must not be shown (deleted posts, authors the user no
 longer follows or has blocked, posts of groups the user is not a member of, and
 anything of another organization) even while the workers are still catching up;
 paging cuts the page and the cursor of the next one. Large groups the reader is
-a member of are read-time sources like followed celebrities.
+a member of are read-time sources like authors with very many followers.
 
-Round trips of a page in the common case (the reader follows no celebrity):
-one to Redis for the timeline ids and the celebrity directory (pipelined), one
+Round trips of a page in the common case (the reader follows no read-time source):
+one to Redis for the timeline ids and the source directory (pipelined), one
 to Redis for hydration, one store query for the follow guard, which also tells
-which celebrities the reader follows. Following a celebrity adds one round trip
+which read-time sources the reader follows. Following one adds one round trip
 for their lists (and one to hydrate what they contribute).
 """
 
@@ -25,13 +25,15 @@ import itertools
 import time
 from collections.abc import Iterable
 
-from feed.domain import Post
+from feed.domain import Post, Source
 from feed.errors import Unavailable
 from feed.read.hydrate import Hydrator
 from feed.store.base import Store
 from feed.telemetry import metrics
+from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import rebuild_home_timeline
-from feed.timeline.store import CelebrityPosts, RedisTimelineStore, TimelinePage, page_with_celebrities
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore, page_with_sources
 
 MAX_ROUNDS = 5  # source reads per page when filters keep dropping posts
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
@@ -54,7 +56,7 @@ class Candidates:
 
 def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
     """Stage: merge sorted id lists without duplicates; keep the newest count."""
-    if len(pages) == 1:  # the common case: no followed celebrity, nothing to merge
+    if len(pages) == 1:  # the common case: no followed read-time source, nothing to merge
         return Candidates(pages[0].ids[:count], len(pages[0].ids) > count or pages[0].more)
     merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
     return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))
@@ -85,11 +87,11 @@ class HomeTimelineReader:
     """Assembles home timeline pages, rebuilding missing timelines from the store."""
 
     def __init__(
-        self, store: Store, timelines: RedisTimelineStore, celebrity_posts: CelebrityPosts, hydrator: Hydrator
+        self, store: Store, timelines: RedisTimelineStore, read_time: ReadTimeSources, hydrator: Hydrator
     ) -> None:
         self._store = store
         self._timelines = timelines
-        self._celebrity_posts = celebrity_posts
+        self._read_time = read_time
         self._hydrator = hydrator
 
     def home_source(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
@@ -108,14 +110,12 @@ class HomeTimelineReader:
 
     def sources(
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0
-    ) -> tuple[TimelinePage, frozenset[int]]:
+    ) -> tuple[TimelinePage, frozenset[Source]]:
         """Source: the user's timeline page and the organization's read-time sources, in one round trip."""
-        page, celebrities = page_with_celebrities(
-            self._timelines, self._celebrity_posts, user_id, before_id, count, org_id
-        )
+        page, sources = page_with_sources(self._timelines, self._read_time, user_id, before_id, count, org_id)
         if page.state != "ready":
             page = self.home_source(user_id, before_id, count, org_id)
-        return page, celebrities
+        return page, sources
 
     def read(self, user_id: int, before_id: int | None, page_size: int, org_id: int = 0) -> FeedPage:
         """One page of at most page_size posts older than before_id."""
@@ -128,9 +128,9 @@ class HomeTimelineReader:
             posts = self._hydrator.hydrate(home.ids)
             guard.learn(posts.values(), sources)
             pages = [home]
-            readable = sorted(s for s in sources if (s in guard.followed if s > 0 else -s in guard.groups))
+            readable = sorted(s for s in sources if guard.reads(s))
             if readable:
-                pages += self._celebrity_posts.pages(readable, cursor, want + 1, org_id)
+                pages += self._read_time.pages(readable, cursor, want + 1, org_id)
             candidates = merge_sources(pages, want + 1)
             unhydrated = [i for i in candidates.ids if i not in posts]
             if unhydrated:
@@ -167,11 +167,11 @@ class FollowGuard:
         self._blocks_asked: set[int] = {reader_id}
         self.blocked: set[int] = set()  # authors the reader has blocked, among those of group posts
 
-    def learn(self, posts: Iterable[Post], sources: frozenset[int] = frozenset()) -> None:
+    def learn(self, posts: Iterable[Post], sources: frozenset[Source] = frozenset()) -> None:
         """Learn what filtering these posts and merging these read-time sources needs: at most
         one store query per kind of fact, and none for facts already known."""
-        authors = {s for s in sources if s > 0}
-        groups = {-s for s in sources if s < 0}
+        authors = {s.author_id for s in sources if s.author_id}
+        groups = {s.group_id for s in sources if s.group_id}
         group_authors: set[int] = set()
         for post in posts:
             if post.group_id:
@@ -188,6 +188,11 @@ class FollowGuard:
         if new_authors:
             self.blocked |= self._store.graph.blocked_among(self._reader, new_authors)
             self._blocks_asked |= new_authors
+
+    def reads(self, source: Source) -> bool:
+        """Whether the reader's home timeline merges this read-time source: a followed author, or a
+        group the reader is a member of (learned before)."""
+        return source.group_id in self.groups if source.group_id else source.author_id in self.followed
 
     def check(self, authors: set[int] | frozenset[int]) -> None:
         """Learn whether the reader follows each of these authors (one store query for the new ones)."""

@@ -14,6 +14,8 @@ organization is deleted.
 
 from __future__ import annotations
 
+from feed.domain import Source
+
 TIMELINE_MAX = 800  # readers never see more entries than this (FEED_TIMELINE_MAX overrides)
 # A push trims only once a list has grown this far past its bound, so trimming
 # costs one LTRIM per TIMELINE_SLACK pushes instead of one per push.
@@ -52,25 +54,17 @@ def post_key(post_id: int) -> str:
     return f"feed:post:{post_id}"
 
 
-CELEBRITIES_KEY = "feed:celebrities"  # the default organization's read-time sources
+def read_time_sources_key(org_id: int = 0) -> str:
+    """The set of an organization's read-time sources (Source.to_member of each).
 
-
-def celebrities_key(org_id: int = 0) -> str:
-    """The set of an organization's read-time sources: authors whose posts were not fanned
-    out on write (their ids), and large groups whose posts were not (minus their ids)."""
+    The name predates groups as sources: it stays, so a deployment's Redis keeps its data."""
     return f"{org_prefix(org_id)}celebrities"
 
 
-def celebrity_posts_key(author_id: int, org_id: int = 0) -> str:
-    """A celebrity's posts that were not fanned out: a bounded id list like a home timeline."""
-    return f"{org_prefix(org_id)}cp:{{{author_id}}}"
+def source_posts_key(source: Source, org_id: int = 0) -> str:
+    """A read-time source's posts that were not fanned out: a bounded id list like a home timeline.
 
-
-def group_posts_key(group_id: int, org_id: int = 0) -> str:
-    """A large group's posts that were not fanned out, for readers to merge."""
-    return f"{org_prefix(org_id)}gp:{{{group_id}}}"
-
-
-def source_posts_key(source: int, org_id: int = 0) -> str:
-    """The read-time list of a source: an author (source > 0) or a group (source = -group id)."""
-    return celebrity_posts_key(source, org_id) if source > 0 else group_posts_key(-source, org_id)
+    Hash-tagged by the author or group id, so the list and its calls stay in one cluster slot."""
+    if source.group_id:
+        return f"{org_prefix(org_id)}gp:{{{source.group_id}}}"
+    return f"{org_prefix(org_id)}cp:{{{source.author_id}}}"

@@ -4,7 +4,7 @@ All list logic runs server side (feed/redis/lua/feed.lua); this module only grou
 work into few round trips. Deliveries go out as tl_fanout calls of one shard
 each (feed/timeline/audience.py): a post id with the many keys it goes to, in pipelines
 of bounded size. A read's first round trip carries the timeline page and the
-celebrity directory together.
+organization's directory of read-time sources together.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from feed.domain import Source
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
 from feed.timeline.page import TimelinePage, parse_page
-from feed.timeline.sources import CelebrityPosts
-
-__all__ = ["CelebrityPosts", "RedisTimelineStore", "TimelinePage", "page_with_celebrities"]
+from feed.timeline.sources import ReadTimeSources
 
 REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
 # Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
@@ -143,20 +142,20 @@ def _landed(replies: list) -> int:
     return sum(int(n) for n in replies)
 
 
-def page_with_celebrities(
+def page_with_sources(
     timelines: RedisTimelineStore,
-    celebrity_posts: CelebrityPosts,
+    read_time: ReadTimeSources,
     user_id: int,
     before_id: int | None,
     count: int,
     org_id: int = 0,
-) -> tuple[TimelinePage, frozenset[int]]:
+) -> tuple[TimelinePage, frozenset[Source]]:
     """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
 
     The two keys live in different hash slots, so they are two calls; pipelined,
     they cost one round trip (on a cluster, one per node, sent together).
     """
-    directory = celebrity_posts.directory_of(org_id)
+    directory = read_time.directory_of(org_id)
     page_reply, directory_reply = timelines.functions.call_many(
         [timelines.page_call(user_id, before_id, count, org_id), directory.call()]
     )

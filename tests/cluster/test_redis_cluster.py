@@ -9,12 +9,13 @@ from redis.exceptions import RedisClusterException
 
 from feed.devstack.local import HOST
 from feed.devstack.procs import free_port
-from feed.domain import Post
+from feed.domain import Post, Source
 from feed.health.probes import redis_probe
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SHARDS, home_timeline_key
 from feed.redis.post_cache import RedisPostCache
-from feed.timeline.store import CelebrityPosts, RedisTimelineStore
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=2)
@@ -97,16 +98,17 @@ def test_the_post_cache_reads_posts_and_tombstones_across_slots(redis_client):
     assert len({redis_client.keyslot(f"feed:post:{i}") for i in wanted}) > 3  # really across slots
 
 
-def test_celebrity_posts_of_several_authors_in_one_batch_reach_each_authors_list(functions):
-    celebrities = CelebrityPosts(functions, 800)
-    batch = [(author, ids.next_id()) for author in (11, 12, 13) for _ in range(2)]  # authors in different slots
+def test_read_time_posts_of_several_sources_in_one_batch_reach_each_sources_list(functions):
+    read_time = ReadTimeSources(functions, 800)
+    sources = [Source(author_id=11), Source(author_id=12), Source(group_id=13)]  # in different slots
+    batch = [(source, ids.next_id()) for source in sources for _ in range(2)]
 
-    assert celebrities.push(batch) == len(batch)
-    for author in (11, 12, 13):
-        assert celebrities.ids(author) == {post for a, post in batch if a == author}
-    assert celebrities.authors() == {11, 12, 13}
-    pages = celebrities.pages([11, 12, 13], None, 10)
-    assert [sorted(p.ids) for p in pages] == [sorted(post for a, post in batch if a == x) for x in (11, 12, 13)]
+    assert read_time.push(batch) == len(batch)
+    for source in sources:
+        assert read_time.ids(source) == {post for s, post in batch if s == source}
+    assert read_time.registered() == set(sources)
+    pages = read_time.pages(sources, None, 10)
+    assert [sorted(p.ids) for p in pages] == [sorted(post for s, post in batch if s == x) for x in sources]
 
 
 def test_the_readiness_probe_pings_every_primary(redis_cluster_url):

@@ -12,8 +12,9 @@ import grpc
 import pytest
 
 from feed.devstack.procs import ManagedProcess, free_port
+from feed.domain import Source
 from feed.redis.connection import connect
-from feed.redis.keys import celebrity_posts_key, home_timeline_key
+from feed.redis.keys import home_timeline_key, source_posts_key
 from feed.telemetry.scrape import scrape, value
 from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import drained, eventually, new_user
@@ -59,7 +60,7 @@ def test_celebrity_posts_are_merged_at_read_time_not_fanned_out(semantics_stack,
     redis = connect(semantics_stack.settings.redis_url)
     stored = [int(x) for x in redis.lrange(home_timeline_key(fans[0]), 0, -1) if x not in (b"0", b"b")]
     assert stored == [mine]  # only the normal author's post was written to the follower's list
-    assert set(posts) <= {int(x) for x in redis.lrange(celebrity_posts_key(star), 0, -1)}
+    assert set(posts) <= {int(x) for x in redis.lrange(source_posts_key(Source(author_id=star)), 0, -1)}
     assert ids(sem_client.home(fans[0])) == sorted([*posts, mine], reverse=True)
     for fan in fans[1:]:
         assert ids(sem_client.home(fan)) == list(reversed(posts))
@@ -147,7 +148,7 @@ def test_delete_removes_the_post_from_every_timeline_including_celebrity_lists(s
     for user in (star, *fans):
         assert ids(sem_client.home(user)) == []
         assert str(post).encode() not in redis.lrange(home_timeline_key(user), 0, -1)
-    assert str(post).encode() not in redis.lrange(celebrity_posts_key(star), 0, -1)
+    assert str(post).encode() not in redis.lrange(source_posts_key(Source(author_id=star)), 0, -1)
 
 
 def test_an_inactive_user_is_skipped_at_fan_out_and_sees_a_complete_timeline_on_return(semantics_stack, sem_client):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 import redis
 
+from feed.domain import Source
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
 from feed.timeline import audience
 from feed.timeline.audience import Audience
-from feed.timeline.store import CelebrityPosts, RedisTimelineStore, page_with_celebrities
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore, page_with_sources
 
 pytestmark = pytest.mark.integration
 ids = IdGenerator(node=1)
@@ -205,23 +207,25 @@ def test_a_long_fan_out_runs_several_pipelines_and_reports_progress(functions, m
     assert all(store.page(u, None, 1).ids == [post] for u in users)
 
 
-def test_the_first_round_trip_of_a_page_also_brings_the_celebrity_authors(functions):
+def test_the_first_round_trip_of_a_page_also_brings_the_read_time_sources(functions):
     store = RedisTimelineStore(functions, 10)
-    celebrities = CelebrityPosts(functions, 10)
+    read_time = ReadTimeSources(functions, 10)
     materialize(store, 1, fresh(2))
-    page, authors = page_with_celebrities(store, celebrities, 1, None, 5)
-    assert page.state == "ready" and len(page.ids) == 2 and authors == frozenset()
-    celebrities.push([(7, ids.next_id()), (8, ids.next_id())])
-    assert page_with_celebrities(store, celebrities, 1, None, 5)[1] == {7, 8}
-    assert page_with_celebrities(store, celebrities, 1, None, 5)[1] == {7, 8}  # answered by size alone
+    page, sources = page_with_sources(store, read_time, 1, None, 5)
+    assert page.state == "ready" and len(page.ids) == 2 and sources == frozenset()
+    read_time.push([(Source(author_id=7), ids.next_id()), (Source(group_id=8), ids.next_id())])
+    expected = {Source(author_id=7), Source(group_id=8)}
+    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected
+    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected  # answered by size alone
 
 
-def test_posts_already_in_a_celebrity_list_are_recognised(functions):
-    celebrities = CelebrityPosts(functions, 10)
+def test_posts_already_in_a_read_time_list_are_recognised(functions):
+    read_time = ReadTimeSources(functions, 10)
     listed, other = ids.next_id(), ids.next_id()
-    celebrities.push([(7, listed)])
-    assert celebrities.listed([(7, listed), (7, other), (9, ids.next_id())]) == {listed}
-    assert celebrities.listed([(9, other)]) == set()
+    seven, nine = Source(author_id=7), Source(author_id=9)
+    read_time.push([(seven, listed)])
+    assert read_time.listed([(seven, listed), (seven, other), (nine, ids.next_id())]) == {listed}
+    assert read_time.listed([(nine, other)]) == set()
 
 
 def test_a_failing_call_fails_a_long_fan_out_and_leaves_nothing_running(functions, redis_client, monkeypatch):

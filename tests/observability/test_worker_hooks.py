@@ -6,7 +6,9 @@ import types
 
 from prometheus_client import REGISTRY
 
+from feed.domain import Source
 from feed.events import Envelope, PostCreated
+from feed.fanout.plan import FanoutPlan, PostFanout
 from workers.observability import MAX_LOGGED_REQUEST_IDS, bounded_ids, observe_applied, partition_lag, request_id_of
 
 
@@ -44,9 +46,10 @@ def test_an_applied_batch_counts_deliveries_skips_and_latency_per_event():
         "latency": sample("feed_fanout_publish_to_delivered_seconds_count", type="PostCreated"),
         "consumed": sample("feed_fanout_events_consumed_total", type="PostCreated"),
     }
-    plan = types.SimpleNamespace(pushes=[(1, 1)] * 5, skipped_celebrity=7)
+    author = Source(author_id=2)
+    plan = FanoutPlan(fanouts=[PostFanout(1, 2, author, [4, 5, 6, 7])], skipped_read_time=7)  # five pushes
     observe_applied(envelopes, plan, landed=3, started=0.0)
-    observe_applied(envelopes[:1], types.SimpleNamespace(pushes=[]), landed=0, started=0.0)  # a plan without it
+    observe_applied(envelopes[:1], FanoutPlan(), landed=0, started=0.0)  # a plan that skips nothing
     assert sample("feed_fanout_deliveries_total") == before["delivered"] + 3
     assert sample("feed_fanout_skipped_deliveries_total", reason="inactive") == before["inactive"] + 2
     assert sample("feed_fanout_skipped_deliveries_total", reason="celebrity") == before["celebrity"] + 7
