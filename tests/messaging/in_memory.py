@@ -1,0 +1,46 @@
+"""InMemoryEventPublisher: the publisher double for unit tests of the write use cases.
+
+It keeps what a broker would: each event's partition key, its wire bytes and its
+headers (the request id included), and it passes the same contract suite as the
+Kafka publisher (tests/messaging/test_publisher_contract.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from feed.errors import Unavailable
+from feed.events import Envelope, decode, encode, partition_key
+from feed.messaging.publisher import EventPublisher, with_request_id
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishedRecord:
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+    @property
+    def envelope(self) -> Envelope:
+        return decode(self.value)
+
+
+class InMemoryEventPublisher(EventPublisher):
+    """Records every acknowledged event in order; `failing = True` makes it refuse like a broker that is down."""
+
+    def __init__(self) -> None:
+        self.records: list[PublishedRecord] = []
+        self.failing = False
+        self.closed = False
+
+    def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
+        if self.failing or self.closed:
+            raise Unavailable("the event broker did not acknowledge the event; retry the call")
+        self.records.append(PublishedRecord(partition_key(envelope.event), encode(envelope), with_request_id(headers)))
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def envelopes(self) -> list[Envelope]:
+        return [record.envelope for record in self.records]
