@@ -138,9 +138,10 @@ class FanoutWorker:
                     )
         started = time.monotonic()
         try:
-            facts = resolve(self.store, envelopes, self.settings.celebrity_threshold, self.read_time)
+            threshold, max_entries = self.settings.celebrity_threshold, self.timelines.max_entries
+            facts = resolve(self.store, envelopes, threshold, max_entries, self.read_time)
             plan = plan_fanout(envelopes, facts)
-            landed = apply_plan(self.timelines, self.read_time, self.store, plan, self.keep_alive)
+            landed = apply_plan(self.timelines, self.read_time, plan, self.keep_alive)
             self.dead_letters.flush()  # before the commit: a dead letter is never lost
         except Exception:
             metrics.BATCH_FAILURES.inc()

@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, PostCreated, PostDeleted, Unfollowed
-from feed.fanout.resolve import Facts
+from feed.events import DomainEvent, Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.fanout.resolve import Edge, Facts, Membership, edge_source
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,19 +46,43 @@ def recipients(fanout: PostFanout) -> Sequence[int]:
     return [fanout.author_id, *fanout.followers]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Removal:
+    """Posts to take out of some timelines: a delete's from its whole audience, an unfollow's or a
+    leave's (the source's newest posts) from one user's."""
+
+    org_id: int
+    users: tuple[int, ...]
+    post_ids: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Merge:
+    """Posts to merge into one user's timeline: a follow's or a join's backfill."""
+
+    user_id: int
+    org_id: int
+    post_ids: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReadTimePost:
+    """A post of a read-time source, to add to or remove from that source's list."""
+
+    source: Source
+    post_id: int
+    org_id: int
+
+
 @dataclasses.dataclass
 class FanoutPlan:
     """The Redis changes one batch of events calls for."""
 
     fanouts: list[PostFanout] = dataclasses.field(default_factory=list)  # oldest post first
-    # (org, users) -> posts to remove from those users' timelines
-    removals: dict[tuple[int, tuple[int, ...]], list[int]] = dataclasses.field(default_factory=dict)
-    backfills: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (follower, followee, org)
-    unmerges: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (follower, followee, org)
-    joins: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): backfill
-    leaves: list[tuple[int, int, int]] = dataclasses.field(default_factory=list)  # (user, group, org): remove
-    read_time_pushes: list[tuple[Source, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
-    read_time_removals: list[tuple[Source, int, int]] = dataclasses.field(default_factory=list)  # (source, post, org)
+    removals: list[Removal] = dataclasses.field(default_factory=list)
+    merges: list[Merge] = dataclasses.field(default_factory=list)
+    read_time_pushes: list[ReadTimePost] = dataclasses.field(default_factory=list)
+    read_time_removals: list[ReadTimePost] = dataclasses.field(default_factory=list)
     skipped_read_time: int = 0  # audience deliveries left to fan-out on read
 
     @property
@@ -74,37 +98,58 @@ class FanoutPlan:
 def plan_fanout(envelopes: Sequence[Envelope], facts: Facts) -> FanoutPlan:
     """Decide the timeline changes for a batch; each author's posts reach the author too."""
     plan = FanoutPlan()
+    events = [envelope.event for envelope in envelopes]
+    plan_posts(plan, events, facts)
+    plan_graph(plan, events, facts)
+    # Oldest first: a timeline receiving several posts of the batch then gets each on top.
+    plan.fanouts.sort(key=lambda f: f.post_id)
+    return plan
+
+
+def plan_posts(plan: FanoutPlan, events: Sequence[DomainEvent], facts: Facts) -> None:
+    """Plan the batch's created and deleted posts."""
     deleted_by_source: dict[tuple[int, Source, int], list[int]] = defaultdict(list)  # (org, source, author)
-    for envelope in envelopes:
-        event = envelope.event
+    for event in events:
         if isinstance(event, PostCreated):
             if event.post_id not in facts.live_posts:
                 continue  # deleted before we got here: pushing it would only waste a slot
             source, org = event.source, event.org_id
             if source in facts.read_time or event.post_id in facts.read_time_posts:
                 plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, (), org))
-                plan.read_time_pushes.append((source, event.post_id, org))
+                plan.read_time_pushes.append(ReadTimePost(source, event.post_id, org))
                 plan.skipped_read_time += facts.read_time.get(source, 0)
             else:
                 followers = facts.followers.get(source, ())
                 plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, followers, org))
         elif isinstance(event, PostDeleted):
             deleted_by_source[(event.org_id, event.source, event.author_id)].append(event.post_id)
-            plan.read_time_removals.append((event.source, event.post_id, event.org_id))
-        elif isinstance(event, Followed):
-            if (event.follower_id, event.followee_id) in facts.following:
-                plan.backfills.append((event.follower_id, event.followee_id, event.org_id))
-        elif isinstance(event, Unfollowed):
-            if (event.follower_id, event.followee_id) not in facts.following:
-                plan.unmerges.append((event.follower_id, event.followee_id, event.org_id))
-        elif isinstance(event, GroupJoined):
-            if (event.user_id, event.group_id) in facts.memberships:
-                plan.joins.append((event.user_id, event.group_id, event.org_id))
-        elif (event.user_id, event.group_id) not in facts.memberships:
-            plan.leaves.append((event.user_id, event.group_id, event.org_id))
+            plan.read_time_removals.append(ReadTimePost(event.source, event.post_id, event.org_id))
     for (org, source, author), post_ids in deleted_by_source.items():
         users = (author, *facts.followers.get(source, ()))
-        plan.removals[(org, users)] = post_ids
-    # Oldest first: a timeline receiving several posts of the batch then gets each on top.
-    plan.fanouts.sort(key=lambda f: f.post_id)
-    return plan
+        plan.removals.append(Removal(org, users, tuple(post_ids)))
+
+
+def plan_graph(plan: FanoutPlan, events: Sequence[DomainEvent], facts: Facts) -> None:
+    """Plan the batch's follows and joins (backfills), unfollows and leaves (removals).
+
+    Each is re-checked against the store's state when the batch was resolved: a
+    follow undone since backfills nothing, and its unfollow event removes.
+    """
+    graph = [e for e in events if isinstance(e, Followed | Unfollowed | GroupJoined | GroupLeft)]
+    if not graph:
+        return  # the common batch: posts only
+    # A read-time source's list is merged at read time: backfill only what was fanned out on write
+    # (nor what this batch adds to a list), so the result does not depend on when the event is (re)played.
+    on_read = facts.read_time_posts | {r.post_id for r in plan.read_time_pushes}
+    for event in graph:
+        if isinstance(event, Followed | Unfollowed):
+            user, exists = event.follower_id, Edge(event.follower_id, event.followee_id) in facts.following
+        else:
+            user, exists = event.user_id, Membership(event.user_id, event.group_id) in facts.memberships
+        source = edge_source(event)
+        if isinstance(event, Followed | GroupJoined):
+            if exists:
+                backfill = tuple(p for p in facts.backfill_posts.get(source, ()) if p not in on_read)
+                plan.merges.append(Merge(user, event.org_id, backfill))
+        elif not exists:
+            plan.removals.append(Removal(event.org_id, (user,), tuple(facts.unmerge_posts.get(source, ()))))

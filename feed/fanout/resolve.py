@@ -8,62 +8,135 @@ from collections.abc import Sequence
 
 from feed.domain import Source
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.redis.keys import TIMELINE_SLACK
 from feed.store.base import Store, walk_pages
 from feed.timeline.sources import ReadTimeSources
 
 FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Edge:
+    """A follower following a followee."""
+
+    follower_id: int
+    followee_id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Membership:
+    """A user being a member of a group."""
+
+    user_id: int
+    group_id: int
+
+
 @dataclasses.dataclass
 class Facts:
-    """What the store says now about the authors, posts and edges of one batch."""
+    """What the store and Redis say now about the authors, posts and edges of one batch."""
 
     followers: dict[Source, list[int]]  # source -> its audience: followers, or members (none for read-time sources)
     live_posts: set[int]  # created posts of the batch that are not deleted
-    following: set[tuple[int, int]]  # (follower, followee) edges of the batch's graph events that exist
+    following: set[Edge]  # edges of the batch's follow and unfollow events that exist
     read_time: dict[Source, int] = dataclasses.field(default_factory=dict)  # read-time source -> audience size
-    # Posts already in their source's read-time list: fanned out on read once, so for good,
-    # even if the source has since fallen under the threshold (a replay must not push them).
+    # Posts already in their source's read-time list, among the batch's posts and the backfills' candidates:
+    # fanned out on read once, so for good, even if the source has since fallen under the threshold.
     read_time_posts: set[int] = dataclasses.field(default_factory=set)
-    # (user, group) pairs of the batch's join and leave events that are memberships now
-    memberships: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+    memberships: set[Membership] = dataclasses.field(default_factory=set)  # of join and leave events, that exist
+    # Newest post ids first, of the followee or group of each follow and join: as many as a timeline shows.
+    backfill_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
+    # Newest post ids first, of the followee or group of each unfollow and leave: as many as a timeline holds.
+    unmerge_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
+
+
+GraphEvent = Followed | Unfollowed | GroupJoined | GroupLeft
+
+
+def edge_source(event: GraphEvent) -> Source:
+    """The source whose posts a follow or a join brings into a timeline (and its undoing takes out)."""
+    if isinstance(event, Followed | Unfollowed):
+        return Source(author_id=event.followee_id)
+    return Source(group_id=event.group_id)
 
 
 def resolve(
     store: Store,
     envelopes: Sequence[Envelope],
     threshold: int,
-    read_time_sources: ReadTimeSources | None = None,
+    max_entries: int,
+    read_time_sources: ReadTimeSources,
 ) -> Facts:
-    """Fetch, in bulk, everything plan_fanout needs to know about a batch."""
-    posts = [e.event for e in envelopes if isinstance(e.event, PostCreated)]
+    """Fetch, in bulk, everything plan_fanout needs to know about a batch.
+
+    max_entries is the timelines' bound: a backfill merges that many of a
+    source's newest posts; an unmerge removes that many plus TIMELINE_SLACK.
+    A batch of posts alone costs no post listing and no more Redis round trips.
+    """
+    events = [e.event for e in envelopes]
+    posts = [e for e in events if isinstance(e, PostCreated)]
     posting = {p.source for p in posts}
-    deleting = {e.event.source for e in envelopes if isinstance(e.event, PostDeleted)}
-    edges = {
-        (e.event.follower_id, e.event.followee_id) for e in envelopes if isinstance(e.event, Followed | Unfollowed)
-    }
-    joins = {(e.event.user_id, e.event.group_id) for e in envelopes if isinstance(e.event, GroupJoined | GroupLeft)}
+    deleting = {e.source for e in events if isinstance(e, PostDeleted)}
+    edges = {Edge(e.follower_id, e.followee_id) for e in events if isinstance(e, Followed | Unfollowed)}
+    joins = {Membership(e.user_id, e.group_id) for e in events if isinstance(e, GroupJoined | GroupLeft)}
     counts = {source: audience_size(store, source) for source in posting}
     read_time = {source: count for source, count in counts.items() if count > threshold}
-    listed: set[int] = set()
-    if read_time_sources is not None:
-        by_org: dict[int, list[tuple[Source, int]]] = defaultdict(list)
-        for post in posts:
-            if post.source not in read_time:
-                by_org[post.org_id].append((post.source, post.post_id))
-        for org_id, pairs in by_org.items():
-            listed |= read_time_sources.listed(pairs, org_id)
+    merging = {(edge_source(e), e.org_id) for e in events if isinstance(e, Followed | GroupJoined)}
+    unmerging = {edge_source(e) for e in events if isinstance(e, Unfollowed | GroupLeft)}
+    backfill_posts, unmerge_posts = posts_to_move(store, {s for s, _ in merging}, unmerging, max_entries)
+    listed = already_listed(read_time_sources, posts, read_time, merging, backfill_posts)
     # Deletes reach every follower even of a read-time source: posts from before the source
     # crossed the threshold were fanned out on write. Deletes are rare; posts are not.
     wanted = (posting - read_time.keys()) | deleting
     return Facts(
         followers={source: audience_of(store, source) for source in wanted},
         live_posts=set(store.posts.get_posts([p.post_id for p in posts])) if posts else set(),
-        following={edge for edge in edges if store.graph.is_following(*edge)},
+        following={edge for edge in edges if store.graph.is_following(edge.follower_id, edge.followee_id)},
         read_time=read_time,
         read_time_posts=listed,
-        memberships={(user, group) for user, group in joins if store.orgs.is_member(group, user)},
+        memberships={m for m in joins if store.orgs.is_member(m.group_id, m.user_id)},
+        backfill_posts=backfill_posts,
+        unmerge_posts=unmerge_posts,
     )
+
+
+def posts_to_move(
+    store: Store, merging: set[Source], unmerging: set[Source], max_entries: int
+) -> tuple[dict[Source, list[int]], dict[Source, list[int]]]:
+    """The newest post ids of the sources a batch backfills and of those it unmerges, newest first.
+
+    One store query per source, long enough for both when a batch both merges and unmerges it.
+    Listed now, written when the plan is applied: why that gap loses nothing is told in apply.py.
+    """
+    limits = {source: max_entries for source in merging} | {s: max_entries + TIMELINE_SLACK for s in unmerging}
+    newest = {}
+    for source, limit in limits.items():
+        if source.group_id:
+            found = store.posts.list_group_posts(source.group_id, None, limit)
+        else:
+            found = store.posts.list_author_posts(source.author_id, None, limit)
+        newest[source] = [p.post_id for p in found]
+    return {s: newest[s][:max_entries] for s in merging}, {s: newest[s] for s in unmerging}
+
+
+def already_listed(
+    read_time_sources: ReadTimeSources,
+    posts: Sequence[PostCreated],
+    read_time: dict[Source, int],
+    merging: set[tuple[Source, int]],
+    backfill_posts: dict[Source, list[int]],
+) -> set[int]:
+    """Which of the batch's posts (of sources under the threshold) and of the backfills' candidates are
+    in their source's read-time list already: one query per organization, as for a batch of posts alone."""
+    candidates: dict[int, list[tuple[Source, int]]] = defaultdict(list)
+    for post in posts:
+        if post.source not in read_time:
+            candidates[post.org_id].append((post.source, post.post_id))
+    for source, org_id in merging:  # (followee or group, organization of the follow or join)
+        candidates[org_id].extend((source, post_id) for post_id in backfill_posts[source])
+    listed: set[int] = set()
+    for org_id, pairs in candidates.items():
+        listed |= read_time_sources.listed(pairs, org_id)
+    return listed
 
 
 def audience_size(store: Store, source: Source) -> int:
