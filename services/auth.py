@@ -18,7 +18,6 @@ import grpc
 
 from feed.access.tokens import AuthKeys, Principal, Unauthenticated
 from feed.access.verified_tokens import verify_cached
-from feed.errors import PermissionDenied
 from services.edge import rpc
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)
@@ -34,10 +33,7 @@ def current_principal() -> Principal:
 
 def require_actor(user_id: int, field: str) -> Principal:
     """The caller, who must be user_id: nobody acts as someone else."""
-    principal = current_principal()
-    if principal.user_id != user_id:
-        raise PermissionDenied(f"{field} must be the user of the token")
-    return principal
+    return current_principal().acting_as(user_id, field)
 
 
 class AuthInterceptor(grpc.ServerInterceptor):

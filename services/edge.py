@@ -1,4 +1,4 @@
-"""The gRPC edge: domain errors to status codes in one place, domain posts to protos."""
+"""The gRPC edge: domain errors to status codes in one place, domain posts and groups to protos and back."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from kafka.errors import KafkaError
 
 from feed import errors
 from feed.access.tokens import Unauthenticated
-from feed.domain import Post
-from feed.v1 import post_pb2
+from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group, Post
+from feed.v1 import group_service_pb2, post_pb2
 
 log = logging.getLogger("feed.rpc")
 
@@ -75,4 +75,32 @@ def post_to_proto(post: Post) -> post_pb2.Post:
     seconds, millis = divmod(post.create_time_ms, 1000)
     created = msg.create_time  # set directly, not FromMilliseconds(): this runs for every post of every page
     created.seconds, created.nanos = seconds, millis * 1_000_000
+    return msg
+
+
+VISIBILITY_IN = {
+    group_service_pb2.GROUP_VISIBILITY_UNSPECIFIED: OPEN,
+    group_service_pb2.GROUP_VISIBILITY_OPEN: OPEN,
+    group_service_pb2.GROUP_VISIBILITY_PRIVATE: PRIVATE,
+}
+VISIBILITY_OUT = {OPEN: group_service_pb2.GROUP_VISIBILITY_OPEN, PRIVATE: group_service_pb2.GROUP_VISIBILITY_PRIVATE}
+KIND_OUT = {REGULAR: group_service_pb2.GROUP_KIND_REGULAR, ANNOUNCEMENTS: group_service_pb2.GROUP_KIND_ANNOUNCEMENTS}
+
+
+def visibility_from_proto(value: int) -> str:
+    """OPEN or PRIVATE (unspecified means open); "" for a value this API does not define,
+    which the use case refuses in its turn among the request's other checks."""
+    return VISIBILITY_IN.get(value, "")
+
+
+def group_to_proto(group: Group) -> group_service_pb2.Group:
+    msg = group_service_pb2.Group(
+        group_id=group.group_id,
+        org_id=group.org_id,
+        name=group.name,
+        visibility=VISIBILITY_OUT[group.visibility],
+        kind=KIND_OUT[group.kind],
+        creator_id=group.creator_id,
+    )
+    msg.create_time.FromMilliseconds(group.create_time_ms)
     return msg

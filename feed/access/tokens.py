@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jwt
 
-from feed.errors import FeedError, InvalidArgument
+from feed.errors import FeedError, InvalidArgument, PermissionDenied
 from feed.ids import MAX_ID
 
 ISSUER = "feed"
@@ -38,6 +38,12 @@ class Principal:
     user_id: int
     org_id: int = 0
     admin: bool = False  # an administrator of their organization: may post announcements
+
+    def acting_as(self, user_id: int, field: str) -> Principal:
+        """This caller, if a request's acting id (author, follower, ...) is theirs: nobody acts as someone else."""
+        if self.user_id != user_id:
+            raise PermissionDenied(f"{field} must be the user of the token")
+        return self
 
 
 @dataclasses.dataclass(frozen=True)

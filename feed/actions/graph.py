@@ -1,0 +1,75 @@
+"""Follow edges and blocks between two users of one organization."""
+
+from __future__ import annotations
+
+from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
+from feed.access.tokens import Principal
+from feed.actions.sink import EventSink
+from feed.errors import FailedPrecondition, InvalidArgument
+from feed.events import Followed, Unfollowed
+from feed.ids import require_id
+from feed.store.base import GraphStore
+
+
+class GraphActions:
+    """Follow, Unfollow, Block, Unblock: each acted by the first user of the pair on the second."""
+
+    def __init__(self, graph: GraphStore, orgs: OrgDirectory, limiter: RedisRateLimiter, sink: EventSink) -> None:
+        self._graph = graph
+        self._orgs = orgs
+        self._limiter = limiter
+        self._sink = sink
+
+    def follow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
+        """Follow, unless a block stands between the two either way."""
+        follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id", True)
+        self._refuse_if_blocked(follower, followee)
+        self._graph.follow(follower, followee)
+        # A block may have landed between the check and the write: look again, and undo.
+        if self._blocked_either_way(follower, followee):
+            self._graph.unfollow(follower, followee)
+            self._sink.emit(Unfollowed(follower, followee, caller.org_id))
+            self._refuse_if_blocked(follower, followee)
+        self._sink.emit(Followed(follower, followee, caller.org_id))
+
+    def unfollow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
+        follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
+        self._graph.unfollow(follower, followee)
+        self._sink.emit(Unfollowed(follower, followee, caller.org_id))
+
+    def block(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
+        """Block, and remove the follow edges both ways."""
+        blocker, blocked = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id", True)
+        # Record the block first: a Follow racing this one re-checks after its write.
+        self._graph.block(blocker, blocked)
+        for follower, followee in ((blocker, blocked), (blocked, blocker)):
+            self._graph.unfollow(follower, followee)
+            self._sink.emit(Unfollowed(follower, followee, caller.org_id))
+
+    def unblock(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
+        blocker, blocked = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")
+        self._graph.unblock(blocker, blocked)  # follows removed by the block stay removed
+
+    def _admit(
+        self, caller: Principal, actor_id: int, other_id: int, actor: str, other: str, bind_unknown: bool = False
+    ) -> tuple[int, int]:
+        """The (actor, other) pair of a request the actor makes, both in the caller's organization,
+        within the actor's rate limit. bind_unknown: the default organization's users may name an
+        id that never signed in (a follow or block binds it there; feed/access/orgs.py)."""
+        first, second = require_id(actor_id, actor), require_id(other_id, other)
+        if first == second:
+            raise InvalidArgument(f"{actor} and {other} must be different users")
+        caller = caller.acting_as(first, actor)
+        self._orgs.require_user(second, caller, bind_unknown)
+        self._limiter.take(first)
+        return first, second
+
+    def _blocked_either_way(self, a: int, b: int) -> bool:
+        return self._graph.is_blocked(a, b) or self._graph.is_blocked(b, a)
+
+    def _refuse_if_blocked(self, follower: int, followee: int) -> None:
+        if self._graph.is_blocked(followee, follower):
+            raise FailedPrecondition("this user has blocked you; you cannot follow them")
+        if self._graph.is_blocked(follower, followee):
+            raise FailedPrecondition("you have blocked this user; unblock them before following")

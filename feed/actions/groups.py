@@ -1,0 +1,101 @@
+"""Creating, joining and leaving groups inside one organization.
+
+Joins and leaves change the durable store, then publish GroupJoined or
+GroupLeft: the fan-out worker backfills the group's recent posts into the new
+member's home timeline, or removes them from the leaver's. Reads never wait
+for that: the read path shows a group's posts only to its members now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from feed.access.groups import NAME_MAX_CHARS, GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
+from feed.access.tokens import Principal
+from feed.actions.sink import EventSink
+from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
+from feed.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from feed.events import GroupJoined, GroupLeft
+from feed.ids import IdGenerator, require_id
+from feed.store.base import OrgStore
+
+VISIBILITIES = (OPEN, PRIVATE)
+
+
+def group_name(raw: str) -> str:
+    """The name without surrounding blanks, 1 to NAME_MAX_CHARS characters."""
+    name = raw.strip()
+    if not 1 <= len(name) <= NAME_MAX_CHARS:
+        raise InvalidArgument(f"name must hold 1 to {NAME_MAX_CHARS} characters")
+    return name
+
+
+class GroupActions:
+    """CreateGroup, JoinGroup, LeaveGroup."""
+
+    def __init__(
+        self,
+        store: OrgStore,
+        access: GroupAccess,
+        orgs: OrgDirectory,
+        limiter: RedisRateLimiter,
+        sink: EventSink,
+        ids: IdGenerator,
+        clock: Callable[[], int],
+    ) -> None:
+        self._store = store
+        self._access = access
+        self._orgs = orgs
+        self._limiter = limiter
+        self._sink = sink
+        self._ids = ids
+        self._clock = clock
+
+    def create(self, caller: Principal, creator_id: int, name: str, visibility: str) -> Group:
+        """A new regular group in the caller's organization, with its creator as first member.
+
+        visibility: OPEN or PRIVATE; anything else (the edge passes "" for an unknown value) is refused."""
+        creator = require_id(creator_id, "creator_id")
+        name = group_name(name)
+        if visibility not in VISIBILITIES:
+            raise InvalidArgument("visibility must be GROUP_VISIBILITY_OPEN or GROUP_VISIBILITY_PRIVATE")
+        caller = caller.acting_as(creator, "creator_id")
+        self._limiter.take(creator)
+        group = Group(self._ids.next_id(), caller.org_id, name, visibility, REGULAR, creator, self._clock())
+        self._store.create_group(group)
+        self._store.add_member(group.group_id, creator)
+        return group
+
+    def join(self, caller: Principal, group_id: int, user_id: int, inviter_id: int = 0) -> None:
+        """user_id joins the group: by their own call, or added by inviter_id, a member."""
+        group_id = require_id(group_id, "group_id")
+        user = require_id(user_id, "user_id")
+        inviter = require_id(inviter_id, "inviter_id") if inviter_id else 0
+        if inviter and inviter != user:
+            caller = caller.acting_as(inviter, "inviter_id")
+            group = self._access.visible(group_id, caller)
+            if not self._access.is_member(group, caller.user_id):
+                raise PermissionDenied("only members add others to a group")
+            self._orgs.require_user(user, caller, bind_unknown=True)
+        else:
+            caller = caller.acting_as(user, "user_id")
+            group = self._access.visible(group_id, caller)  # a private group is NOT_FOUND to non-members
+        if group.kind == ANNOUNCEMENTS:
+            return  # everyone of the organization is a member already
+        self._limiter.take(caller.user_id)
+        self._store.add_member(group_id, user)
+        # Published on every call, so a retry after a failed publish still backfills.
+        self._sink.emit(GroupJoined(group_id, user, caller.org_id))
+
+    def leave(self, caller: Principal, group_id: int, user_id: int) -> None:
+        """The caller leaves the group; nobody leaves their organization's announcements."""
+        group_id = require_id(group_id, "group_id")
+        caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
+        group = self._access.visible(group_id, caller)
+        if group.kind == ANNOUNCEMENTS:
+            raise FailedPrecondition("nobody leaves their organization's announcements group")
+        self._limiter.take(caller.user_id)
+        self._store.remove_member(group_id, caller.user_id)
+        self._sink.emit(GroupLeft(group_id, caller.user_id, caller.org_id))

@@ -1,0 +1,106 @@
+"""Reads that are not timelines: one post, follow lists, a group, its members, the caller's groups.
+
+The same rules as everywhere: what is in another organization, or in a private
+group the caller is not in, answers NotFound as what does not exist. Page
+tokens are the clients' opaque ones (feed.page_tokens), checked here after the
+rules before them, as the API has always answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from feed.access.groups import GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.tokens import Principal
+from feed.domain import Group, Page, Post
+from feed.errors import NotFound, PermissionDenied
+from feed.ids import require_id
+from feed.page_tokens import unwrap_store_token, wrap_store_token
+from feed.read.hydrate import Hydrator
+from feed.store.base import Store
+from feed.validate import page_size
+
+LIST_PAGE_DEFAULT = 50
+LIST_PAGE_MAX = 1000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IdPage:
+    """One page of user ids and the client's opaque token of the next ("" on the last)."""
+
+    ids: list[int]
+    next_token: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GroupPage:
+    """One page of the caller's groups and the client's opaque token of the next ("" on the last)."""
+
+    groups: list[Group]
+    next_token: str
+
+
+class Lookups:
+    """The single-item and list reads of the write service (GetPost, ListFollowers, GetGroup, ...)."""
+
+    def __init__(self, store: Store, hydrator: Hydrator, orgs: OrgDirectory, groups: GroupAccess) -> None:
+        self._store = store
+        self._hydrator = hydrator
+        self._orgs = orgs
+        self._groups = groups
+
+    def post(self, caller: Principal, post_id: int) -> Post:
+        """A live post the caller may see: in their organization, group, and not blocked by its author."""
+        post_id = require_id(post_id, "post_id")
+        post = self._hydrator.hydrate([post_id]).get(post_id)
+        if post is None or post.org_id != caller.org_id:
+            raise NotFound(f"post {post_id} not found")
+        if post.group_id:
+            try:
+                self._groups.visible(post.group_id, caller)
+            except NotFound:
+                raise NotFound(f"post {post_id} not found") from None
+        if self._store.graph.is_blocked(post.author_id, caller.user_id):
+            raise PermissionDenied("the author of this post has blocked you")
+        return post
+
+    def followers(self, caller: Principal, user_id: int, size: int, token: str) -> IdPage:
+        """Who follows user_id."""
+        user = require_id(user_id, "user_id")
+        size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._orgs.require_user(user, caller)
+        return _public(self._store.graph.list_followers(user, size, unwrap_store_token(token)))
+
+    def following(self, caller: Principal, user_id: int, size: int, token: str) -> IdPage:
+        """Whom user_id follows."""
+        user = require_id(user_id, "user_id")
+        size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._orgs.require_user(user, caller)
+        return _public(self._store.graph.list_following(user, size, unwrap_store_token(token)))
+
+    def group(self, caller: Principal, group_id: int, user_id: int) -> Group:
+        group_id = require_id(group_id, "group_id")
+        caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
+        return self._groups.visible(group_id, caller)
+
+    def group_members(self, caller: Principal, group_id: int, user_id: int, size: int, token: str) -> IdPage:
+        """The members of a group the caller may see."""
+        group_id = require_id(group_id, "group_id")
+        caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
+        size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._groups.visible(group_id, caller)
+        return _public(self._store.orgs.list_members(group_id, size, unwrap_store_token(token)))
+
+    def my_groups(self, caller: Principal, user_id: int, size: int, token: str) -> GroupPage:
+        """The groups the caller is a member of, in the store's order."""
+        caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
+        size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        page = self._store.orgs.list_user_groups(caller.user_id, size, unwrap_store_token(token))
+        groups = self._store.orgs.get_groups(page.ids)
+        return GroupPage([groups[g] for g in page.ids if g in groups], wrap_store_token(page.next_token))
+
+
+def _public(page: Page) -> IdPage:
+    """The store's page with its token wrapped as the client's opaque one."""
+    return IdPage(page.ids, wrap_store_token(page.next_token))

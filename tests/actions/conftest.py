@@ -1,0 +1,82 @@
+"""The write use cases over a real SQLite store and a real Redis, with an in-memory publisher."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed.access.groups import GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
+from feed.access.tokens import Principal
+from feed.actions.graph import GraphActions
+from feed.actions.groups import GroupActions
+from feed.actions.posts import PostActions
+from feed.actions.sink import EventSink
+from feed.ids import IdGenerator
+from feed.redis.post_cache import RedisPostCache
+from feed.store import open_store
+from tests.doubles import InMemoryEventPublisher
+
+NOW_MS = 1_760_000_000_000  # the clock every use case here reads
+MAX_CHARS = 50
+ORG = 7  # an organization other than the default, where users exist only once they signed in
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store("sqlite:///" + str(tmp_path / "feed.db"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def publisher():
+    return InMemoryEventPublisher()
+
+
+@pytest.fixture
+def cache(redis_client):
+    return RedisPostCache(redis_client, ttl_s=60)
+
+
+@pytest.fixture
+def limiter(redis_client):
+    return RedisRateLimiter(redis_client, rate_per_s=1000, burst=1000)
+
+
+@pytest.fixture
+def orgs(store):
+    return OrgDirectory(store.orgs)
+
+
+@pytest.fixture
+def sign_in(orgs):
+    """The Principal of a user who signed in to an organization (bound to it, as the service does)."""
+
+    def signed_in(user_id: int, org_id: int = ORG, admin: bool = False) -> Principal:
+        principal = Principal(user_id, org_id, admin)
+        orgs.bind(principal)
+        return principal
+
+    return signed_in
+
+
+@pytest.fixture
+def sink(publisher):
+    return EventSink(publisher, lambda: NOW_MS)
+
+
+@pytest.fixture
+def posts(store, cache, limiter, sink):
+    access = GroupAccess(store.orgs)
+    return PostActions(store.posts, access, cache, limiter, sink, IdGenerator(), lambda: NOW_MS, MAX_CHARS)
+
+
+@pytest.fixture
+def graph(store, orgs, limiter, sink):
+    return GraphActions(store.graph, orgs, limiter, sink)
+
+
+@pytest.fixture
+def groups(store, orgs, limiter, sink):
+    return GroupActions(store.orgs, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), lambda: NOW_MS)

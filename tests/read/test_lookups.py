@@ -1,0 +1,150 @@
+"""The reads that are not timelines: what a caller may see of posts, follow lists and groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed.access.groups import GroupAccess
+from feed.access.orgs import OrgDirectory
+from feed.access.tokens import Principal
+from feed.domain import OPEN, PRIVATE, REGULAR, Group, Post
+from feed.errors import InvalidArgument, NotFound, PermissionDenied
+from feed.read.hydrate import Hydrator
+from feed.read.lookups import Lookups
+from feed.redis.post_cache import RedisPostCache
+from feed.store import open_store
+
+ORG = 7
+ALICE, BOB, CAROL = 1, 2, 3
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store("sqlite:///" + str(tmp_path / "feed.db"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def cache(redis_client):
+    return RedisPostCache(redis_client, ttl_s=60)
+
+
+@pytest.fixture
+def orgs(store):
+    return OrgDirectory(store.orgs)
+
+
+@pytest.fixture
+def lookups(store, cache, orgs):
+    return Lookups(store, Hydrator(cache, store.posts), orgs, GroupAccess(store.orgs))
+
+
+@pytest.fixture
+def alice(orgs):
+    return _signed_in(orgs, ALICE)
+
+
+@pytest.fixture
+def bob(orgs):
+    return _signed_in(orgs, BOB)
+
+
+def _signed_in(orgs: OrgDirectory, user_id: int, org_id: int = ORG) -> Principal:
+    principal = Principal(user_id, org_id)
+    orgs.bind(principal)
+    return principal
+
+
+def _post(store, post_id: int, author_id: int, group_id: int = 0, org_id: int = ORG) -> Post:
+    return store.posts.create_post(Post(post_id, author_id, "text", 1_000, group_id, org_id))[0]
+
+
+def _group(store, group_id: int, visibility: str, creator: int, org_id: int = ORG) -> Group:
+    group = Group(group_id, org_id, f"group {group_id}", visibility, REGULAR, creator, 1_000)
+    store.orgs.create_group(group)
+    store.orgs.add_member(group_id, creator)
+    return group
+
+
+def test_a_post_of_the_callers_organization_is_found(lookups, store, alice, bob):
+    post = _post(store, 10, ALICE)
+    assert lookups.post(bob, 10) == post
+
+
+def test_a_post_of_another_organization_answers_as_one_that_does_not_exist(lookups, store, orgs, alice):
+    _post(store, 10, ALICE)
+    outsider = _signed_in(orgs, CAROL, ORG + 1)
+    for post_id in (10, 11):
+        with pytest.raises(NotFound, match=f"^post {post_id} not found$"):
+            lookups.post(outsider, post_id)
+
+
+def test_a_post_in_a_private_group_is_not_found_by_non_members(lookups, store, alice, bob):
+    _group(store, 50, PRIVATE, ALICE)
+    _post(store, 10, ALICE, group_id=50)
+    assert lookups.post(alice, 10).group_id == 50
+    with pytest.raises(NotFound, match=r"^post 10 not found$"):
+        lookups.post(bob, 10)
+
+
+def test_a_post_whose_author_blocked_the_caller_is_refused(lookups, store, alice, bob):
+    _post(store, 10, ALICE)
+    store.graph.block(ALICE, BOB)
+    with pytest.raises(PermissionDenied, match="blocked you"):
+        lookups.post(bob, 10)
+
+
+def test_a_deleted_post_is_not_found(lookups, store, cache, alice):
+    _post(store, 10, ALICE)
+    assert lookups.post(alice, 10).post_id == 10  # now cached
+    store.posts.delete_post(10)
+    cache.mark_deleted(10)
+    with pytest.raises(NotFound):
+        lookups.post(alice, 10)
+
+
+def test_followers_come_in_pages_whose_tokens_lead_to_the_rest(lookups, store, orgs, alice):
+    followers = [_signed_in(orgs, u).user_id for u in (11, 12, 13)]
+    for follower in followers:
+        store.graph.follow(follower, ALICE)
+    first = lookups.followers(alice, ALICE, 2, "")
+    rest = lookups.followers(alice, ALICE, 2, first.next_token)
+    assert len(first.ids) == 2 and first.next_token
+    assert sorted(first.ids + rest.ids) == followers
+    assert rest.next_token == ""
+    assert lookups.following(alice, 11, 0, "").ids == [ALICE]
+
+
+def test_a_forged_page_token_is_invalid(lookups, alice):
+    with pytest.raises(InvalidArgument, match="page_token"):
+        lookups.followers(alice, ALICE, 10, "not-a-token")
+
+
+def test_follow_lists_of_another_organizations_user_are_not_found(lookups, orgs, alice):
+    _signed_in(orgs, CAROL, ORG + 1)
+    with pytest.raises(NotFound, match=f"^user {CAROL} not found$"):
+        lookups.following(alice, CAROL, 10, "")
+
+
+def test_a_group_is_seen_by_its_organization_unless_private_and_the_caller_not_in_it(lookups, store, orgs, alice, bob):
+    open_group, private_group = _group(store, 50, OPEN, ALICE), _group(store, 51, PRIVATE, ALICE)
+    assert lookups.group(bob, 50, BOB) == open_group
+    assert lookups.group(alice, 51, ALICE) == private_group
+    outsider = _signed_in(orgs, CAROL, ORG + 1)
+    for caller, group_id in ((bob, 51), (outsider, 50)):
+        with pytest.raises(NotFound, match=f"^group {group_id} not found$"):
+            lookups.group(caller, group_id, caller.user_id)
+        with pytest.raises(NotFound, match=f"^group {group_id} not found$"):
+            lookups.group_members(caller, group_id, caller.user_id, 10, "")
+
+
+def test_my_groups_lists_the_callers_groups_and_members_lists_a_groups_members(lookups, store, orgs, alice, bob):
+    _group(store, 50, OPEN, ALICE)
+    store.orgs.add_member(50, BOB)
+    mine = lookups.my_groups(bob, BOB, 10, "")
+    assert {g.group_id for g in mine.groups} == {50, orgs.announcements(ORG)}
+    assert mine.next_token == ""
+    assert sorted(lookups.group_members(alice, 50, ALICE, 10, "").ids) == [ALICE, BOB]
+    with pytest.raises(PermissionDenied, match="user_id must be the user of the token"):
+        lookups.my_groups(alice, BOB, 10, "")
