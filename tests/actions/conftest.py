@@ -15,7 +15,7 @@ from feed.actions.sink import EventSink
 from feed.ids import IdGenerator
 from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
-from tests.doubles import InMemoryEventPublisher
+from tests.messaging.in_memory import InMemoryEventPublisher
 
 NOW_MS = 1_760_000_000_000  # the clock every use case here reads
 MAX_CHARS = 50

@@ -75,7 +75,7 @@ def test_a_block_removes_the_follows_both_ways_and_publishes_each(graph, store, 
     alice, bob = sign_in(ALICE), sign_in(BOB)
     graph.follow(alice, ALICE, BOB)
     graph.follow(bob, BOB, ALICE)
-    del publisher.envelopes[:]
+    publisher.records.clear()
     graph.block(alice, ALICE, BOB)
     assert store.graph.is_blocked(ALICE, BOB)
     assert not store.graph.is_following(ALICE, BOB) and not store.graph.is_following(BOB, ALICE)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from feed.errors import Unavailable
-from feed.events import Envelope, decode, encode, partition_key
+from feed.events import DomainEvent, Envelope, decode, encode, partition_key
 from feed.messaging.publisher import EventPublisher, with_request_id
 
 
@@ -26,16 +25,17 @@ class PublishedRecord:
 
 
 class InMemoryEventPublisher(EventPublisher):
-    """Records every acknowledged event in order; `failing = True` makes it refuse like a broker that is down."""
+    """Records every acknowledged event in order; refuses with `failure` while it is set, as a broker
+    that does not answer (KafkaEventPublisher raises Unavailable then)."""
 
     def __init__(self) -> None:
         self.records: list[PublishedRecord] = []
-        self.failing = False
+        self.failure: Exception | None = None
         self.closed = False
 
     def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
-        if self.failing or self.closed:
-            raise Unavailable("the event broker did not acknowledge the event; retry the call")
+        if self.failure is not None:
+            raise self.failure
         self.records.append(PublishedRecord(partition_key(envelope.event), encode(envelope), with_request_id(headers)))
 
     def close(self) -> None:
@@ -43,4 +43,10 @@ class InMemoryEventPublisher(EventPublisher):
 
     @property
     def envelopes(self) -> list[Envelope]:
+        """The envelopes published so far, decoded from the bytes a broker would have kept."""
         return [record.envelope for record in self.records]
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        """The events published so far, without their envelopes."""
+        return [record.envelope.event for record in self.records]

@@ -26,7 +26,7 @@ class TestInMemoryPublisher(PublisherContract):
 
     def test_a_failing_double_refuses_like_a_broker_that_is_down(self):
         publisher = InMemoryEventPublisher()
-        publisher.failing = True
+        publisher.failure = Unavailable("the event broker did not acknowledge the event; retry the call")
         with pytest.raises(Unavailable):
             publisher.publish(new_envelope(Followed(1, 2), 1))
         assert publisher.records == []

@@ -17,7 +17,7 @@ from feed.store import open_store
 from feed.v1 import graph_service_pb2_grpc, group_service_pb2_grpc, post_service_pb2_grpc
 from services.server import build_server
 from services.write_service import SERVICE_NAMES, wire_servicers
-from tests.doubles import InMemoryEventPublisher
+from tests.messaging.in_memory import InMemoryEventPublisher
 
 NOW_MS = 1_760_000_000_123  # the servicers' clock
 KEYS = AuthKeys("HS256", "s" * 32, "s" * 32)
