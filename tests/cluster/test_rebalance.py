@@ -33,6 +33,7 @@ USERS = 24
 # stack's celebrity threshold (3), so every post is fanned out on write and lands in raw lists.
 FOLLOW_SPAN = 3
 OP_PAUSE_S = 0.005  # a steady stream, not a flood: the rebalances must happen in the middle of it
+OPS_AFTER_JOIN = 30  # operations the load runs once the late worker owns partitions, before it stops
 
 
 class Load(threading.Thread):
@@ -111,7 +112,8 @@ def test_a_worker_added_and_one_killed_mid_load_lose_and_double_no_delivery(clus
         doomed.signal(signal.SIGKILL)  # mid-batch, likely: its uncommitted work is redelivered
         ops_at_kill = load.ops
         eventually(lambda: owned_partitions(late) > 0, timeout_s=45, interval_s=0.2)
-        time.sleep(0.5)  # the stream goes on under the new assignment
+        ops_at_join = load.ops
+        eventually(lambda: load.ops >= ops_at_join + OPS_AFTER_JOIN, timeout_s=30)  # the stream goes on under it
         load.stop()
         eventually(lambda: drained(cluster_stack), timeout_s=60)
     finally:  # processes first: a failed load re-raises in load.stop(), and nothing must outlive the test

@@ -1,9 +1,13 @@
-"""The RedisTimelineStore tests, unchanged, against a 3-master Redis Cluster."""
+"""The timeline store tests, unchanged, against a 3-master Redis Cluster: the contract and the Redis-only ones."""
 
 from __future__ import annotations
 
 from tests.cluster.rerun import functions_to_rerun
-from tests.integration import test_timelines as suite
+from tests.timeline import test_redis_timeline_store as suite
 
 pytestmark = suite.pytestmark
 globals().update(functions_to_rerun(suite))
+
+
+class TestRedisClusterTimelineStore(suite.TestRedisTimelineStore):
+    """The contract; `functions` comes from tests/cluster/conftest.py, so the store talks to the cluster."""

@@ -67,8 +67,7 @@ def test_after_flushall_every_home_timeline_comes_back_the_same(stack, client):
         list(pool.map(client.home, users))  # materialized: what follows goes through fan-out
     _load(client, users, posts=3000, seed=7)
     redis = connect(stack.settings.redis_url)
-    lag_free = eventually(lambda: drained(stack), timeout_s=60)
-    assert lag_free >= 0
+    eventually(lambda: drained(stack), timeout_s=60)
     before = _snapshot(client, users)
     assert sum(len(ids) for ids in before.values()) > 3000  # the load reached many timelines
 

@@ -26,10 +26,15 @@ def store():
     opened.close()
 
 
-def test_open_store_wraps_both_halves(store):
-    assert isinstance(store.posts, InstrumentedPostStore) and isinstance(store.graph, InstrumentedGraphStore)
+def test_open_store_times_both_halves_and_the_uninstrumented_store_neither(store):
+    before = {op: timed(op) for op in ("get_post", "following_among")}
+    store.posts.get_post(7)
+    store.graph.following_among(1, {2})
+    assert {op: timed(op) - before[op] for op in before} == {"get_post": 1, "following_among": 1}
     bare = uninstrumented(store)
-    assert not isinstance(bare.posts, InstrumentedPostStore) and not isinstance(bare.graph, InstrumentedGraphStore)
+    bare.posts.get_post(7)
+    bare.graph.following_among(1, {2})
+    assert {op: timed(op) - before[op] for op in before} == {"get_post": 1, "following_among": 1}
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,11 @@ The store's behaviour against a real cluster is tests/store/test_cassandra_store
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import random
 import re
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -455,10 +457,14 @@ def test_graph_store_streams_edges_instead_of_paging_through_tokens():
 # feed schema apply, on SQLite and before any connection
 
 
-def test_schema_apply_on_sqlite_only_opens_the_store(tmp_path, capsys):
+def test_schema_apply_on_sqlite_creates_every_table_and_a_second_run_has_nothing_to_apply(tmp_path, capsys):
     path = tmp_path / "feed.db"
-    assert apply_schema(f"sqlite:///{path}") == []
-    assert path.exists()
+    assert apply_schema(f"sqlite:///{path}") == []  # SQLite keeps no versions: opening the store creates the schema
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        post_columns = {row[1] for row in db.execute("PRAGMA table_info(posts)")}
+    assert {"posts", "post_idempotency", "follows", "blocks", "users", "groups", "group_members"} <= tables
+    assert {"post_id", "author_id", "text", "create_time_ms", "group_id", "org_id"} <= post_columns
     assert main(["apply", "--store", f"sqlite:///{path}"]) == 0
     assert "nothing to apply" in capsys.readouterr().out
 

@@ -4,23 +4,26 @@ import pytest
 
 from feed.errors import InvalidArgument
 from feed.ids import MAX_ID, IdGenerator, id_time_ms, min_id_at, require_id
+from tests.clock import FakeClock
 
 
 def test_ids_increase_even_within_one_millisecond():
-    gen = IdGenerator(node=3, clock=lambda: 1_800_000_000.0)
+    gen = IdGenerator(node=3, clock=FakeClock(1_800_000_000.0))
     ids = [gen.next_id() for _ in range(10_000)]  # more than 4096: spills into later ms
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
 
 def test_ids_do_not_go_back_when_the_clock_does():
-    times = iter([1_800_000_000.5, 1_800_000_000.0, 1_800_000_000.0])
-    gen = IdGenerator(node=1, clock=lambda: next(times))
-    a, b, c = gen.next_id(), gen.next_id(), gen.next_id()
+    clock = FakeClock(1_800_000_000.5)
+    gen = IdGenerator(node=1, clock=clock)
+    a = gen.next_id()
+    clock.advance(-0.5)  # the wall clock is set back
+    b, c = gen.next_id(), gen.next_id()
     assert a < b < c
 
 
 def test_id_carries_its_time():
-    gen = IdGenerator(node=5, clock=lambda: 1_800_000_000.123)
+    gen = IdGenerator(node=5, clock=FakeClock(1_800_000_000.123))
     post_id = gen.next_id()
     assert id_time_ms(post_id) == 1_800_000_000_123
     assert min_id_at(1_800_000_000_123) <= post_id < min_id_at(1_800_000_000_124)

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from feed.domain import Source
 from feed.timeline.sources import DIRECTORY_MAX_AGE_S, SourceDirectory
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 def test_the_first_call_asks_for_the_members_and_later_calls_send_the_known_size():
@@ -38,7 +31,7 @@ def test_an_old_copy_is_refetched_and_may_shrink_after_redis_lost_the_set():
     clock = FakeClock()
     directory = SourceDirectory(clock)
     directory.absorb([3, b"1", b"2", b"3"])
-    clock.now += DIRECTORY_MAX_AGE_S + 1
+    clock.advance(DIRECTORY_MAX_AGE_S + 1)
     assert directory.call()[2] == [-1]
     assert directory.absorb([1, b"5"]) == {Source(author_id=5)}
 

@@ -6,19 +6,16 @@ import pytest
 
 from feed.access.tokens import AuthKeys, Principal, Unauthenticated, mint
 from feed.access.verified_tokens import VerifiedTokens
+from tests.clock import FakeClock
 
 KEYS = AuthKeys("HS256", "s" * 40, "s" * 40)
 OTHER = AuthKeys("HS256", "o" * 40, "o" * 40)
 
 
-class Clock:
-    """The cache's clock; PyJWT keeps the real one, so tokens are minted relative to it."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+def cache_clock() -> FakeClock:
+    """The cache's clock. PyJWT keeps the real one, so this starts at the real time and tokens are minted
+    relative to it."""
+    return FakeClock.at_wall_time()
 
 
 def bearer(keys: AuthKeys, user_id: int, ttl_s: int = 3600, org_id: int = 0, age_s: int = 0) -> str:
@@ -42,35 +39,35 @@ def full_verifications(monkeypatch) -> list[str | None]:
 
 
 def test_a_repeated_valid_token_is_verified_once(full_verifications):
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     header = bearer(KEYS, 42, org_id=7)
     assert [tokens.verify(KEYS, header) for _ in range(3)] == [Principal(42, 7)] * 3
     assert full_verifications == [header]
 
 
 def test_a_cached_token_is_not_used_past_its_expiry(full_verifications):
-    clock = Clock()
+    clock = cache_clock()
     tokens = VerifiedTokens(clock=clock)
     header = bearer(KEYS, 42, ttl_s=600)
     tokens.verify(KEYS, header)
-    clock.now += 601  # past exp for the cache (PyJWT, on the real clock, still accepts it)
+    clock.advance(601)  # past exp for the cache (PyJWT, on the real clock, still accepts it)
     assert tokens.verify(KEYS, header) == Principal(42)
     assert full_verifications == [header, header]
 
 
 def test_an_expired_token_is_refused_with_the_reason():
     with pytest.raises(Unauthenticated, match="expired"):
-        VerifiedTokens(clock=Clock()).verify(KEYS, bearer(KEYS, 42, ttl_s=60, age_s=3600))
+        VerifiedTokens(clock=cache_clock()).verify(KEYS, bearer(KEYS, 42, ttl_s=60, age_s=3600))
 
 
 def test_a_token_inside_the_verifiers_leeway_is_accepted_but_not_cached():
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     assert tokens.verify(KEYS, bearer(KEYS, 42, ttl_s=60, age_s=70)) == Principal(42)  # 10 s past exp
     assert len(tokens) == 0
 
 
 def test_the_cache_holds_at_most_its_bound_dropping_the_least_recently_used(full_verifications):
-    tokens = VerifiedTokens(max_entries=2, clock=Clock())
+    tokens = VerifiedTokens(max_entries=2, clock=cache_clock())
     first, second, third = (bearer(KEYS, user) for user in (1, 2, 3))
     tokens.verify(KEYS, first)
     tokens.verify(KEYS, second)
@@ -86,7 +83,7 @@ def test_the_cache_holds_at_most_its_bound_dropping_the_least_recently_used(full
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Basic abc", "Bearer not.a.jwt"])
 def test_a_bad_token_is_refused_every_time_and_never_cached(header):
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     for _ in range(2):
         with pytest.raises(Unauthenticated):
             tokens.verify(KEYS, header)
@@ -94,7 +91,7 @@ def test_a_bad_token_is_refused_every_time_and_never_cached(header):
 
 
 def test_a_token_verified_with_one_key_is_not_reused_for_another():
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     header = bearer(KEYS, 42)
     assert tokens.verify(KEYS, header) == Principal(42)
     with pytest.raises(Unauthenticated, match="not valid"):
@@ -102,14 +99,14 @@ def test_a_token_verified_with_one_key_is_not_reused_for_another():
 
 
 def test_a_token_signed_with_another_key_for_a_cached_user_is_refused():
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     tokens.verify(KEYS, bearer(KEYS, 42))
     with pytest.raises(Unauthenticated, match="not valid"):
         tokens.verify(KEYS, bearer(OTHER, 42))
 
 
 def test_the_cache_never_shows_tokens_in_its_repr():
-    tokens = VerifiedTokens(clock=Clock())
+    tokens = VerifiedTokens(clock=cache_clock())
     header = bearer(KEYS, 42)
     tokens.verify(KEYS, header)
     assert header.split()[1] not in repr(tokens)

@@ -1,0 +1,138 @@
+"""InMemoryTimelineStore: the timeline store's behaviour without Redis, for unit tests of fan-out and read logic.
+
+It keeps what readers can observe of the Redis lists (feed/redis/lua/feed.lua):
+ids newest first, unique, bounded to max_entries (grown up to TIMELINE_SLACK
+past it before a trim), and the list's end: "complete" (the whole timeline),
+"building" (a rebuild is in progress) or truncated (the newest prefix of a
+longer timeline). It passes the same contract as RedisTimelineStore
+(tests/timeline/contract.py); TTLs are not modelled, nothing expires.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
+from feed.timeline.audience import Audience
+from feed.timeline.page import TimelinePage
+
+TRUNCATED, COMPLETE, BUILDING = "truncated", "complete", "building"
+
+
+@dataclasses.dataclass
+class _Timeline:
+    ids: list[int]  # newest first
+    end: str  # TRUNCATED, COMPLETE or BUILDING
+
+    def entries(self) -> int:
+        """The Redis list's length: the ids and the end mark, if any."""
+        return len(self.ids) + (self.end != TRUNCATED)
+
+
+class InMemoryTimelineStore:
+    """Home timelines as Python lists, keyed like the Redis keys so an Audience addresses them."""
+
+    def __init__(self, max_entries: int, slack: int = TIMELINE_SLACK) -> None:
+        self.max_entries = max_entries
+        self._slack = slack
+        self._timelines: dict[str, _Timeline] = {}
+
+    def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int:
+        """Insert each post id into its audience's existing timelines, oldest post first; progress is not
+        called (everything happens in one step, there is no round trip to report)."""
+        landed = 0
+        for post_id, audience in sorted(posts, key=lambda p: p[0]):
+            for keys in audience.by_shard.values():
+                landed += sum(self._push_one(key, post_id) for key in keys)
+        return landed
+
+    def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int:
+        """Insert (user_id, post_id) pairs into existing timelines; return how many landed."""
+        by_post: dict[int, list[int]] = defaultdict(list)
+        for user_id, post_id in deliveries:
+            by_post[post_id].append(user_id)
+        return self.fan_out([(post_id, Audience(users, org_id)) for post_id, users in by_post.items()])
+
+    def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int:
+        """Remove post_ids from the timelines of user_ids; return how many entries went."""
+        gone = set(post_ids)
+        removed = 0
+        for user_id in user_ids:
+            key = home_timeline_key(user_id, org_id)
+            timeline = self._timelines.get(key)
+            if timeline is None:
+                continue
+            kept = [i for i in timeline.ids if i not in gone]
+            removed += len(timeline.ids) - len(kept)
+            timeline.ids = kept
+            if timeline.entries() == 0:  # Redis deletes an empty list: the timeline is missing now
+                del self._timelines[key]
+        return removed
+
+    def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool:
+        """Merge post_ids into an existing, finished timeline; missing or building ones are left to their rebuild."""
+        timeline = self._timelines.get(home_timeline_key(user_id, org_id))
+        if not post_ids or timeline is None or timeline.end == BUILDING:
+            return False
+        usable = set(post_ids)
+        if timeline.end == TRUNCATED:  # nothing older than the tail belongs in a truncated list
+            usable = {i for i in usable if i > timeline.ids[-1]}
+        self._install(timeline, set(timeline.ids) | usable, timeline.end == COMPLETE)
+        return True
+
+    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
+        """Up to count ids older than before_id (newest when None), of the visible max_entries."""
+        timeline = self._timelines.get(home_timeline_key(user_id, org_id))
+        if timeline is None:
+            return TimelinePage("missing", [], False)
+        if timeline.end == BUILDING:
+            return TimelinePage("building", [], False)
+        visible = timeline.ids[: self.max_entries]
+        start = 0 if before_id is None else next((n for n, i in enumerate(visible) if i < before_id), len(visible))
+        stop = min(start + count, len(visible))
+        return TimelinePage("ready", visible[start:stop], stop < len(visible))
+
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
+        """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
+        key = home_timeline_key(user_id, org_id)
+        if key in self._timelines:
+            return False
+        self._timelines[key] = _Timeline([], BUILDING)
+        return True
+
+    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int:
+        """Install a rebuilt timeline, merged with whatever was pushed meanwhile; return its length."""
+        key = home_timeline_key(user_id, org_id)
+        timeline = self._timelines.setdefault(key, _Timeline([], BUILDING))
+        self._install(timeline, set(timeline.ids) | set(post_ids), complete)
+        if timeline.entries() == 0:  # nothing to write: Redis has no empty list, the timeline stays missing
+            del self._timelines[key]
+        return len(timeline.ids)
+
+    def drop(self, user_id: int, org_id: int = 0) -> None:
+        """Forget a timeline; the next read rebuilds it."""
+        self._timelines.pop(home_timeline_key(user_id, org_id), None)
+
+    def _install(self, timeline: _Timeline, ids: set[int], complete: bool) -> None:
+        """Rewrite a timeline as the newest max_entries of ids; complete only if nothing was cut."""
+        newest = sorted(ids, reverse=True)
+        timeline.ids = newest[: self.max_entries]
+        timeline.end = COMPLETE if complete and len(newest) <= self.max_entries else TRUNCATED
+
+    def _push_one(self, key: str, post_id: int) -> int:
+        """Insert one id where it belongs, as tl_fanout does; 1 if it was added."""
+        timeline = self._timelines.get(key)
+        if timeline is None:  # not materialized: the next read rebuilds it
+            return 0
+        ids = timeline.ids
+        place = next((n for n, i in enumerate(ids) if i <= post_id), len(ids))
+        if place < len(ids) and ids[place] == post_id:
+            return 0
+        if place > 0 and (place >= self.max_entries or (place == len(ids) and timeline.end == TRUNCATED)):
+            return 0  # past the visible bound, or older than a truncated tail: not known to belong here
+        ids.insert(place, post_id)
+        if timeline.entries() > self.max_entries + self._slack and timeline.end != BUILDING:
+            timeline.ids, timeline.end = ids[: self.max_entries], TRUNCATED
+        return 1

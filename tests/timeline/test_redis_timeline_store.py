@@ -1,0 +1,103 @@
+"""RedisTimelineStore on a real redis-server: the timeline store contract, then what only Redis has
+(list layout, trimming, memory per entry, function reloading, pipelines of a long fan-out)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from feed.domain import Source
+from feed.redis.connection import RedisFunctions
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
+from feed.timeline import audience
+from feed.timeline.audience import Audience
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore, page_with_sources
+from tests.timeline.contract import TimelineStoreContract, fresh, materialize, read_all
+
+pytestmark = pytest.mark.integration
+
+
+class TestRedisTimelineStore(TimelineStoreContract):
+    @pytest.fixture(autouse=True)
+    def _redis(self, functions: RedisFunctions) -> None:
+        self.functions = functions  # an emptied Redis per test (tests/conftest.py, or tests/cluster's)
+
+    def make_store(self, max_entries: int) -> RedisTimelineStore:
+        return RedisTimelineStore(self.functions, max_entries)
+
+
+def test_a_full_timeline_trims_back_to_its_bound_once_past_the_slack(functions, redis_client):
+    store = RedisTimelineStore(functions, 10)
+    materialize(store, 1, fresh(10), complete=False)
+    newer = fresh(TIMELINE_SLACK)
+    for post in newer:
+        store.fan_out([(post, Audience([1]))])
+    assert redis_client.llen(home_timeline_key(1)) == 10 + TIMELINE_SLACK  # within the slack: no trim yet
+    last = fresh(1)
+    store.fan_out([(last[0], Audience([1]))])
+    assert redis_client.llen(home_timeline_key(1)) == 10
+    assert read_all(store, 1) == list(reversed(newer + last))[:10]
+
+
+def test_functions_are_reloaded_after_redis_forgets_them(functions, redis_client):
+    store = RedisTimelineStore(functions, 10)
+    redis_client.function_flush()
+    materialize(store, 1, fresh(1))
+    assert len(read_all(store, 1)) == 1
+
+
+def test_timeline_entries_are_compact(functions, redis_client):
+    store = RedisTimelineStore(functions, 800)
+    materialize(store, 1, fresh(800), complete=False)
+    usage = redis_client.memory_usage(home_timeline_key(1))
+    assert usage / 800 < 16
+
+
+def test_a_long_fan_out_runs_several_pipelines_and_reports_progress(functions, monkeypatch):
+    monkeypatch.setattr(audience, "KEYS_PER_ROUND_TRIP", 10)
+    store = RedisTimelineStore(functions, 10)
+    users = list(range(1, 200))
+    for user in users:
+        materialize(store, user)
+    post = fresh(1)[0]
+    calls = []
+    assert store.fan_out([(post, Audience(users))], progress=lambda: calls.append(1)) == len(users)
+    assert calls  # called between round trips
+    assert all(store.page(u, None, 1).ids == [post] for u in users)
+
+
+def test_a_failing_call_fails_a_long_fan_out_and_leaves_nothing_running(functions, redis_client, monkeypatch):
+    monkeypatch.setattr(audience, "KEYS_PER_ROUND_TRIP", 10)
+    store = RedisTimelineStore(functions, 10)
+    users = list(range(1, 100))
+    for user in users:
+        materialize(store, user)
+    redis_client.delete(home_timeline_key(50))
+    redis_client.set(home_timeline_key(50), "not a list")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        store.fan_out([(fresh(1)[0], Audience(users))])
+    post = fresh(1)[0]
+    users.remove(50)
+    assert store.fan_out([(post, Audience(users))]) == len(users)  # the store is usable again at once
+
+
+def test_the_first_round_trip_of_a_page_also_brings_the_read_time_sources(functions):
+    store = RedisTimelineStore(functions, 10)
+    read_time = ReadTimeSources(functions, 10)
+    materialize(store, 1, fresh(2))
+    page, sources = page_with_sources(store, read_time, 1, None, 5)
+    assert page.state == "ready" and len(page.ids) == 2 and sources == frozenset()
+    read_time.push([(Source(author_id=7), fresh(1)[0]), (Source(group_id=8), fresh(1)[0])])
+    expected = {Source(author_id=7), Source(group_id=8)}
+    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected
+    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected  # answered by size alone
+
+
+def test_posts_already_in_a_read_time_list_are_recognised(functions):
+    read_time = ReadTimeSources(functions, 10)
+    listed, other, unlisted = fresh(3)
+    seven, nine = Source(author_id=7), Source(author_id=9)
+    read_time.push([(seven, listed)])
+    assert read_time.listed([(seven, listed), (seven, other), (nine, unlisted)]) == {listed}
+    assert read_time.listed([(nine, other)]) == set()
