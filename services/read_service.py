@@ -102,13 +102,13 @@ def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerI
 
 def _wire(settings: Settings):
     def wire(store: Store) -> Wiring:
-        from feed.redis.timed_post_cache import TimedRedisPostCache
+        from feed.redis.post_cache import RedisPostCache
 
         client = connect(settings.redis_url)
         functions = RedisFunctions(client)
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
         read_time = ReadTimeSources(functions, settings.timeline_max)
-        hydrator = Hydrator(TimedRedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+        hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
         home = HomeTimelineReader(store, timelines, read_time, hydrator)
         orgs = OrgDirectory(store.orgs)
         servicer = FeedServicer(home, UserTimelineReader(store), store, orgs)

@@ -117,10 +117,8 @@ def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerI
 
 def _wire(settings: Settings) -> Callable[[Store], Wiring]:
     def wire(store: Store) -> Wiring:
-        from feed.redis.timed_post_cache import TimedRedisPostCache
-
         client = connect(settings.redis_url)
-        cache = TimedRedisPostCache(client, settings.post_cache_ttl_s)
+        cache = RedisPostCache(client, settings.post_cache_ttl_s)
         limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
         return wire_servicers(settings, store, cache, limiter, publisher)

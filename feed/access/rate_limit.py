@@ -1,41 +1,23 @@
 """Per-user write rate limit, a token bucket kept in Redis so every replica shares it.
 
-One small Lua script per check: refill by elapsed time (Redis's own clock, so
-replicas with skewed clocks agree), take a token or say how long until one is
-due. The key carries a hash tag per user, so it works unchanged in Redis Cluster.
+One call of the library function rl_take per check (feed/redis/lua/feed.lua):
+refill by elapsed time on Redis's own clock, take a token or say how long until
+one is due. The key carries a hash tag per user (feed/redis/keys.py), so it
+works unchanged in Redis Cluster.
 """
 
 from __future__ import annotations
 
-import redis
-
 from feed.errors import ResourceExhausted
-
-_TAKE = """
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 't', 'ts')
-local tokens, ts = tonumber(state[1]), tonumber(state[2])
-if tokens == nil then tokens, ts = burst, now_ms end
-tokens = math.min(burst, tokens + (now_ms - ts) * rate / 1000)
-local wait_ms = 0
-if tokens >= 1 then tokens = tokens - 1 else wait_ms = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', KEYS[1], 't', tokens, 'ts', now_ms)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return wait_ms
-"""
-
-
-def rate_limit_key(user_id: int) -> str:
-    return f"feed:rl:{{{user_id}}}"
+from feed.redis.connection import RedisClient, RedisFunctions
+from feed.redis.keys import rate_limit_key
 
 
 class RedisRateLimiter:
     """Allows each user `rate` writes per second on average, in bursts of up to `burst`."""
 
-    def __init__(self, client: redis.Redis, rate_per_s: float, burst: int) -> None:
-        self._script = client.register_script(_TAKE)
+    def __init__(self, client: RedisClient, rate_per_s: float, burst: int) -> None:
+        self._fn = RedisFunctions(client)
         self._rate = rate_per_s
         self._burst = burst
 
@@ -43,6 +25,6 @@ class RedisRateLimiter:
         """Spend one write of user_id's budget, or raise ResourceExhausted with the wait."""
         if self._rate <= 0:
             return  # limit disabled
-        wait_ms = int(self._script(keys=[rate_limit_key(user_id)], args=[self._rate, self._burst]))
+        wait_ms = int(self._fn.call("rl_take", [rate_limit_key(user_id)], [self._rate, self._burst]))
         if wait_ms > 0:
             raise ResourceExhausted(f"too many writes; retry after {wait_ms / 1000:.3f} s", retry_after_ms=wait_ms)

@@ -6,7 +6,8 @@ posts, follow edges and blocks; from the groups, their posts and members.
 Export writes all of it as JSON Lines, one record a line (`kind` says what
 it is), so a company can take its data elsewhere. Delete erases it from the
 durable store, then every Redis key of the organization (they all start with
-`feed:o<org>:`, found with SCAN) and the cached copies of its posts.
+`feed:o<org>:`, found with SCAN), the cached copies of its posts and its users'
+rate-limit buckets (keyed by id alone: feed/redis/keys.py).
 
 Run delete with the organization's users signed out: a call made during the
 deletion may bind a user again or write a post the walk has passed.
@@ -24,10 +25,9 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from feed.access.rate_limit import rate_limit_key
 from feed.config import Settings
 from feed.errors import InvalidArgument
-from feed.redis.keys import org_key_pattern, post_key
+from feed.redis.keys import org_key_pattern, post_key, user_keys_outside_org_prefix
 from feed.store import Store, open_store
 from feed.store.base import walk_pages
 
@@ -111,7 +111,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
         store.posts.purge_author(user)  # what listings do not show: deleted posts, idempotency keys
         store.graph.purge_user(user)
         store.orgs.purge_user(user)
-        cached.append(rate_limit_key(user))
+        cached.extend(user_keys_outside_org_prefix(user))
         counts["users"] += 1
         bar.update(1)
     keys = [*cached, *redis_client.scan_iter(match=org_key_pattern(org_id), count=1000)]

@@ -6,28 +6,30 @@ single-key commands, function calls and pipelines. The library is loaded on
 connect, on every primary of a cluster, and again whenever Redis answers that
 a function is missing (a Redis restarted empty, a failover to a replica that
 never had it, a node added to a cluster), so callers never see that error.
-Every round trip is timed in feed_redis_operation_duration_seconds, labelled
-by function name.
+Every round trip is timed, and a Redis that does not answer is reported, the
+same way (feed/redis/calls.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import redis
 from redis.cluster import RedisCluster
 
 from feed.errors import InvalidArgument
+from feed.redis.calls import Call, function_missing, operation_of, raise_first_error, round_trip
 from feed.redis.cluster import connect_cluster, is_cluster_url
-from feed.telemetry import metrics
 
 SOCKET_TIMEOUT_S = 2.0  # every Redis call is bounded: a hung server becomes an error, not a hang
 LIBRARY = importlib.resources.files("feed.redis").joinpath("lua/feed.lua").read_text()
 RedisClient: TypeAlias = redis.Redis | RedisCluster
 _SCHEMES = "redis://, rediss://, unix:// or redis+cluster://"
+# Sends calls in one round trip and answers in call order, an error answer in place of its call's.
+Transport: TypeAlias = Callable[[Sequence[Call]], list[Any]]
 
 
 def connect(url: str) -> RedisClient:
@@ -46,7 +48,17 @@ def connect(url: str) -> RedisClient:
 
 
 class RedisFunctions:
-    """Calls into the `feed` Redis function library, reloading it when missing."""
+    """Calls into the `feed` Redis function library, reloading it when missing.
+
+    send() is the one policy every function call goes through, whatever carries it
+    (a single FCALL, a redis-py pipeline, PackedCalls' packed pipeline): load the
+    library if this process never did, time the round trip (round_trip), and when
+    some calls found no function (a Redis restarted empty, a failover to a replica
+    that never had it, a node added to a cluster) reload the library and redo those
+    calls, once. Only the calls that failed are redone: on a cluster one node may
+    lack the library while the others ran their calls, whose answers (counts of
+    what changed) a second run would not repeat. Any other error answer is raised.
+    """
 
     def __init__(self, client: RedisClient) -> None:
         self.client = client
@@ -55,67 +67,52 @@ class RedisFunctions:
 
     def load(self) -> None:
         """Load (or replace) the library; idempotent. A cluster client sends it to every primary."""
-        with self._lock, redis_timer("function_load"):
+        with self._lock, round_trip("function_load"):
             self.client.function_load(LIBRARY, replace=True)
             self._loaded = True
 
     def call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         """FCALL name with keys and args."""
-        if not self._loaded:
-            self.load()
-        try:
-            with redis_timer(name):
-                return self.client.fcall(name, len(keys), *keys, *args)
-        except redis.ResponseError as exc:
-            if not _function_missing(exc):
-                raise
-            self.load()
-            with redis_timer(name):
-                return self.client.fcall(name, len(keys), *keys, *args)
+        return self.send([(name, keys, args)], self._fcall)[0]
 
-    def call_many(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
-        """Several FCALLs in one pipelined round trip; reload and redo the calls that found no function.
+    def call_many(self, calls: Sequence[Call]) -> list[Any]:
+        """Several FCALLs in one pipelined round trip, answers in call order.
 
         On a cluster the pipeline is split per node (each call by its keys' slot, so
         every call's keys must share one) and written to all nodes before any is read.
-        Only the calls that failed are redone: on a cluster one node may lack the
-        library while the others ran their calls, whose answers (counts of what
-        changed) a second run would not repeat.
         """
         if not calls:
             return []
+        return self.send(calls, self._pipeline)
+
+    def send(self, calls: Sequence[Call], transport: Transport) -> list[Any]:
+        """Run calls through transport under the policy above; their answers in call order."""
         if not self._loaded:
             self.load()
-        results = self._pipeline(calls)
-        missing = [i for i, r in enumerate(results) if _function_missing(r)]
+        operation = operation_of(calls)
+        with round_trip(operation):
+            replies = transport(calls)
+        missing = [i for i, reply in enumerate(replies) if function_missing(reply)]
         if missing:
-            self.load()
-            for i, result in zip(missing, self._pipeline([calls[i] for i in missing]), strict=True):
-                results[i] = result
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return results
+            self.load()  # every function of the library is safe to redo
+            again = [calls[i] for i in missing]
+            with round_trip(operation_of(again)):
+                redone = transport(again)
+            for i, reply in zip(missing, redone, strict=True):
+                replies[i] = reply
+        return raise_first_error(operation, replies)
 
-    def _pipeline(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
+    def _fcall(self, calls: Sequence[Call]) -> list[Any]:
+        """One FCALL; an error answer comes back in place of the answer, as from a pipeline."""
+        ((name, keys, args),) = calls
+        try:
+            return [self.client.fcall(name, len(keys), *keys, *args)]
+        except redis.ResponseError as exc:
+            return [exc]
+
+    def _pipeline(self, calls: Sequence[Call]) -> list[Any]:
         """One pipelined round trip; errors come back in place of their call's answer."""
         pipe = self.client.pipeline(transaction=False)
         for name, keys, args in calls:
             pipe.fcall(name, len(keys), *keys, *args)
-        with redis_timer(_operation(calls)):
-            return list(pipe.execute(raise_on_error=False))
-
-
-def _function_missing(result: Any) -> bool:
-    return isinstance(result, redis.ResponseError) and "Function not found" in str(result)
-
-
-def redis_timer(operation: str) -> contextlib.AbstractContextManager[None]:
-    """Time one Redis round trip under operation (a function name: a small, fixed set)."""
-    return metrics.timed(metrics.REDIS_SECONDS, metrics.REDIS_ERRORS, operation)
-
-
-def _operation(calls: list[tuple[str, list[str], list[Any]]]) -> str:
-    """The label of a pipeline: its function name when all calls share one, else "pipeline"."""
-    names = {name for name, _, _ in calls}
-    return names.pop() if len(names) == 1 else "pipeline"
+        return list(pipe.execute(raise_on_error=False))

@@ -7,9 +7,11 @@ the timelines of one shard to a single server-side function call.
 
 Keys of an organization other than the default (0) start with `feed:o<org>:`,
 so one organization's keys can be found (SCAN MATCH) and deleted whole; the
-default organization keeps the plain `feed:` names. Post cache entries are
-by post id only (they expire) and are dropped post by post when an
-organization is deleted.
+default organization keeps the plain `feed:` names. Two kinds of keys are by
+id alone, since ids are unique across organizations: post cache entries (by
+post id) and rate-limit buckets (by user id). Both expire, and an organization's
+deletion drops them post by post (post_key) and user by user
+(user_keys_outside_org_prefix).
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ def home_timeline_key(user_id: int, org_id: int = 0) -> str:
 def post_key(post_id: int) -> str:
     """The cached, serialized post (an empty value is a deletion tombstone)."""
     return f"feed:post:{post_id}"
+
+
+def rate_limit_key(user_id: int) -> str:
+    """A user's write token bucket (feed/access/rate_limit.py); hash-tagged, so one slot in a cluster."""
+    return f"feed:rl:{{{user_id}}}"
+
+
+def user_keys_outside_org_prefix(user_id: int) -> list[str]:
+    """A user's keys that org_key_pattern does not find: a deleted organization drops them user by user."""
+    return [rate_limit_key(user_id)]
 
 
 def read_time_sources_key(org_id: int = 0) -> str:

@@ -7,6 +7,10 @@ overwritten by a stale live copy.
 Post keys carry no hash tag (a page's posts are by many authors, so no tag
 would group them): on a Redis Cluster a page's lookup is one MGET per slot,
 pipelined per node, and fills are pipelined per node the same way.
+
+Each round trip is timed (post_cache_get, post_cache_fill, post_cache_mark_deleted)
+and a Redis that does not answer raises Unavailable, by the one policy of
+feed/redis/calls.py.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feed.domain import Post
+from feed.redis.calls import round_trip
 from feed.redis.cluster import mget
 from feed.redis.connection import RedisClient
 from feed.redis.keys import post_key
@@ -48,7 +53,9 @@ class RedisPostCache:
         """Cached posts and tombstones among post_ids; ids in neither are misses."""
         if not post_ids:
             return {}, set()
-        values = mget(self._client, [post_key(i) for i in post_ids])
+        keys = [post_key(i) for i in post_ids]
+        with round_trip("post_cache_get"):
+            values = mget(self._client, keys)
         found: dict[int, Post] = {}
         deleted: set[int] = set()
         for post_id, value in zip(post_ids, values, strict=True):
@@ -69,8 +76,10 @@ class RedisPostCache:
             pipe.set(post_key(post.post_id), serialize(post), ex=self._ttl_s, nx=True)
         for post_id in missing:
             pipe.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s, nx=True)
-        pipe.execute()
+        with round_trip("post_cache_fill"):
+            pipe.execute()
 
     def mark_deleted(self, post_id: int) -> None:
         """Overwrite any cached copy with a tombstone (done before the delete is published)."""
-        self._client.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s)
+        with round_trip("post_cache_mark_deleted"):
+            self._client.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s)

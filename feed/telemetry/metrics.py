@@ -73,7 +73,7 @@ POST_CACHE_LOOKUPS = Counter(
     "feed_post_cache_lookups_total", "Post ids looked up in the Redis post cache, by hit or miss", ["result"]
 )
 
-# Dependencies (feed/store/instrumented.py, feed/redis/connection.py, feed/health/readiness.py)
+# Dependencies (feed/store/instrumented.py, feed/redis/calls.py, feed/health/readiness.py)
 STORE_SECONDS = Histogram(
     "feed_store_operation_duration_seconds",
     "Time of one durable-store call, by backend and operation",

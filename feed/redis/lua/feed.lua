@@ -1,5 +1,5 @@
 #!lua name=feed
--- Server-side timeline operations. A home timeline is a Redis list of post ids
+-- Server-side timeline operations, and the write rate limit (rl_take). A home timeline is a Redis list of post ids
 -- (decimal strings, which Redis stores as packed 64-bit integers), newest
 -- first, optionally ended by a sentinel: "0" = the list is the whole timeline,
 -- "b" = a rebuild is in progress. Without a sentinel the list is the newest
@@ -269,6 +269,24 @@ local function tl_ensure(keys, args)
   return created
 end
 
+-- KEYS[1]: a user's token bucket (a hash: t = tokens, ts = last refill in ms);
+-- ARGV: rate per second, burst. Refill by the time elapsed on Redis's own clock
+-- (replicas with skewed clocks agree), then take a token: 0, or the ms until one is due.
+local function rl_take(keys, args)
+  local rate, burst = tonumber(args[1]), tonumber(args[2])
+  local now = redis.call('TIME')
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  local state = redis.call('HMGET', keys[1], 't', 'ts')
+  local tokens, ts = tonumber(state[1]), tonumber(state[2])
+  if tokens == nil then tokens, ts = burst, now_ms end
+  tokens = math.min(burst, tokens + (now_ms - ts) * rate / 1000)
+  local wait_ms = 0
+  if tokens >= 1 then tokens = tokens - 1 else wait_ms = math.ceil((1 - tokens) * 1000 / rate) end
+  redis.call('HSET', keys[1], 't', tokens, 'ts', now_ms)
+  redis.call('PEXPIRE', keys[1], math.ceil(burst * 1000 / rate) + 1000)
+  return wait_ms
+end
+
 redis.register_function('tl_push', tl_push)
 redis.register_function('tl_fanout', tl_fanout)
 redis.register_function('tl_celebrities', tl_celebrities)
@@ -278,3 +296,4 @@ redis.register_function('tl_page', tl_page)
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
 redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
 redis.register_function('tl_merge', tl_merge)
+redis.register_function('rl_take', rl_take)

@@ -1,0 +1,79 @@
+"""The one policy for a Redis round trip: how it is timed and what a Redis that does not answer becomes.
+
+Every round trip of the project's Redis clients (function calls, packed pipelines,
+the post cache, the rate limiter, the library load) goes through round_trip():
+
+- Timed: observed in feed_redis_operation_duration_seconds under one operation label
+  (a function name, "pipeline" for a mix of functions, or a fixed name such as
+  "post_cache_get": a small, fixed set), and counted in
+  feed_redis_operation_errors_total when it raises.
+- Not answering: a refused, reset or timed-out connection (every socket operation is
+  bounded by SOCKET_TIMEOUT_S, feed/redis/connection.py) is not retried here. It
+  becomes feed.errors.Unavailable, chained to redis-py's error: the gRPC edge
+  answers UNAVAILABLE and the fan-out worker retries its batch. Whatever redis-py retries
+  below this (nothing on a standalone client, its own retries on a cluster) stays.
+- Any other error answer (WRONGTYPE, a Lua error) is raised as redis-py raised it.
+
+What to do when Redis lost the function library is the other half of the policy,
+RedisFunctions.send (feed/redis/connection.py): reload it, redo once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import redis
+
+from feed.errors import Unavailable
+from feed.telemetry import metrics
+
+Call = tuple[str, list[str], list[Any]]  # (function name, keys, args): one FCALL
+PIPELINE = "pipeline"  # the operation label of a round trip mixing several functions
+# As the gRPC edge words any dependency failure: the caller learns to retry, not our internals.
+UNAVAILABLE_MESSAGE = "a backing service is unavailable; retry shortly"
+_NOT_ANSWERING = (redis.ConnectionError, redis.TimeoutError)
+
+log = logging.getLogger("feed.redis")
+
+
+@contextlib.contextmanager
+def round_trip(operation: str) -> Iterator[None]:
+    """Time one Redis round trip under operation; a Redis that does not answer raises Unavailable."""
+    with metrics.timed(metrics.REDIS_SECONDS, metrics.REDIS_ERRORS, operation):
+        try:
+            yield
+        except _NOT_ANSWERING as exc:
+            raise unavailable(operation, exc) from exc
+
+
+def unavailable(operation: str, exc: Exception) -> Exception:
+    """Unavailable for a Redis that did not answer (the caller chains exc to it); any other error as it is."""
+    if not isinstance(exc, _NOT_ANSWERING):
+        return exc
+    log.warning("redis did not answer %s: %s", operation, type(exc).__name__)
+    return Unavailable(UNAVAILABLE_MESSAGE)  # exactly Unavailable: the gRPC edge maps errors by their class
+
+
+def operation_of(calls: Sequence[Call]) -> str:
+    """The label of a round trip of calls: their function name when all share one, else PIPELINE."""
+    names = {name for name, _, _ in calls}
+    return names.pop() if len(names) == 1 else PIPELINE
+
+
+def function_missing(reply: Any) -> bool:
+    """True for the answer of a call that found no function: Redis lost the library."""
+    return isinstance(reply, redis.ResponseError) and "Function not found" in str(reply)
+
+
+def raise_first_error(operation: str, replies: list[Any]) -> list[Any]:
+    """The replies, unless one is an error answer: then that error (a silent Redis as Unavailable)."""
+    for reply in replies:
+        if isinstance(reply, Exception):
+            error = unavailable(operation, reply)
+            if error is reply:
+                raise reply
+            raise error from reply
+    return replies

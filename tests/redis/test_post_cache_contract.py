@@ -1,0 +1,106 @@
+"""The post cache's contract, written once and run against every Redis it runs on: a standalone
+redis-server and a 3-master Redis Cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed.domain import Post
+from feed.ids import IdGenerator
+from feed.redis.connection import connect
+from feed.redis.keys import post_key
+from feed.redis.post_cache import RedisPostCache
+
+pytestmark = pytest.mark.integration
+TTL_S = 60
+ids = IdGenerator(node=7)
+
+
+def new_post(author: int = 1, text: str = "hello") -> Post:
+    return Post(ids.next_id(), author, text, 1_700_000_000_000, 0, 0)
+
+
+class PostCacheContract:
+    """What readers and the write service rely on, whatever Redis holds the cache."""
+
+    @pytest.fixture
+    def client(self):
+        raise NotImplementedError  # each backend's subclass gives an emptied client
+
+    @pytest.fixture
+    def cache(self, client) -> RedisPostCache:
+        return RedisPostCache(client, ttl_s=TTL_S)
+
+    def test_filled_posts_come_back_as_they_went_in(self, cache):
+        posts = [new_post(author, f"post of {author}") for author in (1, 2, 3)]
+        cache.fill(posts)
+        assert cache.get_many([p.post_id for p in posts]) == ({p.post_id: p for p in posts}, set())
+
+    def test_ids_never_cached_are_neither_found_nor_deleted(self, cache):
+        cached = new_post()
+        cache.fill([cached])
+        unknown = [ids.next_id(), ids.next_id()]
+        assert cache.get_many([*unknown, cached.post_id]) == ({cached.post_id: cached}, set())
+
+    def test_nothing_asked_is_nothing_found(self, cache):
+        assert cache.get_many([]) == ({}, set())
+
+    def test_ids_the_store_did_not_have_are_cached_as_deleted(self, cache):
+        gone = ids.next_id()
+        cache.fill([], missing=[gone])
+        assert cache.get_many([gone]) == ({}, {gone})
+
+    def test_a_deletion_overwrites_a_cached_post(self, cache):
+        post = new_post()
+        cache.fill([post])
+        cache.mark_deleted(post.post_id)
+        assert cache.get_many([post.post_id]) == ({}, {post.post_id})
+
+    def test_a_stale_fill_after_a_deletion_does_not_bring_the_post_back(self, cache):
+        post = new_post()
+        cache.mark_deleted(post.post_id)  # the write service deletes while a reader still holds the post
+        cache.fill([post])
+        assert cache.get_many([post.post_id]) == ({}, {post.post_id})
+
+    def test_a_fill_does_not_replace_a_cached_copy(self, cache):
+        post = new_post(text="first copy")
+        cache.fill([post])
+        cache.fill([Post(post.post_id, post.author_id, "a later copy", post.create_time_ms, 0, 0)])
+        assert cache.get_many([post.post_id])[0] == {post.post_id: post}
+
+    def test_every_entry_expires_after_the_ttl(self, cache, client):
+        post, gone, deleted = new_post(), ids.next_id(), new_post()
+        cache.fill([post, deleted], missing=[gone])
+        cache.mark_deleted(deleted.post_id)
+        for post_id in (post.post_id, gone, deleted.post_id):
+            assert 0 < client.ttl(post_key(post_id)) <= TTL_S
+
+    def test_a_page_mixing_posts_deletions_and_misses_sorts_each_id_out(self, cache):
+        posts = [new_post(author) for author in range(1, 40)]
+        gone, unknown = ids.next_id(), ids.next_id()
+        cache.fill(posts, missing=[gone])
+        cache.mark_deleted(posts[3].post_id)
+        found, deleted = cache.get_many([p.post_id for p in posts] + [gone, unknown])
+        assert found == {p.post_id: p for p in posts if p is not posts[3]}
+        assert deleted == {gone, posts[3].post_id}
+
+
+class TestPostCacheOnStandaloneRedis(PostCacheContract):
+    @pytest.fixture
+    def client(self, redis_client):
+        return redis_client
+
+
+class TestPostCacheOnRedisCluster(PostCacheContract):
+    @pytest.fixture
+    def client(self, redis_cluster_url):
+        client = connect(redis_cluster_url)
+        client.flushall()  # sent to every primary
+        yield client
+        client.close()
+
+    def test_a_page_whose_posts_live_in_many_slots_is_found_whole(self, cache, client):
+        posts = [new_post(author) for author in range(1, 40)]
+        cache.fill(posts)
+        assert len({client.keyslot(post_key(p.post_id)) for p in posts}) > 3
+        assert len(cache.get_many([p.post_id for p in posts])[0]) == len(posts)
