@@ -23,6 +23,7 @@ from typing import Any
 
 from feed.domain import Source
 from feed.lru import BoundedLru
+from feed.redis.calls import round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import BUILDING_MARK, COMPLETE_MARK, TIMELINE_SLACK, read_time_sources_key, source_posts_key
 from feed.timeline.page import TimelinePage, parse_page
@@ -57,7 +58,8 @@ class ReadTimeSources:
         by_source: dict[Source, list[int]] = defaultdict(list)
         for source, post_id in posts:
             by_source[source].append(post_id)
-        self._fn.client.sadd(read_time_sources_key(org_id), *sorted(s.to_member() for s in by_source))
+        with round_trip("read_time_register"):
+            self._fn.client.sadd(read_time_sources_key(org_id), *sorted(s.to_member() for s in by_source))
         self._fn.call_many([("tl_ensure", [source_posts_key(a, org_id)], []) for a in by_source])
         calls = [
             ("tl_push", [source_posts_key(a, org_id)] * len(ids), [self.max_entries, TIMELINE_SLACK, *sorted(ids)])
@@ -81,24 +83,30 @@ class ReadTimeSources:
         sources = sorted({source for source, _ in posts})
         if not sources:
             return set()
-        answers = self._fn.client.smismember(read_time_sources_key(org_id), [s.to_member() for s in sources])
+        with round_trip("read_time_listed"):
+            answers = self._fn.client.smismember(read_time_sources_key(org_id), [s.to_member() for s in sources])
         registered = [a for a, yes in zip(sources, answers, strict=True) if yes]
         if not registered:
             return set()
         pipe = self._fn.client.pipeline(transaction=False)
         for source in registered:
             pipe.lrange(source_posts_key(source, org_id), 0, -1)
-        listed = {int(x) for ids in pipe.execute() for x in ids if x not in MARKS}
+        with round_trip("read_time_listed"):
+            replies = pipe.execute()
+        listed = {int(x) for ids in replies for x in ids if x not in MARKS}
         return {post for _, post in posts if post in listed}
 
     def ids(self, source: Source, org_id: int = 0) -> set[int]:
         """The post ids in one source's list (empty for one that never was read-time)."""
-        raw = self._fn.client.lrange(source_posts_key(source, org_id), 0, -1)
+        with round_trip("read_time_ids"):
+            raw = self._fn.client.lrange(source_posts_key(source, org_id), 0, -1)
         return {int(x) for x in raw if x not in MARKS}
 
     def registered(self, org_id: int = 0) -> set[Source]:
         """Every source of the organization whose posts may be missing from timelines."""
-        return {Source.from_member(x) for x in self._fn.client.smembers(read_time_sources_key(org_id))}
+        with round_trip("read_time_registered"):
+            members = self._fn.client.smembers(read_time_sources_key(org_id))
+        return {Source.from_member(x) for x in members}
 
     def pages(
         self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from feed.domain import Source
+from feed.redis.calls import round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
@@ -131,7 +132,8 @@ class RedisTimelineStore:
 
     def drop(self, user_id: int, org_id: int = 0) -> None:
         """Forget a timeline (tests and operators); the next read rebuilds it."""
-        self._fn.client.delete(home_timeline_key(user_id, org_id))
+        with round_trip("timeline_drop"):
+            self._fn.client.delete(home_timeline_key(user_id, org_id))
 
     @property
     def functions(self) -> RedisFunctions:
