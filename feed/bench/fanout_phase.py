@@ -89,7 +89,7 @@ def measure_once(stack: BenchStack, worker: ManagedProcess, graph: BenchGraph, r
     """One burst of `rounds` posts of every fan-out author; its throughput figures."""
     authors = [a.author_id for _ in range(rounds) for a in graph.fanout]
     posts = new_posts(ids, authors, int(time.time() * 1000))
-    add_posts(stack.settings.store_url[len("sqlite:///") :], posts)
+    add_posts(stack.settings.store_url, posts)
     expected = rounds * sum(a.followers for a in graph.fanout)
     since_wall = time.time()
     started = time.monotonic()

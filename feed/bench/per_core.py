@@ -2,8 +2,8 @@
 
     python -m feed.bench.per_core [--users 20000] [--followers 1000] [--posts 60] [--redis-cluster 3]
 
-Starts the stack the way `feed up` does (one fan-out worker), seeds the SQLite
-store and full Redis timelines directly, then measures three things, each as
+Starts the stack the way `feed up` does (one fan-out worker), seeds the store
+(through its bulk loads) and full Redis timelines directly, then measures three things, each as
 work done per CPU second of the process doing it (read from /proc, so a load
 generator on the same small machine does not distort them):
 
@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import signal
-import sqlite3
 import tempfile
 import threading
 import time
@@ -30,17 +29,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from feed.access.client_tokens import TokenCache, authenticated_channel
 from feed.bench.cluster_fanout import fill, redis_cpu_s
 from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
-from feed.devstack.procs import ManagedProcess, free_port
+from feed.devstack.procs import ManagedProcess, free_port, stop_all
 from feed.devstack.stack import Stack, start_stack
-from feed.domain import Source
+from feed.domain import Post, Source
 from feed.ids import IdGenerator
+from feed.loadkit.tokens import TokenProvider, authenticated_channel
 from feed.redis.connection import RedisClient, RedisFunctions, connect
 from feed.redis.keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
-from feed.store.sqlite import SqliteDatabase
+from feed.store import open_store
 from feed.telemetry.scrape import scrape, value
 from feed.timeline.sources import ReadTimeSources
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, post_service_pb2_grpc
@@ -69,32 +68,27 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def seed_store(path: Path, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:
-    """The follow graph and the posts, written straight into SQLite in one transaction."""
-    SqliteDatabase(str(path)).close()  # the schema, exactly as the services create it
-    conn = sqlite3.connect(path, isolation_level=None)
+def seed_store(store_url: str, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:
+    """The follow graph and the posts, through the store's bulk loads."""
+    store = open_store(store_url)  # the schema, exactly as the services create it
     try:
-        conn.execute("BEGIN")
         users = range(1, plan.users + 1)
-        conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, PREFILL_AUTHOR) for u in users))
+        edges = [(u, PREFILL_AUTHOR) for u in users]
         for n in range(plan.posts):
             start = n * plan.users // plan.posts  # follower runs spread over the users (and shards)
-            run = ((start + i) % plan.users + 1 for i in range(plan.followers))
-            conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, AUTHOR_BASE + n) for u in run))
-        for star in celebrity_posts:
-            conn.executemany("INSERT INTO follows VALUES (?, ?)", ((u, star) for u in users))
+            edges += [((start + i) % plan.users + 1, AUTHOR_BASE + n) for i in range(plan.followers)]
+        edges += [(u, star) for star in celebrity_posts for u in users]
+        store.graph.load_follows(edges)
         authored = [(PREFILL_AUTHOR, post) for post in prefill]
         authored += [(star, post) for star, posts in celebrity_posts.items() for post in posts]
-        rows = ((post, author, TEXT, 1_700_000_000_000) for author, post in authored)
-        conn.executemany("INSERT INTO posts (post_id, author_id, text, create_time_ms) VALUES (?, ?, ?, ?)", rows)
-        conn.execute("COMMIT")
+        store.posts.load_posts(Post(post, author, TEXT, 1_700_000_000_000) for author, post in authored)
     finally:
-        conn.close()
+        store.close()
 
 
-def measure_writes(stack: Stack, tokens: TokenCache, plan: Plan) -> dict[str, float]:
+def measure_writes(stack: Stack, tokens: TokenProvider, plan: Plan) -> dict[str, float]:
     """Create one post per fan-out author through the write service, events left queued."""
-    write = _process(stack, "write service")
+    write = stack.process("write service")
     channel = authenticated_channel(stack.settings.write_addr, tokens)
     stub = post_service_pb2_grpc.PostServiceStub(channel)
     requests = [
@@ -111,7 +105,7 @@ def measure_writes(stack: Stack, tokens: TokenCache, plan: Plan) -> dict[str, fl
 
 def measure_fanout(stack: Stack, redis: RedisClient, plan: Plan, posting) -> dict[str, float]:
     """Freeze the worker, post, thaw it: deliveries per worker CPU second while it drains the queue."""
-    worker = _process(stack, "fan-out worker 1")
+    worker = stack.process("fan-out worker 1")
     expected = plan.posts * plan.followers
     before = value(scrape(worker.metrics_url), "feed_fanout_deliveries_total")
     worker.signal(signal.SIGSTOP)
@@ -135,9 +129,9 @@ def measure_fanout(stack: Stack, redis: RedisClient, plan: Plan, posting) -> dic
     }
 
 
-def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenCache, plan: Plan) -> dict[str, float]:
+def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenProvider, plan: Plan) -> dict[str, float]:
     """Closed-loop GetHomeTimeline (20 posts a page) over every user for read_seconds."""
-    read = _process(stack, "read service")
+    read = stack.process("read service")
     channel = authenticated_channel(stack.settings.read_addr, tokens)
     stub = feed_service_pb2_grpc.FeedServiceStub(channel)
     done = threading.Event()
@@ -171,23 +165,20 @@ def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenCache, plan: Pl
     }
 
 
-def _process(stack: Stack, name: str) -> ManagedProcess:
-    return next(p for p in stack.processes if p.name == name)
-
-
 def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
     """Seed, start, measure writes with fan-out, then reads; stop everything."""
     ids = IdGenerator(node=9)
     prefill = sorted((ids.next_id() for _ in range(TIMELINE_MAX + TIMELINE_SLACK)), reverse=True)
     stars = {CELEBRITY_BASE + n: [ids.next_id() for _ in range(CELEBRITY_POSTS)] for n in range(plan.celebrities)}
-    seed_store(data_dir / "feed.db", plan, prefill, stars)
+    store_url = f"sqlite:///{data_dir / 'feed.db'}"
+    seed_store(store_url, plan, prefill, stars)
     redis_nodes: list[ManagedProcess] = []
     redis_url = ""
     if plan.redis_masters:
         redis_nodes, redis_url = start_redis_cluster(data_dir, plan.redis_masters)
     settings = dataclasses.replace(
         Settings.from_env({}),
-        store_url=f"sqlite:///{data_dir / 'feed.db'}",
+        store_url=store_url,
         redis_url=redis_url,
         jwt_secret_file=str(data_dir / "jwt.secret"),
         write_addr=f"127.0.0.1:{free_port()}",
@@ -202,15 +193,14 @@ def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
         read_time = ReadTimeSources(RedisFunctions(redis), TIMELINE_MAX)
         for star, posts in stars.items():
             read_time.push([(Source(author_id=star), post) for post in posts])
-        tokens = TokenCache(stack.keys)
+        tokens = TokenProvider(stack.keys)
         figures: dict[str, Any] = {"plan": dataclasses.asdict(plan)}
         figures["fanout"] = measure_fanout(stack, redis, plan, lambda: measure_writes(stack, tokens, plan))
         figures["reads"] = measure_reads(stack, redis, tokens, plan)
         return figures
     finally:
         stack.stop()
-        for node in redis_nodes:
-            node.stop()
+        stop_all(redis_nodes)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Benchmark setup written straight into the store and Redis, not through the services.
 
-The graph and the posts that fill timelines are bulk-loaded into SQLite with
-plain INSERTs, and every home timeline is created full in Redis: one list per
+The graph and the posts that fill timelines go in through the store's own bulk
+loads (whichever backend the run's store URL names), and every home timeline is created full in Redis: one list per
 shard is pushed, then copied to the shard's other users (COPY stays within one
 hash slot, so this works on a cluster too). Timelines get 800 to 999 entries,
 spread by shard, so trims during the run are spread too, as in steady state.
@@ -9,7 +9,6 @@ spread by shard, so trims during the run are spread too, as in steady state.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 import redis
@@ -18,7 +17,7 @@ from feed.bench.graph import BenchGraph, followers_of
 from feed.domain import Post
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key, timeline_shard
-from feed.store.sqlite import SqliteDatabase
+from feed.store import open_store
 
 POST_TEXT = "a benchmark post of about the length people write, with a few words more to hydrate " * 2
 PIPELINE_COMMANDS = 5_000
@@ -29,43 +28,28 @@ def new_posts(ids: IdGenerator, authors: Iterable[int], now_ms: int) -> list[Pos
     return [Post(ids.next_id(), author, POST_TEXT, now_ms) for author in authors]
 
 
-def load_store(path: str, graph: BenchGraph, posts: list[Post]) -> int:
-    """Create the schema and insert every follow edge and the posts in one transaction; return the edge count."""
-    SqliteDatabase(path).close()  # the schema, exactly as the services create it
-    conn = sqlite3.connect(path, isolation_level=None)
+def load_store(store_url: str, graph: BenchGraph, posts: list[Post]) -> None:
+    """Every follow edge, every user's binding and the posts, through the store's bulk loads."""
+    store = open_store(store_url)  # the schema, exactly as the services create it
     try:
-        conn.execute("BEGIN")
-        edges = 0
-        for author in graph.all_authors():
-            rows = ((follower, author.author_id) for follower in followers_of(author, graph.users))
-            edges += conn.executemany("INSERT OR IGNORE INTO follows VALUES (?, ?)", rows).rowcount
+        edges = ((follower, a.author_id) for a in graph.all_authors() for follower in followers_of(a, graph.users))
+        store.graph.load_follows(edges)
         # Every user has signed in before (to the default organization), as on a live
         # deployment: a read binds no one, it only looks the binding up once per process.
         users = [*range(1, graph.users + 1), *(a.author_id for a in graph.all_authors())]
-        conn.executemany("INSERT OR IGNORE INTO users (user_id, org_id) VALUES (?, 0)", ((u,) for u in users))
-        insert_posts(conn, posts)
-        conn.execute("COMMIT")
+        store.orgs.load_bindings((user, 0) for user in users)
+        store.posts.load_posts(posts)
     finally:
-        conn.close()
-    return edges
+        store.close()
 
 
-def insert_posts(conn: sqlite3.Connection, posts: list[Post]) -> None:
-    conn.executemany(
-        "INSERT INTO posts (post_id, author_id, text, create_time_ms) VALUES (?, ?, ?, ?)",
-        ((p.post_id, p.author_id, p.text, p.create_time_ms) for p in posts),
-    )
-
-
-def add_posts(path: str, posts: list[Post]) -> None:
-    """Insert posts (the fan-out phase's) before their events are produced."""
-    conn = sqlite3.connect(path, isolation_level=None)
+def add_posts(store_url: str, posts: list[Post]) -> None:
+    """Store posts (the fan-out phase's) before their events are produced."""
+    store = open_store(store_url)
     try:
-        conn.execute("BEGIN")
-        insert_posts(conn, posts)
-        conn.execute("COMMIT")
+        store.posts.load_posts(posts)
     finally:
-        conn.close()
+        store.close()
 
 
 def timeline_length(shard: int, max_entries: int) -> int:

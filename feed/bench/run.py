@@ -26,6 +26,7 @@ from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
 from feed.ids import IdGenerator
+from feed.loadkit.tokens import TokenProvider
 from feed.redis.connection import connect
 from feed.redis.keys import TIMELINE_SLACK
 
@@ -128,11 +129,11 @@ def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) 
 
 
 def _setup(stack: BenchStack, client, graph, ids: IdGenerator) -> None:
-    """Graph and prefill posts into SQLite; every timeline full in Redis."""
+    """Graph and prefill posts into the store; every timeline full in Redis."""
     max_entries = stack.settings.timeline_max
     authors = itertools.islice(itertools.cycle(a.author_id for a in graph.prefill), max_entries + TIMELINE_SLACK)
     posts = new_posts(ids, authors, int(time.time() * 1000))
-    load_store(stack.settings.store_url[len("sqlite:///") :], graph, posts)
+    load_store(stack.settings.store_url, graph, posts)
     fill_timelines(client, graph.users, [p.post_id for p in reversed(posts)], max_entries)
 
 
@@ -159,9 +160,15 @@ def _visibility(stack: BenchStack, client, graph, plan: Plan, base: dict[str, An
     load = start_loadgen(spec)
     try:
         time.sleep(LOAD_SETTLE_S)  # the load generator starts up (imports, channels, tokens) and reaches its rate
-        keys = keys_of(stack.settings.jwt_secret_file)
+        tokens = TokenProvider(keys_of(stack.settings.jwt_secret_file))
         latencies = run_probes(
-            stack.settings.write_addr, keys, client, graph.probes, graph.users, plan.visible_seconds, plan.probe_every_s
+            stack.settings.write_addr,
+            tokens,
+            client,
+            graph.probes,
+            graph.users,
+            plan.visible_seconds,
+            plan.probe_every_s,
         )
     finally:
         mixed = loadgen_result(load, spec["duration_s"])

@@ -10,21 +10,25 @@ stateless replicas): one Python process cannot use much more than one core.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import sys
-import time
 from pathlib import Path
 
 from feed.access.tokens import ensure_local_secret
 from feed.config import Settings
 from feed.devstack.local import start_redis, start_tansu
-from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.devstack.procs import (
+    ManagedProcess,
+    free_port,
+    start_feed,
+    stop_all,
+    wait_until_listening,
+    wait_until_workers_own_partitions,
+)
 from feed.messaging.topics import ensure_topic
-from feed.telemetry.scrape import scrape, value
 
 CELEBRITY_THRESHOLD = 1_000_000  # above every benchmark author: all of them are fanned out on write
 JOIN_TIMEOUT_S = 90.0
+LISTEN_TIMEOUT_S = 60.0
 
 
 @dataclasses.dataclass
@@ -38,27 +42,16 @@ class BenchStack:
 
     def start_child(self, name: str, args: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
         """A `feed` process with the run's settings (env overrides some) and a /metrics endpoint of its own."""
-        metrics_addr = f"127.0.0.1:{free_port()}"
-        env = {**self.settings.env(), "FEED_METRICS_ADDR": metrics_addr, **(env or {})}
         log = self.data_dir / "logs" / f"{name.replace(' ', '-')}.log"
-        proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
-        proc.metrics_url = f"http://{metrics_addr}/metrics"
+        proc = start_feed(name, args, log, {**self.settings.env(), **(env or {})})
         self.processes.append(proc)
         return proc
 
     def start_worker(self) -> ManagedProcess:
         """One fan-out worker; returns once it owns every partition of the topic."""
         worker = self.start_child("fan-out worker", ["worker"])
-        deadline = time.monotonic() + JOIN_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not worker.alive():
-                raise RuntimeError(f"the worker exited:\n{worker.tail()}")
-            with contextlib.suppress(OSError):
-                owned = value(scrape(worker.metrics_url), "feed_fanout_assigned_partitions")
-                if owned == self.settings.events_partitions:
-                    return worker
-            time.sleep(0.2)
-        raise TimeoutError(f"the worker did not own every partition within {JOIN_TIMEOUT_S}s:\n{worker.tail()}")
+        wait_until_workers_own_partitions([worker], self.settings.events_partitions, JOIN_TIMEOUT_S)
+        return worker
 
     def start_services(self) -> None:
         """The write service and one read service; returns once both listen."""
@@ -81,11 +74,7 @@ class BenchStack:
             for name, role, addr in services
         ]
         for proc, addr in started:
-            host, _, port = addr.rpartition(":")
-            try:
-                wait_for_port(host, int(port), 60, proc.proc)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}\n{proc.tail()}") from None
+            wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
 
     def start_ceiling_redis(self) -> tuple[str, int]:
         """A second, empty redis-server started like the stack's, for the ceiling runs; its URL and port."""
@@ -98,8 +87,7 @@ class BenchStack:
         return next(p for p in self.processes if p.name == name)
 
     def stop(self) -> None:
-        for proc in reversed(self.processes):
-            proc.stop()
+        stop_all(self.processes)
 
 
 def start_dependencies(data_dir: Path) -> BenchStack:
@@ -125,7 +113,6 @@ def start_dependencies(data_dir: Path) -> BenchStack:
         ensure_local_secret(Path(settings.jwt_secret_file))  # the services verify tokens minted with it
         ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     except BaseException:
-        for proc in reversed(processes):
-            proc.stop()
+        stop_all(processes)
         raise
     return BenchStack(settings, data_dir, processes)

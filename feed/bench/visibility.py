@@ -16,10 +16,10 @@ from collections import defaultdict
 
 import redis
 
-from feed.access.tokens import AuthKeys
 from feed.bench.channels import post_stub
 from feed.bench.graph import Author
-from feed.bench.stats import summarize_ms
+from feed.loadkit.stats import summarize
+from feed.loadkit.tokens import TokenProvider
 from feed.redis.keys import home_timeline_key
 from feed.v1 import post_service_pb2
 
@@ -50,7 +50,7 @@ def wait_visible(client: redis.Redis, post_id: int, followers: list[int], starte
 
 def run_probes(
     write_addr: str,
-    keys: AuthKeys,
+    tokens: TokenProvider,
     client: redis.Redis,
     probes: dict[int, list[Author]],
     users: int,
@@ -58,7 +58,7 @@ def run_probes(
     every_s: float,
 ) -> dict[int, list[float]]:
     """Probe round robin over the sizes for duration_s, one probe every every_s; latencies per size."""
-    channel, stub = post_stub(write_addr, keys)
+    channel, stub = post_stub(write_addr, tokens)
     rng = random.Random(7)
     turns = itertools.cycle([(size, author) for size, group in probes.items() for author in group])
     latencies: dict[int, list[float]] = defaultdict(list)
@@ -85,12 +85,12 @@ def visibility_figures(latencies: dict[int, list[float]], target_sizes: tuple[in
     lost = sum(1 for group in latencies.values() for s in group if s == float("inf"))
     latencies = {size: [min(s, GIVE_UP_S) for s in group] for size, group in latencies.items()}  # lost: charged in full
     for size, samples in sorted(latencies.items()):
-        summary = summarize_ms(samples)
+        summary = summarize(samples)
         figures[f"visible_p50_ms_{size}"] = summary["p50_ms"]
         figures[f"visible_p99_ms_{size}"] = summary["p99_ms"]
         figures[f"visible_probes_{size}"] = len(samples)
     scoped = [s for size in target_sizes for s in latencies.get(size, [])]
-    summary = summarize_ms(scoped)
+    summary = summarize(scoped)
     figures["visible_p50_ms"] = summary["p50_ms"]
     figures["visible_p99_ms"] = summary["p99_ms"]
     figures["visible_lost"] = lost

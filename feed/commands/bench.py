@@ -14,10 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tqdm import tqdm
-
-from feed.bench.report import table, write_json
-from feed.bench.run import PHASES, QUICK, Plan, run
+from feed.loadkit import KIT_PACKAGES, require_extra
 
 
 def main(argv: list[str], stop: threading.Event | None = None) -> int:
@@ -31,15 +28,23 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
     parser.add_argument(
         "--read-replicas",
         type=int,
-        default=Plan.read_replicas,
-        help=f"read service processes, balanced round robin (default {Plan.read_replicas})",
+        help="read service processes, balanced round robin (default: the plan's, 2)",
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like Ctrl-C, so every process the run started is stopped on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
-    if args.read_replicas < 1:
+    if args.read_replicas is not None and args.read_replicas < 1:
         parser.error("--read-replicas must be at least 1")
-    plan = dataclasses.replace(QUICK if args.quick else Plan(), read_replicas=args.read_replicas)
+    require_extra(KIT_PACKAGES + (("matplotlib",) if args.plot else ()))
+    from tqdm import tqdm
+
+    from feed.bench.report import table, write_json
+    from feed.bench.run import PHASES, QUICK, Plan
+    from feed.bench.run import run as run_bench
+
+    plan = QUICK if args.quick else Plan()
+    if args.read_replicas is not None:
+        plan = dataclasses.replace(plan, read_replicas=args.read_replicas)
     clear_previous_run(args.data_dir)
     with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
 
@@ -48,7 +53,7 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
                 bar.update(1)
             bar.set_description(f"feed bench: {name}")
 
-        figures = run(plan, args.data_dir, step)
+        figures = run_bench(plan, args.data_dir, step)
         bar.update(1)
     print(table(figures))
     print(f"(run took {figures['bench_seconds']:.0f} s; logs in {args.data_dir / 'logs'})")

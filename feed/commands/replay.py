@@ -8,7 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
-from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE, require_extra
+from feed.loadkit import require_extra
+from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE
 
 
 def _local_tokens(fallback):

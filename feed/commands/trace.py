@@ -7,7 +7,8 @@ import json
 import threading
 from collections import Counter
 
-from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE, require_extra
+from feed.loadkit import require_extra
+from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE
 
 
 def main(argv: list[str], stop: threading.Event | None = None) -> int:

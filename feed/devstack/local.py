@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.devstack.procs import ManagedProcess, free_port, start_listening, stop_all
 
 HOST = "127.0.0.1"
 CLUSTER_READY_TIMEOUT_S = 30  # slot assignment plus gossip until every node says cluster_state:ok
@@ -31,12 +31,8 @@ def start_tansu(log_dir: Path, port: int | None = None) -> tuple[ManagedProcess,
     """A memory-only Tansu broker; returns the process and its bootstrap address."""
     port = port or free_port(HOST)
     url = f"tcp://{HOST}:{port}"
-    proc = ManagedProcess(
-        "kafka (tansu)",
-        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-        log_dir / "tansu.log",
-    )
-    wait_for_port(HOST, port, 20, proc.proc)
+    args = [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    proc = start_listening("kafka (tansu)", args, log_dir / "tansu.log", f"{HOST}:{port}", 20)
     return proc, f"{HOST}:{port}"
 
 
@@ -48,8 +44,7 @@ def start_redis(log_dir: Path, port: int | None = None, extra: list[str] | None 
     port = port or free_port(HOST)
     args = [binary, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
     args += ["--dir", str(log_dir), "--protected-mode", "no", *(extra or [])]
-    proc = ManagedProcess("redis", args, log_dir / f"redis-{port}.log")
-    wait_for_port(HOST, port, 20, proc.proc)
+    proc = start_listening("redis", args, log_dir / f"redis-{port}.log", f"{HOST}:{port}", 20)
     return proc, f"redis://{HOST}:{port}/0"
 
 
@@ -86,8 +81,7 @@ def start_redis_cluster(log_dir: Path, masters: int = 3) -> tuple[list[ManagedPr
         )
         _wait_cluster_ok(cli, addresses, masters)
     except BaseException:
-        for proc in reversed(processes):
-            proc.stop()
+        stop_all(processes)
         raise
     return processes, "redis+cluster://" + ",".join(addresses)
 

@@ -1,7 +1,9 @@
-"""Child processes for the local stack and the tests: free ports, start, wait, stop.
+"""Child processes for the local stack, the benchmark and the tests: start, wait, stop.
 
-Every child is started in its own process group and stopped with SIGTERM, then
-SIGKILL after a grace period, so nothing outlives the parent that started it.
+The one launcher: every child is started in its own process group and stopped with
+SIGTERM, then SIGKILL after a grace period, so nothing outlives the parent that
+started it. The waits are on conditions with a deadline, never on a fixed sleep:
+until a port accepts connections, and until fan-out workers own the topic's partitions.
 """
 
 from __future__ import annotations
@@ -11,8 +13,15 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+
+from feed.telemetry.scrape import scrape, value
+
+POLL_S = 0.05
+ASSIGNED_PARTITIONS = "feed_fanout_assigned_partitions"  # the gauge each fan-out worker exports
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -20,18 +29,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def wait_for_port(host: str, port: int, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
-    """Block until something accepts connections on host:port, or raise."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args!r} exited with {proc.returncode} before listening on {port}")
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout_s}s")
 
 
 class ManagedProcess:
@@ -82,3 +79,69 @@ class ManagedProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def exited(self) -> RuntimeError:
+        """The error to raise for a child that exited early: its name, exit code and log tail."""
+        return RuntimeError(f"{self.name} exited with {self.proc.returncode}; {self.log_path}:\n{self.tail()}")
+
+
+def start_feed(name: str, args: list[str], log_path: Path, env: dict[str, str]) -> ManagedProcess:
+    """A `feed ARGS...` child (a service or a worker) on env, with a /metrics endpoint of its own."""
+    metrics_addr = f"127.0.0.1:{free_port()}"
+    proc = ManagedProcess(
+        name, [sys.executable, "-m", "feed.cli", *args], log_path, {**env, "FEED_METRICS_ADDR": metrics_addr}
+    )
+    proc.metrics_url = f"http://{metrics_addr}/metrics"
+    return proc
+
+
+def stop_all(processes: Iterable[ManagedProcess]) -> None:
+    """Stop every process, last started first (what came later may depend on what came before)."""
+    for proc in reversed(list(processes)):
+        proc.stop()
+
+
+def wait_until_listening(addr: str, timeout_s: float, proc: ManagedProcess | None = None) -> None:
+    """Block until something accepts connections on HOST:PORT; raise if proc exits first or time runs out."""
+    host, _, port = addr.rpartition(":")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and not proc.alive():
+            raise proc.exited()
+        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2):
+            return
+        time.sleep(POLL_S)
+    raise TimeoutError(f"nothing listening on {addr} after {timeout_s}s")
+
+
+def start_listening(
+    name: str, args: list[str], log_path: Path, addr: str, timeout_s: float, env: dict[str, str] | None = None
+) -> ManagedProcess:
+    """Start a child and wait until it listens on addr; stopped again if it does not."""
+    proc = ManagedProcess(name, args, log_path, env)
+    try:
+        wait_until_listening(addr, timeout_s, proc)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
+def wait_until_workers_own_partitions(workers: list[ManagedProcess], partitions: int, timeout_s: float) -> None:
+    """Block until the consumer group has settled: together the workers own every partition, and
+    each owns some (unless there are more workers than partitions). Until then a rebalance may
+    still pause consumption for seconds. Raise if a worker exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    owned: list[float] = []
+    while time.monotonic() < deadline:
+        owned = []
+        for proc in workers:
+            if not proc.alive():
+                raise proc.exited()
+            with contextlib.suppress(OSError):  # its metrics endpoint is not listening yet
+                owned.append(value(scrape(proc.metrics_url), ASSIGNED_PARTITIONS))
+        settled = len(owned) == len(workers) and sum(owned) == partitions
+        if settled and (len(workers) > partitions or all(n > 0 for n in owned)):
+            return
+        time.sleep(POLL_S * 4)
+    raise TimeoutError(f"workers own {owned} of {partitions} partitions after {timeout_s}s")

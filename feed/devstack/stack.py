@@ -8,24 +8,27 @@ everything it started, services first so no call is cut mid-way.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import sys
-import time
 from pathlib import Path
 
 from feed.access.tokens import SYMMETRIC, AuthKeys, ensure_local_secret, mint
 from feed.config import Settings
 from feed.devstack.local import start_redis, start_redis_cluster, start_tansu
-from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.devstack.procs import (
+    ManagedProcess,
+    start_feed,
+    stop_all,
+    wait_until_listening,
+    wait_until_workers_own_partitions,
+)
 from feed.messaging.topics import ensure_topic
-from feed.telemetry.scrape import scrape, value
 
 CHILD_POLL_S = 0.5
 SERVICE_GRACE_S = 15.0  # the servers drain in-flight calls for up to 10 s
 WORKER_GRACE_S = 60.0
 READY_TIMEOUT_S = 90  # group joins on a fresh broker take a few seconds per rebalance
+LISTEN_TIMEOUT_S = 60  # a service imports, connects to Redis, the store and the broker, then binds
 
 
 @dataclasses.dataclass
@@ -56,6 +59,10 @@ class Stack:
     def dead(self) -> list[ManagedProcess]:
         return [p for p in self.processes if not p.alive()]
 
+    def process(self, name: str) -> ManagedProcess:
+        """The process started under name ("write service", "fan-out worker 1", ...)."""
+        return next(p for p in self.processes if p.name == name)
+
 
 def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_masters: int = 0) -> Stack:
     """Start dependencies as needed, then the services and workers; wait until they listen."""
@@ -79,49 +86,17 @@ def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_mast
             settings = dataclasses.replace(settings, redis_url=url)
         ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
         for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
-            proc = _child(f"{role} service", ["serve", role], logs / f"{role}.log", settings)
+            proc = start_feed(f"{role} service", ["serve", role], logs / f"{role}.log", settings.env())
             processes.append(proc)
-            host, _, port = addr.rpartition(":")
-            try:
-                wait_for_port(host, int(port), 60, proc.proc)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{exc}\n--- {proc.log_path} ---\n{proc.tail()}") from None
+            wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
         for n in range(1, workers + 1):
-            processes.append(_child(f"fan-out worker {n}", ["worker"], logs / f"worker-{n}.log", settings))
-        _wait_for_workers([p for p in processes if p.name.startswith("fan-out")], settings.events_partitions)
+            processes.append(start_feed(f"fan-out worker {n}", ["worker"], logs / f"worker-{n}.log", settings.env()))
+        workers_started = [p for p in processes if p.name.startswith("fan-out")]
+        wait_until_workers_own_partitions(workers_started, settings.events_partitions, READY_TIMEOUT_S)
     except BaseException:
-        for proc in reversed(processes):
-            proc.stop()
+        stop_all(processes)
         raise
     return Stack(settings, processes)
-
-
-def _child(name: str, args: list[str], log: Path, settings: Settings) -> ManagedProcess:
-    """A feed process with the stack's settings and a metrics endpoint of its own."""
-    metrics_addr = f"127.0.0.1:{free_port()}"
-    env = {**settings.env(), "FEED_METRICS_ADDR": metrics_addr}
-    proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log, env)
-    proc.metrics_url = f"http://{metrics_addr}/metrics"
-    return proc
-
-
-def _wait_for_workers(workers: list[ManagedProcess], partitions: int) -> None:
-    """Block until the group has settled: every worker owns partitions and together they own
-    all of them. Until then a rebalance may still pause consumption for seconds."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    owned: list[float] = []
-    while time.monotonic() < deadline:
-        owned = []
-        for proc in workers:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}:\n{proc.tail()}")
-            with contextlib.suppress(OSError):  # not listening yet
-                owned.append(value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions"))
-        settled = len(owned) == len(workers) and sum(owned) == partitions
-        if settled and (len(workers) > partitions or all(n > 0 for n in owned)):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"workers own {owned} of {partitions} partitions after {READY_TIMEOUT_S}s")
 
 
 def describe(stack: Stack) -> str:

@@ -55,18 +55,11 @@ def load_metadata_provider(spec: str) -> MetadataProvider:
 def bearer_tokens(keys: Any, default_viewer: int = 1) -> MetadataProvider:
     """Bearer tokens minted with keys (feed.access.tokens.AuthKeys) for each acting user in the organization
     the trace names, as the services require once a user is bound to one. User 0 (a record naming
-    nobody) acts as default_viewer. One token cache per organization, each bounded."""
-    from feed.access.client_tokens import TokenCache
+    nobody) acts as default_viewer. Minted once each, in the load kit's bounded cache."""
+    from feed.loadkit.tokens import TokenProvider
 
-    caches: dict[int, TokenCache] = {}
-
-    def metadata(user_id: int, org_id: int) -> Metadata:
-        cache = caches.get(org_id)
-        if cache is None:  # a race here mints a token twice, harmlessly
-            cache = caches.setdefault(org_id, TokenCache(keys, org_of=lambda _user, org=org_id: org))
-        return [("authorization", f"Bearer {cache.token(user_id or default_viewer)}")]
-
-    return metadata
+    tokens = TokenProvider(keys)
+    return lambda user_id, org_id: tokens.metadata(user_id or default_viewer, org_id)
 
 
 class Caller:

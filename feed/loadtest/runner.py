@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 import grpc
 from tqdm import tqdm
 
+from feed.loadkit.schedule import InFlight, OpenLoopScheduler
 from feed.loadtest.caller import Caller, DryCaller, MetadataProvider, no_metadata
 from feed.loadtest.messages import REF_FIELDS, SPECS, actor_of, org_of, to_request
-from feed.loadtest.schedule import InFlight, OpenLoopScheduler
 from feed.loadtest.state import MemberKey, ReplayState
 from feed.loadtest.stats import ReplayStats
 from feed.loadtest.trace import Record, TraceReader, merge
@@ -88,7 +88,7 @@ class Replay:
                 tqdm(total=total, unit="req", desc="replay", disable=None if self.options.progress else True)
             )
             scheduler = OpenLoopScheduler(self.clock, self.stop.wait, self.slots, self.options.speed, self.stop)
-            items = ((record["t"], (src, n, record)) for src, n, record in merge(readers))
+            items = ((record["t"] / 1000.0, (src, n, record)) for src, n, record in merge(readers))
             self.stats.start = self.clock()
             scheduler.run(_counted(items, bar), self._dispatch, self.options.duration_limit_s, self.stats.start)
             self.slots.drain(DRAIN_TIMEOUT_S)

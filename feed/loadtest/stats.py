@@ -1,9 +1,9 @@
-"""Replay statistics: per RPC counts, errors by status code, and latency histograms.
+"""Replay statistics: per RPC counts, errors by status code, and latencies over time.
 
-Latencies go into HdrHistograms (microseconds, 3 significant digits over 1 us .. 1 h):
-fixed memory however many requests, and percentiles that are exact to 0.1%. Each RPC
-also has a coarser histogram per time window, rolled over as answers arrive, so the
-report can plot percentiles over time without keeping every latency.
+Latencies go into the load kit's HdrHistogram-backed Latencies (fixed memory however
+many requests). Each RPC also has a coarser distribution per time window, rolled over
+as answers arrive, so the report can plot percentiles over time without keeping every
+latency.
 """
 
 from __future__ import annotations
@@ -12,27 +12,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
-
-HIGHEST_US = 3_600_000_000  # a request may wait long for its due time under overload; beyond 1 h it is clamped
-PERCENTILES = {"p50_ms": 50.0, "p90_ms": 90.0, "p99_ms": 99.0, "p999_ms": 99.9}
-
-
-def new_histogram(digits: int = 3) -> HdrHistogram:
-    return HdrHistogram(1, HIGHEST_US, digits)
-
-
-def record_seconds(hist: HdrHistogram, seconds: float) -> None:
-    hist.record_value(min(HIGHEST_US, max(1, round(seconds * 1_000_000))))
-
-
-def summarize(hist: HdrHistogram) -> dict[str, float]:
-    """Percentiles and max in milliseconds; zeros when nothing was recorded."""
-    if hist.get_total_count() == 0:
-        return {**dict.fromkeys(PERCENTILES, 0.0), "max_ms": 0.0}
-    out = {name: round(hist.get_value_at_percentile(p) / 1000, 3) for name, p in PERCENTILES.items()}
-    out["max_ms"] = round(hist.get_max_value() / 1000, 3)
-    return out
+from feed.loadkit.stats import Latencies
 
 
 class RpcStats:
@@ -41,8 +21,8 @@ class RpcStats:
     def __init__(self) -> None:
         self.count = 0
         self.errors: Counter[str] = Counter()
-        self.latency = new_histogram()
-        self.window = new_histogram(2)
+        self.latency = Latencies()
+        self.window = Latencies(2)
         self.window_index = 0
         self.window_count = 0
         self.window_errors = 0
@@ -51,7 +31,7 @@ class RpcStats:
         return {
             "count": self.count,
             "errors": sum(self.errors.values()),
-            **summarize(self.latency),
+            **self.latency.summary(),
             "errors_by_code": dict(sorted(self.errors.items())),
         }
 
@@ -64,7 +44,7 @@ class ReplayStats:
         self.start = 0.0
         self.by_rpc: dict[str, RpcStats] = {}
         self.skipped: Counter[str] = Counter()
-        self.send_lag = new_histogram()  # how late sends left: the client's own saturation, not the server's
+        self.send_lag = Latencies()  # how late sends left: the client's own saturation, not the server's
         self.windows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
@@ -81,8 +61,8 @@ class ReplayStats:
             if code != "OK":
                 stats.errors[code] += 1
                 stats.window_errors += 1
-            record_seconds(stats.latency, latency_s)
-            record_seconds(stats.window, latency_s)
+            stats.latency.record(latency_s)
+            stats.window.record(latency_s)
 
     def skip(self, rpc: str, reason: str) -> None:
         """A request of the trace that could not be sent (a post it names was never created)."""
@@ -91,7 +71,7 @@ class ReplayStats:
 
     def lag(self, seconds: float) -> None:
         with self._lock:
-            record_seconds(self.send_lag, max(0.0, seconds))
+            self.send_lag.record(max(0.0, seconds))
 
     def _close_window(self, rpc: str, stats: RpcStats) -> None:
         if stats.window_count:
@@ -101,7 +81,7 @@ class ReplayStats:
                     "rpc": rpc,
                     "count": stats.window_count,
                     "errors": stats.window_errors,
-                    **summarize(stats.window),
+                    **stats.window.summary(),
                 }
             )
         stats.window.reset()
@@ -123,5 +103,5 @@ class ReplayStats:
                 "skipped": sum(self.skipped.values()),
                 "skipped_by_reason": dict(self.skipped),
                 "by_rpc": by_rpc,
-                "send_lag": summarize(self.send_lag),
+                "send_lag": self.send_lag.summary(),
             }

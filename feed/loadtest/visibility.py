@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 
-from feed.loadtest.stats import new_histogram, record_seconds, summarize
+from feed.loadkit.stats import Latencies
 from feed.v1 import feed_service_pb2
 
 POLL_PAGE = 50  # the post is new, so near the top; a page this deep absorbs posts that arrive meanwhile
@@ -44,7 +44,7 @@ class VisibilityProbe:
         self._lock = threading.Lock()
         self._active = 0
         self._pool = ThreadPoolExecutor(max_active, thread_name_prefix="visibility") if fraction > 0 else None
-        self.latency = new_histogram()
+        self.latency = Latencies()
         self.counts = {"timeouts": 0, "no_warm_reader": 0, "busy": 0, "poll_errors": 0}
 
     def offer(self, post_id: int, sent_at: float, reader: int | None, org_id: int = 0) -> None:
@@ -71,7 +71,7 @@ class VisibilityProbe:
                     page = self._call("GetHomeTimeline", request, reader, org_id).result()
                     if any(p.post_id == post_id for p in page.posts):
                         with self._lock:
-                            record_seconds(self.latency, self._clock() - sent_at)
+                            self.latency.record(self._clock() - sent_at)
                         return
                 except grpc.RpcError:
                     with self._lock:
@@ -93,8 +93,8 @@ class VisibilityProbe:
     def to_json(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "samples": self.latency.get_total_count(),
+                "samples": self.latency.count(),
                 "fraction": self.fraction,
-                **{k: v for k, v in summarize(self.latency).items() if k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")},
+                **{k: v for k, v in self.latency.summary().items() if k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")},
                 **self.counts,
             }

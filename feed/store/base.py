@@ -47,6 +47,11 @@ class PostStore(abc.ABC):
         """Up to limit live posts made in one group with id < before_id, newest first."""
 
     @abc.abstractmethod
+    def load_posts(self, posts: Iterable[Post]) -> None:
+        """Store many posts at once, without idempotency keys: for seeding (a benchmark, a migration),
+        not for requests. Loading a post that is stored already changes nothing."""
+
+    @abc.abstractmethod
     def purge_post(self, post_id: int) -> None:
         """Erase a post and everything kept about it (an organization's deletion)."""
 
@@ -66,6 +71,11 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def follow(self, follower_id: int, followee_id: int) -> bool:
         """Add an edge; True if it did not exist before."""
+
+    @abc.abstractmethod
+    def load_follows(self, edges: Iterable[tuple[int, int]]) -> None:
+        """Add many (follower, followee) edges at once, for seeding; an edge that exists stays one
+        edge, and follower counts count each edge once."""
 
     @abc.abstractmethod
     def unfollow(self, follower_id: int, followee_id: int) -> bool:
@@ -145,6 +155,10 @@ class OrgStore(abc.ABC):
     @abc.abstractmethod
     def bind_user(self, user_id: int, org_id: int) -> int:
         """Bind user_id to org_id unless it is bound already; return the org it is bound to."""
+
+    @abc.abstractmethod
+    def load_bindings(self, bindings: Iterable[tuple[int, int]]) -> None:
+        """bind_user for many (user, org) pairs at once, for seeding; first-wins as bind_user."""
 
     @abc.abstractmethod
     def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:

@@ -157,6 +157,10 @@ class SqlitePostStore(PostStore):
                 raise
         return post, True
 
+    def load_posts(self, posts: Iterable[Post]) -> None:
+        rows = ((p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id) for p in posts)
+        _load(self._db, f"INSERT OR IGNORE INTO posts ({POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
     def get_posts(self, post_ids: Iterable[int]) -> dict[int, Post]:
         ids = list(dict.fromkeys(post_ids))
         found: dict[int, Post] = {}
@@ -225,6 +229,9 @@ class SqliteGraphStore(GraphStore):
                 "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)", (follower_id, followee_id)
             )
         return cur.rowcount > 0
+
+    def load_follows(self, edges: Iterable[tuple[int, int]]) -> None:
+        _load(self._db, "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)", edges)
 
     def unfollow(self, follower_id: int, followee_id: int) -> bool:
         with self._db.lock:
@@ -342,6 +349,9 @@ class SqliteOrgStore(OrgStore):
             self._db.conn.execute("INSERT OR IGNORE INTO users (user_id, org_id) VALUES (?, ?)", (user_id, org_id))
             return self._db.conn.execute("SELECT org_id FROM users WHERE user_id = ?", (user_id,)).fetchone()[0]
 
+    def load_bindings(self, bindings: Iterable[tuple[int, int]]) -> None:
+        _load(self._db, "INSERT OR IGNORE INTO users (user_id, org_id) VALUES (?, ?)", bindings)
+
     def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:
         return _pairs_among(self._db, "SELECT user_id, org_id FROM users WHERE user_id IN ({})", user_ids)
 
@@ -452,6 +462,18 @@ class SqliteOrgStore(OrgStore):
 
     def close(self) -> None:
         self._db.close()
+
+
+def _load(db: SqliteDatabase, sql: str, rows: Iterable[tuple]) -> None:
+    """sql for every row, in one transaction: one commit (one fsync) for the lot, not one per row."""
+    with db.lock:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            db.conn.executemany(sql, rows)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
 
 
 def _page(db: SqliteDatabase, sql: str, owner: int, page_size: int, page_token: str | None) -> Page:

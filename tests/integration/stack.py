@@ -8,8 +8,8 @@ import random
 import time
 from collections.abc import Callable
 
-from feed.access.client_tokens import TokenCache, authenticated_channel
 from feed.access.tokens import AuthKeys
+from feed.loadkit.tokens import TokenProvider, authenticated_channel
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,
@@ -33,12 +33,18 @@ class Client:
     """Stubs for the four services, with short helpers for the common calls.
 
     Every call carries a token of the user it acts as, in the organization
-    org_of(user) says (0 by default), with the admin role for admin_of(user)."""
+    org_of(user) says (0 by default), with the admin role for admin_of(user).
+    An address given as a list is balanced round robin over every replica it names."""
 
     def __init__(
-        self, write_addr: str, read_addr: str, keys: AuthKeys, org_of=lambda u: 0, admin_of=lambda u: False
+        self,
+        write_addr: str | list[str],
+        read_addr: str | list[str],
+        keys: AuthKeys,
+        org_of=lambda u: 0,
+        admin_of=lambda u: False,
     ) -> None:
-        tokens = self.tokens = TokenCache(keys, org_of, admin_of)
+        tokens = self.tokens = TokenProvider(keys, org_of, admin_of)
         self.write_channel = authenticated_channel(write_addr, tokens)
         self.read_channel = authenticated_channel(read_addr, tokens)
         self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
@@ -52,7 +58,7 @@ class Client:
 
     def acting_as(self, user: int) -> list[tuple[str, str]]:
         """Call metadata acting as user, for requests whose fields name another user or none."""
-        return [("authorization", f"Bearer {self.tokens.token(user)}")]
+        return list(self.tokens.metadata(user))
 
     def follow(self, follower: int, followee: int) -> None:
         self.graph.Follow(graph_service_pb2.FollowRequest(follower_id=follower, followee_id=followee), timeout=10)
@@ -207,43 +213,17 @@ class BalancedClient(Client):
 
     One gRPC target names every replica (`ipv4:HOST:PORT,HOST:PORT`) and the
     channel balances round robin over them, as a client in front of several
-    stateless replicas would; calls carry the acting user's token as in Client.
+    stateless replicas would; calls carry the acting user's token as in Client. A Client
+    given lists of addresses is one: the name says what the tests mean.
     """
-
-    def __init__(self, write_addrs: list[str], read_addrs: list[str], keys: AuthKeys) -> None:
-        import grpc
-
-        from feed.access.client_tokens import ActingUserAuth
-
-        tokens = TokenCache(keys)
-        self.write_channel = grpc.intercept_channel(balanced_channel(write_addrs), ActingUserAuth(tokens))
-        self.read_channel = grpc.intercept_channel(balanced_channel(read_addrs), ActingUserAuth(tokens))
-        self.posts = post_service_pb2_grpc.PostServiceStub(self.write_channel)
-        self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
-        self.groups = group_service_pb2_grpc.GroupServiceStub(self.write_channel)
-        self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
-
-
-def balanced_channel(addrs: list[str]):
-    """An insecure grpc.Channel to one target naming every address, balanced round robin."""
-    import grpc
-
-    target = "ipv4:" + ",".join(addrs)
-    return grpc.insecure_channel(target, options=[("grpc.lb_policy_name", "round_robin")])
 
 
 def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
     """A feed process (`feed serve ...`, `feed worker`) beside a running stack, on its settings,
     with a metrics endpoint of its own; the caller stops it. Returns the ManagedProcess."""
-    import sys
+    from feed.devstack.procs import start_feed
 
-    from feed.devstack.procs import ManagedProcess, free_port
-
-    metrics_addr = f"127.0.0.1:{free_port()}"
-    full_env = {**stack.settings.env(), "FEED_METRICS_ADDR": metrics_addr, **env}
-    proc = ManagedProcess(name, [sys.executable, "-m", "feed.cli", *args], log_dir / f"{name}.log", full_env)
-    proc.metrics_url = f"http://{metrics_addr}/metrics"
-    return proc
+    return start_feed(name, args, log_dir / f"{name}.log", {**stack.settings.env(), **env})
 
 
 def start_replica(stack, role: str, log_dir) -> tuple:
@@ -259,13 +239,9 @@ def start_replica(stack, role: str, log_dir) -> tuple:
 
 def wait_listening(proc, addr: str, timeout_s: float = 60) -> None:
     """Block until a started service accepts connections on addr, or fail with its log."""
-    from feed.devstack.procs import wait_for_port
+    from feed.devstack.procs import wait_until_listening
 
-    host, _, port = addr.rpartition(":")
-    try:
-        wait_for_port(host, int(port), timeout_s, proc.proc)
-    except RuntimeError as exc:
-        raise RuntimeError(f"{exc}\n{proc.tail()}") from None
+    wait_until_listening(addr, timeout_s, proc)
 
 
 class OrgUsers:

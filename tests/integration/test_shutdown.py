@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-import sys
 import threading
 import time
 
@@ -12,23 +11,20 @@ import grpc
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
-from feed.telemetry.scrape import scrape, value
+from feed.devstack.procs import (
+    ManagedProcess,
+    free_port,
+    start_feed,
+    wait_until_listening,
+    wait_until_workers_own_partitions,
+)
 from tests.integration.stack import Client, eventually, new_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 
 def spawn(name: str, args: list[str], settings, tmp_path, **env: str) -> ManagedProcess:
-    metrics = f"127.0.0.1:{free_port()}"
-    proc = ManagedProcess(
-        name,
-        [sys.executable, "-m", "feed.cli", *args],
-        tmp_path / f"{name}.log",
-        {**settings.env(), "FEED_METRICS_ADDR": metrics, **env},
-    )
-    proc.metrics_url = f"http://{metrics}/metrics"
-    return proc
+    return start_feed(name, args, tmp_path / f"{name}.log", {**settings.env(), **env})
 
 
 def committed_and_end(settings, group: str) -> tuple[dict, dict]:
@@ -49,7 +45,7 @@ def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(stack, cli
         client.post(author, f"p{i}")
     worker = spawn("worker", ["worker"], stack.settings, tmp_path, FEED_CONSUMER_GROUP=group)
     try:
-        eventually(lambda: _assigned(worker) == stack.settings.events_partitions, timeout_s=60)
+        wait_until_workers_own_partitions([worker], stack.settings.events_partitions, 60)
         eventually(lambda: caught_up(*committed_and_end(stack.settings, group)), timeout_s=30)
         for i in range(20):  # more work arrives, then the stop signal lands mid-stream
             client.post(author, f"late {i}")
@@ -69,13 +65,6 @@ def caught_up(committed: dict, end: dict) -> bool:
     return all(committed[tp] >= end[tp] for tp in end)
 
 
-def _assigned(proc: ManagedProcess) -> float:
-    try:
-        return value(scrape(proc.metrics_url), "feed_fanout_assigned_partitions")
-    except OSError:
-        return 0
-
-
 def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tmp_path):
     addr = f"127.0.0.1:{free_port()}"
     settings = dataclasses.replace(stack.settings, write_addr=addr)
@@ -83,7 +72,7 @@ def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tm
     acknowledged: list[int] = []
     author = new_user()
     try:
-        wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
+        wait_until_listening(addr, 60, service)
         client = Client(addr, stack.settings.read_addr, stack.keys)
         stop = threading.Event()
 
@@ -120,7 +109,7 @@ def test_read_service_exits_0_on_sigterm(stack, tmp_path):
     settings = dataclasses.replace(stack.settings, read_addr=addr)
     service = spawn("read", ["serve", "read"], settings, tmp_path)
     try:
-        wait_for_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), 60, service.proc)
+        wait_until_listening(addr, 60, service)
         client = Client(stack.settings.write_addr, addr, stack.keys)
         assert client.home(new_user()).posts == []
         client.close()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 import pytest
 
-from feed.devstack.procs import ManagedProcess, free_port, wait_for_port
+from feed.devstack.procs import free_port, start_feed, wait_until_listening
 from feed.loadtest.runner import Replay, ReplayOptions
 from feed.loadtest.trace import TraceReader
 from tests.integration.stack import eventually, new_user
@@ -23,11 +22,9 @@ def test_services_started_with_feed_trace_record_write_traces_that_replay(stack,
     env = {**settings.env(), "FEED_TRACE_RECORD": str(tmp_path / "trace.jsonl.gz"), "FEED_TRACE_SAMPLE": "1"}
     procs = []
     for role, addr in (("write", settings.write_addr), ("read", settings.read_addr)):
-        proc = ManagedProcess(
-            f"{role} service", [sys.executable, "-m", "feed.cli", "serve", role], tmp_path / role, env
-        )
+        proc = start_feed(f"{role} service", ["serve", role], tmp_path / role, env)
         procs.append(proc)
-        wait_for_port("127.0.0.1", int(addr.rpartition(":")[2]), 60, proc.proc)
+        wait_until_listening(addr, 60, proc)
     recorded = client_for(stack, settings.write_addr, settings.read_addr)
     try:
         author, fan = new_user(), new_user()

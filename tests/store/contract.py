@@ -498,3 +498,50 @@ class StoreContract:
         assert store.orgs.list_user_groups(member, 10).ids == [kept.group_id]
         assert store.orgs.groups_among(member, [group.group_id, kept.group_id]) == {kept.group_id}
         store.orgs.purge_group(group.group_id)  # again: no error
+
+    # bulk loads (seeding)
+
+    def test_loaded_posts_are_found_and_listed_as_created_ones_are(self, store: Store) -> None:
+        author, group = new_user(), new_user()
+        posts = [new_post(author, f"p{i}") for i in range(3)]
+        in_group = new_post(author, "to the group", group_id=group, org_id=7)
+        store.posts.load_posts(iter([*posts, in_group]))  # any iterable: a loader may stream them
+        assert store.posts.get_posts([p.post_id for p in [*posts, in_group]]) == {
+            p.post_id: p for p in [*posts, in_group]
+        }
+        assert store.posts.list_author_posts(author, None, 10) == posts[::-1]
+        assert store.posts.list_group_posts(group, None, 10) == [in_group]
+        assert author in set(store.graph.iter_user_ids())
+
+    def test_loading_posts_again_stores_each_once(self, store: Store) -> None:
+        author = new_user()
+        posts = [new_post(author, f"p{i}") for i in range(3)]
+        store.posts.load_posts(posts[:2])
+        store.posts.load_posts(posts)
+        assert store.posts.list_author_posts(author, None, 10) == posts[::-1]
+
+    def test_loaded_follows_are_visible_both_ways_and_counted_once(self, store: Store) -> None:
+        star, fan, other = new_user(), new_user(), new_user()
+        store.graph.follow(fan, star)
+        store.graph.load_follows([(fan, star), (other, star), (other, star), (star, other)])
+        store.graph.load_follows([(other, star)])
+        assert sorted(store.graph.iter_followers(star)) == sorted([fan, other])
+        assert list(store.graph.iter_following(other)) == [star]
+        assert store.graph.follower_count(star) == 2
+        assert store.graph.follower_count(other) == 1
+        assert {star, fan, other} <= set(store.graph.iter_user_ids())
+
+    def test_a_load_larger_than_any_batch_loads_every_edge(self, store: Store) -> None:
+        star = new_user()
+        fans = [new_user() for _ in range(2_500)]
+        store.graph.load_follows((fan, star) for fan in fans)
+        assert store.graph.follower_count(star) == len(fans)
+        assert sorted(store.graph.iter_followers(star)) == sorted(fans)
+
+    def test_loaded_bindings_are_first_wins_as_bind_user_is(self, store: Store) -> None:
+        bound, new, first, second = new_user(), new_user(), new_user(), new_user()
+        store.orgs.bind_user(bound, first)
+        store.orgs.load_bindings([(bound, second), (new, second), (new, first)])
+        assert store.orgs.orgs_of([bound, new]) == {bound: first, new: second}
+        assert store.orgs.list_org_users(second, 10).ids == [new]
+        assert sorted(store.orgs.list_org_users(first, 10).ids) == [bound]

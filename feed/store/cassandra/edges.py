@@ -106,6 +106,11 @@ class Edges:
         """add() as a (statement, parameters) pair, to run beside others in CassandraSession.execute_all."""
         return f"{self._name}.add", (owner, edge_bucket(other), other)
 
+    def add_each(self, edges: list[tuple[int, int]]) -> list[bool]:
+        """add() for each (owner, other), CONCURRENCY at a time; the answers in order."""
+        results = self._db.execute_many(f"{self._name}.add", [(o, edge_bucket(x), x) for o, x in edges])
+        return [bool(result.was_applied) if self.table.lwt else True for result in results]
+
     def remove(self, owner: int, other: int) -> bool:
         """Delete the edge; on the table of record, True only for the one call that removed it."""
         result = self._db.execute(f"{self._name}.remove", (owner, edge_bucket(other), other))

@@ -10,10 +10,12 @@ mirroring it so a purge finds both directions.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from feed.domain import Page
 from feed.store.base import GraphStore
+from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.edges import Edges, chunked
 from feed.store.cassandra.layout import BLOCKED_BY, BLOCKS, FOLLOWERS, FOLLOWING
 from feed.store.cassandra.session import CassandraSession
@@ -50,6 +52,17 @@ class CassandraGraphStore(GraphStore):
             ]
         )
         return added
+
+    def load_follows(self, edges: Iterable[tuple[int, int]]) -> None:
+        # follow() a batch at a time: the LWTs decide which edges are new, only those move the
+        # counters, and the mirror and user rows are always (re)written.
+        for batch in batches(edges):
+            added = self._following.add_each(batch)
+            gained = Counter(followee for (_, followee), new in zip(batch, added, strict=True) if new)
+            self._db.execute_many("add_follower_count", [(n, followee) for followee, n in gained.items()])
+            users = {user for edge in batch for user in edge}
+            mirror = [self._followers.add_op(followee, follower) for follower, followee in batch]
+            run_grouped(self._db, [*mirror, *(("insert_user", (user,)) for user in users)])
 
     def unfollow(self, follower_id: int, followee_id: int) -> bool:
         # The mirror image of follow: the LWT decides, the counter follows it, the mirror is

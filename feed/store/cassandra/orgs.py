@@ -15,6 +15,7 @@ from typing import Any
 
 from feed.domain import Group, Page
 from feed.store.base import OrgStore
+from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.edges import Edges, chunked
 from feed.store.cassandra.layout import GROUP_MEMBERS, MEMBER_GROUPS, ORG_GROUPS, ORG_USERS
 from feed.store.cassandra.session import CassandraSession
@@ -37,6 +38,17 @@ class CassandraOrgStore(OrgStore):
         # Always (re)written, for the org that won: completes a bind that died half way.
         self._db.execute_all([self._org_users.add_op(bound, user_id), ("insert_user", (user_id,))])
         return bound
+
+    def load_bindings(self, bindings: Iterable[tuple[int, int]]) -> None:
+        # bind_user() a batch at a time: the LWTs pick the first binding, the mirror follows the winner.
+        for batch in batches(bindings):
+            claims = self._db.execute_many("bind_user", batch)
+            bound = [
+                (user, org if claim.was_applied else claim.one().org_id)
+                for (user, org), claim in zip(batch, claims, strict=True)
+            ]
+            ops = [self._org_users.add_op(org, user) for user, org in bound]
+            run_grouped(self._db, [*ops, *(("insert_user", (user,)) for user, _ in bound)])
 
     def orgs_of(self, user_ids: Iterable[int]) -> dict[int, int]:
         params = [(user_id,) for user_id in dict.fromkeys(user_ids)]

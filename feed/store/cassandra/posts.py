@@ -10,6 +10,7 @@ from typing import Any
 from feed.domain import Post
 from feed.ids import MAX_ID
 from feed.store.base import PostStore
+from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.layout import author_bucket, delete_time_us, write_time_us
 from feed.store.cassandra.session import CassandraSession
 
@@ -53,32 +54,15 @@ class CassandraPostStore(PostStore):
         return claimed, True
 
     def _write(self, post: Post, idempotency_key: str) -> None:
-        at = write_time_us(post.post_id)
-        bucket = author_bucket(post.post_id)
-        p = post
-        if p.group_id:
-            listing = [
-                ("insert_group_bucket", (p.group_id, bucket, at)),
-                (
-                    "insert_group_post",
-                    (p.group_id, bucket, p.post_id, p.author_id, p.text, p.create_time_ms, p.org_id, at),
-                ),
-            ]
-        else:
-            listing = [("insert_author_post", (p.author_id, bucket, p.post_id, p.text, p.create_time_ms, p.org_id, at))]
-        # Every post, group posts too, is indexed under its author, so purge_author finds it.
-        index = [
-            ("insert_author_bucket", (p.author_id, bucket, at)),
-            ("insert_author_post_id", (p.author_id, bucket, p.post_id, at)),
-            ("insert_user", (p.author_id,)),
-        ]
-        self._db.execute_all([*listing, *index])
-        # Last, so that a found posts row means the listing rows above exist too. The key is
-        # kept ("" for none: a cell, where None would write a tombstone) for purge_post.
-        self._db.execute(
-            "insert_post",
-            (p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id, idempotency_key, at),
-        )
+        self._db.execute_all(_listing_ops(post))
+        # Last, so that a found posts row means the listing rows above exist too.
+        self._db.execute("insert_post", _post_row(post, idempotency_key))
+
+    def load_posts(self, posts: Iterable[Post]) -> None:
+        # As _write, a batch at a time: every listing row of the batch, then its posts rows.
+        for batch in batches(posts):
+            run_grouped(self._db, (op for post in batch for op in _listing_ops(post)))
+            self._db.execute_many("insert_post", [_post_row(post, "") for post in batch])
 
     def get_posts(self, post_ids: Iterable[int]) -> dict[int, Post]:
         ids = list(dict.fromkeys(post_ids))
@@ -185,3 +169,31 @@ def _post(row: Any) -> Post:
         group_id=row.group_id or 0,
         org_id=row.org_id or 0,
     )
+
+
+def _listing_ops(p: Post) -> list[tuple[str, tuple]]:
+    """The rows that list a post (its group's or its author's) and index it under its author,
+    written with timestamps from the post id: a replayed create is a no-op."""
+    at = write_time_us(p.post_id)
+    bucket = author_bucket(p.post_id)
+    if p.group_id:
+        listing = [
+            ("insert_group_bucket", (p.group_id, bucket, at)),
+            ("insert_group_post", (p.group_id, bucket, p.post_id, p.author_id, p.text, p.create_time_ms, p.org_id, at)),
+        ]
+    else:
+        listing = [("insert_author_post", (p.author_id, bucket, p.post_id, p.text, p.create_time_ms, p.org_id, at))]
+    # Every post, group posts too, is indexed under its author, so purge_author finds it.
+    index = [
+        ("insert_author_bucket", (p.author_id, bucket, at)),
+        ("insert_author_post_id", (p.author_id, bucket, p.post_id, at)),
+        ("insert_user", (p.author_id,)),
+    ]
+    return [*listing, *index]
+
+
+def _post_row(p: Post, idempotency_key: str) -> tuple:
+    """The posts row, the commit point. The key is kept ("" for none: a cell, where None would
+    write a tombstone) for purge_post."""
+    at = write_time_us(p.post_id)
+    return (p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id, idempotency_key, at)

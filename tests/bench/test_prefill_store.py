@@ -1,0 +1,28 @@
+"""The bench's prefill goes through the store's own bulk loads: what it loads is what the store answers."""
+
+from __future__ import annotations
+
+from feed.bench.graph import build_graph
+from feed.bench.prefill import add_posts, load_store, new_posts
+from feed.ids import IdGenerator
+from feed.store import open_store
+
+
+def test_the_prefill_loads_every_edge_binding_and_post_and_can_run_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'feed.db'}"
+    graph = build_graph(200, 20, fanout_authors=2, probes_per_size=1, background=3)
+    ids = IdGenerator(node=5)
+    posts = new_posts(ids, [a.author_id for a in graph.prefill] * 2, 1_700_000_000_000)
+    load_store(url, graph, posts)
+    load_store(url, graph, posts)  # again: nothing doubles
+    later = new_posts(ids, [graph.fanout[0].author_id], 1_700_000_000_001)
+    add_posts(url, later)
+    store = open_store(url)
+    try:
+        authors = graph.all_authors()
+        assert [store.graph.follower_count(a.author_id) for a in authors] == [a.followers for a in authors]
+        users = [*range(1, graph.users + 1), *(a.author_id for a in authors)]
+        assert store.orgs.orgs_of(users) == dict.fromkeys(users, 0)
+        assert store.posts.get_posts(p.post_id for p in [*posts, *later]) == {p.post_id: p for p in [*posts, *later]}
+    finally:
+        store.close()
