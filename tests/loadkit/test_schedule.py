@@ -8,21 +8,7 @@ import threading
 import pytest
 
 from feed.loadkit.schedule import InFlight, OpenLoopScheduler, at_rate, due_time
-
-
-class FakeClock:
-    """A clock that only moves when slept on or told to."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.clock import FakeClock
 
 
 class FakeServer:
@@ -60,7 +46,7 @@ def _run(server: FakeServer, clock: FakeClock, items, speed=1.0, limit_s=None) -
 
 
 def test_a_slow_answer_does_not_delay_later_sends():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {"slow": 2.0})
     _run(server, clock, [(0, "slow"), (0.010, "a"), (0.020, "b"), (1.0, "c")])
     assert {k: round(v - 100.0, 6) for k, v in server.sent.items()} == {"slow": 0, "a": 0.01, "b": 0.02, "c": 1.0}
@@ -69,7 +55,7 @@ def test_a_slow_answer_does_not_delay_later_sends():
 
 
 def test_a_request_held_back_by_the_concurrency_bound_counts_its_wait():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {"first": 0.100, "second": 0.100}, limit=1)
     _run(server, clock, [(0, "first"), (0.010, "second")])
     assert server.sent["second"] - 100.0 == pytest.approx(0.100)  # could only go when the first answered
@@ -79,14 +65,14 @@ def test_a_request_held_back_by_the_concurrency_bound_counts_its_wait():
 def test_speed_compresses_the_schedule():
     assert due_time(5.0, 1.5, 1.0) == 6.5
     assert due_time(5.0, 1.5, 3.0) == pytest.approx(5.5)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {})
     _run(server, clock, [(0, "a"), (4.0, "b")], speed=4.0)
     assert server.sent["b"] - 100.0 == pytest.approx(1.0)
 
 
 def test_a_late_scheduler_sends_at_once_and_never_sleeps_backwards():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     sleeps: list[float] = []
     server = FakeServer(clock, {})
 
@@ -101,7 +87,7 @@ def test_a_late_scheduler_sends_at_once_and_never_sleeps_backwards():
 
 
 def test_the_duration_limit_and_the_stop_event_end_the_run():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {})
     scheduler = _run(server, clock, [(t / 1000, f"r{t}") for t in range(0, 10_000, 1000)], limit_s=3.5)
     assert scheduler.sent == 4
@@ -139,7 +125,7 @@ def test_a_steady_rate_makes_requests_due_at_fixed_intervals():
 
 
 def test_a_steady_load_is_sent_when_due_and_not_before():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {})
     sent: list[tuple[float, float]] = []
     scheduler = OpenLoopScheduler(clock, clock.sleep, server)
@@ -149,7 +135,7 @@ def test_a_steady_load_is_sent_when_due_and_not_before():
 
 
 def test_a_steady_load_whose_sender_falls_behind_keeps_its_due_times():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     server = FakeServer(clock, {})
     dues: list[float] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feed.loadkit.stats import HIGHEST_US, Latencies, Recorder, summarize
+from tests.clock import FakeClock
 
 HUNDRED = [n * 10e-6 for n in range(1, 101)]  # 10 us .. 1 ms: below 2,048 us every value is kept exactly
 
@@ -51,16 +52,8 @@ def test_recorded_values_come_back_ascending_for_plots():
     assert latencies.count() == 0 and latencies.values_ms() == []
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_recorder_counts_latency_from_the_due_time_and_errors_apart():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     recorder = Recorder(clock=clock)
     start = clock.now
     clock.now = start + 0.010
