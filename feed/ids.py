@@ -61,11 +61,6 @@ def id_time_ms(snowflake: int) -> int:
     return (snowflake >> (NODE_BITS + SEQUENCE_BITS)) + EPOCH_MS
 
 
-def min_id_at(time_ms: int) -> int:
-    """The smallest id that could be made at time_ms (for time-bounded queries)."""
-    return max(0, time_ms - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)
-
-
 def require_id(value: int, name: str) -> int:
     """Validate a user or post id taken from a request: 0 < id < 2**63."""
     if not 0 < value <= MAX_ID:

@@ -130,10 +130,6 @@ class GraphStore(abc.ABC):
     def iter_user_ids(self) -> Iterator[int]:
         """Every user that has a follow edge either way or a post, each once."""
 
-    def iter_followers(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
-        """Every follower of user_id, fetched a page at a time."""
-        yield from walk_pages(lambda token: self.list_followers(user_id, page_size, token))
-
     def iter_following(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
         """Every account user_id follows, fetched a page at a time."""
         yield from walk_pages(lambda token: self.list_following(user_id, page_size, token))

@@ -96,12 +96,6 @@ class ReadTimeSources:
         listed = {int(x) for ids in replies for x in ids if x not in MARKS}
         return {post for _, post in posts if post in listed}
 
-    def ids(self, source: Source, org_id: int = 0) -> set[int]:
-        """The post ids in one source's list (empty for one that never was read-time)."""
-        with round_trip("read_time_ids"):
-            raw = self._fn.client.lrange(source_posts_key(source, org_id), 0, -1)
-        return {int(x) for x in raw if x not in MARKS}
-
     def registered(self, org_id: int = 0) -> set[Source]:
         """Every source of the organization whose posts may be missing from timelines."""
         with round_trip("read_time_registered"):

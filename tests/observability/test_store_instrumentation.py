@@ -58,13 +58,13 @@ def test_each_call_is_timed_once_under_its_operation(store):
 
 
 def test_a_walk_is_timed_once_when_it_ends(store):
-    for follower in (2, 3, 4):
-        store.graph.follow(follower, 1)
-    before = timed("iter_followers")
-    walk = store.graph.iter_followers(1, page_size=2)
-    assert timed("iter_followers") == before  # nothing read yet
+    for followee in (2, 3, 4):
+        store.graph.follow(1, followee)
+    before = timed("iter_following")
+    walk = store.graph.iter_following(1, page_size=2)
+    assert timed("iter_following") == before  # nothing read yet
     assert sorted(walk) == [2, 3, 4]
-    assert timed("iter_followers") == before + 1
+    assert timed("iter_following") == before + 1
 
 
 def test_a_failing_call_is_counted_as_an_error_and_timed_and_still_raises():

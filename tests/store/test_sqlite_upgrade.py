@@ -6,7 +6,7 @@ import sqlite3
 
 from feed.domain import Post
 from feed.store import open_store
-from tests.store.contract import new_group, new_post, new_user
+from tests.store.contract import followers_of, new_group, new_post, new_user
 
 # The schema as the previous release created it: posts without group_id and org_id,
 # and none of the organization tables.
@@ -65,7 +65,7 @@ def test_a_database_from_the_previous_release_keeps_its_data_and_gains_the_new_f
         assert read == old and (read.group_id, read.org_id) == (0, 0)  # the added columns' defaults
         assert store.posts.list_author_posts(author, None, 10) == [old]
         assert store.posts.create_post(new_post(author), "old-key") == (old, False)
-        assert list(store.graph.iter_followers(author)) == [follower]
+        assert list(followers_of(store, author)) == [follower]
         # and the new columns and tables work
         org = new_user()
         group = new_group(org)

@@ -139,12 +139,9 @@ class CassandraGraphStore(GraphStore):
         # max: a count that drifted below zero (see follow) must not show as negative
         return max(0, row.followers or 0) if row is not None else 0
 
-    def iter_followers(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
-        """Every follower, streamed bucket by bucket with the driver's paging (page_size rows a fetch)."""
-        yield from self._followers.iterate(user_id, page_size)
-
     def iter_following(self, user_id: int, page_size: int = 5000) -> Iterator[int]:
-        """Every account user_id follows, streamed like iter_followers."""
+        """Every account user_id follows, streamed bucket by bucket with the driver's paging (page_size rows a
+        fetch)."""
         yield from self._following.iterate(user_id, page_size)
 
     def iter_user_ids(self) -> Iterator[int]:
