@@ -80,10 +80,6 @@ class Recorder:
             if code == "OK":
                 self.latencies.record(now - due)
 
-    def completed(self) -> int:
-        with self._lock:
-            return sum(self.codes.values())
-
     def summary(self, start: float, offered_rps: float) -> dict[str, float]:
         """Achieved rate (successes from start to the last answer), counts, and latency percentiles."""
         with self._lock:

@@ -83,14 +83,6 @@ class SocialGraph:
     def edge_count(self) -> int:
         return sum(len(mine) for mine in self.followees)
 
-    def follower_counts(self) -> list[int]:
-        """Followers per user, by rank (tests and reports; O(users))."""
-        counts = [0] * self.users
-        for mine in self.followees:
-            for followee in mine:
-                counts[self.rank(followee)] += 1
-        return counts
-
 
 def build_graph(
     rng: random.Random,

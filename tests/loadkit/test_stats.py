@@ -62,7 +62,7 @@ def test_the_recorder_counts_latency_from_the_due_time_and_errors_apart():
     recorder.done(start + 0.010)  # sent late or answered late: 20 ms from its due time either way
     recorder.done(start + 0.020, "UNAVAILABLE")
     summary = recorder.summary(start, offered_rps=100)
-    assert summary["ok"] == 2 and summary["errors"] == 1 and recorder.completed() == 3
+    assert summary["ok"] == 2 and summary["errors"] == 1
     assert summary["p50_ms"] == pytest.approx(10.0, rel=1e-3) and summary["max_ms"] == pytest.approx(20.0, rel=1e-3)
     assert summary["achieved_rps"] == round(2 / 0.030, 1)
     assert summary["offered_rps"] == 100
