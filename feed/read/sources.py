@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from feed.domain import Source
 from feed.errors import Unavailable
@@ -28,6 +29,8 @@ from feed.timeline.store import RedisTimelineStore, page_with_sources
 log = logging.getLogger("feed.read")
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
 REBUILD_POLL_S = 0.02
+# What an optional source may raise: any Redis error, and a cluster client's own (not a RedisError).
+OPTIONAL_SOURCE_ERRORS = (redis.RedisError, RedisClusterException)
 READ_TIME = "read_time"  # the optional source's name, a label of feed_read_optional_source_failures_total
 _READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  # bound once; exists from 0
 
@@ -70,7 +73,7 @@ class HomeSources:
         """Optional: the sources' lists in one round trip, or none when Redis fails to give them."""
         try:
             return self._read_time.pages(sources, before_id, count, org_id)
-        except redis.RedisError as exc:
+        except OPTIONAL_SOURCE_ERRORS as exc:
             _READ_TIME_FAILURES.inc()
             # The error's type and the number of sources only: no ids, tokens or post text.
             log.warning("read-time sources skipped (fail open): %s for %d sources", type(exc).__name__, len(sources))
