@@ -219,6 +219,19 @@ ROWS: list[tuple[str, list[tuple[str, str, str, list[tuple[str, str]]]]]] = [
                     ('redis_memory_max_bytes{instance=~"$redis_instance"}', "max {{instance}}"),
                 ],
             ),
+            (
+                "Read path: posts removed by stage, optional sources skipped",
+                "ops",
+                "Posts each read stage removed (deleted, other organization, unfollowed author, not a member, blocked"
+                " author), and optional read-time sources that failed and were skipped (fail open).",
+                [
+                    (
+                        rate("feed_read_stage_posts_total", "stage", f'{NS}, outcome="removed"'),
+                        "removed: {{stage}}",
+                    ),
+                    (rate("feed_read_optional_source_failures_total", "source"), "skipped: {{source}}"),
+                ],
+            ),
         ],
     ),
 ]

@@ -1,4 +1,4 @@
-"""The read service: FeedService, a thin edge over the read pipeline in feed.read.home.
+"""The read service: FeedService, a thin edge over the readers in feed/read/.
 
 Reads stay inside the caller's organization: the home timeline's keys carry it,
 and a user or group of another one answers NOT_FOUND (feed/access/orgs.py)."""
@@ -17,8 +17,11 @@ from feed.config import Settings
 from feed.errors import PermissionDenied
 from feed.ids import require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
-from feed.read.home import FeedPage, GroupTimelineReader, HomeTimelineReader, UserTimelineReader
+from feed.read.group import GroupTimelineReader
+from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
+from feed.read.page import FeedPage
+from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store
 from feed.timeline.sources import ReadTimeSources

@@ -72,6 +72,16 @@ TIMELINE_REBUILDS = Counter(
 POST_CACHE_LOOKUPS = Counter(
     "feed_post_cache_lookups_total", "Post ids looked up in the Redis post cache, by hit or miss", ["result"]
 )
+READ_STAGE_POSTS = Counter(
+    "feed_read_stage_posts_total",
+    "Posts each filter stage of a read kept or removed, by stage name (feed/read/filters.py) and outcome",
+    ["stage", "outcome"],
+)
+READ_OPTIONAL_SOURCE_FAILURES = Counter(
+    "feed_read_optional_source_failures_total",
+    "Optional sources of a page that failed and were skipped (fail open: the page is served without them)",
+    ["source"],
+)
 
 # Dependencies (feed/store/instrumented.py, feed/redis/calls.py, feed/health/readiness.py)
 STORE_SECONDS = Histogram(

@@ -1,0 +1,66 @@
+"""The read path's filters: pure functions over posts and facts fetched beforehand.
+
+Each drops one kind of post a reader must not see, even while the fan-out
+workers are still catching up (an unfollow, a block or a leave is applied to
+Redis later than to the store), and reports what it kept and removed. The stage
+names are stable strings: they label feed_read_stage_posts_total. To hide a
+new kind of post (a mute, a keyword), add its facts to ReadFacts, a filter
+here, and a FilterStage to the readers' lists.
+"""
+
+from __future__ import annotations
+
+from feed.domain import Post
+from feed.read.stages import FilterResult, FilterStage, ReadContext, StageCounts, split
+
+DELETED = "deleted"
+OTHER_ORGANIZATION = "other_organization"
+UNFOLLOWED_AUTHOR = "unfollowed_author"
+NOT_A_MEMBER = "not_a_member"
+BLOCKED_AUTHOR = "blocked_author"
+
+
+def drop_deleted(ids: list[int], found: dict[int, Post]) -> FilterResult:
+    """Hydration's filter: the posts of the ids that hydrated, in order; deleted and unknown ids have none."""
+    kept = [found[i] for i in ids if i in found]
+    if len(kept) == len(ids):
+        return FilterResult(kept, [])
+    return FilterResult(kept, [i for i in ids if i not in found])
+
+
+def drop_other_organization(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Keep posts of the reader's own organization (defence in depth: the keys carry it already)."""
+    org = ctx.org_id
+    return split(posts, [p for p in posts if p.org_id == org])
+
+
+def drop_unfollowed_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Keep posts to followers only when the reader wrote them or follows their author now."""
+    reader, followed = ctx.reader_id, ctx.facts.followed
+    return split(posts, [p for p in posts if p.group_id or p.author_id == reader or p.author_id in followed])
+
+
+def drop_groups_not_joined(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Keep group posts only of groups the reader is a member of now."""
+    groups = ctx.facts.groups
+    return split(posts, [p for p in posts if not p.group_id or p.group_id in groups])
+
+
+def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Keep group posts only by authors the reader has not blocked (a block also ends a follow, so
+    posts to followers are already covered by drop_unfollowed_authors)."""
+    blocked = ctx.facts.blocked
+    return split(posts, [p for p in posts if not p.group_id or p.author_id not in blocked])
+
+
+DELETED_COUNTS = StageCounts(DELETED)
+# The home timeline's filters, in order. Each sees only what the ones before it kept, so a post
+# is counted as removed by the first filter that drops it.
+HOME_FILTERS: tuple[FilterStage, ...] = (
+    FilterStage(OTHER_ORGANIZATION, drop_other_organization),
+    FilterStage(UNFOLLOWED_AUTHOR, drop_unfollowed_authors),
+    FilterStage(NOT_A_MEMBER, drop_groups_not_joined),
+    FilterStage(BLOCKED_AUTHOR, drop_blocked_authors),
+)
+# A group's timeline: the caller's access to the group is checked before reading it.
+GROUP_FILTERS: tuple[FilterStage, ...] = (HOME_FILTERS[-1],)

@@ -1,0 +1,25 @@
+"""The merge stage: the id lists of a page's sources as one list, newest first, without duplicates."""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+
+from feed.timeline.page import TimelinePage
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Candidates:
+    """Ids from every source below one cursor, merged newest first."""
+
+    ids: list[int]
+    more: bool  # some source has ids older than the last one here
+
+
+def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
+    """Merge sorted id lists without duplicates; keep the newest count."""
+    if len(pages) == 1:  # the common case: no followed read-time source, nothing to merge
+        return Candidates(pages[0].ids[:count], len(pages[0].ids) > count or pages[0].more)
+    merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
+    return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))

@@ -1,0 +1,80 @@
+"""The sources stage of a home timeline: the required home timeline and the optional read-time sources.
+
+The home timeline is required: when Redis cannot answer it the page fails
+(UNAVAILABLE at the edge), and a timeline Redis lost is rebuilt from the store
+first. The lists of the read-time sources the reader follows are optional:
+when reading them fails, the page is served from the home timeline alone
+(fail open), the failure is counted in feed_read_optional_source_failures_total
+and logged; their posts come back on a later read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import redis
+from redis.exceptions import RedisClusterException
+
+from feed.domain import Source
+from feed.errors import Unavailable
+from feed.store.base import Store
+from feed.telemetry import metrics
+from feed.timeline.page import TimelinePage
+from feed.timeline.rebuild import rebuild_home_timeline
+from feed.timeline.sources import ReadTimeSources
+from feed.timeline.store import RedisTimelineStore, page_with_sources
+
+log = logging.getLogger("feed.read")
+REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
+REBUILD_POLL_S = 0.02
+# What an optional source may raise: any Redis error, and a cluster client's own (not a RedisError).
+OPTIONAL_SOURCE_ERRORS = (redis.RedisError, RedisClusterException)
+READ_TIME = "read_time"  # the optional source's name, a label of feed_read_optional_source_failures_total
+_READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  # bound once; exists from 0
+
+
+class HomeSources:
+    """Ids below a cursor from a user's home timeline and from the read-time sources they follow."""
+
+    def __init__(self, store: Store, timelines: RedisTimelineStore, read_time: ReadTimeSources) -> None:
+        self._store = store
+        self._timelines = timelines
+        self._read_time = read_time
+
+    def home(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[TimelinePage, frozenset[Source]]:
+        """Required: the user's timeline page and the organization's read-time sources, in one round trip."""
+        page, sources = page_with_sources(self._timelines, self._read_time, user_id, before_id, count, org_id)
+        if page.state != "ready":
+            page = self.rebuilt_home(user_id, before_id, count, org_id)
+        return page, sources
+
+    def rebuilt_home(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
+        """The user's timeline page, rebuilding the timeline first if Redis lost it."""
+        deadline = time.monotonic() + REBUILD_WAIT_S
+        while True:
+            page = self._timelines.page(user_id, before_id, count, org_id)
+            if page.state == "ready":
+                return page
+            if page.state == "missing" and rebuild_home_timeline(self._store, self._timelines, user_id, org_id):
+                metrics.TIMELINE_REBUILDS.inc()
+                continue
+            if time.monotonic() > deadline:
+                raise Unavailable("the timeline is being rebuilt; retry shortly")
+            # Another reader holds the rebuild: wait for its list rather than build a second one.
+            time.sleep(REBUILD_POLL_S)
+
+    def read_time(
+        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+    ) -> list[TimelinePage]:
+        """Optional: the sources' lists in one round trip, or none when Redis fails to give them."""
+        try:
+            return self._read_time.pages(sources, before_id, count, org_id)
+        except OPTIONAL_SOURCE_ERRORS as exc:
+            _READ_TIME_FAILURES.inc()
+            # The error's type and the number of sources only: no ids, tokens or post text.
+            log.warning("read-time sources skipped (fail open): %s for %d sources", type(exc).__name__, len(sources))
+            return []
