@@ -29,8 +29,9 @@ from feed.timeline.store import RedisTimelineStore, page_with_sources
 log = logging.getLogger("feed.read")
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
 REBUILD_POLL_S = 0.02
-# What an optional source may raise: any Redis error, and a cluster client's own (not a RedisError).
-OPTIONAL_SOURCE_ERRORS = (redis.RedisError, RedisClusterException)
+# What an optional source may raise: Unavailable (a Redis that does not answer, feed/redis/calls.py),
+# any error answer of Redis, and a cluster client's own errors (not RedisErrors).
+OPTIONAL_SOURCE_ERRORS = (Unavailable, redis.RedisError, RedisClusterException)
 READ_TIME = "read_time"  # the optional source's name, a label of feed_read_optional_source_failures_total
 _READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  # bound once; exists from 0
 

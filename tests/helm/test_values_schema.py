@@ -14,7 +14,7 @@ import helm_python as helm
 import jsonschema
 import pytest
 
-from feed.store.cassandra.store import CONSISTENCY_LEVELS, MAX_TIMEOUT_S
+from feed.store.cassandra.settings import CONSISTENCY_LEVELS, MAX_TIMEOUT_S
 from tests.helm.chart import CHART_DIR, VALUE_SETS, chart, render
 
 SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())

@@ -12,9 +12,14 @@ import logging
 import pytest
 import redis
 
+from feed.devstack.procs import free_port
 from feed.domain import Source
+from feed.read.home import HomeTimelineReader
+from feed.read.hydrate import Hydrator
+from feed.redis.connection import RedisFunctions, connect
 from feed.redis.keys import home_timeline_key, source_posts_key
-from tests.read.world import World, ids, new_user, newest_first, sample
+from feed.timeline.sources import ReadTimeSources
+from tests.read.world import TIMELINE_MAX, World, ids, new_user, newest_first, sample
 
 pytestmark = pytest.mark.integration
 FAILURES = "feed_read_optional_source_failures_total"
@@ -64,3 +69,16 @@ def test_the_home_timeline_stays_required(world, redis_client):
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
         world.home.read(reader, None, 10)
     assert sample(FAILURES, source="read_time") == before
+
+
+def test_read_time_lists_on_a_redis_that_does_not_answer_are_skipped_too(world, redis_client, tmp_path):
+    """The lists' client points at a port nobody listens on: the call is refused (Unavailable), the page
+    is served from the home timeline alone."""
+    reader, _, friends, stars = reader_of_a_friend_and_a_star(world)
+    silent = ReadTimeSources(RedisFunctions(connect(f"redis://127.0.0.1:{free_port()}/0")), TIMELINE_MAX)
+    world.home = HomeTimelineReader(world.store, world.timelines, silent, Hydrator(world.cache, world.store.posts))
+    # The organization's set of sources still comes with the home page (one round trip, the healthy Redis).
+    assert world.read_time.registered() == {Source(author_id=s.author_id) for s in stars}
+    before = sample(FAILURES, source="read_time")
+    assert ids(world.home.read(reader, None, 10).posts) == newest_first(*friends)
+    assert sample(FAILURES, source="read_time") == before + 1

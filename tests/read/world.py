@@ -19,7 +19,7 @@ from feed.read.hydrate import Hydrator
 from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions
-from feed.redis.timed_post_cache import TimedRedisPostCache
+from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
 from feed.timeline.sources import ReadTimeSources
 from feed.timeline.store import RedisTimelineStore
@@ -43,7 +43,7 @@ class World:
         self.functions = functions
         self.timelines = RedisTimelineStore(functions, TIMELINE_MAX)
         self.read_time = ReadTimeSources(functions, TIMELINE_MAX)
-        self.cache = TimedRedisPostCache(functions.client, CACHE_TTL_S)
+        self.cache = RedisPostCache(functions.client, CACHE_TTL_S)
         hydrator = Hydrator(self.cache, self.store.posts)
         self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator)
         self.groups = GroupTimelineReader(self.store)
