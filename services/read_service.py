@@ -24,7 +24,7 @@ from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
@@ -110,7 +110,7 @@ def _wire(settings: Settings):
         client = connect(settings.redis_url)
         functions = RedisFunctions(client)
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
-        read_time = ReadTimeSources(functions, settings.timeline_max)
+        read_time = RedisReadTimeSources(functions, settings.timeline_max)
         hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
         home = HomeTimelineReader(store, timelines, read_time, hydrator)
         orgs = OrgDirectory(store.orgs)

@@ -32,8 +32,8 @@ from feed.messaging.topics import ensure_topic
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store, open_store
 from feed.telemetry import metrics
-from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
+from feed.timeline.store import RedisTimelineStore, TimelineStore
 from workers.observability import bounded_ids, forget_lag, observe_applied, record_lag, request_id_of
 
 log = logging.getLogger("feed.worker")
@@ -71,9 +71,7 @@ class _AssignmentLog(ConsumerRebalanceListener):
 class FanoutWorker:
     """One consumer in the fan-out group."""
 
-    def __init__(
-        self, settings: Settings, store: Store, timelines: RedisTimelineStore, read_time: ReadTimeSources
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, timelines: TimelineStore, read_time: ReadTimeSources) -> None:
         self.settings = settings
         self.store = store
         self.timelines = timelines
@@ -216,7 +214,7 @@ def main(settings: Settings, stop: threading.Event) -> int:
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     functions = RedisFunctions(connect(settings.redis_url))
     timelines = RedisTimelineStore(functions, settings.timeline_max)
-    worker = FanoutWorker(settings, store, timelines, ReadTimeSources(functions, settings.timeline_max))
+    worker = FanoutWorker(settings, store, timelines, RedisReadTimeSources(functions, settings.timeline_max))
     try:
         worker.run(stop)
     finally:

@@ -13,7 +13,7 @@ from feed.domain import Post
 from feed.errors import NotFound, PermissionDenied
 from feed.events import PostCreated, PostDeleted
 from feed.ids import IdGenerator, require_id
-from feed.redis.post_cache import RedisPostCache
+from feed.redis.post_cache import PostCache
 from feed.store.base import PostStore
 from feed.validate import idempotency_key, post_text
 
@@ -27,7 +27,7 @@ class PostActions:
         self,
         posts: PostStore,
         groups: GroupAccess,
-        cache: RedisPostCache,
+        cache: PostCache,
         limiter: RedisRateLimiter,
         sink: EventSink,
         ids: IdGenerator,

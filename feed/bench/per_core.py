@@ -41,7 +41,7 @@ from feed.redis.connection import RedisClient, RedisFunctions, connect
 from feed.redis.keys import TIMELINE_MAX, TIMELINE_SHARDS, TIMELINE_SLACK
 from feed.store import open_store
 from feed.telemetry.scrape import scrape, value
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, post_service_pb2_grpc
 
 AUTHOR_BASE = 1_000_000_000  # fan-out authors: above every user id
@@ -190,7 +190,7 @@ def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
     try:
         redis = connect(stack.settings.redis_url)
         fill(redis, plan.users, {s: prefill[: TIMELINE_MAX + s % TIMELINE_SLACK] for s in range(TIMELINE_SHARDS)})
-        read_time = ReadTimeSources(RedisFunctions(redis), TIMELINE_MAX)
+        read_time = RedisReadTimeSources(RedisFunctions(redis), TIMELINE_MAX)
         for star, posts in stars.items():
             read_time.push([(Source(author_id=star), post) for post in posts])
         tokens = TokenProvider(stack.keys)

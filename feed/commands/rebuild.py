@@ -21,13 +21,13 @@ from feed.config import Settings
 from feed.redis.connection import RedisFunctions, connect
 from feed.store import Store, open_store
 from feed.timeline.rebuild import rebuild_home_timeline
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.store import RedisTimelineStore, TimelineStore
 
 IN_FLIGHT_PER_THREAD = 4  # bounds the futures held at once
 
 
 def rebuild_users(
-    store: Store, timelines: RedisTimelineStore, users: Iterable[int], threads: int, force: bool, total: int | None
+    store: Store, timelines: TimelineStore, users: Iterable[int], threads: int, force: bool, total: int | None
 ) -> tuple[int, int, int]:
     """Rebuild each user's timeline; return (rebuilt, already present, failed)."""
     rebuilt = present = failed = 0

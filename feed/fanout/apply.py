@@ -9,11 +9,11 @@ from feed.domain import Source
 from feed.fanout.plan import FanoutPlan, ReadTimePost, recipients
 from feed.timeline.audience import Audience
 from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.store import TimelineStore
 
 
 def apply_plan(
-    timelines: RedisTimelineStore,
+    timelines: TimelineStore,
     read_time: ReadTimeSources,
     plan: FanoutPlan,
     progress: Callable[[], None] | None = None,

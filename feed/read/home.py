@@ -29,7 +29,7 @@ from feed.read.stages import FilterStage, ReadContext, run_filters
 from feed.store.base import Store
 from feed.timeline.page import TimelinePage
 from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.store import TimelineStore
 
 
 class HomeTimelineReader:
@@ -38,7 +38,7 @@ class HomeTimelineReader:
     def __init__(
         self,
         store: Store,
-        timelines: RedisTimelineStore,
+        timelines: TimelineStore,
         read_time: ReadTimeSources,
         hydrator: Hydrator,
         filters: tuple[FilterStage, ...] = HOME_FILTERS,

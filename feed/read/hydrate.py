@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feed.domain import Post
-from feed.redis.post_cache import RedisPostCache
+from feed.redis.post_cache import PostCache
 from feed.store.base import PostStore
 from feed.telemetry import metrics
 
@@ -21,7 +21,7 @@ _MISSES = metrics.POST_CACHE_LOOKUPS.labels("miss")
 class Hydrator:
     """Turns ids into live posts in at most one cache and one store round trip."""
 
-    def __init__(self, cache: RedisPostCache, posts: PostStore) -> None:
+    def __init__(self, cache: PostCache, posts: PostStore) -> None:
         self._cache = cache
         self._posts = posts
 

@@ -24,7 +24,7 @@ from feed.telemetry import metrics
 from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import rebuild_home_timeline
 from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore, page_with_sources
+from feed.timeline.store import TimelineStore
 
 log = logging.getLogger("feed.read")
 REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
@@ -39,7 +39,7 @@ _READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  #
 class HomeSources:
     """Ids below a cursor from a user's home timeline and from the read-time sources they follow."""
 
-    def __init__(self, store: Store, timelines: RedisTimelineStore, read_time: ReadTimeSources) -> None:
+    def __init__(self, store: Store, timelines: TimelineStore, read_time: ReadTimeSources) -> None:
         self._store = store
         self._timelines = timelines
         self._read_time = read_time
@@ -48,7 +48,7 @@ class HomeSources:
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """Required: the user's timeline page and the organization's read-time sources, in one round trip."""
-        page, sources = page_with_sources(self._timelines, self._read_time, user_id, before_id, count, org_id)
+        page, sources = self._timelines.page_with_sources(self._read_time, user_id, before_id, count, org_id)
         if page.state != "ready":
             page = self.rebuilt_home(user_id, before_id, count, org_id)
         return page, sources

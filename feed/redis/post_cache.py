@@ -16,6 +16,7 @@ feed/redis/calls.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from feed.domain import Post
 from feed.redis.calls import round_trip
@@ -40,6 +41,23 @@ def deserialize(data: bytes) -> Post:
     created = msg.create_time  # arithmetic, not ToMilliseconds(): this runs for every post of every page
     create_time_ms = created.seconds * 1000 + created.nanos // 1_000_000
     return Post(msg.post_id, msg.author_id, msg.text, create_time_ms, msg.group_id, msg.org_id)
+
+
+class PostCache(Protocol):
+    """Hydrated posts by id, cache-aside, with deletion tombstones. RedisPostCache is the backend; the read
+    path's unit tests use an in-memory double that passes the same contract (tests/redis)."""
+
+    def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
+        """Cached posts and tombstones among post_ids; ids in neither are misses."""
+        ...
+
+    def fill(self, posts: Sequence[Post], missing: Sequence[int] = ()) -> None:
+        """Cache posts read from the store, and tombstones for ids it did not have; never replaces an entry."""
+        ...
+
+    def mark_deleted(self, post_id: int) -> None:
+        """Overwrite any cached copy with a tombstone."""
+        ...
 
 
 class RedisPostCache:

@@ -15,7 +15,7 @@ import itertools
 import logging
 
 from feed.store.base import Store, walk_pages
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.store import TimelineStore
 
 log = logging.getLogger(__name__)
 MAX_GROUPS = 10_000  # groups read per rebuild: bounds a rebuild's store queries
@@ -33,7 +33,7 @@ def newest_post_ids(store: Store, user_id: int, limit: int) -> tuple[list[int], 
     return merged[:limit], complete
 
 
-def rebuild_home_timeline(store: Store, timelines: RedisTimelineStore, user_id: int, org_id: int = 0) -> bool:
+def rebuild_home_timeline(store: Store, timelines: TimelineStore, user_id: int, org_id: int = 0) -> bool:
     """Rebuild one timeline if it is missing; False if it exists or another caller has it."""
     if not timelines.begin_rebuild(user_id, org_id):
         return False

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from feed.domain import Source
 from feed.lru import BoundedLru
@@ -35,8 +35,37 @@ DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (
 MARKS = (COMPLETE_MARK, BUILDING_MARK)  # list sentinels, never post ids
 
 
-class ReadTimeSources:
-    """One bounded id list per read-time source, plus each organization's set of them."""
+class ReadTimeSources(Protocol):
+    """The lists of posts merged at read time: one bounded id list per source, plus each organization's
+    set of sources. RedisReadTimeSources is the backend; tests use an in-memory double."""
+
+    max_entries: int
+
+    def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
+        """Register the sources, then add (source, post) pairs to their lists; return how many landed."""
+        ...
+
+    def remove(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> None:
+        """Remove (source, post) pairs from the sources' lists, where they exist."""
+        ...
+
+    def listed(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> set[int]:
+        """The posts among (source, post) pairs that are already in their source's list."""
+        ...
+
+    def registered(self, org_id: int = 0) -> set[Source]:
+        """Every source of the organization whose posts may be missing from timelines."""
+        ...
+
+    def pages(
+        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+    ) -> list[TimelinePage]:
+        """Up to count ids older than before_id from each source's list, newest first."""
+        ...
+
+
+class RedisReadTimeSources:
+    """One bounded id list per read-time source in Redis, plus each organization's set of them."""
 
     def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
         self._fn = functions

@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 from feed.domain import Source
 from feed.redis.calls import round_trip
@@ -21,12 +22,34 @@ from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
 from feed.timeline.page import TimelinePage, parse_page
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
 REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
 # Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
 # one, the client packs the next, so neither waits for the other.
 PIPELINES_IN_FLIGHT = 2
+
+
+class TimelineStore(Protocol):
+    """Home timelines: bounded lists of post ids, newest first, one per user and organization.
+
+    What the fan-out (push, remove, merge) and the read path (page, rebuild) need of them.
+    RedisTimelineStore is the backend; tests use an in-memory double that passes the same
+    contract (tests/timeline/contract.py)."""
+
+    max_entries: int
+
+    def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int: ...
+    def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int: ...
+    def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int: ...
+    def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool: ...
+    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage: ...
+    def page_with_sources(
+        self, read_time: ReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[TimelinePage, frozenset[Source]]: ...
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool: ...
+    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int: ...
+    def drop(self, user_id: int, org_id: int = 0) -> None: ...
 
 
 class RedisTimelineStore:
@@ -120,6 +143,21 @@ class RedisTimelineStore:
         name, keys, args = self.page_call(user_id, before_id, count, org_id)
         return parse_page(self._fn.call(name, keys, args))
 
+    def page_with_sources(
+        self, read_time: RedisReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[TimelinePage, frozenset[Source]]:
+        """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
+
+        The two keys live in different hash slots, so they are two calls; pipelined,
+        they cost one round trip (on a cluster, one per node, sent together). read_time
+        is the Redis backend's too: its directory copy is refreshed by this round trip.
+        """
+        directory = read_time.directory_of(org_id)
+        page_reply, directory_reply = self._fn.call_many(
+            [self.page_call(user_id, before_id, count, org_id), directory.call()]
+        )
+        return parse_page(page_reply), directory.absorb(directory_reply)
+
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
         """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
         key = home_timeline_key(user_id, org_id)
@@ -135,30 +173,6 @@ class RedisTimelineStore:
         with round_trip("timeline_drop"):
             self._fn.client.delete(home_timeline_key(user_id, org_id))
 
-    @property
-    def functions(self) -> RedisFunctions:
-        return self._fn
-
 
 def _landed(replies: list) -> int:
     return sum(int(n) for n in replies)
-
-
-def page_with_sources(
-    timelines: RedisTimelineStore,
-    read_time: ReadTimeSources,
-    user_id: int,
-    before_id: int | None,
-    count: int,
-    org_id: int = 0,
-) -> tuple[TimelinePage, frozenset[Source]]:
-    """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
-
-    The two keys live in different hash slots, so they are two calls; pipelined,
-    they cost one round trip (on a cluster, one per node, sent together).
-    """
-    directory = read_time.directory_of(org_id)
-    page_reply, directory_reply = timelines.functions.call_many(
-        [timelines.page_call(user_id, before_id, count, org_id), directory.call()]
-    )
-    return parse_page(page_reply), directory.absorb(directory_reply)

@@ -14,7 +14,7 @@ from feed.health.probes import redis_probe
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SHARDS, home_timeline_key
 from feed.redis.post_cache import RedisPostCache
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 
 pytestmark = pytest.mark.integration
@@ -99,7 +99,7 @@ def test_the_post_cache_reads_posts_and_tombstones_across_slots(redis_client):
 
 
 def test_read_time_posts_of_several_sources_in_one_batch_reach_each_sources_list(functions):
-    read_time = ReadTimeSources(functions, 800)
+    read_time = RedisReadTimeSources(functions, 800)
     sources = [Source(author_id=11), Source(author_id=12), Source(group_id=13)]  # in different slots
     batch = [(source, ids.next_id()) for source in sources for _ in range(2)]
 

@@ -1,4 +1,5 @@
-"""apply_plan against a real redis-server: a plan built from facts, written without a store at hand."""
+"""apply_plan, a plan built from facts and written without a store at hand: on the in-memory timeline
+stores (unit) and on a real redis-server (the same tests)."""
 
 from __future__ import annotations
 
@@ -10,31 +11,40 @@ from feed.fanout.apply import apply_plan
 from feed.fanout.plan import plan_fanout
 from feed.fanout.resolve import Edge, Facts
 from feed.ids import IdGenerator
-from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore
+from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
+from feed.timeline.store import RedisTimelineStore, TimelineStore
+from tests.timeline.in_memory import InMemoryReadTimeSources, InMemoryTimelineStore
 
-pytestmark = pytest.mark.integration
 ids = IdGenerator(node=3)
 MAX = 50
+
+
+@pytest.fixture(params=["in_memory", pytest.param("redis", marks=pytest.mark.integration)])
+def stores(request) -> tuple[TimelineStore, ReadTimeSources]:
+    """A timeline store and read-time sources of one backend, both empty."""
+    if request.param == "in_memory":
+        return InMemoryTimelineStore(MAX), InMemoryReadTimeSources(MAX)
+    functions = request.getfixturevalue("functions")  # an emptied redis-server
+    return RedisTimelineStore(functions, MAX), RedisReadTimeSources(functions, MAX)
 
 
 def env(event) -> Envelope:
     return Envelope("e", 0, event)
 
 
-def materialize(timelines: RedisTimelineStore, user: int, post_ids=(), org_id: int = 0) -> None:
+def materialize(timelines: TimelineStore, user: int, post_ids=(), org_id: int = 0) -> None:
     assert timelines.begin_rebuild(user, org_id)
     timelines.finish_rebuild(user, sorted(post_ids, reverse=True), True, org_id)
 
 
-def home(timelines: RedisTimelineStore, user: int, org_id: int = 0) -> list[int]:
+def home(timelines: TimelineStore, user: int, org_id: int = 0) -> list[int]:
     page = timelines.page(user, None, MAX, org_id)
     assert page.state == "ready"
     return page.ids
 
 
-def test_a_plan_lands_posts_deletes_backfills_and_unfollows_in_the_timelines_users_read(functions):
-    timelines, read_time = RedisTimelineStore(functions, MAX), ReadTimeSources(functions, MAX)
+def test_a_plan_lands_posts_deletes_backfills_and_unfollows_in_the_timelines_users_read(stores):
+    timelines, read_time = stores
     old, theirs, *backfill = (ids.next_id() for _ in range(4))  # older than the post of this batch
     new = ids.next_id()
     materialize(timelines, 1, [old])  # the author
@@ -60,8 +70,8 @@ def test_a_plan_lands_posts_deletes_backfills_and_unfollows_in_the_timelines_use
     assert home(timelines, 3) == [new, *sorted(backfill, reverse=True)]
 
 
-def test_a_read_time_post_goes_to_its_sources_list_and_the_author_only(functions):
-    timelines, read_time = RedisTimelineStore(functions, MAX), ReadTimeSources(functions, MAX)
+def test_a_read_time_post_goes_to_its_sources_list_and_the_author_only(stores):
+    timelines, read_time = stores
     materialize(timelines, 1, org_id=4)
     materialize(timelines, 2, org_id=4)  # a follower of 1: reads 1's list, receives nothing
     post = ids.next_id()
@@ -73,8 +83,8 @@ def test_a_read_time_post_goes_to_its_sources_list_and_the_author_only(functions
     assert home(timelines, 2, 4) == []
 
 
-def test_applying_a_plan_again_after_a_crash_changes_nothing(functions):
-    timelines, read_time = RedisTimelineStore(functions, MAX), ReadTimeSources(functions, MAX)
+def test_applying_a_plan_again_after_a_crash_changes_nothing(stores):
+    timelines, read_time = stores
     materialize(timelines, 1)
     materialize(timelines, 2)
     earlier, new = ids.next_id(), ids.next_id()

@@ -11,7 +11,7 @@ from feed.fanout.plan import Merge, plan_fanout
 from feed.fanout.resolve import resolve
 from feed.ids import IdGenerator
 from feed.store import open_store
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,7 @@ def redis_calls(client) -> int:
 
 
 def test_a_follow_gets_the_followees_newest_posts_and_an_unfollow_more_of_them(store, functions):
-    read_time = ReadTimeSources(functions, MAX)
+    read_time = RedisReadTimeSources(functions, MAX)
     fives, sixes = posts_of(store, 5, 5), posts_of(store, 6, 5)
     store.graph.follow(1, 5)  # 2 follows nobody: the unfollow of 6 is stored
     events = [env(Followed(1, 5)), env(Unfollowed(2, 6))]
@@ -57,7 +57,7 @@ def test_a_follow_gets_the_followees_newest_posts_and_an_unfollow_more_of_them(s
 
 
 def test_a_join_gets_the_groups_newest_posts_and_a_leave_more_of_them(store, functions):
-    read_time = ReadTimeSources(functions, MAX)
+    read_time = RedisReadTimeSources(functions, MAX)
     in_50, in_51 = posts_of(store, 7, 4, group_id=50), posts_of(store, 7, 4, group_id=51)
     posts_of(store, 7, 2)  # the author's own posts belong to neither group
     store.orgs.add_member(50, 2)
@@ -67,7 +67,7 @@ def test_a_join_gets_the_groups_newest_posts_and_a_leave_more_of_them(store, fun
 
 
 def test_a_backfill_leaves_out_what_the_followees_read_time_list_holds(store, functions):
-    read_time = ReadTimeSources(functions, MAX)
+    read_time = RedisReadTimeSources(functions, MAX)
     newest, middle, oldest = posts_of(store, 5, 3)
     read_time.push([(Source(author_id=5), newest)])  # posted while 5 was above the threshold
     store.graph.follow(1, 5)
@@ -82,7 +82,7 @@ def test_a_backfill_leaves_out_what_the_followees_read_time_list_holds(store, fu
 
 
 def test_a_delete_reaches_every_follower_even_of_an_author_now_read_time(store, functions):
-    read_time = ReadTimeSources(functions, MAX)
+    read_time = RedisReadTimeSources(functions, MAX)
     for follower in (2, 3):
         store.graph.follow(follower, 5)
     (new,) = posts_of(store, 5, 1)
@@ -93,7 +93,7 @@ def test_a_delete_reaches_every_follower_even_of_an_author_now_read_time(store, 
 
 
 def test_a_batch_of_posts_alone_lists_no_posts_and_costs_one_redis_call(store, functions, redis_client, monkeypatch):
-    read_time = ReadTimeSources(functions, MAX)
+    read_time = RedisReadTimeSources(functions, MAX)
     store.graph.follow(2, 5)
     events = [env(PostCreated(post_id, 5)) for post_id in posts_of(store, 5, 3)]
 

@@ -18,7 +18,7 @@ from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
 from feed.redis.connection import RedisFunctions, connect
 from feed.redis.keys import home_timeline_key, source_posts_key
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from tests.read.world import TIMELINE_MAX, World, ids, new_user, newest_first, sample
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def test_read_time_lists_on_a_redis_that_does_not_answer_are_skipped_too(world, 
     """The lists' client points at a port nobody listens on: the call is refused (Unavailable), the page
     is served from the home timeline alone."""
     reader, _, friends, stars = reader_of_a_friend_and_a_star(world)
-    silent = ReadTimeSources(RedisFunctions(connect(f"redis://127.0.0.1:{free_port()}/0")), TIMELINE_MAX)
+    silent = RedisReadTimeSources(RedisFunctions(connect(f"redis://127.0.0.1:{free_port()}/0")), TIMELINE_MAX)
     world.home = HomeTimelineReader(world.store, world.timelines, silent, Hydrator(world.cache, world.store.posts))
     # The organization's set of sources still comes with the home page (one round trip, the healthy Redis).
     assert world.read_time.registered() == {Source(author_id=s.author_id) for s in stars}

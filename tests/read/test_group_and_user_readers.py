@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from feed.read.page import MAX_ROUNDS
-from tests.read.world import World, ids, new_user, newest_first, sample
+from tests.read.world import BACKENDS, ids, new_user, newest_first, sample, world_on
 
-pytestmark = pytest.mark.integration
 STAGES = "feed_read_stage_posts_total"
 
 
-@pytest.fixture
-def world(functions, tmp_path):
-    w = World(functions, tmp_path)
-    yield w
-    w.store.close()
+@pytest.fixture(params=BACKENDS)
+def world(request, tmp_path):
+    yield from world_on(request, tmp_path)
 
 
 def walk(read, page_size: int) -> list[list[int]]:

@@ -1,4 +1,4 @@
-"""HomeTimelineReader against a real redis-server and a real SQLite store.
+"""HomeTimelineReader on a real SQLite store, over the in-memory timeline stores and on a real redis-server.
 
 What a user would check: pages in order without gaps or duplicates, and what
 they must not see hidden from the very next read even though Redis still holds
@@ -10,18 +10,14 @@ from __future__ import annotations
 import pytest
 
 from feed.read.page import MAX_ROUNDS
-from feed.redis.keys import home_timeline_key
-from tests.read.world import World, ids, new_user, newest_first, sample, samples
+from tests.read.world import BACKENDS, World, ids, new_user, newest_first, sample, samples, world_on
 
-pytestmark = pytest.mark.integration
 STAGES = "feed_read_stage_posts_total"
 
 
-@pytest.fixture
-def world(functions, tmp_path):
-    w = World(functions, tmp_path)
-    yield w
-    w.store.close()
+@pytest.fixture(params=BACKENDS)
+def world(request, tmp_path):
+    yield from world_on(request, tmp_path)
 
 
 def follower_of(world: World, author: int) -> int:
@@ -31,12 +27,12 @@ def follower_of(world: World, author: int) -> int:
     return reader
 
 
-def test_a_missing_timeline_is_rebuilt_from_the_store_on_first_read(world, redis_client):
+def test_a_missing_timeline_is_rebuilt_from_the_store_on_first_read(world):
     author = new_user()
     posts = [world.post(author) for _ in range(4)]
     reader = new_user()
     world.store.graph.follow(reader, author)
-    assert not redis_client.exists(home_timeline_key(reader))
+    assert world.timelines.page(reader, None, 1).state == "missing"
     before = samples("feed_timeline_rebuilds_total")
     assert ids(world.home.read(reader, None, 10).posts) == newest_first(*posts)
     assert samples("feed_timeline_rebuilds_total") == before + 1
@@ -127,7 +123,9 @@ def test_a_long_run_of_hidden_posts_ends_a_page_early_with_a_cursor_to_read_on(w
     assert pages[0].posts == [] and pages[0].next_cursor is not None  # rounds ran out: the client reads on
 
 
-def test_a_page_in_the_common_case_costs_two_redis_round_trips_and_one_store_query(world):
+@pytest.mark.integration
+def test_a_page_in_the_common_case_costs_two_redis_round_trips_and_one_store_query(functions, tmp_path):
+    world = World(functions, tmp_path)
     author = new_user()
     reader = follower_of(world, author)
     world.deliver(reader, *[world.post(author) for _ in range(5)])
@@ -137,3 +135,4 @@ def test_a_page_in_the_common_case_costs_two_redis_round_trips_and_one_store_que
     assert len(world.home.read(reader, None, 10).posts) == 5
     assert samples("feed_redis_operation_duration_seconds_count") - redis_before == 2  # page + directory; cache
     assert samples("feed_store_operation_duration_seconds_count") - store_before == 1  # the follow guard
+    world.store.close()

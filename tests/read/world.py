@@ -1,4 +1,5 @@
-"""A read path over a real redis-server and a real SQLite store, with helpers that write straight to both.
+"""A read path over a real SQLite store and either a real redis-server or the in-memory doubles of the
+timeline stores and the post cache, with helpers that write straight to both.
 
 Writes go to the store (the truth) and, where a test needs it, to Redis as the
 fan-out workers would; no worker runs, so a test decides exactly what Redis holds.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from prometheus_client import REGISTRY
 
 from feed.domain import OPEN, REGULAR, Group, Post, Source
@@ -21,8 +23,10 @@ from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions
 from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
-from feed.timeline.sources import ReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
+from tests.redis.in_memory import InMemoryPostCache
+from tests.timeline.in_memory import InMemoryReadTimeSources, InMemoryTimelineStore
 
 TIMELINE_MAX = 800
 CACHE_TTL_S = 600
@@ -38,12 +42,18 @@ def new_user() -> int:
 class World:
     """The home, group and user readers wired as the read service wires them."""
 
-    def __init__(self, functions: RedisFunctions, tmp_path: Path) -> None:
+    def __init__(self, functions: RedisFunctions | None, tmp_path: Path) -> None:
+        """On Redis through functions; on the in-memory doubles when functions is None."""
         self.store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
         self.functions = functions
-        self.timelines = RedisTimelineStore(functions, TIMELINE_MAX)
-        self.read_time = ReadTimeSources(functions, TIMELINE_MAX)
-        self.cache = RedisPostCache(functions.client, CACHE_TTL_S)
+        if functions is None:
+            self.timelines = InMemoryTimelineStore(TIMELINE_MAX)
+            self.read_time = InMemoryReadTimeSources(TIMELINE_MAX)
+            self.cache = InMemoryPostCache(CACHE_TTL_S)
+        else:
+            self.timelines = RedisTimelineStore(functions, TIMELINE_MAX)
+            self.read_time = RedisReadTimeSources(functions, TIMELINE_MAX)
+            self.cache = RedisPostCache(functions.client, CACHE_TTL_S)
         hydrator = Hydrator(self.cache, self.store.posts)
         self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator)
         self.groups = GroupTimelineReader(self.store)
@@ -102,3 +112,14 @@ def sample(name: str, **labels: str) -> float:
 def samples(name: str) -> float:
     """The sum of every series of a metric in this process."""
     return sum(s.value for m in REGISTRY.collect() for s in m.samples if s.name == name)
+
+
+def world_on(request, tmp_path: Path):
+    """A World on the backend a fixture's param names: "in_memory" or "redis" (an emptied redis-server)."""
+    functions = request.getfixturevalue("functions") if request.param == "redis" else None
+    world = World(functions, tmp_path)
+    yield world
+    world.store.close()
+
+
+BACKENDS = ["in_memory", pytest.param("redis", marks=pytest.mark.integration)]

@@ -1,5 +1,5 @@
-"""The post cache's contract, written once and run against every Redis it runs on: a standalone
-redis-server and a 3-master Redis Cluster."""
+"""The post cache's contract, written once and run against every backend: a standalone redis-server,
+a 3-master Redis Cluster, and the in-memory double the read path's unit tests use."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from feed.ids import IdGenerator
 from feed.redis.connection import connect
 from feed.redis.keys import post_key
 from feed.redis.post_cache import RedisPostCache
+from tests.clock import FakeClock
+from tests.redis.in_memory import InMemoryPostCache
 
-pytestmark = pytest.mark.integration
 TTL_S = 60
 ids = IdGenerator(node=7)
 
@@ -24,12 +25,12 @@ class PostCacheContract:
     """What readers and the write service rely on, whatever Redis holds the cache."""
 
     @pytest.fixture
-    def client(self):
-        raise NotImplementedError  # each backend's subclass gives an emptied client
+    def cache(self):
+        raise NotImplementedError  # each backend's subclass gives an empty cache with a TTL of TTL_S
 
-    @pytest.fixture
-    def cache(self, client) -> RedisPostCache:
-        return RedisPostCache(client, ttl_s=TTL_S)
+    def ttl_of(self, cache, post_id: int) -> float:
+        """Seconds until the entry of post_id expires."""
+        raise NotImplementedError
 
     def test_filled_posts_come_back_as_they_went_in(self, cache):
         posts = [new_post(author, f"post of {author}") for author in (1, 2, 3)]
@@ -68,12 +69,12 @@ class PostCacheContract:
         cache.fill([Post(post.post_id, post.author_id, "a later copy", post.create_time_ms, 0, 0)])
         assert cache.get_many([post.post_id])[0] == {post.post_id: post}
 
-    def test_every_entry_expires_after_the_ttl(self, cache, client):
+    def test_every_entry_expires_after_the_ttl(self, cache):
         post, gone, deleted = new_post(), ids.next_id(), new_post()
         cache.fill([post, deleted], missing=[gone])
         cache.mark_deleted(deleted.post_id)
         for post_id in (post.post_id, gone, deleted.post_id):
-            assert 0 < client.ttl(post_key(post_id)) <= TTL_S
+            assert 0 < self.ttl_of(cache, post_id) <= TTL_S
 
     def test_a_page_mixing_posts_deletions_and_misses_sorts_each_id_out(self, cache):
         posts = [new_post(author) for author in range(1, 40)]
@@ -85,13 +86,49 @@ class PostCacheContract:
         assert deleted == {gone, posts[3].post_id}
 
 
-class TestPostCacheOnStandaloneRedis(PostCacheContract):
+class TestInMemoryPostCache(PostCacheContract):
+    @pytest.fixture
+    def cache(self):
+        return InMemoryPostCache(TTL_S, FakeClock())
+
+    def ttl_of(self, cache, post_id):
+        return cache.ttl_of(post_id)
+
+    def test_an_entry_is_gone_once_its_ttl_has_passed(self):
+        clock = FakeClock()
+        cache = InMemoryPostCache(TTL_S, clock)
+        post = new_post()
+        cache.fill([post])
+        clock.advance(TTL_S)
+        assert cache.get_many([post.post_id]) == ({}, set())
+
+
+class RedisPostCacheContract(PostCacheContract):
+    @pytest.fixture
+    def client(self):
+        raise NotImplementedError  # each Redis's subclass gives an emptied client
+
+    @pytest.fixture
+    def cache(self, client) -> RedisPostCache:
+        return RedisPostCache(client, ttl_s=TTL_S)
+
+    @pytest.fixture(autouse=True)
+    def _client(self, client):
+        self.client = client
+
+    def ttl_of(self, cache, post_id):
+        return self.client.ttl(post_key(post_id))
+
+
+@pytest.mark.integration
+class TestPostCacheOnStandaloneRedis(RedisPostCacheContract):
     @pytest.fixture
     def client(self, redis_client):
         return redis_client
 
 
-class TestPostCacheOnRedisCluster(PostCacheContract):
+@pytest.mark.integration
+class TestPostCacheOnRedisCluster(RedisPostCacheContract):
     @pytest.fixture
     def client(self, redis_cluster_url):
         client = connect(redis_cluster_url)

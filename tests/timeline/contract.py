@@ -8,32 +8,16 @@ implements make_store(); nothing else. Every test starts from an empty store.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SLACK
 from feed.timeline.audience import Audience
 from feed.timeline.page import TimelinePage
+from feed.timeline.store import TimelineStore
 
 _ids = IdGenerator(node=1)
 # Neighbours that one float cannot tell apart (a double has 53 bits of mantissa): an id that went
 # through a float (a sorted-set score, a Lua number) would come back as another one.
 ABOVE_2_53 = [2**53 + 1, 2**53 + 2, 2**53 + 3, 2**63 - 2, 2**63 - 1]
-
-
-class TimelineStore(Protocol):
-    """The verbs every timeline store offers (RedisTimelineStore's, as the core calls them)."""
-
-    max_entries: int
-
-    def fan_out(self, posts, progress=None) -> int: ...
-    def push(self, deliveries, org_id: int = 0) -> int: ...
-    def remove(self, user_ids, post_ids, org_id: int = 0) -> int: ...
-    def merge(self, user_id: int, post_ids, org_id: int = 0) -> bool: ...
-    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage: ...
-    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool: ...
-    def finish_rebuild(self, user_id: int, post_ids, complete: bool, org_id: int = 0) -> int: ...
-    def drop(self, user_id: int, org_id: int = 0) -> None: ...
 
 
 def fresh(n: int) -> list[int]:

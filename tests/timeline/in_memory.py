@@ -1,4 +1,5 @@
-"""InMemoryTimelineStore: the timeline store's behaviour without Redis, for unit tests of fan-out and read logic.
+"""InMemoryTimelineStore and InMemoryReadTimeSources: the timeline stores without Redis, for unit tests of
+fan-out and read logic.
 
 It keeps what readers can observe of the Redis lists (feed/redis/lua/feed.lua):
 ids newest first, unique, bounded to max_entries (grown up to TIMELINE_SLACK
@@ -14,6 +15,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from feed.domain import Source
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
 from feed.timeline.audience import Audience
 from feed.timeline.page import TimelinePage
@@ -94,6 +96,12 @@ class InMemoryTimelineStore:
         stop = min(start + count, len(visible))
         return TimelinePage("ready", visible[start:stop], stop < len(visible))
 
+    def page_with_sources(
+        self, read_time: InMemoryReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+    ) -> tuple[TimelinePage, frozenset[Source]]:
+        """A page and the organization's read-time sources (one round trip on Redis; here, two lookups)."""
+        return self.page(user_id, before_id, count, org_id), frozenset(read_time.registered(org_id))
+
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
         """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
         key = home_timeline_key(user_id, org_id)
@@ -136,3 +144,55 @@ class InMemoryTimelineStore:
         if timeline.entries() > self.max_entries + self._slack and timeline.end != BUILDING:
             timeline.ids, timeline.end = ids[: self.max_entries], TRUNCATED
         return 1
+
+
+class InMemoryReadTimeSources:
+    """Read-time source lists as Python lists: the double of RedisReadTimeSources for unit tests.
+
+    Each list is created complete on its source's first post (as tl_ensure does), keeps its
+    ids newest first and unique, readers see at most max_entries of them, and an
+    organization's set of sources only grows. It passes the same contract
+    (tests/timeline/read_time_contract.py).
+    """
+
+    def __init__(self, max_entries: int, slack: int = TIMELINE_SLACK) -> None:
+        self.max_entries = max_entries
+        self._slack = slack
+        self._lists: dict[tuple[int, Source], list[int]] = {}
+        self._registered: dict[int, set[Source]] = defaultdict(set)
+
+    def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
+        landed = 0
+        for source, post_id in sorted(posts, key=lambda p: p[1]):
+            self._registered[org_id].add(source)
+            ids = self._lists.setdefault((org_id, source), [])
+            if post_id in ids:
+                continue
+            ids.insert(next((n for n, i in enumerate(ids) if i < post_id), len(ids)), post_id)
+            landed += 1
+            if len(ids) > self.max_entries + self._slack:
+                del ids[self.max_entries :]
+        return landed
+
+    def remove(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> None:
+        for source, post_id in posts:
+            ids = self._lists.get((org_id, source), [])
+            if post_id in ids:
+                ids.remove(post_id)
+
+    def listed(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> set[int]:
+        registered = self._registered.get(org_id, set())
+        return {p for s, p in posts if s in registered and p in self._lists.get((org_id, s), [])}
+
+    def registered(self, org_id: int = 0) -> set[Source]:
+        return set(self._registered.get(org_id, set()))
+
+    def pages(
+        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+    ) -> list[TimelinePage]:
+        out = []
+        for source in sources:
+            visible = self._lists.get((org_id, source), [])[: self.max_entries]
+            older = [i for i in visible if before_id is None or i < before_id]
+            out.append(TimelinePage("ready", older[:count], len(older) > count))
+        return out

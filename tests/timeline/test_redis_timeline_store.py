@@ -11,8 +11,8 @@ from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
 from feed.timeline import audience
 from feed.timeline.audience import Audience
-from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import RedisTimelineStore, page_with_sources
+from feed.timeline.sources import RedisReadTimeSources
+from feed.timeline.store import RedisTimelineStore
 from tests.timeline.contract import TimelineStoreContract, fresh, materialize, read_all
 
 pytestmark = pytest.mark.integration
@@ -84,18 +84,18 @@ def test_a_failing_call_fails_a_long_fan_out_and_leaves_nothing_running(function
 
 def test_the_first_round_trip_of_a_page_also_brings_the_read_time_sources(functions):
     store = RedisTimelineStore(functions, 10)
-    read_time = ReadTimeSources(functions, 10)
+    read_time = RedisReadTimeSources(functions, 10)
     materialize(store, 1, fresh(2))
-    page, sources = page_with_sources(store, read_time, 1, None, 5)
+    page, sources = store.page_with_sources(read_time, 1, None, 5)
     assert page.state == "ready" and len(page.ids) == 2 and sources == frozenset()
     read_time.push([(Source(author_id=7), fresh(1)[0]), (Source(group_id=8), fresh(1)[0])])
     expected = {Source(author_id=7), Source(group_id=8)}
-    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected
-    assert page_with_sources(store, read_time, 1, None, 5)[1] == expected  # answered by size alone
+    assert store.page_with_sources(read_time, 1, None, 5)[1] == expected
+    assert store.page_with_sources(read_time, 1, None, 5)[1] == expected  # answered by size alone
 
 
 def test_posts_already_in_a_read_time_list_are_recognised(functions):
-    read_time = ReadTimeSources(functions, 10)
+    read_time = RedisReadTimeSources(functions, 10)
     listed, other, unlisted = fresh(3)
     seven, nine = Source(author_id=7), Source(author_id=9)
     read_time.push([(seven, listed)])
