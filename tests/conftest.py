@@ -25,6 +25,16 @@ def redis_client(redis_url):
 
 
 @pytest.fixture
+def sqlite_store(tmp_path):
+    """A durable store of the test's own: SQLite in a file of its temporary folder."""
+    from feed.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def functions(redis_client):
     fn = RedisFunctions(redis_client)
     fn.load()

@@ -14,7 +14,6 @@ from feed.actions.posts import PostActions
 from feed.actions.sink import EventSink
 from feed.ids import IdGenerator
 from feed.redis.post_cache import RedisPostCache
-from feed.store import open_store
 from tests.messaging.in_memory import InMemoryEventPublisher
 
 NOW_MS = 1_760_000_000_000  # the clock every use case here reads
@@ -23,10 +22,8 @@ ORG = 7  # an organization other than the default, where users exist only once t
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store("sqlite:///" + str(tmp_path / "feed.db"))
-    yield opened
-    opened.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from feed.fanout.apply import apply_plan
 from feed.fanout.plan import Merge, plan_fanout
 from feed.fanout.resolve import resolve
 from feed.ids import IdGenerator
-from feed.store import open_store
 from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 
@@ -25,10 +24,8 @@ def env(event) -> Envelope:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
-    yield store
-    store.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def posts_of(store, author: int, count: int, group_id: int = 0) -> list[int]:

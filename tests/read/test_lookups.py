@@ -12,17 +12,14 @@ from feed.errors import InvalidArgument, NotFound, PermissionDenied
 from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
 from feed.redis.post_cache import RedisPostCache
-from feed.store import open_store
 
 ORG = 7
 ALICE, BOB, CAROL = 1, 2, 3
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store("sqlite:///" + str(tmp_path / "feed.db"))
-    yield opened
-    opened.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 @pytest.fixture
