@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer
 
-from feed.devstack.kafka import KAFKA_VERSION, STOP_GRACE_S, start_kafka
+from feed.devstack.kafka import KAFKA_VERSION, STOP_GRACE_S, java_binary, start_kafka
+from feed.errors import FeedError
 from feed.messaging.dead_letters import dead_letter_topic
 from feed.messaging.topics import ensure_topic
 
@@ -48,6 +49,12 @@ def test_a_started_broker_answers_metadata_and_stopping_it_leaves_no_process(tmp
     with pytest.raises(OSError):
         socket.create_connection((host, int(port)), timeout=1).close()
     assert "Kafka Server started" in proc.log_path.read_text()  # the SLF4J binding is on the classpath
+
+
+def test_a_java_home_without_java_is_a_clear_error_not_another_java(monkeypatch, tmp_path):
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    with pytest.raises(FeedError, match="make deps"):
+        java_binary()
 
 
 def test_ensure_topic_creates_the_configured_partitions_once_and_no_topic_appears_by_itself(apache_kafka):
