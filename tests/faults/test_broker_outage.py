@@ -1,5 +1,6 @@
 """A post is durable before its event is published; a failed publish fails the call,
-and a retry with the same idempotency key completes it without a duplicate."""
+and a retry with the same idempotency key completes it without a duplicate. On both brokers
+(test ids `tansu` and `kafka`)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,32 @@ import time
 import grpc
 import pytest
 
+from feed.devstack.kafka import STOP_GRACE_S, start_kafka
 from feed.v1 import post_service_pb2
 from tests.integration.stack import Client, eventually, new_user, private_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 
-@pytest.fixture(scope="module")
-def own_stack(tmp_path_factory):
-    """A stack of its own: freezing its broker must not disturb the other tests."""
-    with private_stack(tmp_path_factory, "outage", kafka_timeout_s=2.0) as running:
-        yield running
+@pytest.fixture(scope="module", params=["tansu", "kafka"])
+def own_stack(request, tmp_path_factory):
+    """A stack and a broker of its own, Tansu or Apache Kafka: freezing it must not disturb the other tests.
+    Yields (stack, broker process)."""
+    if request.param == "tansu":
+        with private_stack(tmp_path_factory, "outage", kafka_timeout_s=2.0) as running:
+            yield running, next(p for p in running.processes if p.name.startswith("kafka"))
+        return
+    broker, bootstrap = start_kafka(tmp_path_factory.mktemp("outage-kafka"))
+    try:
+        with private_stack(tmp_path_factory, "outage", kafka_timeout_s=2.0, kafka_bootstrap=bootstrap) as running:
+            yield running, broker
+    finally:
+        broker.stop(STOP_GRACE_S)
 
 
 def test_create_post_with_the_broker_down_fails_then_a_retry_publishes_exactly_one(own_stack):
+    own_stack, broker = own_stack
     client = Client(own_stack.settings.write_addr, own_stack.settings.read_addr, own_stack.keys)
-    broker = next(p for p in own_stack.processes if p.name.startswith("kafka"))
     author, fan = new_user(), new_user()
     client.follow(fan, author)
     client.home(fan)

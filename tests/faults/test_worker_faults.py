@@ -1,6 +1,9 @@
 """Worker faults: poison events go to the dead-letter topic; a worker killed mid-batch loses
 no delivery and shows no duplicate once another takes over; Redis restarted empty comes back
-complete through rebuild."""
+complete through rebuild.
+
+The broker faults run on both brokers (test ids `tansu` and `kafka`): Tansu, the fast local
+default, and the Apache Kafka production runs."""
 
 from __future__ import annotations
 
@@ -18,14 +21,16 @@ from feed.messaging.dead_letters import REASON_HEADER, dead_letter_topic
 from feed.redis.connection import connect
 from feed.redis.keys import home_timeline_key
 from feed.telemetry.scrape import scrape, value
-from tests.integration.stack import client_of, drained, eventually, new_user, private_stack
+from tests.integration.stack import client_of, drained, eventually, new_user, on_kafka, private_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 
-@pytest.fixture(scope="module")
-def fault_stack(tmp_path_factory):
-    with private_stack(tmp_path_factory, "faults", workers=1) as running:
+@pytest.fixture(scope="module", params=["tansu", "kafka"])
+def fault_stack(request, tmp_path_factory):
+    """A stack of the module's own (the kill test replaces its worker), on the broker the id names."""
+    overrides = on_kafka(request.getfixturevalue("apache_kafka"), "faults") if request.param == "kafka" else {}
+    with private_stack(tmp_path_factory, f"faults-{request.param}", workers=1, **overrides) as running:
         yield running
 
 

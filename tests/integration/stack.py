@@ -272,3 +272,9 @@ class OrgUsers:
 def new_org() -> int:
     """An organization id no other test uses."""
     return random.randrange(1 << 20, 1 << 62)
+
+
+def on_kafka(bootstrap: str, name: str) -> dict[str, str]:
+    """Settings overrides for a private_stack on a shared Apache Kafka broker: its own events topic
+    (and so dead-letter topic) and consumer group, so stacks on one broker never see each other's events."""
+    return {"kafka_bootstrap": bootstrap, "events_topic": f"feed.events.{name}", "consumer_group": f"fanout-{name}"}

@@ -38,7 +38,16 @@ def committed_and_end(settings, group: str) -> tuple[dict, dict]:
         consumer.close(autocommit=False)
 
 
-def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(stack, client, tmp_path):
+@pytest.fixture(params=["tansu", "kafka"])
+def broker_stack(request):
+    """(stack, client) on the broker the test id names: Tansu, or Apache Kafka."""
+    if request.param == "tansu":
+        return request.getfixturevalue("stack"), request.getfixturevalue("client")
+    return request.getfixturevalue("kafka_stack"), request.getfixturevalue("kafka_client")
+
+
+def test_worker_commits_everything_it_consumed_and_exits_0_on_sigterm(broker_stack, tmp_path):
+    stack, client = broker_stack
     group = f"shutdown-test-{new_user()}"  # its own group: it reads the whole topic
     author = new_user()
     for i in range(20):
