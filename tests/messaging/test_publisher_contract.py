@@ -1,4 +1,4 @@
-"""The publisher contract on the Kafka publisher (a real Tansu broker) and on the in-memory double."""
+"""The publisher contract on the Kafka publisher (against Tansu and a real Apache Kafka) and on the in-memory double."""
 
 from __future__ import annotations
 
@@ -34,9 +34,15 @@ class TestInMemoryPublisher(PublisherContract):
 
 @pytest.mark.integration
 class TestKafkaPublisher(PublisherContract):
+    """On Tansu, the fast default broker of the tests."""
+
+    @pytest.fixture
+    def bootstrap(self, kafka_bootstrap):
+        return kafka_bootstrap
+
     @pytest.fixture(autouse=True)
-    def _broker(self, kafka_bootstrap):
-        self.bootstrap = kafka_bootstrap
+    def _broker(self, bootstrap):
+        self.bootstrap = bootstrap
         self.topics: dict[int, str] = {}  # id(publisher) -> its topic
         self.publishers: list[KafkaEventPublisher] = []
         yield
@@ -68,3 +74,11 @@ class TestKafkaPublisher(PublisherContract):
             return out
         finally:
             consumer.close()
+
+
+class TestKafkaPublisherOnApacheKafka(TestKafkaPublisher):
+    """On the Apache Kafka broker production runs."""
+
+    @pytest.fixture
+    def bootstrap(self, apache_kafka):
+        return apache_kafka
