@@ -550,3 +550,10 @@ class StoreContract:
         assert store.orgs.orgs_of([bound, new]) == {bound: first, new: second}
         assert store.orgs.list_org_users(second, 10).ids == [new]
         assert sorted(store.orgs.list_org_users(first, 10).ids) == [bound]
+
+    def test_a_load_of_one_user_following_many_counts_every_edge(self, store: Store) -> None:
+        fan = new_user()
+        stars = [new_user() for _ in range(600)]
+        store.graph.load_follows([(fan, star) for star in stars] + [(fan, stars[0])])
+        assert sorted(store.graph.iter_following(fan)) == sorted(stars)
+        assert all(store.graph.follower_count(star) == 1 for star in stars[:20])
