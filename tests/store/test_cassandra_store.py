@@ -13,9 +13,10 @@ import pytest
 from cassandra.cluster import Cluster
 
 from feed.store import open_store
+from feed.store.cassandra import posts as posts_module
 from feed.store.cassandra import schema
 from feed.store.url import apply_schema
-from tests.store.contract import StoreContract
+from tests.store.contract import RaceContract, StoreContract, _ids, new_post, new_user
 from tests.store.real_cassandra import DEV_REPLICATION, fresh_keyspace, keyspace_url
 
 pytestmark = pytest.mark.cassandra
@@ -29,6 +30,17 @@ def cassandra_url(cassandra_contact_point: str) -> str:
 
 class TestCassandraStore(StoreContract):
     """Every contract test on the real Cassandra."""
+
+    @pytest.fixture(autouse=True)
+    def _url(self, cassandra_url: str) -> None:
+        self.url = cassandra_url
+
+    def make_store(self):
+        return open_store(self.url)
+
+
+class TestCassandraStoreRaces(RaceContract):
+    """The lightweight transactions under contention, which the in-memory emulation cannot show."""
 
     @pytest.fixture(autouse=True)
     def _url(self, cassandra_url: str) -> None:
@@ -67,12 +79,36 @@ def test_a_half_applied_file_is_finished_by_applying_again(cassandra_contact_poi
     apply_schema(url, DEV_REPLICATION)
     monkeypatch.setattr(schema, "schema_files", lambda: every_file)
     # The run recorded the half file as applied; a crash before that line would not have: undo the record.
-    host, _, port = cassandra_contact_point.rpartition(":")
-    cluster = Cluster([host], port=int(port))
-    try:
-        keyspace = url.rsplit("/", 1)[1]
-        cluster.connect().execute(f"DELETE FROM {keyspace}.schema_version WHERE version = %s", (last.version,))
-    finally:
-        cluster.shutdown()
+    _cql(url, "DELETE FROM {ks}.schema_version WHERE version = %s", (last.version,))
     assert apply_schema(url, DEV_REPLICATION) == [last.version]
     open_store(url).close()
+
+
+def test_a_claim_whose_owner_died_is_finished_under_the_claimed_id(cassandra_url, monkeypatch):
+    """The owner claimed the key, then died before its posts row: a retry waits, then completes it."""
+    monkeypatch.setattr(posts_module, "OWNER_GRACE_S", 0.3)
+    store = open_store(cassandra_url)
+    try:
+        author, claimed_id = new_user(), _ids.next_id()
+        _cql(
+            cassandra_url,
+            "INSERT INTO {ks}.post_idempotency (author_id, idempotency_key, post_id) VALUES (%s, %s, %s)",
+            (author, "orphan", claimed_id),
+        )
+        post, created = store.posts.create_post(new_post(author, "the retry"), "orphan")
+        assert created and post.post_id == claimed_id
+        assert store.posts.get_post(claimed_id) == post
+        assert store.posts.create_post(new_post(author, "again"), "orphan") == (post, False)
+    finally:
+        store.close()
+
+
+def _cql(url: str, statement: str, params: tuple) -> None:
+    """One statement on the node behind url, outside the store ({ks}: the url's keyspace)."""
+    contact_point, _, keyspace = url.removeprefix("cassandra://").partition("/")
+    host, _, port = contact_point.rpartition(":")
+    cluster = Cluster([host], port=int(port))
+    try:
+        cluster.connect().execute(statement.format(ks=keyspace), params)
+    finally:
+        cluster.shutdown()
