@@ -561,6 +561,29 @@ class StoreContract:
         assert sorted(store.graph.iter_following(fan)) == sorted(stars)
         assert all(store.graph.follower_count(star) == 1 for star in stars[:20])
 
+    def test_replaying_the_write_of_a_deleted_post_does_not_bring_it_back(self, store: Store) -> None:
+        """A load replayed after the delete (a reseed): the delete wins."""
+        author, group_id = new_user(), _ids.next_id()
+        public, in_group = new_post(author), new_post(author, group_id=group_id)
+        for post in (public, in_group):
+            store.posts.create_post(post)
+            store.posts.delete_post(post.post_id)
+        store.posts.load_posts([public, in_group])
+        assert store.posts.get_posts([public.post_id, in_group.post_id]) == {}
+        assert store.posts.list_author_posts(author, None, 10) == []
+        assert store.posts.list_group_posts(group_id, None, 10) == []
+
+    def test_live_posts_page_through_the_tombstones_of_many_deleted_ones(self, store: Store) -> None:
+        author = new_user()
+        posts = [new_post(author, f"p{i}") for i in range(40)]
+        for post in posts:
+            store.posts.create_post(post)
+        for post in posts:
+            if int(post.text[1:]) % 8:
+                store.posts.delete_post(post.post_id)
+        live = [p.post_id for p in reversed(posts) if int(p.text[1:]) % 8 == 0]
+        assert walk(lambda size, token: _author_page(store, author, size, token), 2) == live
+
     def test_posts_spanning_months_page_newest_first_across_every_bucket(self, store: Store) -> None:
         """Posts of one author months apart: the Cassandra store keeps them in several partitions."""
         author, group_id, day_ms = new_user(), _ids.next_id(), 86_400_000
