@@ -561,6 +561,13 @@ class StoreContract:
         assert sorted(store.graph.iter_following(fan)) == sorted(stars)
         assert all(store.graph.follower_count(star) == 1 for star in stars[:20])
 
+    def test_a_load_naming_users_twice_keeps_each_ones_first_binding(self, store: Store) -> None:
+        first, second = new_user(), new_user()
+        users = [new_user() for _ in range(200)]
+        store.orgs.load_bindings([pair for user in users for pair in ((user, first), (user, second))])
+        assert store.orgs.orgs_of(users) == dict.fromkeys(users, first)
+        assert store.orgs.list_org_users(second, 10).ids == []
+
     def test_replaying_the_write_of_a_deleted_post_does_not_bring_it_back(self, store: Store) -> None:
         """A load replayed after the delete (a reseed): the delete wins."""
         author, group_id = new_user(), _ids.next_id()
