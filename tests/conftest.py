@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from feed.devstack.local import start_redis
@@ -127,7 +129,7 @@ def cluster_sem_client(cluster_client):
 # --- Apache Kafka (issue 18): the worker and fault suites run on Tansu and on a real Apache Kafka ---
 
 
-def pytest_report_header(config):
+def _brokers_header() -> str:
     """Which brokers the run uses, with their versions (the Kafka one is resolved from Maven Central)."""
     import re
     from importlib.metadata import version
@@ -171,4 +173,53 @@ def kafka_client(kafka_stack):
     from tests.integration.stack import client_of
 
     with client_of(kafka_stack) as c:
+        yield c
+
+
+# A real Apache Cassandra, started once per session by the first test that needs it (tests/store/real_cassandra.py).
+_cassandra_version: list[str] = []
+
+
+def pytest_report_header(config):
+    """Which real engines the run uses, with their versions: the report says what ran."""
+    from feed.devstack.cassandra import VERSION
+
+    given = os.environ.get("FEED_CASSANDRA_CONTACT_POINTS")
+    where = f"at {given}" if given else f"{VERSION} from Maven Central, started once by the first test needing it"
+    return [_brokers_header(), f"store contract and durable-store tests: real Apache Cassandra {where}"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _cassandra_version:
+        terminalreporter.write_line(f"real Apache Cassandra {_cassandra_version[0]} served the cassandra tests")
+
+
+@pytest.fixture(scope="session")
+def cassandra_contact_point(tmp_path_factory):
+    """HOST:PORT of the session's real Cassandra (FEED_CASSANDRA_CONTACT_POINTS, or one of our own)."""
+    from tests.store.real_cassandra import session_cassandra
+
+    with session_cassandra(tmp_path_factory.mktemp("cassandra")) as (contact_point, version):
+        _cassandra_version.append(version)
+        yield contact_point
+
+
+@pytest.fixture(scope="session")
+def cassandra_stack(tmp_path_factory, cassandra_contact_point):
+    """The whole stack on the real Cassandra (a keyspace of its own), with the lowered celebrity threshold."""
+    from tests.integration.stack import private_stack
+    from tests.store.real_cassandra import fresh_keyspace
+
+    url = fresh_keyspace(cassandra_contact_point, "stack")
+    with private_stack(
+        tmp_path_factory, "cassandra-stack", workers=2, celebrity_threshold=CELEBRITY_THRESHOLD, store_url=url
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def cassandra_client(cassandra_stack):
+    from tests.integration.stack import client_of
+
+    with client_of(cassandra_stack) as c:
         yield c

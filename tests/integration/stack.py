@@ -138,15 +138,15 @@ def eventually(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: f
 
 
 def isolated_settings(data_dir, **overrides):
-    """Settings for a test stack: its own SQLite file and free ports, defaults otherwise."""
+    """Settings for a test stack: its own SQLite file (unless store_url says otherwise) and free ports."""
     import dataclasses
 
     from feed.config import Settings
     from feed.devstack.procs import free_port
 
+    overrides.setdefault("store_url", f"sqlite:///{data_dir / 'feed.db'}")  # or a Cassandra keyspace's URL
     return dataclasses.replace(
         Settings.from_env({}),
-        store_url=f"sqlite:///{data_dir / 'feed.db'}",
         jwt_secret_file=str(data_dir / "jwt.secret"),
         write_addr=f"127.0.0.1:{free_port()}",
         read_addr=f"127.0.0.1:{free_port()}",

@@ -7,8 +7,11 @@ long-lived database such as a real Cassandra keyspace.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -550,3 +553,123 @@ class StoreContract:
         assert store.orgs.orgs_of([bound, new]) == {bound: first, new: second}
         assert store.orgs.list_org_users(second, 10).ids == [new]
         assert sorted(store.orgs.list_org_users(first, 10).ids) == [bound]
+
+    def test_a_load_of_one_user_following_many_counts_every_edge(self, store: Store) -> None:
+        fan = new_user()
+        stars = [new_user() for _ in range(600)]
+        store.graph.load_follows([(fan, star) for star in stars] + [(fan, stars[0])])
+        assert sorted(store.graph.iter_following(fan)) == sorted(stars)
+        assert all(store.graph.follower_count(star) == 1 for star in stars[:20])
+
+    def test_a_load_naming_users_twice_keeps_each_ones_first_binding(self, store: Store) -> None:
+        first, second = new_user(), new_user()
+        users = [new_user() for _ in range(200)]
+        store.orgs.load_bindings([pair for user in users for pair in ((user, first), (user, second))])
+        assert store.orgs.orgs_of(users) == dict.fromkeys(users, first)
+        assert store.orgs.list_org_users(second, 10).ids == []
+
+    def test_replaying_the_write_of_a_deleted_post_does_not_bring_it_back(self, store: Store) -> None:
+        """A load replayed after the delete (a reseed): the delete wins."""
+        author, group_id = new_user(), _ids.next_id()
+        public, in_group = new_post(author), new_post(author, group_id=group_id)
+        for post in (public, in_group):
+            store.posts.create_post(post)
+            store.posts.delete_post(post.post_id)
+        store.posts.load_posts([public, in_group])
+        assert store.posts.get_posts([public.post_id, in_group.post_id]) == {}
+        assert store.posts.list_author_posts(author, None, 10) == []
+        assert store.posts.list_group_posts(group_id, None, 10) == []
+
+    def test_live_posts_page_through_the_tombstones_of_many_deleted_ones(self, store: Store) -> None:
+        author = new_user()
+        posts = [new_post(author, f"p{i}") for i in range(40)]
+        for post in posts:
+            store.posts.create_post(post)
+        for post in posts:
+            if int(post.text[1:]) % 8:
+                store.posts.delete_post(post.post_id)
+        live = [p.post_id for p in reversed(posts) if int(p.text[1:]) % 8 == 0]
+        assert walk(lambda size, token: _author_page(store, author, size, token), 2) == live
+
+    def test_posts_spanning_months_page_newest_first_across_every_bucket(self, store: Store) -> None:
+        """Posts of one author months apart: the Cassandra store keeps them in several partitions."""
+        author, group_id, day_ms = new_user(), _ids.next_id(), 86_400_000
+        now_ms = int(time.time() * 1000)
+        posts = []
+        for days_ago in (200, 95, 94, 40, 1, 0):
+            made = IdGenerator(clock=lambda t=now_ms - days_ago * day_ms: t / 1000).next_id()
+            posts.append(dataclasses.replace(new_post(author, f"{days_ago}d"), post_id=made))
+        in_group = [dataclasses.replace(p, group_id=group_id, post_id=p.post_id + 1) for p in posts[::2]]
+        for post in posts + in_group:
+            store.posts.create_post(post)
+        store.posts.delete_post(posts[2].post_id)
+        newest_first = [p.post_id for p in reversed(posts) if p is not posts[2]]
+        listed = walk(lambda size, token: _author_page(store, author, size, token), 2)
+        assert listed == newest_first
+        assert [p.post_id for p in store.posts.list_group_posts(group_id, None, 10)] == [
+            p.post_id for p in reversed(in_group)
+        ]
+        store.posts.purge_author(author)
+        assert store.posts.list_author_posts(author, None, 10) == []
+        assert store.posts.list_group_posts(group_id, None, 10) == []
+        assert store.posts.get_posts([p.post_id for p in posts + in_group]) == {}
+
+
+def _author_page(store: Store, author: int, size: int, token: int | None) -> Page:
+    """list_author_posts as a paged listing: the token is the last id returned."""
+    posts = store.posts.list_author_posts(author, token, size)
+    return Page([p.post_id for p in posts], posts[-1].post_id if len(posts) == size else None)
+
+
+def _race(calls: int, call):
+    """call(i) from `calls` threads released together; their answers in order."""
+    barrier = threading.Barrier(calls)
+
+    def run(i: int):
+        barrier.wait()
+        return call(i)
+
+    with ThreadPoolExecutor(calls) as pool:
+        return list(pool.map(run, range(calls)))
+
+
+class RaceContract:
+    """Concurrent calls on one row: the lightweight-transaction paths of the Cassandra store."""
+
+    def make_store(self) -> Store:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self):
+        store = self.make_store()
+        yield store
+        store.close()
+
+    def test_racing_creates_with_one_idempotency_key_store_one_post(self, store: Store) -> None:
+        author = new_user()
+        answers = _race(6, lambda i: store.posts.create_post(new_post(author, f"try {i}"), "same-key"))
+        assert sum(created for _, created in answers) == 1
+        assert len({post.post_id for post, _ in answers}) == 1
+        assert len(store.posts.list_author_posts(author, None, 10)) == 1
+
+    def test_racing_follows_of_one_edge_count_it_once(self, store: Store) -> None:
+        fan, star = new_user(), new_user()
+        assert sum(_race(6, lambda i: store.graph.follow(fan, star))) == 1
+        assert store.graph.follower_count(star) == 1
+        assert sum(_race(6, lambda i: store.graph.unfollow(fan, star))) == 1
+        assert store.graph.follower_count(star) == 0
+
+    def test_racing_deletes_of_one_post_report_one_success(self, store: Store) -> None:
+        post, _ = store.posts.create_post(new_post(new_user()))
+        assert sum(_race(6, lambda i: store.posts.delete_post(post.post_id))) == 1
+
+    def test_racing_bindings_of_one_user_agree_on_one_organization(self, store: Store) -> None:
+        user, orgs = new_user(), [new_user() for _ in range(6)]
+        answers = _race(6, lambda i: store.orgs.bind_user(user, orgs[i]))
+        assert len(set(answers)) == 1 and store.orgs.org_of(user) == answers[0]
+        assert store.orgs.list_org_users(answers[0], 10).ids == [user]
+
+    def test_racing_joins_of_one_member_count_them_once(self, store: Store) -> None:
+        group_id, user = _ids.next_id(), new_user()
+        assert sum(_race(6, lambda i: store.orgs.add_member(group_id, user))) == 1
+        assert store.orgs.member_count(group_id) == 1

@@ -1,11 +1,13 @@
-"""The store contract against the Cassandra store code over an in-memory session: always runs.
+"""The store contract against the Cassandra store code over an in-memory session: fast, no cluster.
 
 It checks the Cassandra backend's logic and statements (shapes, parameters, types)
-where no cluster is available; test_cassandra_store.py runs the same contract
-against a real cluster.
+in a fraction of a second. test_cassandra_store.py runs the same contract, and the
+races the emulation cannot have, on the real Apache Cassandra the session starts.
 """
 
 from __future__ import annotations
+
+import pytest
 
 from feed.store.base import Store
 from feed.store.cassandra.graph import CassandraGraphStore
@@ -14,8 +16,14 @@ from feed.store.cassandra.posts import CassandraPostStore
 from tests.store.contract import StoreContract
 from tests.store.in_memory_cassandra import InMemoryCassandraSession
 
+NO_TIMESTAMPS = "the emulation models no write timestamps or tombstones; test_cassandra_store.py runs it for real"
+
 
 class TestCassandraStoreInMemory(StoreContract):
     def make_store(self):
         db = InMemoryCassandraSession()
         return Store(posts=CassandraPostStore(db), graph=CassandraGraphStore(db), orgs=CassandraOrgStore(db))
+
+    @pytest.mark.skip(reason=NO_TIMESTAMPS)
+    def test_replaying_the_write_of_a_deleted_post_does_not_bring_it_back(self, store: Store) -> None:
+        """A replayed load's cells are older than the delete: only timestamps tell them apart."""

@@ -5,10 +5,21 @@ from __future__ import annotations
 import pytest
 
 from feed.store import open_store
-from tests.store.contract import StoreContract
+from tests.store.contract import RaceContract, StoreContract
 
 
 class TestSqliteStore(StoreContract):
+    @pytest.fixture(autouse=True)
+    def _tmp(self, tmp_path):
+        self.path = tmp_path / "feed.db"
+
+    def make_store(self):
+        return open_store(f"sqlite:///{self.path}")
+
+
+class TestSqliteStoreRaces(RaceContract):
+    """The same races on SQLite, where a transaction decides them."""
+
     @pytest.fixture(autouse=True)
     def _tmp(self, tmp_path):
         self.path = tmp_path / "feed.db"

@@ -41,7 +41,10 @@ class CassandraOrgStore(OrgStore):
 
     def load_bindings(self, bindings: Iterable[tuple[int, int]]) -> None:
         # bind_user() a batch at a time: the LWTs pick the first binding, the mirror follows the winner.
-        for batch in batches(bindings):
+        for chunk in batches(bindings):
+            # Concurrent LWTs on one user race, and the later binding of a batch could win:
+            # only a user's first binding of the batch is sent (the others would lose anyway).
+            batch = list(dict(reversed(chunk)).items())
             claims = self._db.execute_many("bind_user", batch)
             bound = [
                 (user, org if claim.was_applied else claim.one().org_id)

@@ -15,6 +15,8 @@ from feed.store.cassandra.layout import author_bucket, delete_time_us, write_tim
 from feed.store.cassandra.session import CassandraSession
 
 _MAX_LIMIT = (1 << 31) - 1  # CQL LIMIT is a 32-bit int
+OWNER_GRACE_S = 2.0  # a live claim owner writes its posts row within milliseconds; past this it is presumed dead
+OWNER_POLL_S = 0.01
 SCAN_FETCH_SIZE = 5000  # rows per driver page when purge_author reads one bucket of post ids
 
 
@@ -42,16 +44,25 @@ class CassandraPostStore(PostStore):
         return post, True
 
     def _replay(self, post: Post, claimed_id: int, idempotency_key: str) -> tuple[Post, bool]:
-        row = self._db.execute("select_post", (claimed_id,)).one()
+        row = self._await_post(claimed_id)
         if row is not None:  # deleted or not: a retry must not bring back a deleted post
             return _post(row), False
-        # The claim's owner died (or is still writing) between its claim and its posts row.
-        # Finish its work under the claimed id, so the key still names exactly one post. A
-        # slow owner writing too writes its copy of the same request at the same timestamp,
-        # and replicas settle on one of the two.
+        # The claim's owner died between its claim and its posts row (or is slower than
+        # OWNER_GRACE_S). Finish its work under the claimed id, so the key still names exactly
+        # one post. A slow owner writing too writes its copy of the same request at the same
+        # timestamp, and replicas settle on one of the two.
         claimed = dataclasses.replace(post, post_id=claimed_id)
         self._write(claimed, idempotency_key)
         return claimed, True
+
+    def _await_post(self, post_id: int) -> Any:
+        """The posts row of a claimed id, waiting up to OWNER_GRACE_S for its owner to write it."""
+        # Race point: a concurrent retry loses the claim while the winner is still writing its
+        # listing rows. Taking over at once would have both report "created" (seen on a real node).
+        deadline = time.monotonic() + OWNER_GRACE_S
+        while (row := self._db.execute("select_post", (post_id,)).one()) is None and time.monotonic() < deadline:
+            time.sleep(OWNER_POLL_S)
+        return row
 
     def _write(self, post: Post, idempotency_key: str) -> None:
         self._db.execute_all(_listing_ops(post))
