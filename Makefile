@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: deps up test lint proto proto-check bench clean
+.PHONY: deps up up-full test lint proto proto-check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -32,6 +32,10 @@ deps: $(STAMP)
 
 up: deps
 	$(BIN)/feed up
+
+# The engines of production underneath: Apache Kafka and Apache Cassandra (jars from Maven Central).
+up-full: deps
+	$(BIN)/feed up --full
 
 test: deps lint proto-check
 	$(BIN)/pytest

@@ -22,11 +22,16 @@ def main(argv: list[str], stop: threading.Event) -> int:
         metavar="MASTERS",
         help="start a local Redis Cluster of MASTERS primaries (>= 3) instead of one redis-server",
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run Apache Kafka and Apache Cassandra (from Maven Central) instead of Tansu and SQLite",
+    )
     args = parser.parse_args(argv)
     if args.redis_cluster and args.redis_cluster < 3:
         parser.error("--redis-cluster needs at least 3 primaries")
     settings = Settings.from_env()
-    stack = start_stack(settings, args.data_dir, args.workers, redis_masters=args.redis_cluster)
+    stack = start_stack(settings, args.data_dir, args.workers, redis_masters=args.redis_cluster, full=args.full)
     print(describe(stack), flush=True)
     exit_code = 0
     while not stop.wait(CHILD_POLL_S):

@@ -3,7 +3,9 @@
 Starts what is not configured (a Tansu broker unless FEED_KAFKA_BOOTSTRAP, a
 redis-server unless FEED_REDIS_URL), then the write and read services and the
 fan-out workers as child processes, prints every address, and on exit stops
-everything it started, services first so no call is cut mid-way.
+everything it started, services first so no call is cut mid-way. A full stack
+(`feed up --full`) runs the engines of production instead: Apache Kafka for
+Tansu and Apache Cassandra for the SQLite file, each started from its Maven jars.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 from feed.access.tokens import SYMMETRIC, AuthKeys, ensure_local_secret, mint
 from feed.config import Settings
+from feed.devstack.cassandra import start_cassandra
+from feed.devstack.kafka import start_kafka
 from feed.devstack.local import start_redis, start_redis_cluster, start_tansu
 from feed.devstack.procs import (
     ManagedProcess,
@@ -23,12 +27,15 @@ from feed.devstack.procs import (
     wait_until_workers_own_partitions,
 )
 from feed.messaging.topics import ensure_topic
+from feed.store.url import apply_schema
 
 CHILD_POLL_S = 0.5
 SERVICE_GRACE_S = 15.0  # the servers drain in-flight calls for up to 10 s
 WORKER_GRACE_S = 60.0
 READY_TIMEOUT_S = 90  # group joins on a fresh broker take a few seconds per rebalance
 LISTEN_TIMEOUT_S = 60  # a service imports, connects to Redis, the store and the broker, then binds
+FULL_KEYSPACE = "feed"
+ONE_NODE_REPLICATION = "{'class': 'SimpleStrategy', 'replication_factor': 1}"  # one node holds every row
 
 
 @dataclasses.dataclass
@@ -64,8 +71,13 @@ class Stack:
         return next(p for p in self.processes if p.name == name)
 
 
-def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_masters: int = 0) -> Stack:
-    """Start dependencies as needed, then the services and workers; wait until they listen."""
+def start_stack(
+    settings: Settings, data_dir: Path, workers: int = 2, redis_masters: int = 0, full: bool = False
+) -> Stack:
+    """Start dependencies as needed, then the services and workers; wait until they listen.
+
+    full: Apache Kafka instead of Tansu, and Apache Cassandra (a keyspace `feed`, its schema
+    applied) instead of the SQLite store, unless FEED_KAFKA_BOOTSTRAP or FEED_STORE name others."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if settings.jwt_algorithm in SYMMETRIC and not os.environ.get("FEED_JWT_SECRET"):
@@ -73,9 +85,15 @@ def start_stack(settings: Settings, data_dir: Path, workers: int = 2, redis_mast
     processes: list[ManagedProcess] = []
     try:
         if not settings.kafka_bootstrap:
-            proc, bootstrap = start_tansu(logs)
+            proc, bootstrap = start_kafka(logs) if full else start_tansu(logs)
             processes.append(proc)
             settings = dataclasses.replace(settings, kafka_bootstrap=bootstrap)
+        if full and not os.environ.get("FEED_STORE"):
+            proc, contact_point = start_cassandra(logs)
+            processes.append(proc)
+            store_url = f"cassandra://{contact_point}/{FULL_KEYSPACE}"
+            apply_schema(store_url, ONE_NODE_REPLICATION)
+            settings = dataclasses.replace(settings, store_url=store_url)
         if not settings.redis_url:
             if redis_masters:
                 nodes, url = start_redis_cluster(logs, redis_masters)
