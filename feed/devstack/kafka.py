@@ -32,7 +32,7 @@ COORDINATES = (
 )
 # A 2-core, 24 GiB machine runs the broker beside the whole test suite: a small heap, the serial
 # collector (no parallel GC threads competing for two cores), and the C1 compiler only, which
-# cut the CPU a start costs from about 6.5 to 4.5 s here (docs/engines-kafka.md); the test
+# cut the CPU a start costs from about 6.5 to 4.5 s here (docs/engines.md); the test
 # workloads are too small for C2's faster code to pay that back.
 JVM_FLAGS = ("-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true")
 TOOL_FLAGS = ("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
