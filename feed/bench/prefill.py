@@ -28,15 +28,20 @@ def new_posts(ids: IdGenerator, authors: Iterable[int], now_ms: int) -> list[Pos
     return [Post(ids.next_id(), author, POST_TEXT, now_ms) for author in authors]
 
 
-def load_store(store_url: str, graph: BenchGraph, posts: list[Post]) -> None:
-    """Every follow edge, every user's binding and the posts, through the store's bulk loads."""
+def load_store(store_url: str, graph: BenchGraph, posts: list[Post], callers_only: bool = False) -> None:
+    """Every follow edge, every user's binding and the posts, through the store's bulk loads.
+
+    callers_only binds only the users who call (readers and authors): enough for the
+    calls the run makes, and far fewer rows where each binding is a lightweight
+    transaction (Cassandra)."""
     store = open_store(store_url)  # the schema, exactly as the services create it
     try:
         edges = ((follower, a.author_id) for a in graph.all_authors() for follower in followers_of(a, graph.users))
         store.graph.load_follows(edges)
         # Every user has signed in before (to the default organization), as on a live
         # deployment: a read binds no one, it only looks the binding up once per process.
-        users = [*range(1, graph.users + 1), *(a.author_id for a in graph.all_authors())]
+        bound = graph.readers if callers_only else graph.users
+        users = [*range(1, bound + 1), *(a.author_id for a in graph.all_authors())]
         store.orgs.load_bindings((user, 0) for user in users)
         store.posts.load_posts(posts)
     finally:

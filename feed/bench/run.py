@@ -1,15 +1,20 @@
 """One benchmark run, phase by phase, on processes it starts and always stops.
 
-Phases, in order: setup (graph and posts into SQLite, full timelines into
+Phases, in order: setup (graph and posts into the store, full timelines into
 Redis), fan-out throughput of one worker interleaved with runs of the Redis
 ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
 under a mixed load, then read latency per offered rate (read service in its
 own process), last because its highest rates may overload the read service.
+CreatePost's write-service CPU per call is measured just before the visibility phase.
+
+With a second store (`--store both`: SQLite, then Cassandra), the run starts a
+fresh stack on it and measures only what depends on the store: CreatePost CPU
+and publish-to-visible, on a lean graph (feed.bench.graph.lean_graph) because
+filling Cassandra goes through lightweight transactions.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -19,12 +24,14 @@ from typing import Any
 from feed.bench.ceiling import ceiling_figures, ceiling_once
 from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
-from feed.bench.graph import build_graph
+from feed.bench.graph import BenchGraph, build_graph, lean_graph
 from feed.bench.memory import bytes_per_entry
+from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
+from feed.bench.write_cpu import create_post_cpu
 from feed.ids import IdGenerator
 from feed.loadkit.tokens import TokenProvider
 from feed.redis.connection import connect
@@ -32,81 +39,78 @@ from feed.redis.keys import TIMELINE_SLACK
 
 BENCH_NODE = 1000  # id generator node of posts the bench writes itself (the services pick their own)
 LOAD_SETTLE_S = 2.0
+STORE_FIGURES = ("create_post_", "visible_", "mixed_")  # prefixes of the figures that depend on the store
 
 
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """Sizes and durations of a run; QUICK trades precision for time."""
-
-    users: int = 100_000
-    readers: int = 2_000
-    fanout_authors: int = 16
-    rounds: int = 5  # posts per fan-out author in one burst (about 1.35 million deliveries)
-    fanout_repeats: int = 3
-    ceiling_requests: int = 1_000_000  # per ceiling run; one run before each fan-out burst
-    read_rates: tuple[int, ...] = (250, 500, 750, 1000)
-    read_seconds: float = 10.0
-    warmup_seconds: float = 3.0
-    visible_seconds: float = 30.0
-    probe_every_s: float = 0.1
-    probes_per_size: int = 5
-    mixed_read_rate: float = 200.0
-    mixed_post_rate: float = 10.0
-    memory_sample: int = 500
-    # Read service processes in the read phase (the visibility phase runs one), each on its own
-    # port, balanced round robin by the client: one Python process cannot use much more than
-    # one core, and the machine has two (docs/performance.md).
-    read_replicas: int = 2
-    quick: bool = False
+def store_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one run that depend on its store."""
+    return {k: v for k, v in figures.items() if k.startswith(STORE_FIGURES)}
 
 
-QUICK = Plan(
-    quick=True,
-    rounds=2,
-    ceiling_requests=400_000,
-    read_rates=(250, 500, 1000),
-    read_seconds=4.0,
-    warmup_seconds=2.0,
-    visible_seconds=12.0,
-    probe_every_s=0.05,  # as many probes as a default run's, in less time
-)
-PHASES = ["setup", "fan-out and ceiling", "memory", "visibility", "reads"]
-
-
-def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, Any]:
-    """Every phase; step(name) is called as each one starts (progress reporting)."""
+def run(
+    plan: Plan, data_dir: Path, step: Callable[[str], None], stores: tuple[str, ...] = ("sqlite",)
+) -> dict[str, Any]:
+    """Every phase on the first store, the store's own phases on the others (each in data_dir/STORE);
+    step(name) is called as each one starts (progress reporting)."""
     started = time.monotonic()
     figures: dict[str, Any] = {
         "bench_users": plan.users,
         "bench_quick": plan.quick,
         "read_replicas": plan.read_replicas,
+        "bench_store": stores[0],
     }
-    stack = start_dependencies(data_dir)
-    try:
-        client = connect(stack.settings.redis_url)
-        step("setup")
-        graph = build_graph(plan.users, plan.readers, plan.fanout_authors, plan.probes_per_size, background=50)
-        ids = IdGenerator(node=BENCH_NODE)
-        _setup(stack, client, graph, ids)
-        worker = stack.start_worker()
-        step("fan-out and ceiling")
-        figures.update(_throughput(stack, worker, graph, plan, ids))
-        step("memory")
-        users = list(range(1, plan.users + 1))
-        figures.update(bytes_per_entry(client, users, plan.memory_sample, stack.settings.timeline_max))
-        stack.start_services()
-        base = _load_base(stack, graph, plan)
-        warm_up(base, plan.read_rates[0], plan.warmup_seconds)
-        step("visibility")
-        figures.update(_visibility(stack, client, graph, plan, base))
-        step("reads")  # last: its highest rates may overload the read service
-        stack.add_read_replicas(plan.read_replicas)
-        base["read_addrs"] = stack.read_addrs
-        figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
-    finally:
-        stack.stop()
+    figures.update(_run_on(stores[0], plan, data_dir, step, whole=True))
+    if stores != ("sqlite",):  # a store beside SQLite's figures, or instead of them: name each
+        figures["stores"] = {stores[0]: store_figures(figures)}
+        for store in stores[1:]:
+            figures["stores"][store] = _run_on(store, plan, data_dir / store, step, whole=False)
     figures["bench_seconds"] = round(time.monotonic() - started, 1)
     return figures
+
+
+def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None], whole: bool) -> dict[str, Any]:
+    """One stack on one store: every phase when whole, else setup (lean graph), writes and visibility."""
+    prefix = "" if whole else f"{store}: "
+    figures: dict[str, Any] = {}
+    step(prefix + "setup")  # a Cassandra takes a while to start
+    stack = start_dependencies(data_dir, store)
+    try:
+        client = connect(stack.settings.redis_url)
+        graph = build_graph(plan.users, plan.readers, plan.fanout_authors, plan.probes_per_size, background=50)
+        graph = graph if whole else lean_graph(graph)
+        ids = IdGenerator(node=BENCH_NODE)
+        _setup(stack, client, graph, ids, callers_only=not whole)
+        worker = stack.start_worker()
+        if whole:
+            step("fan-out and ceiling")
+            figures.update(_throughput(stack, worker, graph, plan, ids))
+            step("memory")
+            users = list(range(1, plan.users + 1))
+            figures.update(bytes_per_entry(client, users, plan.memory_sample, stack.settings.timeline_max))
+        stack.start_services()
+        base = _load_base(stack, graph)
+        warm_up(base, plan.read_rates[0], plan.warmup_seconds)
+        step(prefix + "writes")
+        figures.update(_create_post_cpu(stack, graph, plan))
+        step(prefix + "visibility")
+        figures.update(_visibility(stack, client, graph, plan, base))
+        if whole:
+            step("reads")  # last: its highest rates may overload the read service
+            stack.add_read_replicas(plan.read_replicas)
+            base["read_addrs"] = stack.read_addrs
+            figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
+    finally:
+        stack.stop()
+    return figures
+
+
+def _create_post_cpu(stack: BenchStack, graph: BenchGraph, plan: Plan) -> dict[str, Any]:
+    """Write-service CPU per CreatePost, by the authors of up to 1,000 followers (a few posts each)."""
+    probes = [a for group in graph.probes.values() for a in group]
+    authors = [a.author_id for a in [*graph.background, *probes] if a.followers <= 1000]
+    write = stack.process("write service")
+    tokens = TokenProvider(keys_of(stack.settings.jwt_secret_file))
+    return create_post_cpu(write.pid, stack.settings.write_addr, tokens, authors, plan.create_post_calls)
 
 
 def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) -> dict[str, Any]:
@@ -128,23 +132,23 @@ def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) 
     return figures
 
 
-def _setup(stack: BenchStack, client, graph, ids: IdGenerator) -> None:
+def _setup(stack: BenchStack, client, graph: BenchGraph, ids: IdGenerator, callers_only: bool = False) -> None:
     """Graph and prefill posts into the store; every timeline full in Redis."""
     max_entries = stack.settings.timeline_max
     authors = itertools.islice(itertools.cycle(a.author_id for a in graph.prefill), max_entries + TIMELINE_SLACK)
     posts = new_posts(ids, authors, int(time.time() * 1000))
-    load_store(stack.settings.store_url, graph, posts)
+    load_store(stack.settings.store_url, graph, posts, callers_only)
     fill_timelines(client, graph.users, [p.post_id for p in reversed(posts)], max_entries)
 
 
-def _load_base(stack: BenchStack, graph, plan: Plan) -> dict[str, Any]:
+def _load_base(stack: BenchStack, graph: BenchGraph) -> dict[str, Any]:
     """What every load generator run needs: addresses, the run's secret, who reads and who posts."""
     return {
         "read_addrs": stack.read_addrs,
         "write_addr": stack.settings.write_addr,
         "secret_file": stack.settings.jwt_secret_file,
         "tokens_issued_at": int(time.time()),  # every load generator of the run sends the same tokens
-        "readers": list(range(1, plan.readers + 1)),
+        "readers": list(range(1, graph.readers + 1)),
         "authors": [a.author_id for a in graph.background],
     }
 

@@ -26,3 +26,16 @@ def test_the_prefill_loads_every_edge_binding_and_post_and_can_run_again(tmp_pat
         assert store.posts.get_posts(p.post_id for p in [*posts, *later]) == {p.post_id: p for p in [*posts, *later]}
     finally:
         store.close()
+
+
+def test_a_callers_only_prefill_binds_the_readers_and_authors_and_no_one_else(tmp_path):
+    url = f"sqlite:///{tmp_path / 'feed.db'}"
+    graph = build_graph(200, 20, fanout_authors=2, probes_per_size=1, background=3)
+    load_store(url, graph, [], callers_only=True)
+    store = open_store(url)
+    try:
+        callers = [*range(1, 21), *(a.author_id for a in graph.all_authors())]
+        assert store.orgs.orgs_of([*callers, 21, 200]) == dict.fromkeys(callers, 0)
+        assert store.graph.follower_count(graph.fanout[-1].author_id) == graph.fanout[-1].followers
+    finally:
+        store.close()
