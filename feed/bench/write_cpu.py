@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import grpc
+
 from feed.bench.channels import post_stub
 from feed.bench.per_core import cpu_s
 from feed.bench.prefill import POST_TEXT
@@ -39,17 +41,24 @@ def cpu_per_call(call: Callable[[int], object], calls: int, cpu: Callable[[], fl
 
 
 def create_post_cpu(write_pid: int, write_addr: str, tokens: TokenProvider, authors: list[int], calls: int) -> dict:
-    """create_post_cpu_us over `calls` CreatePosts, spread round robin over authors (under their rate limit)."""
+    """create_post_cpu_us over `calls` CreatePosts, spread round robin over authors (under their rate limit).
+
+    A failed call (a store timing out on a busy machine) is counted, not fatal: it cost CPU too."""
     channel, stub = post_stub(write_addr, tokens)
+    errors: list[str] = []  # list.append is atomic: the client threads share it
 
     def call(n: int) -> None:
         request = post_service_pb2.CreatePostRequest(author_id=authors[n % len(authors)], text=POST_TEXT)
-        stub.CreatePost(request, timeout=CALL_TIMEOUT_S)
+        try:
+            stub.CreatePost(request, timeout=CALL_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            errors.append(str(exc.code()))
 
     try:
         for n in range(WARMUP_CALLS):
             call(n)
+        errors.clear()
         figure = cpu_per_call(lambda n: call(WARMUP_CALLS + n), calls, lambda: cpu_s(write_pid))
     finally:
         channel.close()
-    return {"create_post_cpu_us": figure, "create_post_calls": calls}
+    return {"create_post_cpu_us": figure, "create_post_calls": calls, "create_post_errors": len(errors)}

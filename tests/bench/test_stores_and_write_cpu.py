@@ -65,11 +65,9 @@ def test_a_failed_call_fails_the_measurement():
 def test_the_store_option_names_the_stores_in_order_and_their_phases():
     assert STORES == {"sqlite": ("sqlite",), "cassandra": ("cassandra",), "both": ("sqlite", "cassandra")}
     assert phases(("sqlite",)) == PHASES
-    assert phases(("sqlite", "cassandra"))[len(PHASES) :] == [
-        "cassandra: setup",
-        "cassandra: writes",
-        "cassandra: visibility",
-    ]
+    on_cassandra = ["cassandra: setup", "cassandra: writes", "cassandra: visibility"]
+    assert phases(("sqlite", "cassandra")) == PHASES + on_cassandra
+    assert phases(("cassandra",)) == on_cassandra  # the whole graph would take half an hour to load
 
 
 def test_only_the_figures_that_depend_on_the_store_are_kept_per_store():
