@@ -31,7 +31,7 @@ from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
-from feed.bench.write_cpu import create_post_cpu
+from feed.bench.write_cpu import create_post_cpu, events_applied, wait_until_applied
 from feed.ids import IdGenerator
 from feed.loadkit.tokens import TokenProvider
 from feed.redis.connection import connect
@@ -106,12 +106,16 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
 
 
 def _create_post_cpu(stack: BenchStack, graph: BenchGraph, plan: Plan) -> dict[str, Any]:
-    """Write-service CPU per CreatePost, by the authors of up to 1,000 followers (a few posts each)."""
+    """Write-service CPU per CreatePost, by the authors of up to 1,000 followers (a few posts each);
+    returns once the worker has fanned them all out, so the visibility probes do not queue behind them."""
     probes = [a for group in graph.probes.values() for a in group]
     authors = [a.author_id for a in [*graph.background, *probes] if a.followers <= 1000]
-    write = stack.process("write service")
+    write, worker = stack.process("write service"), stack.process("fan-out worker")
     tokens = TokenProvider(keys_of(stack.settings.jwt_secret_file))
-    return create_post_cpu(write.pid, stack.settings.write_addr, tokens, authors, plan.create_post_calls)
+    applied = events_applied(worker.metrics_url)
+    figures = create_post_cpu(write.pid, stack.settings.write_addr, tokens, authors, plan.create_post_calls)
+    wait_until_applied(worker.metrics_url, applied + figures.pop("create_post_created"))
+    return figures
 
 
 def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) -> dict[str, Any]:

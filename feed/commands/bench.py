@@ -1,8 +1,8 @@
 """`feed bench [--quick] [--store sqlite|cassandra|both] [--json OUT] [--plot OUT.png]`: measure this machine.
 
---store cassandra runs the bench on a one-node Apache Cassandra it starts; --store
-both runs it on SQLite, then measures the store's own figures on Cassandra too,
-and the table shows them side by side.
+--store cassandra measures what depends on the store (CreatePost CPU, publish-to-visible)
+on a one-node Apache Cassandra the bench starts; --store both runs every phase on SQLite
+first, and the table shows the store's figures side by side.
 
 Exit status 0 when the run completed, whether or not every target holds (the
 table and the JSON say which do): a benchmark reports, it does not gate.
@@ -28,7 +28,7 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
         prog="feed bench", description="Measure fan-out, reads and memory on this machine."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a shorter, smaller run (under 90 s; about 3 min with --store both)"
+        "--quick", action="store_true", help="a shorter, smaller run (under 90 s; 2 - 4 min with --store both)"
     )
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
@@ -36,7 +36,7 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
         "--store",
         choices=STORES,
         default="sqlite",
-        help="the durable store under the bench: a SQLite file (default), a Cassandra it starts, or both in turn",
+        help="the durable store: SQLite (default, every phase), a Cassandra it starts (the store's phases), both",
     )
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file, secret, logs")
     parser.add_argument(
