@@ -49,6 +49,8 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     if args.read_replicas is not None and args.read_replicas < 1:
         parser.error("--read-replicas must be at least 1")
+    if args.plot and args.store == "cassandra":
+        parser.error("--plot draws the read and fan-out phases, which run on SQLite: use --store both")
     require_extra(KIT_PACKAGES + (("matplotlib",) if args.plot else ()))
     from tqdm import tqdm
 
