@@ -74,7 +74,7 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
         figures = run_bench(plan, args.data_dir, step, stores)
         bar.update(1)
     print(table(figures))
-    logs = [args.data_dir / "logs", *(args.data_dir / store / "logs" for store in stores[1:])]
+    logs = [args.data_dir / ("logs" if store == "sqlite" else f"{store}/logs") for store in stores]
     print(f"(run took {figures['bench_seconds']:.0f} s; logs in {', '.join(map(str, logs))})")
     if args.json:
         write_json(args.json, figures)
