@@ -16,6 +16,12 @@ from collections.abc import Iterator
 AUTHOR_BASE = 1_000_000_000  # author ids sit above every user id, so authors have no timelines of their own
 PREFILL_AUTHOR_BASE = 2_000_000_000
 PROBE_FOLLOWERS = (100, 1_000, 10_000)  # publish-to-visible is measured for authors of these sizes
+# A lean graph (a second store's): every follow and binding is a lightweight transaction on
+# Cassandra, a few hundred a second on this machine, so it keeps only what its figures need.
+LEAN_READERS = 50
+LEAN_PROBES_PER_SIZE = 2
+LEAN_PROBE_MAX = 1_000  # the publish-to-visible target's scope
+LEAN_BACKGROUND_FOLLOWERS = 20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,3 +78,18 @@ def build_graph(users: int, readers: int, fanout_authors: int, probes_per_size: 
     back = [author(f, 1000 + n) for n, f in enumerate(log_spaced(100, min(3000, users), background))]
     prefill = [Author(PREFILL_AUTHOR_BASE + n, readers, 0) for n in range(20)]
     return BenchGraph(users, readers, fanout, probes, back, prefill)
+
+
+def lean_graph(graph: BenchGraph) -> BenchGraph:
+    """The graph for a store's publish-to-visible and CreatePost figures only: no fan-out authors,
+    the same probes up to 1,000 followers (fewer of them), few readers, small background authors."""
+    return dataclasses.replace(
+        graph,
+        readers=LEAN_READERS,
+        fanout=[],
+        probes={size: group[:LEAN_PROBES_PER_SIZE] for size, group in graph.probes.items() if size <= LEAN_PROBE_MAX},
+        background=[
+            dataclasses.replace(a, followers=min(a.followers, LEAN_BACKGROUND_FOLLOWERS)) for a in graph.background
+        ],
+        prefill=[dataclasses.replace(a, followers=LEAN_READERS) for a in graph.prefill],
+    )

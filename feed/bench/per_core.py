@@ -50,6 +50,7 @@ CELEBRITY_BASE = 3_000_000_000  # authors above the threshold, followed by every
 CELEBRITY_POSTS = 100  # in each celebrity's list
 TEXT = "a post of about the length people write, with a few words more to make it realistic " * 2
 CLIENT_THREADS = 16
+PROC = Path("/proc")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +63,10 @@ class Plan:
     celebrities: int = 0  # followed by every reader: each page merges their lists
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_s(pid: int, proc: Path = PROC) -> float:
+    """CPU seconds (user + system) a process has used so far; proc is /proc except in tests."""
+    # rsplit on the last ")": the command name in (...) may itself hold spaces and parentheses.
+    fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -9,18 +9,23 @@ spread by shard, so trims during the run are spread too, as in steady state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import redis
 
 from feed.bench.graph import BenchGraph, followers_of
 from feed.domain import Post
+from feed.errors import Unavailable
 from feed.ids import IdGenerator
 from feed.redis.keys import TIMELINE_SHARDS, TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.store import open_store
 
 POST_TEXT = "a benchmark post of about the length people write, with a few words more to hydrate " * 2
 PIPELINE_COMMANDS = 5_000
+LOAD_PIECE = 200  # items of one bulk-load call in a lean load: a timeout costs one piece
+LOAD_ATTEMPTS = 5
+RETRY_PAUSE_S = 1.0
 
 
 def new_posts(ids: IdGenerator, authors: Iterable[int], now_ms: int) -> list[Post]:
@@ -28,19 +33,43 @@ def new_posts(ids: IdGenerator, authors: Iterable[int], now_ms: int) -> list[Pos
     return [Post(ids.next_id(), author, POST_TEXT, now_ms) for author in authors]
 
 
-def load_store(store_url: str, graph: BenchGraph, posts: list[Post]) -> None:
-    """Every follow edge, every user's binding and the posts, through the store's bulk loads."""
+def load_store(store_url: str, graph: BenchGraph, posts: list[Post], lean: bool = False) -> None:
+    """Every follow edge, every user's binding and the posts, through the store's bulk loads.
+
+    lean (a lean graph, on Cassandra): only the users who call (readers and authors) are
+    bound, and each load goes in small pieces, a piece retried when the store times out."""
     store = open_store(store_url)  # the schema, exactly as the services create it
     try:
         edges = ((follower, a.author_id) for a in graph.all_authors() for follower in followers_of(a, graph.users))
-        store.graph.load_follows(edges)
         # Every user has signed in before (to the default organization), as on a live
         # deployment: a read binds no one, it only looks the binding up once per process.
-        users = [*range(1, graph.users + 1), *(a.author_id for a in graph.all_authors())]
-        store.orgs.load_bindings((user, 0) for user in users)
-        store.posts.load_posts(posts)
+        bound = graph.readers if lean else graph.users
+        users = [*range(1, bound + 1), *(a.author_id for a in graph.all_authors())]
+        loads = [(store.graph.load_follows, edges), (store.orgs.load_bindings, ((user, 0) for user in users))]
+        for load, items in [*loads, (store.posts.load_posts, posts)]:
+            if lean:
+                load_in_pieces(load, items)
+            else:
+                load(items)
     finally:
         store.close()
+
+
+def load_in_pieces(load: Callable[[list], None], items: Iterable, attempts: int = LOAD_ATTEMPTS) -> None:
+    """load() LOAD_PIECE items at a time, a piece again when the store timed out (Unavailable).
+
+    A one-node Cassandra on a busy two-core machine times out lightweight transactions now
+    and then. Every bulk load is idempotent, so a piece written in part is written again
+    whole; only a follower count may miss an edge whose transaction applied unseen."""
+    for piece in _chunks(list(items), LOAD_PIECE):
+        for attempt in range(1, attempts + 1):
+            try:
+                load(piece)
+                break
+            except Unavailable:
+                if attempt == attempts:
+                    raise
+                time.sleep(RETRY_PAUSE_S * attempt)  # a back-off: the node is behind, give it time
 
 
 def add_posts(store_url: str, posts: list[Post]) -> None:
@@ -83,6 +112,6 @@ def fill_timelines(client: redis.Redis, users: int, newest_first: list[int], max
     return entries
 
 
-def _chunks(items: list) -> Iterable[list]:
-    for start in range(0, len(items), PIPELINE_COMMANDS):
-        yield items[start : start + PIPELINE_COMMANDS]
+def _chunks(items: list, size: int = PIPELINE_COMMANDS) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

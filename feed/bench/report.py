@@ -1,4 +1,9 @@
-"""The figures against their targets: a printed table and a flat JSON file."""
+"""The figures against their targets: a printed table and a flat JSON file.
+
+A run on more than one store (or on Cassandra) also carries figures["stores"]:
+store name -> the figures that depend on the store. The table shows those rows
+once per store, suffixed "(sqlite)", "(cassandra)"; the JSON nests them under "stores".
+"""
 
 from __future__ import annotations
 
@@ -35,11 +40,13 @@ FIGURES = [
     Figure("read_p50_ms", "reads: p50", "ms"),
     Figure("read_p99_ms", "reads: p99 at the highest offered rate", "ms", 10.0, "<="),
     Figure("read_p999_ms", "reads: p99.9", "ms"),
+    Figure("create_post_cpu_us", "CreatePost: write-service CPU per call (create_post_calls calls)", "us"),
     Figure("visible_p50_ms", "publish-to-visible p50, authors <= 1,000 followers", "ms"),
     Figure("visible_p99_ms", "publish-to-visible p99, authors <= 1,000 followers", "ms", 100.0, "<="),
     Figure("visible_p99_ms_10000", "publish-to-visible p99, 10,000 followers", "ms"),
     Figure("bytes_per_timeline_entry", "Redis bytes per timeline entry (full timelines)", "B", 16.0, "<="),
 ]
+PER_STORE = ("create_post_cpu_us", "visible_p50_ms", "visible_p99_ms")  # rows shown once per store
 
 
 def _number(value: float) -> str:
@@ -49,19 +56,27 @@ def _number(value: float) -> str:
 def table(figures: dict[str, Any]) -> str:
     """The figures as an aligned text table: measured, target, and whether the target holds."""
     rows = [("figure", "measured", "target", "holds")]
+    stores: dict[str, dict[str, Any]] = figures.get("stores", {})
     for fig in FIGURES:
-        if fig.key not in figures:
-            continue
-        measured = figures[fig.key]
-        label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
-        label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
-        target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()
-        verdict = {None: "", True: "yes", False: "NO"}[fig.holds(measured)]
-        rows.append((label, f"{_number(measured)} {fig.unit}".strip(), target, verdict))
+        if stores and fig.key in PER_STORE:
+            rows += [_row(fig, measured, f" ({name})") for name, measured in stores.items() if fig.key in measured]
+        elif fig.key in figures:
+            rows.append(_row(fig, figures, ""))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _row(fig: Figure, figures: dict[str, Any], suffix: str) -> tuple[str, str, str, str]:
+    """One table row from figures (the run's, or one store's), its label placeholders filled in."""
+    measured = figures[fig.key]
+    label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
+    label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
+    label = label.replace("create_post_calls", f"{int(figures.get('create_post_calls', 0)):,}")
+    target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()
+    verdict = {None: "", True: "yes", False: "NO"}[fig.holds(measured)]
+    return label + suffix, f"{_number(measured)} {fig.unit}".strip(), target, verdict
 
 
 def verdicts(figures: dict[str, Any]) -> dict[str, bool]:
@@ -70,8 +85,16 @@ def verdicts(figures: dict[str, Any]) -> dict[str, bool]:
 
 
 def write_json(path: Path, figures: dict[str, Any]) -> None:
-    """Flat JSON: every scalar figure and verdict (raw latency lists stay out of it)."""
-    flat = {k: v for k, v in figures.items() if not isinstance(v, list | dict)}
-    flat.update(verdicts(figures))
+    """Flat JSON: every scalar figure and verdict (raw latency lists stay out of it); a run on
+    several stores adds "stores": {name: that store's scalar figures and verdicts}."""
+    flat = _scalars(figures)
+    if "stores" in figures:
+        flat["stores"] = {name: _scalars(store) for name, store in figures["stores"].items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")
+
+
+def _scalars(figures: dict[str, Any]) -> dict[str, Any]:
+    flat = {k: v for k, v in figures.items() if not isinstance(v, list | dict)}
+    flat.update(verdicts(figures))
+    return flat

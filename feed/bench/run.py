@@ -1,15 +1,20 @@
 """One benchmark run, phase by phase, on processes it starts and always stops.
 
-Phases, in order: setup (graph and posts into SQLite, full timelines into
+Phases, in order: setup (graph and posts into the store, full timelines into
 Redis), fan-out throughput of one worker interleaved with runs of the Redis
 ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
 under a mixed load, then read latency per offered rate (read service in its
 own process), last because its highest rates may overload the read service.
+CreatePost's write-service CPU per call is measured just before the visibility phase.
+
+On Cassandra (`--store cassandra`, or `both`: SQLite, then Cassandra) the run
+starts a stack of its own and measures only what depends on the store:
+CreatePost CPU and publish-to-visible, on a lean graph (feed.bench.graph.lean_graph),
+because every follow and binding loaded into Cassandra is a lightweight transaction.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -19,12 +24,14 @@ from typing import Any
 from feed.bench.ceiling import ceiling_figures, ceiling_once
 from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
-from feed.bench.graph import build_graph
+from feed.bench.graph import BenchGraph, build_graph, lean_graph
 from feed.bench.memory import bytes_per_entry
+from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
+from feed.bench.write_cpu import create_post_cpu, events_applied, wait_until_applied
 from feed.ids import IdGenerator
 from feed.loadkit.tokens import TokenProvider
 from feed.redis.connection import connect
@@ -32,80 +39,82 @@ from feed.redis.keys import TIMELINE_SLACK
 
 BENCH_NODE = 1000  # id generator node of posts the bench writes itself (the services pick their own)
 LOAD_SETTLE_S = 2.0
+STORE_FIGURES = ("create_post_", "visible_", "mixed_")  # prefixes of the figures that depend on the store
 
 
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    """Sizes and durations of a run; QUICK trades precision for time."""
-
-    users: int = 100_000
-    readers: int = 2_000
-    fanout_authors: int = 16
-    rounds: int = 5  # posts per fan-out author in one burst (about 1.35 million deliveries)
-    fanout_repeats: int = 3
-    ceiling_requests: int = 1_000_000  # per ceiling run; one run before each fan-out burst
-    read_rates: tuple[int, ...] = (250, 500, 750, 1000)
-    read_seconds: float = 10.0
-    warmup_seconds: float = 3.0
-    visible_seconds: float = 30.0
-    probe_every_s: float = 0.1
-    probes_per_size: int = 5
-    mixed_read_rate: float = 200.0
-    mixed_post_rate: float = 10.0
-    memory_sample: int = 500
-    # Read service processes in the read phase (the visibility phase runs one), each on its own
-    # port, balanced round robin by the client: one Python process cannot use much more than
-    # one core, and the machine has two (docs/performance.md).
-    read_replicas: int = 2
-    quick: bool = False
+def store_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one run that depend on its store."""
+    return {k: v for k, v in figures.items() if k.startswith(STORE_FIGURES)}
 
 
-QUICK = Plan(
-    quick=True,
-    rounds=2,
-    ceiling_requests=400_000,
-    read_rates=(250, 500, 1000),
-    read_seconds=4.0,
-    warmup_seconds=2.0,
-    visible_seconds=12.0,
-    probe_every_s=0.05,  # as many probes as a default run's, in less time
-)
-PHASES = ["setup", "fan-out and ceiling", "memory", "visibility", "reads"]
-
-
-def run(plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, Any]:
-    """Every phase; step(name) is called as each one starts (progress reporting)."""
+def run(
+    plan: Plan, data_dir: Path, step: Callable[[str], None], stores: tuple[str, ...] = ("sqlite",)
+) -> dict[str, Any]:
+    """Every phase on SQLite, the store's own phases on Cassandra (in data_dir/cassandra);
+    step(name) is called as each one starts (progress reporting)."""
     started = time.monotonic()
     figures: dict[str, Any] = {
         "bench_users": plan.users,
         "bench_quick": plan.quick,
         "read_replicas": plan.read_replicas,
     }
-    stack = start_dependencies(data_dir)
+    if "sqlite" in stores:
+        figures.update(_run_on("sqlite", plan, data_dir, step))
+    if stores != ("sqlite",):  # Cassandra's figures, beside SQLite's: name each store's
+        figures["stores"] = {"sqlite": store_figures(figures)} if "sqlite" in stores else {}
+        for store in (s for s in stores if s != "sqlite"):
+            figures["stores"][store] = _run_on(store, plan, data_dir / store, step)
+    figures["bench_seconds"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None]) -> dict[str, Any]:
+    """One stack on one store: every phase on SQLite; on Cassandra setup (lean graph), writes and visibility."""
+    whole = store == "sqlite"  # filling Cassandra with the whole graph takes about 30 min here (LWTs)
+    prefix = "" if whole else f"{store}: "
+    figures: dict[str, Any] = {}
+    step(prefix + "setup")  # a Cassandra takes a while to start
+    stack = start_dependencies(data_dir, store)
     try:
         client = connect(stack.settings.redis_url)
-        step("setup")
         graph = build_graph(plan.users, plan.readers, plan.fanout_authors, plan.probes_per_size, background=50)
+        graph = graph if whole else lean_graph(graph)
         ids = IdGenerator(node=BENCH_NODE)
-        _setup(stack, client, graph, ids)
+        _setup(stack, client, graph, ids, lean=not whole)
         worker = stack.start_worker()
-        step("fan-out and ceiling")
-        figures.update(_throughput(stack, worker, graph, plan, ids))
-        step("memory")
-        users = list(range(1, plan.users + 1))
-        figures.update(bytes_per_entry(client, users, plan.memory_sample, stack.settings.timeline_max))
+        if whole:
+            step("fan-out and ceiling")
+            figures.update(_throughput(stack, worker, graph, plan, ids))
+            step("memory")
+            users = list(range(1, plan.users + 1))
+            figures.update(bytes_per_entry(client, users, plan.memory_sample, stack.settings.timeline_max))
         stack.start_services()
-        base = _load_base(stack, graph, plan)
+        base = _load_base(stack, graph)
         warm_up(base, plan.read_rates[0], plan.warmup_seconds)
-        step("visibility")
+        step(prefix + "writes")
+        figures.update(_create_post_cpu(stack, graph, plan))
+        step(prefix + "visibility")
         figures.update(_visibility(stack, client, graph, plan, base))
-        step("reads")  # last: its highest rates may overload the read service
-        stack.add_read_replicas(plan.read_replicas)
-        base["read_addrs"] = stack.read_addrs
-        figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
+        if whole:
+            step("reads")  # last: its highest rates may overload the read service
+            stack.add_read_replicas(plan.read_replicas)
+            base["read_addrs"] = stack.read_addrs
+            figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
     finally:
         stack.stop()
-    figures["bench_seconds"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def _create_post_cpu(stack: BenchStack, graph: BenchGraph, plan: Plan) -> dict[str, Any]:
+    """Write-service CPU per CreatePost, by the authors of up to 1,000 followers (a few posts each);
+    returns once the worker has fanned them all out, so the visibility probes do not queue behind them."""
+    probes = [a for group in graph.probes.values() for a in group]
+    authors = [a.author_id for a in [*graph.background, *probes] if a.followers <= 1000]
+    write, worker = stack.process("write service"), stack.process("fan-out worker")
+    tokens = TokenProvider(keys_of(stack.settings.jwt_secret_file))
+    applied = events_applied(worker.metrics_url)
+    figures = create_post_cpu(write.pid, stack.settings.write_addr, tokens, authors, plan.create_post_calls)
+    wait_until_applied(worker.metrics_url, applied + figures.pop("create_post_created"))
     return figures
 
 
@@ -128,23 +137,23 @@ def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) 
     return figures
 
 
-def _setup(stack: BenchStack, client, graph, ids: IdGenerator) -> None:
+def _setup(stack: BenchStack, client, graph: BenchGraph, ids: IdGenerator, lean: bool = False) -> None:
     """Graph and prefill posts into the store; every timeline full in Redis."""
     max_entries = stack.settings.timeline_max
     authors = itertools.islice(itertools.cycle(a.author_id for a in graph.prefill), max_entries + TIMELINE_SLACK)
     posts = new_posts(ids, authors, int(time.time() * 1000))
-    load_store(stack.settings.store_url, graph, posts)
+    load_store(stack.settings.store_url, graph, posts, lean)
     fill_timelines(client, graph.users, [p.post_id for p in reversed(posts)], max_entries)
 
 
-def _load_base(stack: BenchStack, graph, plan: Plan) -> dict[str, Any]:
+def _load_base(stack: BenchStack, graph: BenchGraph) -> dict[str, Any]:
     """What every load generator run needs: addresses, the run's secret, who reads and who posts."""
     return {
         "read_addrs": stack.read_addrs,
         "write_addr": stack.settings.write_addr,
         "secret_file": stack.settings.jwt_secret_file,
         "tokens_issued_at": int(time.time()),  # every load generator of the run sends the same tokens
-        "readers": list(range(1, plan.readers + 1)),
+        "readers": list(range(1, graph.readers + 1)),
         "authors": [a.author_id for a in graph.background],
     }
 

@@ -1,5 +1,9 @@
 """The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the services.
 
+The durable store is a SQLite file, or with store="cassandra" a one-node Apache
+Cassandra the run starts (feed.devstack.cassandra) with the schema applied;
+Tansu stays the broker either way, so only the store differs between the two.
+
 Started the way `feed up` starts them (feed.devstack.local, `python -m feed.cli`
 children configured by FEED_* variables), so the figures are those of the real
 processes; stopped in reverse order on the way out, whatever happened. For the
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from feed.access.tokens import ensure_local_secret
 from feed.config import Settings
+from feed.devstack.cassandra import start_cassandra
 from feed.devstack.local import start_redis, start_tansu
 from feed.devstack.procs import (
     ManagedProcess,
@@ -24,11 +29,14 @@ from feed.devstack.procs import (
     wait_until_listening,
     wait_until_workers_own_partitions,
 )
+from feed.devstack.stack import FULL_KEYSPACE, ONE_NODE_REPLICATION
 from feed.messaging.topics import ensure_topic
+from feed.store.url import apply_schema
 
 CELEBRITY_THRESHOLD = 1_000_000  # above every benchmark author: all of them are fanned out on write
 JOIN_TIMEOUT_S = 90.0
 LISTEN_TIMEOUT_S = 60.0
+STORES = ("sqlite", "cassandra")
 
 
 @dataclasses.dataclass
@@ -90,12 +98,21 @@ class BenchStack:
         stop_all(self.processes)
 
 
-def start_dependencies(data_dir: Path) -> BenchStack:
-    """redis-server and Tansu on free ports, the events topic created; services come later."""
+def start_dependencies(data_dir: Path, store: str = "sqlite") -> BenchStack:
+    """redis-server and Tansu (and Cassandra for that store) on free ports, the events topic
+    created, the store's schema applied; services come later."""
+    if store not in STORES:
+        raise ValueError(f"store must be one of {STORES}, got {store!r}")
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     processes: list[ManagedProcess] = []
     try:
+        store_url = f"sqlite:///{(data_dir / 'feed.db').resolve()}"
+        if store == "cassandra":
+            cassandra, contact_point = start_cassandra(logs)
+            processes.append(cassandra)  # started first, so stopped last: every client is gone by then
+            store_url = f"cassandra://{contact_point}/{FULL_KEYSPACE}"
+            apply_schema(store_url, ONE_NODE_REPLICATION)
         redis_proc, redis_url = start_redis(logs)
         processes.append(redis_proc)
         tansu, bootstrap = start_tansu(logs)
@@ -104,7 +121,7 @@ def start_dependencies(data_dir: Path) -> BenchStack:
             Settings.from_env({}),
             kafka_bootstrap=bootstrap,
             redis_url=redis_url,
-            store_url=f"sqlite:///{(data_dir / 'feed.db').resolve()}",
+            store_url=store_url,
             write_addr=f"127.0.0.1:{free_port()}",
             read_addr=f"127.0.0.1:{free_port()}",
             celebrity_threshold=CELEBRITY_THRESHOLD,

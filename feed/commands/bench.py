@@ -1,4 +1,8 @@
-"""`feed bench [--quick] [--json OUT] [--plot OUT.png]`: measure this machine, print the table.
+"""`feed bench [--quick] [--store sqlite|cassandra|both] [--json OUT] [--plot OUT.png]`: measure this machine.
+
+--store cassandra measures what depends on the store (CreatePost CPU, publish-to-visible)
+on a one-node Apache Cassandra the bench starts; --store both runs every phase on SQLite
+first, and the table shows the store's figures side by side.
 
 Exit status 0 when the run completed, whether or not every target holds (the
 table and the JSON say which do): a benchmark reports, it does not gate.
@@ -16,14 +20,24 @@ from pathlib import Path
 
 from feed.loadkit import KIT_PACKAGES, require_extra
 
+STORES = {"sqlite": ("sqlite",), "cassandra": ("cassandra",), "both": ("sqlite", "cassandra")}
+
 
 def main(argv: list[str], stop: threading.Event | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="feed bench", description="Measure fan-out, reads and memory on this machine."
     )
-    parser.add_argument("--quick", action="store_true", help="a shorter, smaller run (under 90 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a shorter, smaller run (under 90 s; 2 - 4 min with --store both)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
+    parser.add_argument(
+        "--store",
+        choices=STORES,
+        default="sqlite",
+        help="the durable store: SQLite (default, every phase), a Cassandra it starts (the store's phases), both",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"), help="SQLite file, secret, logs")
     parser.add_argument(
         "--read-replicas",
@@ -35,28 +49,33 @@ def main(argv: list[str], stop: threading.Event | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     if args.read_replicas is not None and args.read_replicas < 1:
         parser.error("--read-replicas must be at least 1")
+    if args.plot and args.store == "cassandra":
+        parser.error("--plot draws the read and fan-out phases, which run on SQLite: use --store both")
     require_extra(KIT_PACKAGES + (("matplotlib",) if args.plot else ()))
     from tqdm import tqdm
 
+    from feed.bench.plan import QUICK, Plan, phases
     from feed.bench.report import table, write_json
-    from feed.bench.run import PHASES, QUICK, Plan
     from feed.bench.run import run as run_bench
 
     plan = QUICK if args.quick else Plan()
     if args.read_replicas is not None:
         plan = dataclasses.replace(plan, read_replicas=args.read_replicas)
+    stores = STORES[args.store]
+    steps = phases(stores)
     clear_previous_run(args.data_dir)
-    with tqdm(total=len(PHASES), desc="feed bench", unit="phase", file=sys.stderr) as bar:
+    with tqdm(total=len(steps), desc="feed bench", unit="phase", file=sys.stderr) as bar:
 
         def step(name: str) -> None:
-            if bar.n or name != PHASES[0]:
+            if bar.n or name != steps[0]:
                 bar.update(1)
             bar.set_description(f"feed bench: {name}")
 
-        figures = run_bench(plan, args.data_dir, step)
+        figures = run_bench(plan, args.data_dir, step, stores)
         bar.update(1)
     print(table(figures))
-    print(f"(run took {figures['bench_seconds']:.0f} s; logs in {args.data_dir / 'logs'})")
+    logs = [args.data_dir / ("logs" if store == "sqlite" else f"{store}/logs") for store in stores]
+    print(f"(run took {figures['bench_seconds']:.0f} s; logs in {', '.join(map(str, logs))})")
     if args.json:
         write_json(args.json, figures)
     if args.plot:
@@ -70,6 +89,7 @@ def clear_previous_run(data_dir: Path) -> None:
     """Remove what an earlier run left in data_dir (only that: the directory may hold other files)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(data_dir / "logs", ignore_errors=True)
+    shutil.rmtree(data_dir / "cassandra", ignore_errors=True)  # a second store's stack (`--store both`)
     for leftover in [*data_dir.glob("feed.db*"), data_dir / "jwt.secret"]:
         leftover.unlink(missing_ok=True)
 
