@@ -68,8 +68,8 @@ def followers_of(store: Store, user_id: int) -> list[int]:
     return list(walk_pages(lambda token: store.graph.list_followers(user_id, 2, token)))
 
 
-class StoreContract:
-    """Behaviour every Store backend must show."""
+class OnABackend:
+    """A fresh store of the subclass's backend for each test, closed after it."""
 
     def make_store(self) -> Store:
         raise NotImplementedError
@@ -79,6 +79,10 @@ class StoreContract:
         store = self.make_store()
         yield store
         store.close()
+
+
+class StoreContract(OnABackend):
+    """Behaviour every Store backend must show."""
 
     # posts
 
@@ -633,17 +637,8 @@ def _race(calls: int, call):
         return list(pool.map(run, range(calls)))
 
 
-class RaceContract:
+class RaceContract(OnABackend):
     """Concurrent calls on one row: the lightweight-transaction paths of the Cassandra store."""
-
-    def make_store(self) -> Store:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def store(self):
-        store = self.make_store()
-        yield store
-        store.close()
 
     def test_racing_creates_with_one_idempotency_key_store_one_post(self, store: Store) -> None:
         author = new_user()
