@@ -1,27 +1,37 @@
 """Narrow store contracts that every backend implements (see tests/store/contract.py).
 
-Three interfaces, one per kind of data, so a backend can be tested and replaced
+Four interfaces, one per kind of data, so a backend can be tested and replaced
 piece by piece. Every method is safe to call again with the same arguments
 (at-least-once callers retry), and no method returns an unbounded list:
 anything that can grow with the number of followers is paged or iterated.
+
+Every method a write use case changes state with takes `outbox`: the events of
+that change, made durable together with it or not at all (feed/store/outbox.py).
+They are recorded on every call, also when the change was made before (a retry
+re-sends its events; workers apply them idempotently), except create_post with
+an idempotency key already used, whose first call recorded them.
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from feed.domain import Group, Page, Post
+from feed.store.outbox import OutboxEntry, OutboxStore
+
+Outbox = Sequence[OutboxEntry]  # the events of one change, recorded with it or not at all
 
 
 class PostStore(abc.ABC):
     """Posts by id and each author's posts newest first."""
 
     @abc.abstractmethod
-    def create_post(self, post: Post, idempotency_key: str = "") -> tuple[Post, bool]:
-        """Store a post; with a non-empty key already used by this author, return
-        that earlier post instead. The bool says whether a new post was stored."""
+    def create_post(self, post: Post, idempotency_key: str = "", outbox: Outbox = ()) -> tuple[Post, bool]:
+        """Store a post and its outbox entries; with a non-empty key already used by this
+        author, return that earlier post instead and record nothing. The bool says whether a
+        new post was stored."""
 
     @abc.abstractmethod
     def get_posts(self, post_ids: Iterable[int]) -> dict[int, Post]:
@@ -32,8 +42,13 @@ class PostStore(abc.ABC):
         return self.get_posts([post_id]).get(post_id)
 
     @abc.abstractmethod
-    def delete_post(self, post_id: int) -> bool:
+    def delete_post(self, post_id: int, outbox: Outbox = ()) -> bool:
         """Mark a post deleted everywhere the store answers from; True if it was live."""
+
+    @abc.abstractmethod
+    def find_post(self, post_id: int) -> tuple[Post, bool] | None:
+        """A post whether live or deleted, and whether it is deleted; None if never stored
+        (or purged). What lets a retried delete finish as the first one would have."""
 
     @abc.abstractmethod
     def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
@@ -69,7 +84,7 @@ class GraphStore(abc.ABC):
     """Follow edges, stored both ways so either side pages cheaply."""
 
     @abc.abstractmethod
-    def follow(self, follower_id: int, followee_id: int) -> bool:
+    def follow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
         """Add an edge; True if it did not exist before."""
 
     @abc.abstractmethod
@@ -78,7 +93,7 @@ class GraphStore(abc.ABC):
         edge, and follower counts count each edge once."""
 
     @abc.abstractmethod
-    def unfollow(self, follower_id: int, followee_id: int) -> bool:
+    def unfollow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
         """Remove an edge; True if it existed."""
 
     @abc.abstractmethod
@@ -90,11 +105,12 @@ class GraphStore(abc.ABC):
         """The candidates that follower_id follows, in one bulk lookup (the read path's guard)."""
 
     @abc.abstractmethod
-    def block(self, blocker_id: int, blocked_id: int) -> bool:
-        """Record a block; True if it did not exist. Follows are removed separately, by the caller."""
+    def block(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
+        """Record a block and remove the follow edges between the two, both ways, at once;
+        True if the block did not exist."""
 
     @abc.abstractmethod
-    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+    def unblock(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
         """Remove a block; True if it existed."""
 
     @abc.abstractmethod
@@ -188,11 +204,11 @@ class OrgStore(abc.ABC):
         return self.get_groups([group_id]).get(group_id)
 
     @abc.abstractmethod
-    def add_member(self, group_id: int, user_id: int) -> bool:
+    def add_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
         """Add a member; True if they were not one before."""
 
     @abc.abstractmethod
-    def remove_member(self, group_id: int, user_id: int) -> bool:
+    def remove_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
         """Remove a member; True if they were one."""
 
     @abc.abstractmethod
@@ -234,16 +250,18 @@ class OrgStore(abc.ABC):
 
 @dataclasses.dataclass
 class Store:
-    """The three parts of one backend, opened together from one URL."""
+    """The four parts of one backend, opened together from one URL."""
 
     posts: PostStore
     graph: GraphStore
     orgs: OrgStore
+    outbox: OutboxStore
 
     def close(self) -> None:
         self.posts.close()
         self.graph.close()
         self.orgs.close()
+        self.outbox.close()
 
 
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop

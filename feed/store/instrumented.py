@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from feed.store.base import GraphStore, OrgStore, PostStore, Store
+from feed.store.outbox import OutboxStore
 from feed.telemetry import metrics
 
 T = TypeVar("T", bound=type)
@@ -103,12 +104,18 @@ class InstrumentedOrgStore(_Instrumented, OrgStore):
     """An OrgStore that times every call of the one it wraps."""
 
 
+@_delegating(OutboxStore)
+class InstrumentedOutboxStore(_Instrumented, OutboxStore):
+    """An OutboxStore that times every call of the one it wraps."""
+
+
 def instrument(store: Store, backend: str) -> Store:
     """The same store with every call timed under backend."""
     return Store(
         posts=InstrumentedPostStore(store.posts, backend),
         graph=InstrumentedGraphStore(store.graph, backend),
         orgs=InstrumentedOrgStore(store.orgs, backend),
+        outbox=InstrumentedOutboxStore(store.outbox, backend),
     )
 
 
@@ -119,4 +126,4 @@ def uninstrumented(store: Store) -> Store:
     def bare(half: Any) -> Any:
         return half.inner if isinstance(half, _Instrumented) else half
 
-    return Store(posts=bare(store.posts), graph=bare(store.graph), orgs=bare(store.orgs))
+    return Store(posts=bare(store.posts), graph=bare(store.graph), orgs=bare(store.orgs), outbox=bare(store.outbox))

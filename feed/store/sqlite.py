@@ -16,7 +16,8 @@ from pathlib import Path
 
 from feed.domain import Group, Page, Post
 from feed.ids import MAX_ID
-from feed.store.base import GraphStore, OrgStore, PostStore
+from feed.store.base import GraphStore, OrgStore, Outbox, PostStore
+from feed.store.sqlite_outbox import OUTBOX_SCHEMA, record, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -99,6 +100,7 @@ class SqliteDatabase:
         with self.lock:
             self._add_columns()
             self.conn.executescript(SCHEMA)
+            self.conn.executescript(OUTBOX_SCHEMA)
             self.conn.execute(
                 "CREATE INDEX IF NOT EXISTS posts_by_group ON posts (group_id, post_id) WHERE group_id != 0"
             )
@@ -128,33 +130,26 @@ class SqlitePostStore(PostStore):
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def create_post(self, post: Post, idempotency_key: str = "") -> tuple[Post, bool]:
-        db = self._db
-        with db.lock:
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                if idempotency_key:
-                    row = db.conn.execute(
-                        "SELECT p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id "
-                        "FROM post_idempotency i "
-                        "JOIN posts p ON p.post_id = i.post_id WHERE i.author_id = ? AND i.idempotency_key = ?",
-                        (post.author_id, idempotency_key),
-                    ).fetchone()
-                    if row is not None:
-                        db.conn.execute("COMMIT")
-                        return _post(row), False
-                    db.conn.execute(
-                        "INSERT INTO post_idempotency (author_id, idempotency_key, post_id) VALUES (?, ?, ?)",
-                        (post.author_id, idempotency_key, post.post_id),
-                    )
-                db.conn.execute(
-                    f"INSERT INTO posts ({POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (post.post_id, post.author_id, post.text, post.create_time_ms, post.group_id, post.org_id),
+    def create_post(self, post: Post, idempotency_key: str = "", outbox: Outbox = ()) -> tuple[Post, bool]:
+        with write_transaction(self._db) as conn:
+            if idempotency_key:
+                row = conn.execute(
+                    "SELECT p.post_id, p.author_id, p.text, p.create_time_ms, p.group_id, p.org_id "
+                    "FROM post_idempotency i "
+                    "JOIN posts p ON p.post_id = i.post_id WHERE i.author_id = ? AND i.idempotency_key = ?",
+                    (post.author_id, idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return _post(row), False
+                conn.execute(
+                    "INSERT INTO post_idempotency (author_id, idempotency_key, post_id) VALUES (?, ?, ?)",
+                    (post.author_id, idempotency_key, post.post_id),
                 )
-                db.conn.execute("COMMIT")
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
+            conn.execute(
+                f"INSERT INTO posts ({POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (post.post_id, post.author_id, post.text, post.create_time_ms, post.group_id, post.org_id),
+            )
+            record(conn, outbox)
         return post, True
 
     def load_posts(self, posts: Iterable[Post]) -> None:
@@ -175,10 +170,18 @@ class SqlitePostStore(PostStore):
                 found.update((row[0], _post(row)) for row in rows)
         return found
 
-    def delete_post(self, post_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute("UPDATE posts SET deleted = 1 WHERE post_id = ? AND deleted = 0", (post_id,))
+    def delete_post(self, post_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute("UPDATE posts SET deleted = 1 WHERE post_id = ? AND deleted = 0", (post_id,))
+            record(conn, outbox)
         return cur.rowcount > 0
+
+    def find_post(self, post_id: int) -> tuple[Post, bool] | None:
+        with self._db.lock:
+            row = self._db.conn.execute(
+                f"SELECT {POST_COLUMNS}, deleted FROM posts WHERE post_id = ?", (post_id,)
+            ).fetchone()
+        return None if row is None else (_post(row[:-1]), bool(row[-1]))
 
     def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
         # MAX_ID is never issued, so "< MAX_ID" with no cursor misses nothing
@@ -223,21 +226,23 @@ class SqliteGraphStore(GraphStore):
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def follow(self, follower_id: int, followee_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
+    def follow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)", (follower_id, followee_id)
             )
+            record(conn, outbox)
         return cur.rowcount > 0
 
     def load_follows(self, edges: Iterable[tuple[int, int]]) -> None:
         _load(self._db, "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)", edges)
 
-    def unfollow(self, follower_id: int, followee_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
+    def unfollow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute(
                 "DELETE FROM follows WHERE follower_id = ? AND followee_id = ?", (follower_id, followee_id)
             )
+            record(conn, outbox)
         return cur.rowcount > 0
 
     def is_following(self, follower_id: int, followee_id: int) -> bool:
@@ -255,18 +260,22 @@ class SqliteGraphStore(GraphStore):
             candidate_ids,
         )
 
-    def block(self, blocker_id: int, blocked_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
+    def block(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO blocks (blocker_id, blocked_id) VALUES (?, ?)", (blocker_id, blocked_id)
             )
+            conn.execute(
+                "DELETE FROM follows WHERE (follower_id, followee_id) IN (VALUES (?, ?), (?, ?))",
+                (blocker_id, blocked_id, blocked_id, blocker_id),
+            )
+            record(conn, outbox)
         return cur.rowcount > 0
 
-    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
-                "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
-            )
+    def unblock(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute("DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id))
+            record(conn, outbox)
         return cur.rowcount > 0
 
     def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
@@ -397,18 +406,18 @@ class SqliteOrgStore(OrgStore):
                 found.update((row[0], _group(row)) for row in rows)
         return found
 
-    def add_member(self, group_id: int, user_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
+    def add_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)", (group_id, user_id)
             )
+            record(conn, outbox)
         return cur.rowcount > 0
 
-    def remove_member(self, group_id: int, user_id: int) -> bool:
-        with self._db.lock:
-            cur = self._db.conn.execute(
-                "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id)
-            )
+    def remove_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
+        with write_transaction(self._db) as conn:
+            cur = conn.execute("DELETE FROM group_members WHERE group_id = ? AND user_id = ?", (group_id, user_id))
+            record(conn, outbox)
         return cur.rowcount > 0
 
     def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:

@@ -20,13 +20,16 @@ def _open_backend(url: str) -> Store:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from feed.store.sqlite import SqliteDatabase, SqliteGraphStore, SqliteOrgStore, SqlitePostStore
+        from feed.store.sqlite_outbox import SqliteOutboxStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise InvalidArgument(f"FEED_STORE {url!r} names no file; use sqlite:///relative/path or sqlite:////abs")
         db = SqliteDatabase(path)
-        return Store(posts=SqlitePostStore(db), graph=SqliteGraphStore(db), orgs=SqliteOrgStore(db))
+        return Store(
+            posts=SqlitePostStore(db), graph=SqliteGraphStore(db), orgs=SqliteOrgStore(db), outbox=SqliteOutboxStore(db)
+        )
     if parts.scheme == "cassandra":
         from feed.store.cassandra.store import open_cassandra_store
 

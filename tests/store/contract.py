@@ -8,45 +8,17 @@ long-lived database such as a real Cassandra keyspace.
 from __future__ import annotations
 
 import dataclasses
-import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group, Page, Post
+from feed.domain import ANNOUNCEMENTS, PRIVATE, Page
 from feed.ids import IdGenerator
 from feed.store.base import Store, walk_pages
-
-_ids = IdGenerator()
-
-
-def new_user() -> int:
-    return random.randrange(1, 1 << 62)
-
-
-def new_post(author_id: int, text: str = "hello", group_id: int = 0, org_id: int = 0) -> Post:
-    return Post(
-        post_id=_ids.next_id(),
-        author_id=author_id,
-        text=text,
-        create_time_ms=int(time.time() * 1000),
-        group_id=group_id,
-        org_id=org_id,
-    )
-
-
-def new_group(org_id: int, name: str = "team", visibility: str = OPEN, kind: str = REGULAR) -> Group:
-    return Group(
-        group_id=_ids.next_id(),
-        org_id=org_id,
-        name=name,
-        visibility=visibility,
-        kind=kind,
-        creator_id=new_user(),
-        create_time_ms=int(time.time() * 1000),
-    )
+from tests.store.contract_data import _ids, new_group, new_post, new_user
+from tests.store.outbox_contract import OutboxContract
 
 
 def walk(fetch, page_size: int) -> list[int]:
@@ -81,7 +53,7 @@ class OnABackend:
         store.close()
 
 
-class StoreContract(OnABackend):
+class StoreContract(OutboxContract, OnABackend):
     """Behaviour every Store backend must show."""
 
     # posts
