@@ -19,6 +19,7 @@ COMMANDS = {
     "up": ("up", "run the whole stack locally (broker, Redis, services, workers)"),
     "serve": ("serve", "run one gRPC service (feed serve write|read)"),
     "worker": ("worker", "run one fan-out worker"),
+    "relay": ("relay", "publish the events the write path recorded (the outbox) to Kafka"),
     "schema": ("schema", "manage the durable store's schema (feed schema apply)"),
     "rebuild": ("rebuild", "warm Redis timelines from the durable store"),
     "token": ("token", "mint a bearer token for a user (local use)"),

@@ -1,7 +1,7 @@
 """The write service: PostService, GraphService and GroupService.
 
-The write rules live in feed.actions (validate, check, rate limit, store, then
-publish) and the other reads in feed.read.lookups; these servicers only turn a
+The write rules live in feed.actions (validate, check, rate limit, then store
+the change with its events in the outbox) and the other reads in feed.read.lookups; these servicers only turn a
 request into the caller's Principal and plain values, call the use case, and
 turn its answer into protobuf. services.edge.rpc maps domain errors to statuses.
 """
@@ -23,8 +23,6 @@ from feed.actions.posts import PostActions
 from feed.actions.sink import EventSink
 from feed.config import Settings
 from feed.ids import IdGenerator, now_ms
-from feed.messaging.publisher import EventPublisher, KafkaEventPublisher
-from feed.messaging.topics import ensure_topic
 from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
 from feed.redis.connection import connect
@@ -101,15 +99,14 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
 
 
 def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
-    """Entry point of `feed serve write`."""
-    ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    """Entry point of `feed serve write`. It needs no broker: events go to the store's outbox."""
     return run_service(
         settings,
         stop,
         role="write",
         addr=settings.write_addr,
         service_names=SERVICE_NAMES,
-        kafka=True,
+        kafka=False,
         wire=_wire(settings),
         inner=inner,
     )
@@ -120,8 +117,7 @@ def _wire(settings: Settings) -> Callable[[Store], Wiring]:
         client = connect(settings.redis_url)
         cache = RedisPostCache(client, settings.post_cache_ttl_s)
         limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
-        publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
-        return wire_servicers(settings, store, cache, limiter, publisher)
+        return wire_servicers(settings, store, cache, limiter)
 
     return wire
 
@@ -131,13 +127,12 @@ def wire_servicers(
     store: Store,
     cache: RedisPostCache,
     limiter: RedisRateLimiter,
-    publisher: EventPublisher,
     clock: Callable[[], int] = now_ms,
 ) -> Wiring:
     """The three servicers over their use cases, from the service's connections."""
     orgs = OrgDirectory(store.orgs)
     access = GroupAccess(store.orgs)
-    sink = EventSink(publisher, clock)
+    sink = EventSink(clock)
     ids = IdGenerator()
     lookups = Lookups(store, Hydrator(cache, store.posts), orgs, access)
     posts = PostServicer(
@@ -150,4 +145,4 @@ def wire_servicers(
         lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
         lambda s: group_service_pb2_grpc.add_GroupServiceServicer_to_server(groups, s),
     ]
-    return Wiring(register, orgs.bind, [publisher.close])
+    return Wiring(register, orgs.bind, [])

@@ -2,11 +2,13 @@
 
 Each takes the caller's Principal and plain values, and keeps one order of effects:
 validate the input, check who may act (organization, group, blocks), take the
-caller's rate limit, change the durable store, then hand on the event
-(feed.actions.sink). A publish that fails fails the call; the store change stays,
-and a retry (CreatePost with the same idempotency key, or the same Follow,
-Unfollow or DeletePost) publishes again. Workers apply events idempotently, so a
-re-published event does no harm.
+caller's rate limit, then change the durable store together with the events of
+the change (feed.actions.sink: a transactional outbox). The store records both
+or neither; the outbox relay publishes the events afterwards, so a call succeeds
+while the broker is down. Every use case is idempotent end to end: a retry after
+any failure (CreatePost with the same idempotency key, DeletePost, Follow, Block,
+JoinGroup, LeaveGroup...) does what was left and answers as the first success.
+Workers apply events idempotently, so an event recorded twice does no harm.
 
 Every call acts inside the caller's organization (feed/access/orgs.py): a user,
 post or group of another one answers NotFound, as one that does not exist.

@@ -85,17 +85,22 @@ class GroupActions:
         if group.kind == ANNOUNCEMENTS:
             return  # everyone of the organization is a member already
         self._limiter.take(caller.user_id)
-        self._store.add_member(group_id, user)
-        # Published on every call, so a retry after a failed publish still backfills.
-        self._sink.emit(GroupJoined(group_id, user, caller.org_id))
+        # Recorded on every call, so a retry finishes a join whose backfill never ran.
+        self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, caller.org_id))])
 
     def leave(self, caller: Principal, group_id: int, user_id: int) -> None:
-        """The caller leaves the group; nobody leaves their organization's announcements."""
+        """The caller leaves the group; nobody leaves their organization's announcements.
+
+        Idempotent: leaving a group one is not in answers OK, so a retry after any failure
+        finishes as the first call would. An unknown group, or another organization's, answers
+        the same OK (nothing to leave), so the answer tells nothing about which it was."""
         group_id = require_id(group_id, "group_id")
         caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
-        group = self._access.visible(group_id, caller)
-        if group.kind == ANNOUNCEMENTS:
+        group = self._store.get_group(group_id)
+        ours = group is not None and group.org_id == caller.org_id
+        if ours and group.kind == ANNOUNCEMENTS:
             raise FailedPrecondition("nobody leaves their organization's announcements group")
         self._limiter.take(caller.user_id)
-        self._store.remove_member(group_id, caller.user_id)
-        self._sink.emit(GroupLeft(group_id, caller.user_id, caller.org_id))
+        if ours:
+            event = GroupLeft(group_id, caller.user_id, caller.org_id)
+            self._store.remove_member(group_id, caller.user_id, [self._sink.entry(event)])

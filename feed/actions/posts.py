@@ -21,7 +21,7 @@ log = logging.getLogger("feed.write")
 
 
 class PostActions:
-    """CreatePost and DeletePost: validate, rate limit, store, tombstone the cache, publish."""
+    """CreatePost and DeletePost: validate, rate limit, store with the event, tombstone the cache."""
 
     def __init__(
         self,
@@ -54,24 +54,30 @@ class PostActions:
             self._groups.postable(group_id, caller)
         self._limiter.take(author)
         candidate = Post(self._ids.next_id(), author, text, self._clock(), group_id, caller.org_id)
-        post, created = self._posts.create_post(candidate, key)
-        # A retry re-publishes under the same event id: the post was durable before.
-        self._sink.emit(PostCreated(post.post_id, author, post.org_id, post.group_id), f"post-created-{post.post_id}")
+        event = PostCreated(candidate.post_id, author, candidate.org_id, candidate.group_id)
+        # The event is stored with the post, or neither is; a retry with the same key finds both.
+        outbox = [self._sink.entry(event, f"post-created-{candidate.post_id}")]
+        post, created = self._posts.create_post(candidate, key, outbox)
         log.info("post created", extra={"post_id": post.post_id, "author_id": author, "new": created})
         return post
 
     def delete(self, caller: Principal, author_id: int, post_id: int) -> None:
-        """Delete the caller's own post: gone from the store and the cache, then from every timeline."""
+        """Delete the caller's own post: gone from the store and the cache, then from every timeline.
+
+        Idempotent end to end: deleting a post already deleted (a retry after a timeout or a
+        crash anywhere below) does every step again and answers as the first success."""
         author = require_id(author_id, "author_id")
         post_id = require_id(post_id, "post_id")
         caller = caller.acting_as(author, "author_id")
         self._limiter.take(author)
-        post = self._posts.get_post(post_id)
-        if post is None or post.org_id != caller.org_id:
+        found = self._posts.find_post(post_id)
+        if found is None or found[0].org_id != caller.org_id:
             raise NotFound(f"post {post_id} not found")
+        post = found[0]
         if post.author_id != author:
             raise PermissionDenied("only the author of a post may delete it")
-        self._posts.delete_post(post_id)
-        self._cache.mark_deleted(post_id)  # before the event: reads stop showing it at once
-        self._sink.emit(PostDeleted(post_id, author, post.org_id, post.group_id), f"post-deleted-{post_id}")
+        event = PostDeleted(post_id, author, post.org_id, post.group_id)
+        self._posts.delete_post(post_id, [self._sink.entry(event, f"post-deleted-{post_id}")])
+        # Reads stop showing it now, not when the worker gets the event (it marks the cache too).
+        self._cache.mark_deleted(post_id)
         log.info("post deleted", extra={"post_id": post_id, "author_id": author})

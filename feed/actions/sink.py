@@ -1,24 +1,30 @@
-"""Where the write use cases hand on the event of a change they have just stored.
+"""How the write use cases describe the events of a change: as outbox entries stored with it.
 
-One place for it, so the way events leave the write path (today: published to
-the broker before the call answers) can change without touching the use cases.
+A use case does not publish. It hands the store its change together with the
+entries made here, and the store records both atomically (feed/store/outbox.py);
+the outbox relay (feed/outbox/relay.py) publishes them afterwards. So a call
+succeeds while the broker is down, and a crash after the store answered loses
+no event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from feed.events import DomainEvent, new_envelope
-from feed.messaging.publisher import EventPublisher
+from feed.events import DomainEvent, encode, new_envelope, partition_key
+from feed.messaging.publisher import with_request_id
+from feed.store.outbox import OutboxEntry
 
 
 class EventSink:
-    """Publishes each event in an envelope stamped by the clock (ms since the Unix epoch)."""
+    """Turns events into outbox entries stamped by the clock (ms since the Unix epoch), carrying
+    the current call's request id, so the worker that applies them can log which call caused them."""
 
-    def __init__(self, publisher: EventPublisher, clock: Callable[[], int]) -> None:
-        self._publisher = publisher
+    def __init__(self, clock: Callable[[], int]) -> None:
         self._clock = clock
 
-    def emit(self, event: DomainEvent, event_id: str | None = None) -> None:
-        """Publish event and wait for the broker; event_id None: a fresh one."""
-        self._publisher.publish(new_envelope(event, self._clock(), event_id))
+    def entry(self, event: DomainEvent, event_id: str | None = None) -> OutboxEntry:
+        """The entry for one event; event_id None: a fresh one."""
+        now = self._clock()
+        envelope = new_envelope(event, now, event_id)
+        return OutboxEntry(partition_key(event), encode(envelope), now, tuple(with_request_id(None)))

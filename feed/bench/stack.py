@@ -1,4 +1,4 @@
-"""The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the services.
+"""The processes of one benchmark run: redis-server, Tansu, one fan-out worker, the services, the relay.
 
 The durable store is a SQLite file, or with store="cassandra" a one-node Apache
 Cassandra the run starts (feed.devstack.cassandra) with the schema applied;
@@ -67,6 +67,7 @@ class BenchStack:
         self._start_listening(
             [("write service", "write", self.settings.write_addr), ("read service", "read", self.settings.read_addr)]
         )
+        self.start_child("outbox relay", ["relay"])  # publishes what the write service records
 
     def add_read_replicas(self, total: int) -> None:
         """More read services, each on its own port, until total run; returns once all listen."""

@@ -55,7 +55,9 @@ class Stack:
         commit), then Redis and the broker; return each process's exit code."""
 
         def tier(proc: ManagedProcess) -> int:
-            return 0 if proc.name.endswith("service") else 1 if proc.name.startswith("fan-out") else 2
+            if proc.name.endswith("service"):
+                return 0
+            return 1 if proc.name.startswith("fan-out") or proc.name == "outbox relay" else 2
 
         # Workers get longer: a batch under a backlog may take a while to finish and commit.
         return {
@@ -107,6 +109,8 @@ def start_stack(
             proc = start_feed(f"{role} service", ["serve", role], logs / f"{role}.log", settings.env())
             processes.append(proc)
             wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
+        # The relay publishes what the write service records; it may start before anything is.
+        processes.append(start_feed("outbox relay", ["relay"], logs / "relay.log", settings.env()))
         for n in range(1, workers + 1):
             processes.append(start_feed(f"fan-out worker {n}", ["worker"], logs / f"worker-{n}.log", settings.env()))
         workers_started = [p for p in processes if p.name.startswith("fan-out")]
@@ -121,7 +125,7 @@ def describe(stack: Stack) -> str:
     s = stack.settings
     lines = [
         "feed stack is up:",
-        f"  write service (PostService, GraphService)  grpc://{s.write_addr}",
+        f"  write service (PostService, GraphService)  grpc://{s.write_addr}  (events via the outbox relay)",
         f"  read service (FeedService)                 grpc://{s.read_addr}",
         f"  kafka bootstrap                            {s.kafka_bootstrap}  (topic {s.events_topic})",
         f"  redis                                      {s.redis_url}",

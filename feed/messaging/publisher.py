@@ -1,33 +1,35 @@
-"""Publishing events to Kafka: the EventPublisher interface and its kafka-python backend.
+"""Publishing recorded events to Kafka: the EventPublisher interface and its kafka-python backend.
 
-publish() returns only once the broker has acknowledged the record (acks=all)
-or raises Unavailable after the configured timeout, so the write service can
-fail the call and let the client retry with its idempotency key. Each record
-carries the current request id (feed.telemetry.request_context) in its `request-id`
-header, so the worker that applies the event can log which call caused it.
+The outbox relay is the only publisher: it hands over the entries the store
+recorded (already encoded, keyed and carrying the request id of the call that
+caused them) in the order recorded, and publish() returns only once the broker
+has acknowledged every one (acks=all), or raises Unavailable after the
+configured timeout, so the relay keeps them and tries again.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
+from collections.abc import Sequence
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from feed.errors import Unavailable
-from feed.events import Envelope, encode, partition_key
+from feed.store.outbox import OutboxEntry
 from feed.telemetry.request_context import HEADER_KEY, current_request_id
 
 log = logging.getLogger(__name__)
 
 
 class EventPublisher(abc.ABC):
-    """Where the write service sends events."""
+    """Where the outbox relay sends events."""
 
     @abc.abstractmethod
-    def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
-        """Send one event and wait for the broker's acknowledgement."""
+    def publish(self, entries: Sequence[OutboxEntry]) -> None:
+        """Send entries in order and wait until the broker has acknowledged all of them."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -35,37 +37,56 @@ class EventPublisher(abc.ABC):
 
 
 class KafkaEventPublisher(EventPublisher):
-    """kafka-python producer: idempotent, acks=all, bounded waits."""
+    """kafka-python producer: acks=all, bounded waits, one request in flight per broker so a
+    retried request cannot overtake the next one (order per key holds through retries)."""
 
     def __init__(self, bootstrap: str, topic: str, timeout_s: float) -> None:
+        self._bootstrap = bootstrap
         self._topic = topic
         self._timeout_s = timeout_s
-        timeout_ms = int(timeout_s * 1000)
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","),
-            acks="all",
-            linger_ms=1,
-            max_block_ms=timeout_ms,  # metadata waits are bounded too
-            request_timeout_ms=timeout_ms,
-            delivery_timeout_ms=max(timeout_ms + 1000, 2 * timeout_ms),
-            retry_backoff_ms=100,
-        )
+        self._producer: KafkaProducer | None = None
 
-    def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
-        try:
-            future = self._producer.send(
-                self._topic,
-                key=partition_key(envelope.event),
-                value=encode(envelope),
-                headers=with_request_id(headers),
+    def _connected(self) -> KafkaProducer:
+        if self._producer is None:
+            timeout_ms = int(self._timeout_s * 1000)
+            self._producer = KafkaProducer(
+                bootstrap_servers=self._bootstrap.split(","),
+                acks="all",
+                linger_ms=1,
+                max_in_flight_requests_per_connection=1,
+                max_block_ms=timeout_ms,  # metadata waits are bounded too
+                request_timeout_ms=timeout_ms,
+                delivery_timeout_ms=max(timeout_ms + 1000, 2 * timeout_ms),
+                retry_backoff_ms=100,
             )
-            future.get(timeout=self._timeout_s)
+        return self._producer
+
+    def publish(self, entries: Sequence[OutboxEntry]) -> None:
+        try:
+            producer = self._connected()
+            futures = [producer.send(self._topic, key=e.key, value=e.value, headers=list(e.headers)) for e in entries]
+            producer.flush(timeout=self._timeout_s)
+            for future in futures:
+                future.get(timeout=self._timeout_s)
         except KafkaError as exc:
             log.warning("publish failed: %s", type(exc).__name__)
-            raise Unavailable("the event broker did not acknowledge the event; retry the call") from exc
+            # A producer that timed out can keep failing after the broker is back (requests stuck
+            # behind the expired ones): start afresh. Whatever it still held is sent again.
+            self._discard()
+            raise Unavailable("the event broker did not acknowledge the events") from exc
+
+    def _discard(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(KafkaError):
+                producer.close(timeout=0)
 
     def close(self) -> None:
-        self._producer.close(timeout=self._timeout_s)
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=self._timeout_s)
+            except KafkaError as exc:  # records not acknowledged stay in the outbox
+                log.warning("producer close: %s", type(exc).__name__)
 
 
 def with_request_id(headers: list[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:

@@ -65,6 +65,14 @@ BATCH_EVENTS = Histogram(
 BATCH_SECONDS = Histogram("feed_fanout_batch_duration_seconds", "Time to resolve, plan and apply one batch")
 BATCH_FAILURES = Counter("feed_fanout_batch_failures_total", "Batches that failed to apply and were retried")
 
+# Outbox relay (feed/outbox/relay.py)
+OUTBOX_PUBLISHED = Counter("feed_outbox_published_total", "Outbox records the broker acknowledged")
+OUTBOX_FAILURES = Counter(
+    "feed_outbox_publish_failures_total", "Relay passes that failed (broker or store not answering) and were retried"
+)
+OUTBOX_BACKLOG = Gauge("feed_outbox_backlog_records", "Records recorded by the write path and not yet published")
+OUTBOX_LAG = Gauge("feed_outbox_lag_seconds", "Age of the oldest record not yet published (0 when the outbox is empty)")
+
 # Read path
 TIMELINE_REBUILDS = Counter(
     "feed_timeline_rebuilds_total", "Home timelines rebuilt from the durable store because Redis lacked them"

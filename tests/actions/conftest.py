@@ -1,4 +1,4 @@
-"""The write use cases over a real SQLite store and a real Redis, with an in-memory publisher."""
+"""The write use cases over a real SQLite store and a real Redis, recording events in the store's outbox."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from feed.actions.posts import PostActions
 from feed.actions.sink import EventSink
 from feed.ids import IdGenerator
 from feed.redis.post_cache import RedisPostCache
-from tests.messaging.in_memory import InMemoryEventPublisher
+from tests.messaging.recorded import RecordedEvents
 
 NOW_MS = 1_760_000_000_000  # the clock every use case here reads
 MAX_CHARS = 50
@@ -27,8 +27,9 @@ def store(sqlite_store):
 
 
 @pytest.fixture
-def publisher():
-    return InMemoryEventPublisher()
+def publisher(store):
+    """The events the use cases recorded in the store's outbox (what the relay will publish)."""
+    return RecordedEvents(store.outbox)
 
 
 @pytest.fixture
@@ -59,8 +60,8 @@ def sign_in(orgs):
 
 
 @pytest.fixture
-def sink(publisher):
-    return EventSink(publisher, lambda: NOW_MS)
+def sink():
+    return EventSink(lambda: NOW_MS)
 
 
 @pytest.fixture

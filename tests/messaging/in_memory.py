@@ -1,42 +1,33 @@
-"""InMemoryEventPublisher: the publisher double for unit tests of the write use cases.
+"""InMemoryEventPublisher: the publisher double for unit tests of the outbox relay.
 
-It keeps what a broker would: each event's partition key, its wire bytes and its
-headers (the request id included), and it passes the same contract suite as the
-Kafka publisher (tests/messaging/test_publisher_contract.py).
+It keeps what a broker would: each record's partition key, its wire bytes and its
+headers, and it passes the same contract suite as the Kafka publisher
+(tests/messaging/test_publisher_contract.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 
-from feed.events import DomainEvent, Envelope, decode, encode, partition_key
-from feed.messaging.publisher import EventPublisher, with_request_id
-
-
-@dataclasses.dataclass(frozen=True)
-class PublishedRecord:
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-    @property
-    def envelope(self) -> Envelope:
-        return decode(self.value)
+from feed.events import DomainEvent, Envelope
+from feed.messaging.publisher import EventPublisher
+from feed.store.outbox import OutboxEntry
+from tests.messaging.recorded import RecordedEvent
 
 
 class InMemoryEventPublisher(EventPublisher):
-    """Records every acknowledged event in order; refuses with `failure` while it is set, as a broker
+    """Records every acknowledged entry in order; refuses with `failure` while it is set, as a broker
     that does not answer (KafkaEventPublisher raises Unavailable then)."""
 
     def __init__(self) -> None:
-        self.records: list[PublishedRecord] = []
+        self.records: list[RecordedEvent] = []
         self.failure: Exception | None = None
         self.closed = False
 
-    def publish(self, envelope: Envelope, headers: list[tuple[str, bytes]] | None = None) -> None:
+    def publish(self, entries: Sequence[OutboxEntry]) -> None:
         if self.failure is not None:
             raise self.failure
-        self.records.append(PublishedRecord(partition_key(envelope.event), encode(envelope), with_request_id(headers)))
+        self.records.extend(RecordedEvent(e.key, e.value, list(e.headers)) for e in entries)
 
     def close(self) -> None:
         self.closed = True
@@ -48,5 +39,4 @@ class InMemoryEventPublisher(EventPublisher):
 
     @property
     def events(self) -> list[DomainEvent]:
-        """The events published so far, without their envelopes."""
         return [record.envelope.event for record in self.records]

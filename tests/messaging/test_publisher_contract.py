@@ -8,10 +8,10 @@ import pytest
 from kafka import KafkaConsumer
 
 from feed.errors import Unavailable
-from feed.events import Envelope, Followed, decode, new_envelope
+from feed.events import Envelope, Followed, decode
 from feed.messaging.publisher import EventPublisher, KafkaEventPublisher
 from feed.messaging.topics import ensure_topic
-from tests.messaging.contract import PublisherContract
+from tests.messaging.contract import PublisherContract, entry
 from tests.messaging.in_memory import InMemoryEventPublisher
 
 CONSUME_TIMEOUT_S = 20.0
@@ -28,7 +28,7 @@ class TestInMemoryPublisher(PublisherContract):
         publisher = InMemoryEventPublisher()
         publisher.failure = Unavailable("the event broker did not acknowledge the event; retry the call")
         with pytest.raises(Unavailable):
-            publisher.publish(new_envelope(Followed(1, 2), 1))
+            publisher.publish([entry(Followed(1, 2), 1)])
         assert publisher.records == []
 
 

@@ -1,5 +1,5 @@
-"""The write service's servicers in an in-process gRPC server, over SQLite, a real Redis and an
-in-memory publisher: the edge (auth, conversion, status mapping) without the rest of the stack."""
+"""The write service's servicers in an in-process gRPC server, over SQLite, a real Redis and its
+outbox: the edge (auth, conversion, status mapping) without the rest of the stack."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from feed.store import open_store
 from feed.v1 import graph_service_pb2_grpc, group_service_pb2_grpc, post_service_pb2_grpc
 from services.server import build_server
 from services.write_service import SERVICE_NAMES, wire_servicers
-from tests.messaging.in_memory import InMemoryEventPublisher
+from tests.messaging.recorded import RecordedEvents
 
 NOW_MS = 1_760_000_000_123  # the servicers' clock
 KEYS = AuthKeys("HS256", "s" * 32, "s" * 32)
@@ -30,7 +30,7 @@ class WriteService:
     posts: post_service_pb2_grpc.PostServiceStub
     graph: graph_service_pb2_grpc.GraphServiceStub
     groups: group_service_pb2_grpc.GroupServiceStub
-    publisher: InMemoryEventPublisher
+    publisher: RecordedEvents
 
     @staticmethod
     def as_user(user_id: int, org_id: int = 0) -> tuple[tuple[str, str], ...]:
@@ -45,10 +45,9 @@ def start_write_service(tmp_path, redis_client) -> Callable[..., WriteService]:
 
     def start(rate_per_s: float = 1000.0, burst: int = 1000) -> WriteService:
         store = open_store("sqlite:///" + str(tmp_path / f"feed-{len(stops)}.db"))
-        publisher = InMemoryEventPublisher()
         limiter = RedisRateLimiter(redis_client, rate_per_s, burst)
         cache = RedisPostCache(redis_client, ttl_s=60)
-        wiring = wire_servicers(Settings(), store, cache, limiter, publisher, clock=lambda: NOW_MS)
+        wiring = wire_servicers(Settings(), store, cache, limiter, clock=lambda: NOW_MS)
         server, _, port = build_server("127.0.0.1:0", wiring.register, SERVICE_NAMES, KEYS, 4, wiring.on_caller)
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -57,7 +56,7 @@ def start_write_service(tmp_path, redis_client) -> Callable[..., WriteService]:
             post_service_pb2_grpc.PostServiceStub(channel),
             graph_service_pb2_grpc.GraphServiceStub(channel),
             group_service_pb2_grpc.GroupServiceStub(channel),
-            publisher,
+            RecordedEvents(store.outbox),
         )
 
     yield start

@@ -1,0 +1,33 @@
+"""`feed relay`: publish the store's outbox to Kafka until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from feed.config import Settings
+from feed.health.probes import start_readiness
+from feed.messaging.publisher import KafkaEventPublisher
+from feed.messaging.topics import ensure_topic
+from feed.outbox.relay import OutboxRelay
+from feed.store import open_store
+from feed.telemetry import logs, metrics
+
+
+def main(argv: list[str], stop: threading.Event) -> int:
+    argparse.ArgumentParser(prog="feed relay", description="Publish recorded events to Kafka.").parse_args(argv)
+    settings = Settings.from_env()
+    logs.configure("outbox-relay")
+    ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
+    store = open_store(settings.store_url)
+    readiness = start_readiness(settings, store, kafka=True)
+    metrics.start_metrics_server(settings.metrics_addr, readiness.status)
+    publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
+    relay = OutboxRelay(store.outbox, publisher, settings.outbox_batch, settings.outbox_poll_ms / 1000)
+    try:
+        relay.run(stop)
+    finally:
+        readiness.stop()
+        publisher.close()
+        store.close()
+    return 0
