@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import random
 import time
@@ -154,11 +155,22 @@ def isolated_settings(data_dir, **overrides):
     )
 
 
+@functools.cache
+def _store_at(url: str):
+    """One open store per URL for the whole session (a Cassandra session takes a second to open)."""
+    from feed.store import open_store
+
+    return open_store(url)
+
+
 def drained(stack) -> bool:
-    """True once the stack's workers have committed every event published so far."""
+    """True once the outbox relay has published every recorded event and the stack's workers
+    have committed every event published so far."""
     from kafka import KafkaConsumer, TopicPartition
 
     s = stack.settings
+    if _store_at(s.store_url).outbox.backlog().records:
+        return False
     consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.consumer_group, enable_auto_commit=False)
     try:
         parts = [TopicPartition(s.events_topic, p) for p in range(s.events_partitions)]

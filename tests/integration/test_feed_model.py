@@ -262,11 +262,8 @@ def make_machine(stack, client):
             group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
             user = self.users[a]
             code = status(lambda: client.leave(group, user))
-            if not self.model.may_see_group(group, user):
-                assert code == grpc.StatusCode.NOT_FOUND
-            else:
-                assert code == grpc.StatusCode.OK  # a no-op for a non-member of an open group
-                self.model.groups[group].members.discard(user)
+            assert code == grpc.StatusCode.OK  # a no-op for a non-member, of any group: it tells nothing
+            self.model.groups[group].members.discard(user)
             self.check_read(user)  # the group's posts are gone at once
 
         @has_groups
@@ -345,11 +342,8 @@ def make_machine(stack, client):
             post = data.draw(st.sampled_from(sorted(self.model.posts)))
             author = self.model.posts[post]
             code = status(lambda: client.delete(author, post))
-            if post in self.model.deleted:
-                assert code == grpc.StatusCode.NOT_FOUND
-            else:
-                assert code == grpc.StatusCode.OK
-                self.model.deleted.add(post)
+            assert code == grpc.StatusCode.OK  # deleting again finishes as the first delete did
+            self.model.deleted.add(post)
             group = self.model.post_group[post]
             readers = self.model.groups[group].members if group else {f for f, a in self.model.follows if a == author}
             for reader in sorted(readers):

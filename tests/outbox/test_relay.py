@@ -13,7 +13,6 @@ from feed.outbox.relay import OutboxRelay
 from feed.store.base import Store
 from tests.messaging.in_memory import InMemoryEventPublisher
 
-
 SINK = EventSink(lambda: 1_700_000_000_000)
 
 
