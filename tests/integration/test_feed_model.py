@@ -8,7 +8,6 @@ timeline read through gRPC equals the reference model's, page by page."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from feed.v1 import post_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
+from tests.integration.reference_model import FeedModel, GroupModel
 from tests.integration.stack import drained, eventually, new_user
 
 pytestmark = pytest.mark.integration
@@ -29,62 +29,6 @@ USERS = 20
 PAGE = 3
 STAR = 0  # index of the user who starts above the celebrity threshold
 CROWD = CELEBRITY_THRESHOLD + 2  # members of the group that starts above the threshold (fanned out on read)
-
-
-@dataclasses.dataclass
-class GroupModel:
-    """One group as the model knows it."""
-
-    private: bool
-    members: set[int]
-
-
-@dataclasses.dataclass
-class FeedModel:
-    """The reference: what every user's home timeline and every group's timeline must be.
-
-    Far fewer posts than the timeline bound (800) are made, so no timeline is ever cut.
-    """
-
-    follows: set[tuple[int, int]] = dataclasses.field(default_factory=set)
-    blocks: set[tuple[int, int]] = dataclasses.field(default_factory=set)
-    posts: dict[int, int] = dataclasses.field(default_factory=dict)  # post id -> author
-    # post id -> group; a post missing here was made to followers (group 0)
-    post_group: dict[int, int] = dataclasses.field(default_factory=dict)
-    deleted: set[int] = dataclasses.field(default_factory=set)
-    groups: dict[int, GroupModel] = dataclasses.field(default_factory=dict)
-
-    def live(self) -> dict[int, int]:
-        """Post id -> author of every post not deleted."""
-        return {post: author for post, author in self.posts.items() if post not in self.deleted}
-
-    def sees(self, user: int, post: int) -> bool:
-        """Whether a post belongs in the user's home timeline: one to followers of the user or of
-        an author the user follows; one to a group the user is a member of now, by an author the
-        user has not blocked (posting to a group reaches no follower as such)."""
-        author, group = self.posts[post], self.post_group.get(post, 0)
-        if group == 0:
-            return author == user or (user, author) in self.follows
-        return user in self.groups[group].members and (user, author) not in self.blocks
-
-    def home(self, user: int) -> list[int]:
-        return sorted((post for post in self.live() if self.sees(user, post)), reverse=True)
-
-    def group_timeline(self, group: int, reader: int) -> list[int]:
-        """The group's live posts, newest first, without those of authors the reader blocked."""
-        visible = (
-            post
-            for post, author in self.live().items()
-            if self.post_group.get(post, 0) == group and (reader, author) not in self.blocks
-        )
-        return sorted(visible, reverse=True)
-
-    def may_see_group(self, group: int, user: int) -> bool:
-        """Open groups are seen by everyone of the organization, private ones by their members only."""
-        return not self.groups[group].private or user in self.groups[group].members
-
-    def blocked_either_way(self, a: int, b: int) -> bool:
-        return (a, b) in self.blocks or (b, a) in self.blocks
 
 
 def status(call) -> grpc.StatusCode:
