@@ -65,7 +65,11 @@ class GroupLeft:
 
 
 DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed | GroupJoined | GroupLeft
-OPTIONAL_FIELDS = frozenset({"org_id", "group_id"})  # may be 0; every other id must not
+# Ids that may be 0 (the default organization; a post outside any group); every other id must not.
+OPTIONAL_FIELDS = frozenset({"org_id", "group_id"})
+# Ids are uint64 on the wire but signed 64-bit in SQLite, Cassandra and Redis scores: anything above
+# never applies, so it is refused at decode (and dead-lettered) instead of failing the batch.
+MAX_ID = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ class Envelope:
 
 
 class InvalidEvent(ValueError):
-    """A record that is not a valid event (undecodable, empty, or with zero ids)."""
+    """A record that is not a valid event (undecodable, empty, without an id, or with ids out of range)."""
 
 
 def partition_key(event: DomainEvent) -> bytes:
@@ -123,12 +127,26 @@ def decode(data: bytes) -> Envelope:
     kind = msg.WhichOneof("payload")
     if kind is None:
         raise InvalidEvent("event has no payload")
+    if kind not in _CLASS_OF:
+        raise InvalidEvent(f"unknown event kind {kind}")
     body = getattr(msg, kind)
     cls = _CLASS_OF[kind]
     event = cls(*(getattr(body, f.name) for f in dataclasses.fields(cls)))
-    if any(getattr(event, f.name) == 0 for f in dataclasses.fields(event) if f.name not in OPTIONAL_FIELDS):
-        raise InvalidEvent(f"{kind} has a zero id")
+    optional = OPTIONAL_FIELDS if cls in (PostCreated, PostDeleted) else {"org_id"}  # a join names its group
+    for field in dataclasses.fields(event):
+        check_id(kind, field.name, getattr(event, field.name), field.name in optional)
+    if not msg.event_id:
+        raise InvalidEvent(f"{kind} has no event_id")
     return Envelope(msg.event_id, msg.event_time.ToMilliseconds(), event)
+
+
+def check_id(kind: str, name: str, value: int, optional: bool) -> None:
+    """Raise InvalidEvent unless value is an id the stores can hold: 1..MAX_ID (0 too where optional)."""
+    low = 0 if optional else 1
+    if value == 0 and low:
+        raise InvalidEvent(f"{kind} has a zero id ({name})")
+    if not low <= value <= MAX_ID:
+        raise InvalidEvent(f"{kind} has an id out of range ({name}={value})")
 
 
 _FIELD_OF: dict[type, str] = {

@@ -38,3 +38,38 @@ def test_post_events_are_keyed_by_author_and_graph_events_by_follower():
 def test_invalid_records_are_refused_with_a_reason(data, reason):
     with pytest.raises(InvalidEvent, match=reason):
         decode(data)
+
+
+def wire(kind: str, event_id: str = "e-1", **ids: int) -> bytes:
+    """A record value built field by field, so ids the domain types would never hold can be sent."""
+    message = events_pb2.Event(event_id=event_id)
+    getattr(message, kind).SetInParent()
+    for name, value in ids.items():
+        setattr(getattr(message, kind), name, value)
+    return message.SerializeToString()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (wire("post_created", post_id=2**63, author_id=7), "out of range \\(post_id"),
+        (wire("post_created", post_id=2**64 - 1, author_id=7), "out of range \\(post_id"),
+        (wire("post_deleted", post_id=9, author_id=2**63), "out of range \\(author_id"),
+        (wire("post_created", post_id=9, author_id=7, group_id=2**63), "out of range \\(group_id"),
+        (wire("followed", follower_id=1, followee_id=2, org_id=2**63), "out of range \\(org_id"),
+        (wire("group_joined", group_id=2**63, user_id=2), "out of range \\(group_id"),
+        (wire("group_left", group_id=5, user_id=2**63), "out of range \\(user_id"),
+        (wire("unfollowed", follower_id=3), "zero id \\(followee_id"),
+        (wire("group_joined", user_id=2), "zero id \\(group_id"),
+        (wire("followed", event_id="", follower_id=1, followee_id=2), "no event_id"),
+    ],
+)
+def test_ids_the_stores_cannot_hold_and_missing_fields_are_refused_at_decode(data, reason):
+    with pytest.raises(InvalidEvent, match=reason):
+        decode(data)
+
+
+def test_the_largest_ids_the_stores_hold_are_accepted():
+    biggest = 2**63 - 1
+    data = wire("post_created", post_id=biggest, author_id=biggest, org_id=biggest, group_id=biggest)
+    assert decode(data).event == PostCreated(biggest, biggest, biggest, biggest)

@@ -1,11 +1,16 @@
 """The fan-out worker: poll a batch, resolve, plan, apply, commit.
 
-Offsets are committed only after Redis has the whole batch, so delivery is
-at-least-once; applying is idempotent, so redelivery is harmless. A batch
-that fails to apply (Redis or the store unreachable) is not committed: the
-consumer seeks back to it and tries again after a pause, polling meanwhile so
-the group does not evict it. SIGTERM finishes the batch in hand, commits and
-leaves the group, exiting 0.
+Offsets are committed only after Redis has the whole batch and the broker has
+its dead letters, so delivery is at-least-once; applying is idempotent, so
+redelivery is harmless. Nothing stalls a partition: an event that cannot be
+decoded or fails validation is dead-lettered at once; a batch that keeps failing
+is retried, then bisected until the events that still fail alone are
+dead-lettered with the reason (workers/batches.py), the rest applied. An outage
+(workers/outages.py) is waited out, never dead-lettered: the batch is tried
+again, pausing, polling meanwhile so the group does not evict the worker. Only
+partitions still owned are committed. SIGTERM finishes the batch in hand and
+commits it, or, in the middle of retries, leaves it uncommitted; the worker
+leaves the group and exits 0.
 
 Each applied batch is logged at INFO with the request ids of its events (from
 the `request-id` record header, at most MAX_LOGGED_REQUEST_IDS), and each event
@@ -17,14 +22,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from feed.config import Settings
+from feed.errors import Unavailable
 from feed.events import Envelope, InvalidEvent, decode
 from feed.fanout.apply import apply_plan
-from feed.fanout.plan import plan_fanout
+from feed.fanout.plan import FanoutPlan, plan_fanout
 from feed.fanout.resolve import resolve
 from feed.health.probes import start_readiness
 from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
@@ -34,38 +42,14 @@ from feed.store import Store, open_store
 from feed.telemetry import metrics
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore, TimelineStore
-from workers.observability import bounded_ids, forget_lag, observe_applied, record_lag, request_id_of
+from workers.batches import RetryPolicy, apply_isolating
+from workers.consumer import KEEPALIVE_S, new_consumer
+from workers.observability import bounded_ids, merged, observe_applied, record_lag, request_id_of
+from workers.outages import is_outage
 
 log = logging.getLogger("feed.worker")
 POLL_TIMEOUT_MS = 500
-RETRY_PAUSE_S = 1.0
-MAX_POLL_INTERVAL_MS = 60_000  # also the group's rebalance timeout; Tansu waits this long on joins
-# A batch still applying after this long polls once (its partitions paused), so a batch of
-# huge fan-out never outlives MAX_POLL_INTERVAL_MS and gets the worker evicted mid-way.
-KEEPALIVE_S = 10.0
-# How long the broker may hold a fetch that found nothing. Tansu does not answer a held fetch
-# when records arrive, so a long wait is added to publish-to-visible latency (500 ms, the
-# client's default, gave p50 ~130 ms under steady traffic; 20 ms gives ~6 ms). The price: an
-# idle worker sends ~50 small fetches a second.
-FETCH_MAX_WAIT_MS = 20
-
-
-class _AssignmentLog(ConsumerRebalanceListener):
-    """Logs and exports which partitions this worker owns."""
-
-    def __init__(self, consumer: KafkaConsumer, applied: dict[TopicPartition, int]) -> None:
-        self._consumer = consumer
-        self._applied = applied
-
-    def on_partitions_revoked(self, revoked) -> None:
-        metrics.ASSIGNED_PARTITIONS.set(0)
-        forget_lag(revoked)
-
-    def on_partitions_assigned(self, assigned) -> None:
-        for tp in assigned:  # another worker may have moved on since we last owned it
-            self._applied.pop(tp, None)
-        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
-        log.info("partitions assigned", extra={"partitions": sorted(tp.partition for tp in assigned)})
+RETRY = RetryPolicy(attempts=3, first_pause_s=0.2, max_pause_s=5.0)  # of failing batches and dead-letter sends
 
 
 class FanoutWorker:
@@ -79,20 +63,9 @@ class FanoutWorker:
         self.dead_letters = DeadLetterQueue(
             settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), settings.kafka_timeout_s
         )
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap.split(","),
-            group_id=settings.consumer_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=settings.fanout_batch_max,
-            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        )
         # Per owned partition, the offset of the next record to apply: what lag is measured from.
         self.applied: dict[TopicPartition, int] = {}
-        self.consumer.subscribe([settings.events_topic], listener=_AssignmentLog(self.consumer, self.applied))
+        self.consumer = new_consumer(settings, self.applied)
         self.batches = 0
         self.deliveries = 0
         self._last_poll = time.monotonic()
@@ -113,48 +86,101 @@ class FanoutWorker:
         log.info("worker stopped", extra={"batches": self.batches, "deliveries": self.deliveries})
 
     def handle(self, records: dict[TopicPartition, list], stop: threading.Event) -> None:
-        """Apply one polled batch and commit it; on failure rewind so it is polled again."""
-        envelopes: list[Envelope] = []
-        request_ids: list[str | None] = []  # request_ids[i] caused envelopes[i]
-        for partition, batch in records.items():
+        """Apply one polled batch, dead-letter what cannot be applied, and commit it.
+
+        Nothing here gives up: a failing batch is retried and bisected (workers/batches.py),
+        an outage waited out. Only stop leaves a batch uncommitted, to be redelivered.
+        """
+        items = self.decode_batch(records)
+        started = time.monotonic()
+        outcome = apply_isolating(items, self.apply, lambda s: self.pause(s, stop), is_outage, RETRY)
+        if outcome.stopped:
+            log.warning("stopping with a batch not applied; it will be redelivered", extra={"events": len(items)})
+            return
+        for (record, _), reason in outcome.dead:
+            self.dead_letter(record, reason, "apply_failed")
+        if not self.flush_dead_letters(stop):
+            return
+        # Only partitions still ours: a rebalance during the batch gave the others to a worker that re-applies them.
+        owned = self.consumer.assignment()
+        self.commit({tp: OffsetAndMetadata(b[-1].offset + 1, "", -1) for tp, b in records.items() if tp in owned})
+        dead = {id(record) for (record, _), _ in outcome.dead}
+        kept = [(record, envelope) for record, envelope in items if id(record) not in dead]
+        landed = sum(landed for _, landed in outcome.applied)
+        self.batches += 1
+        self.deliveries += landed
+        envelopes = [envelope for _, envelope in kept]
+        observe_applied(envelopes, merged([plan for plan, _ in outcome.applied]), landed, started)
+        self.log_applied(envelopes, [request_id_of(record) for record, _ in kept], landed, started)
+
+    def decode_batch(self, records: dict[TopicPartition, list]) -> list[tuple[Any, Envelope]]:
+        """The batch's (record, envelope) pairs in order; invalid records are dead-lettered instead."""
+        items: list[tuple[Any, Envelope]] = []
+        for batch in records.values():
             for record in batch:
                 try:
-                    envelopes.append(decode(record.value))
-                    request_ids.append(request_id_of(record))
-                except InvalidEvent as exc:
-                    # Kept on the dead-letter topic with its reason; the batch goes on without it.
-                    self.dead_letters.send(record, str(exc))
-                    metrics.DEAD_LETTERS.labels("invalid_event").inc()
-                    log.error(
-                        "skipping invalid event",
-                        extra={
-                            "reason": str(exc),
-                            "partition": partition.partition,
-                            "offset": record.offset,
-                            "request_id": request_id_of(record),
-                        },
-                    )
-        started = time.monotonic()
+                    items.append((record, decode(record.value)))
+                except InvalidEvent as exc:  # kept on the dead-letter topic; the batch goes on without it
+                    self.dead_letter(record, str(exc), "invalid_event")
+        return items
+
+    def apply(self, items: Sequence[tuple[Any, Envelope]]) -> tuple[FanoutPlan, int]:
+        """Resolve, plan and apply some of a batch's events; idempotent, so a retry may redo part of it."""
+        envelopes = [envelope for _, envelope in items]
         try:
             threshold, max_entries = self.settings.celebrity_threshold, self.timelines.max_entries
             facts = resolve(self.store, envelopes, threshold, max_entries, self.read_time)
             plan = plan_fanout(envelopes, facts)
-            landed = apply_plan(self.timelines, self.read_time, plan, self.keep_alive)
-            self.dead_letters.flush()  # before the commit: a dead letter is never lost
-        except Exception:
+            return plan, apply_plan(self.timelines, self.read_time, plan, self.keep_alive)
+        except Exception as exc:
             metrics.BATCH_FAILURES.inc()
-            log.exception(
-                "batch failed; it will be retried", extra={"events": len(envelopes), **bounded_ids(request_ids)}
+            log.warning(
+                "applying %d events failed (%s: %s); retrying",
+                len(envelopes),
+                type(exc).__name__,
+                exc,
+                extra=bounded_ids(request_id_of(record) for record, _ in items),
             )
-            for partition, batch in records.items():
-                self.consumer.seek(partition, batch[0].offset)
-            stop.wait(RETRY_PAUSE_S)
-            return
-        self.commit({tp: OffsetAndMetadata(batch[-1].offset + 1, "", -1) for tp, batch in records.items()})
-        self.batches += 1
-        self.deliveries += landed
-        observe_applied(envelopes, plan, landed, started)
-        self.log_applied(envelopes, request_ids, landed, started)
+            raise
+
+    def dead_letter(self, record: Any, reason: str, label: str) -> None:
+        """Queue record for the dead-letter topic (flushed before the batch is committed) and count it."""
+        self.dead_letters.send(record, reason)
+        metrics.DEAD_LETTERS.labels(label).inc()
+        log.error(
+            "dead-lettering an event",
+            extra={
+                "reason": reason,
+                "partition": record.partition,
+                "offset": record.offset,
+                "request_id": request_id_of(record),
+            },
+        )
+
+    def flush_dead_letters(self, stop: threading.Event) -> bool:
+        """Wait until the broker has the batch's dead letters, retrying while it refuses; False on stop."""
+        failures = 0
+        while True:
+            try:
+                self.dead_letters.flush()
+                return True
+            except Unavailable as exc:
+                failures += 1
+                log.warning("dead letters not taken (%s); retrying before the batch is committed", exc)
+            if self.pause(RETRY.pause(failures), stop):
+                return False
+
+    def pause(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait seconds, polling as keep_alive does so the group keeps us; True as soon as stop is set."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if stop.wait(min(left, KEEPALIVE_S / 2)):
+                return True
+            try:
+                self.keep_alive()
+            except KafkaError as exc:  # the broker is away too: the next poll tries again
+                log.warning("keep-alive poll failed: %s", type(exc).__name__)
+        return stop.is_set()
 
     def keep_alive(self) -> None:
         """Poll without taking records if the batch in hand has run for KEEPALIVE_S.

@@ -7,6 +7,7 @@ fan-out planning and applying hold no metrics code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -94,3 +95,12 @@ def observe_applied(envelopes: Sequence[Envelope], plan: FanoutPlan, landed: int
         histogram = metrics.PUBLISH_TO_DELIVERED.labels(kind)
         for seconds in latencies:
             histogram.observe(seconds)
+
+
+def merged(plans: Sequence[FanoutPlan]) -> FanoutPlan:
+    """One plan holding the parts of a batch applied apart (after a bisect), for counting them together."""
+    whole = FanoutPlan()
+    for plan in plans:
+        for field in dataclasses.fields(FanoutPlan):
+            setattr(whole, field.name, getattr(whole, field.name) + getattr(plan, field.name))
+    return whole

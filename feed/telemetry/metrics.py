@@ -118,7 +118,7 @@ DEPENDENCY_UP = Gauge(
 
 
 # Fixed label values start at 0, so rate() and increase() see the first event too.
-for _reason in ("invalid_event",):
+for _reason in ("invalid_event", "apply_failed"):
     DEAD_LETTERS.labels(_reason)
 for _reason in ("inactive", "celebrity"):
     SKIPPED_DELIVERIES.labels(_reason)
