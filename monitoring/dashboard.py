@@ -92,6 +92,38 @@ ROWS: list[tuple[str, list[tuple[str, str, str, list[tuple[str, str]]]]]] = [
         ],
     ),
     (
+        "Outbox relay",
+        [
+            (
+                "Outbox backlog",
+                "short",
+                "Events the write path stored with their change and the relay has not yet published to Kafka. "
+                "Every process exports the gauge; only the relay (one per store) sets it, so the panel shows the max.",
+                [(f"max(feed_outbox_backlog_records{{{NS}}})", "records not yet published")],
+            ),
+            (
+                "Outbox lag",
+                "s",
+                "Age of the oldest event not yet published (0 when the outbox is empty): how late posts start to "
+                "fan out. Alerts: FeedOutboxLagging above 60 s for 5m, FeedOutboxLaggingCritical above 600 s.",
+                [(f"max(feed_outbox_lag_seconds{{{NS}}})", "oldest unpublished")],
+            ),
+            (
+                "Outbox published/s",
+                "ops",
+                "Events the broker acknowledged per second; at least once, so a relay restart may publish some twice.",
+                [(rate("feed_outbox_published_total"), "published")],
+            ),
+            (
+                "Outbox publish failures/s",
+                "ops",
+                "Relay passes that failed (broker or store not answering) and were retried with backoff; "
+                "nothing is skipped, the records stay pending.",
+                [(rate("feed_outbox_publish_failures_total"), "failed passes")],
+            ),
+        ],
+    ),
+    (
         "Fan-out",
         [
             (
@@ -123,7 +155,8 @@ ROWS: list[tuple[str, list[tuple[str, str, str, list[tuple[str, str]]]]]] = [
             (
                 "Publish to delivered (publish to visible)",
                 "s",
-                "From the write service publishing a post to the worker's Redis write: when a follower can see it. "
+                "From the write service storing a post (its event time) to the worker's Redis write: when a follower "
+                "can see it, time in the outbox included. "
                 "Target p99 100 ms for authors with up to 1000 followers; alert at 1 s.",
                 [
                     (quantile(0.5, "feed_fanout_publish_to_delivered_seconds_bucket", "type"), "p50 {{type}}"),
@@ -300,8 +333,8 @@ def build() -> dict:
     return {
         "uid": "feed-overview",
         "title": "Feed",
-        "description": "RED per RPC, fan-out throughput, lag and publish-to-visible latency, rebuilds, post cache, "
-        "dependencies. Redis memory needs redis_exporter.",
+        "description": "RED per RPC, outbox relay backlog and lag, fan-out throughput, lag and publish-to-visible "
+        "latency, rebuilds, post cache, dependencies. Redis memory needs redis_exporter.",
         "tags": ["feed"],
         "editable": True,
         "schemaVersion": 39,

@@ -73,7 +73,12 @@ def test_service_monitor_scrapes_the_metrics_port_of_every_service():
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     selector = monitor["spec"]["selector"]["matchLabels"]
     selected = [s for s in of_kind(manifests, "Service") if selector.items() <= s["metadata"]["labels"].items()]
-    assert {s["metadata"]["name"] for s in selected} == {"feed-write", "feed-read", "feed-worker-metrics"}
+    assert {s["metadata"]["name"] for s in selected} == {
+        "feed-write",
+        "feed-read",
+        "feed-worker-metrics",
+        "feed-relay-metrics",
+    }
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"
     for service in selected:

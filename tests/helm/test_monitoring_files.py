@@ -6,6 +6,7 @@ common way monitoring rots. Metric names are taken from feed.telemetry.metrics' 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -13,9 +14,14 @@ import yaml
 from prometheus_client import REGISTRY
 
 import feed.telemetry.metrics  # noqa: F401  (registers the feed_* metrics)
-from tests.helm.chart import CHART_DIR
+from tests.helm.chart import CHART_DIR, deployment, render
 
 FEED_METRIC = re.compile(r"\bfeed_[a-z0-9_]+\b")
+OUTBOX_ALERTS = {
+    "FeedOutboxLagging": "warning",
+    "FeedOutboxLaggingCritical": "critical",
+    "FeedOutboxRelayDown": "critical",
+}
 SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}
 
 
@@ -58,3 +64,37 @@ def test_dashboard_is_grafana_json_over_exported_metrics():
     assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
     used = {name for expr in _dashboard_exprs() for name in FEED_METRIC.findall(expr)}
     assert used and used <= exported_series(), sorted(used - exported_series())
+
+
+def test_the_outbox_relay_has_its_alerts():
+    """Lag warns, then pages; a relay that is not running pages too (its lag gauge would vanish, not grow)."""
+    rules = {rule["alert"]: rule for rule in _rules()}
+    severities = {name: rules[name]["labels"]["severity"] for name in OUTBOX_ALERTS if name in rules}
+    assert severities == OUTBOX_ALERTS
+    for name in ("FeedOutboxLagging", "FeedOutboxLaggingCritical"):
+        assert "feed_outbox_lag_seconds" in rules[name]["expr"], name
+
+
+def test_relay_down_alert_looks_for_the_container_the_chart_runs():
+    """The alert finds the relay by its container name: renaming the container must not silence it."""
+    (selected,) = re.findall(r'container="([^"]+)"', _rule("FeedOutboxRelayDown")["expr"])
+    relay = deployment(render(), "relay")
+    assert [c["name"] for c in relay["spec"]["template"]["spec"]["containers"]] == [selected]
+
+
+def test_dashboard_has_an_outbox_relay_row_over_the_relay_metrics():
+    panels = json.loads((CHART_DIR / "files" / "dashboard.json").read_text())["panels"]
+    start = next(i for i, p in enumerate(panels) if p["type"] == "row" and p["title"] == "Outbox relay")
+    in_row = list(itertools.takewhile(lambda p: p["type"] != "row", panels[start + 1 :]))
+    used = {name for p in in_row for t in p["targets"] for name in FEED_METRIC.findall(t["expr"])}
+    assert used == {
+        "feed_outbox_backlog_records",
+        "feed_outbox_lag_seconds",
+        "feed_outbox_published_total",
+        "feed_outbox_publish_failures_total",
+    }
+
+
+def _rule(name: str) -> dict:
+    (rule,) = [rule for rule in _rules() if rule["alert"] == name]
+    return rule

@@ -75,5 +75,6 @@ def test_each_process_gets_only_the_secrets_it_uses():
         "feed-write": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD", "FEED_JWT_SECRET"},
         "feed-read": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD", "FEED_JWT_SECRET"},
         "feed-worker": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},
+        "feed-relay": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},  # Redis: only for its readiness check
         "feed-schema": {"FEED_CASSANDRA_PASSWORD"},
     }

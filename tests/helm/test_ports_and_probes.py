@@ -57,17 +57,18 @@ def test_grpc_probes_ask_the_health_service_about_the_real_service(manifests, co
 
 def test_metrics_port_is_the_one_every_process_serves(manifests):
     port = port_of(config_map_data(manifests)["FEED_METRICS_ADDR"])
-    for component in ("write", "read", "worker"):
+    for component in ("write", "read", "worker", "relay"):
         assert _ports(_container(manifests, component))["metrics"] == port, component
     for service in of_kind(manifests, "Service"):
         (metrics,) = [p for p in service["spec"]["ports"] if p["name"] == "metrics"]
         assert (metrics["port"], metrics["targetPort"]) == (port, "metrics"), service["metadata"]["name"]
 
 
-def test_worker_probes_read_its_metrics_endpoint(manifests):
+@pytest.mark.parametrize("component", ["worker", "relay"])
+def test_worker_and_relay_probes_read_their_metrics_endpoint(manifests, component):
     port = port_of(config_map_data(manifests)["FEED_METRICS_ADDR"])
-    container = _container(manifests, "worker")
-    assert set(_ports(container)) == {"metrics"}  # the worker takes no calls
+    container = _container(manifests, component)
+    assert set(_ports(container)) == {"metrics"}  # neither takes calls
     for probe in ("startupProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/metrics", "port": port}, probe
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": port}

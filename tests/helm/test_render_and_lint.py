@@ -19,10 +19,10 @@ def test_there_are_the_documented_example_files():
     assert {p.name for p in example_files()} >= {"small.yaml", "production.yaml", "autoscaling.yaml"}
 
 
-def test_each_value_set_renders_the_three_workloads_and_their_services(manifests):
+def test_each_value_set_renders_the_four_workloads_and_their_services(manifests):
     names = {kind: {m["metadata"]["name"] for m in of_kind(manifests, kind)} for kind in ("Deployment", "Service")}
-    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker"}
-    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics"}
+    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"}
+    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"}
     assert len(of_kind(manifests, "ConfigMap")) >= 1
     assert [j["metadata"]["name"] for j in of_kind(manifests, "Job")] == ["feed-schema"]
 
@@ -64,6 +64,23 @@ def test_fixed_size_deployments_have_their_replica_count():
     manifests = render({"write": {"replicaCount": 3}, "worker": {"replicaCount": 5}})
     assert deployment(manifests, "write")["spec"]["replicas"] == 3
     assert deployment(manifests, "worker")["spec"]["replicas"] == 5
+
+
+def test_relay_is_one_pod_replaced_never_overlapped(manifests):
+    """Two relays on one store could interleave their passes and reorder events: one pod, and
+    an upgrade stops the old one before starting the new one, whatever else is autoscaled."""
+    relay = deployment(manifests, "relay")
+    assert relay["spec"]["replicas"] == 1
+    assert relay["spec"]["strategy"] == {"type": "Recreate"}
+    (container,) = relay["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["relay"]
+    scalers = of_kind(manifests, "HorizontalPodAutoscaler") + of_kind(manifests, "ScaledObject")
+    assert "feed-relay" not in {s["spec"]["scaleTargetRef"]["name"] for s in scalers}
+
+
+def test_relay_grace_period_comes_from_its_values():
+    relay = deployment(render({"relay": {"terminationGracePeriodSeconds": 90}}), "relay")
+    assert relay["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 90
 
 
 def test_schema_job_is_a_pre_install_and_pre_upgrade_hook_that_applies_the_schema(manifests):

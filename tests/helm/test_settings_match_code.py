@@ -108,7 +108,7 @@ def test_default_tuning_equals_the_code_defaults():
     """values.yaml must not quietly diverge from the defaults the README documents."""
     parsed = Settings.from_env(config_map_data(render()))
     tuning = ("timeline_max", "post_max_chars", "events_topic", "events_partitions", "consumer_group")
-    tuning += ("fanout_batch_max", "kafka_timeout_s", "post_cache_ttl_s")
+    tuning += ("fanout_batch_max", "kafka_timeout_s", "post_cache_ttl_s", "outbox_poll_ms", "outbox_batch")
     for field in tuning:
         assert getattr(parsed, field) == getattr(Settings(), field), field
 

@@ -14,6 +14,8 @@ import helm_python as helm
 import jsonschema
 import pytest
 
+from feed.config import Settings
+from feed.errors import InvalidArgument
 from feed.store.cassandra.settings import CONSISTENCY_LEVELS, MAX_TIMEOUT_S
 from tests.helm.chart import CHART_DIR, VALUE_SETS, chart, render
 
@@ -45,6 +47,8 @@ BAD_VALUES = {
         ["config.extraEnv.FEED_WRITE_ADDR is set by the chart"],
     ),
     "extra-env-not-feed": ("config:\n  extraEnv:\n    PATH: /bin\n", ["/config/extraEnv", "'PATH' not allowed"]),
+    # One relay per store: there is no replica count to raise.
+    "two-relays": ("relay:\n  replicaCount: 2\n", ["/relay", "'replicaCount' not allowed"]),
     "grace-shorter-than-drain": (
         "read:\n  preStopSleepSeconds: 10\n  terminationGracePeriodSeconds: 15\n",
         ["read.terminationGracePeriodSeconds (15) must cover read.preStopSleepSeconds (10)"],
@@ -104,3 +108,16 @@ def test_schema_follows_the_code_limits():
     cassandra = SCHEMA["properties"]["cassandra"]["properties"]
     assert cassandra["consistency"]["enum"] == list(CONSISTENCY_LEVELS)
     assert cassandra["timeoutSeconds"]["maximum"] == MAX_TIMEOUT_S
+
+
+@pytest.mark.parametrize(
+    ("value", "variable"), [("outboxPollMs", "FEED_OUTBOX_POLL_MS"), ("outboxBatch", "FEED_OUTBOX_BATCH")]
+)
+def test_schema_bounds_of_the_relay_settings_are_the_ones_the_code_accepts(value, variable):
+    """A value the schema lets through must not stop the relay at start, and the reverse."""
+    bounds = SCHEMA["properties"]["config"]["properties"][value]
+    for accepted in (bounds["minimum"], bounds["maximum"]):
+        Settings.from_env({variable: str(accepted)})
+    for refused in (bounds["minimum"] - 1, bounds["maximum"] + 1):
+        with pytest.raises(InvalidArgument):
+            Settings.from_env({variable: str(refused)})

@@ -38,7 +38,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: feed
 {{- end }}
 
-{{/* Selector labels of one component: write, read, worker or schema. */}}
+{{/* Selector labels of one component: write, read, worker, relay or schema. */}}
 {{- define "feed.componentSelectorLabels" -}}
 {{ include "feed.selectorLabels" .root }}
 app.kubernetes.io/component: {{ .component }}
@@ -102,6 +102,8 @@ FEED_KAFKA_TIMEOUT_S: {{ $v.kafka.timeoutSeconds | toString | quote }}
 FEED_TIMELINE_MAX: {{ $v.config.timelineMax | toString | quote }}
 FEED_POST_MAX_CHARS: {{ $v.config.postMaxChars | toString | quote }}
 FEED_FANOUT_BATCH_MAX: {{ $v.config.fanoutBatchMax | toString | quote }}
+FEED_OUTBOX_POLL_MS: {{ $v.config.outboxPollMs | toString | quote }}
+FEED_OUTBOX_BATCH: {{ $v.config.outboxBatch | toString | quote }}
 FEED_POST_CACHE_TTL_S: {{ $v.config.postCacheTtlSeconds | toString | quote }}
 FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
 FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
