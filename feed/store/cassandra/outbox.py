@@ -14,7 +14,8 @@ deleted when acknowledged. Two positions per shard keep a poll cheap:
   replay). It trails the clock by SETTLE_S, the longest a write may take to land;
   a write later than that is never published (docs/engines.md).
 An idle poll is one small read per shard (8); the tombstones of acknowledged rows
-are read again only by the rescans, at most SETTLE_S of them.
+are read again only by the rescans, at most SETTLE_S of them. The positions live in
+one instance: one relay thread polls it.
 """
 
 from __future__ import annotations

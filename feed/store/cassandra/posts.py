@@ -93,7 +93,7 @@ class CassandraPostStore(PostStore):
         )
 
     def load_posts(self, posts: Iterable[Post]) -> None:
-        # As _write, a batch at a time: every listing row of the batch, then its posts rows.
+        # Without records or a batch per post (a seed): every listing row of a chunk, then its posts rows.
         for batch in batches(posts):
             run_grouped(self._db, (op for post in batch for op in _listing_ops(post)))
             self._db.execute_many("insert_post", [_post_row(post, "") for post in batch])
