@@ -1,7 +1,7 @@
 """InMemoryCassandraSession: the CassandraSession surface over dicts, for running the
 store contract against the Cassandra store code where no cluster is available.
 
-It executes exactly the statement shapes in layout.STATEMENTS against the
+It executes exactly the statement shapes (and batches of them) in layout.STATEMENTS against the
 tables of feed/store/cassandra/cql/*.cql (columns, primary keys, clustering order and added columns
 read from the files), and checks each bound value against its column's type. It
 does not model replicas, consistency, timestamps or tombstones: the real cluster
@@ -12,16 +12,33 @@ from __future__ import annotations
 
 import collections
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from feed.store.cassandra.layout import STATEMENTS
 from feed.store.cassandra.schema import added_column, schema_files
 
-_PY_TYPES = {"bigint": int, "int": int, "counter": int, "text": str, "boolean": bool}
+_PY_TYPES = {
+    "bigint": int,
+    "int": int,
+    "counter": int,
+    "text": str,
+    "boolean": bool,
+    "blob": bytes,
+    "timeuuid": uuid.UUID,
+}
 _INT32 = range(-(1 << 31), 1 << 31)
 _INT64 = range(-(1 << 63), 1 << 63)
 _COND = re.compile(r"^(\w+) (=|<|>|IN) \?$")
+
+
+def _order(value: Any) -> Any:
+    """What Cassandra sorts a value by: a timeuuid by its time, then its low bytes as signed bytes."""
+    if isinstance(value, uuid.UUID):
+        assert value.version == 1, f"not a timeuuid: {value}"
+        return value.time, tuple(b - 256 if b > 127 else b for b in value.bytes[8:])
+    return value
 
 
 class _Table:
@@ -52,6 +69,8 @@ class _Table:
             assert column not in self.partition + self.clustering, f"null key column {column}"
             return
         assert type(value) is _PY_TYPES[kind], f"{column} ({kind}) bound to {value!r}"
+        if kind == "timeuuid":
+            assert value.version == 1, f"{column} (timeuuid) bound to {value!r}"
         if kind == "int":
             assert value in _INT32, f"{column} out of int range: {value}"
         elif kind in ("bigint", "counter"):
@@ -62,7 +81,8 @@ class _Table:
 
     def ordered(self, partition: tuple) -> list[dict[str, Any]]:
         rows = self.rows.get(partition, {})
-        return [rows[k] for k in sorted(rows, reverse=self.descending)]
+        keys = sorted(rows, key=lambda k: tuple(_order(v) for v in k), reverse=self.descending)
+        return [rows[k] for k in keys]
 
 
 def _load_tables() -> dict[str, _Table]:
@@ -127,6 +147,15 @@ class InMemoryCassandraSession:
     def execute_all(self, items: Sequence[tuple[str, Sequence[Any]]]) -> list[Result]:
         return [self.execute(name, params) for name, params in items]
 
+    def execute_batches(self, batches: Sequence[Sequence[tuple[str, Sequence[Any]]]], logged: bool = True) -> None:
+        """Each batch's statements in order; a batch holds no LWT or counter update, as Cassandra requires."""
+        for items in batches:
+            for name, params in items:
+                text = self._texts[name]
+                assert " IF " not in text and not re.search(r"SET (\w+) = \1 \+", text), f"{name} in a batch"
+                assert text.startswith(("INSERT", "DELETE", "UPDATE")), f"{name} in a batch"
+                self.execute(name, params)
+
     def stream(self, name: str, params: Sequence[Any], fetch_size: int) -> Iterator[Any]:
         yield from self.execute(name, params)
 
@@ -172,7 +201,12 @@ class InMemoryCassandraSession:
         return conditions
 
     def _matching(self, table: _Table, conditions: list[tuple[str, str, Any]]) -> list[dict[str, Any]]:
-        ops = {"=": lambda a, b: a == b, "<": lambda a, b: a < b, ">": lambda a, b: a > b, "IN": lambda a, b: a in b}
+        ops = {
+            "=": lambda a, b: a == b,
+            "<": lambda a, b: _order(a) < _order(b),
+            ">": lambda a, b: _order(a) > _order(b),
+            "IN": lambda a, b: a in b,
+        }
         fixed = {c: v for c, op, v in conditions if op == "="}
         if all(c in fixed for c in table.partition):
             partitions = [tuple(fixed[c] for c in table.partition)]
@@ -187,13 +221,17 @@ class InMemoryCassandraSession:
         ]
 
     def _select(self, text: str, params: list[Any]) -> Result:
-        m = re.match(r"SELECT (.*?) FROM (\w+)(?: WHERE (.*?))?( LIMIT \?)?$", text)
-        table = self._tables[m.group(2)]
-        columns = m.group(1).split(", ")
+        m = re.match(r"SELECT (DISTINCT )?(.*?) FROM (\w+)(?: WHERE (.*?))?( LIMIT \?)?$", text)
+        distinct, columns, table = m.group(1), m.group(2).split(", "), self._tables[m.group(3)]
+        if distinct:  # the partition keys of a whole table
+            assert columns == table.partition and not m.group(4), text
+            return Result(
+                [_row(dict(zip(columns, key, strict=True)), columns) for key, rows in table.rows.items() if rows]
+            )
         assert all(c in table.types for c in columns), text
-        conditions = self._where(table, m.group(3), params) if m.group(3) else []
+        conditions = self._where(table, m.group(4), params) if m.group(4) else []
         rows = self._matching(table, conditions)
-        if m.group(4):
+        if m.group(5):
             limit = params.pop(0)
             assert type(limit) is int and 0 < limit < (1 << 31)
             rows = rows[:limit]

@@ -12,6 +12,7 @@ import pytest
 from feed.store.base import Store
 from feed.store.cassandra.graph import CassandraGraphStore
 from feed.store.cassandra.orgs import CassandraOrgStore
+from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
 from tests.store.contract import StoreContract
 from tests.store.in_memory_cassandra import InMemoryCassandraSession
@@ -22,7 +23,12 @@ NO_TIMESTAMPS = "the emulation models no write timestamps or tombstones; test_ca
 class TestCassandraStoreInMemory(StoreContract):
     def make_store(self):
         db = InMemoryCassandraSession()
-        return Store(posts=CassandraPostStore(db), graph=CassandraGraphStore(db), orgs=CassandraOrgStore(db))
+        return Store(
+            posts=CassandraPostStore(db),
+            graph=CassandraGraphStore(db),
+            orgs=CassandraOrgStore(db),
+            outbox=CassandraOutboxStore(db),
+        )
 
     @pytest.mark.skip(reason=NO_TIMESTAMPS)
     def test_replaying_the_write_of_a_deleted_post_does_not_bring_it_back(self, store: Store) -> None:

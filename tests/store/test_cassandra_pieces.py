@@ -39,6 +39,7 @@ from feed.store.cassandra.layout import (
     write_time_us,
 )
 from feed.store.cassandra.orgs import CassandraOrgStore
+from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
 from feed.store.cassandra.schema import (
     SCHEMA_VERSION_TABLE,
@@ -48,6 +49,7 @@ from feed.store.cassandra.schema import (
 )
 from feed.store.cassandra.session import IdempotentOnlyRetryPolicy
 from feed.store.cassandra.settings import CassandraSettings, parse_cassandra_url, parse_replication
+from feed.store.outbox import OutboxStore
 from feed.store.url import apply_schema
 from tests.clock import FakeClock
 
@@ -446,7 +448,12 @@ def test_retries_happen_only_for_idempotent_statements():
 
 @pytest.mark.parametrize(
     ("cls", "base"),
-    [(CassandraPostStore, PostStore), (CassandraGraphStore, GraphStore), (CassandraOrgStore, OrgStore)],
+    [
+        (CassandraPostStore, PostStore),
+        (CassandraGraphStore, GraphStore),
+        (CassandraOrgStore, OrgStore),
+        (CassandraOutboxStore, OutboxStore),
+    ],
 )
 def test_every_abstract_method_is_implemented(cls, base):
     assert not cls.__abstractmethods__

@@ -106,6 +106,18 @@ class Edges:
         """add() as a (statement, parameters) pair, to run beside others in CassandraSession.execute_all."""
         return f"{self._name}.add", (owner, edge_bucket(other), other)
 
+    def remove_op(self, owner: int, other: int) -> tuple[str, tuple[int, int, int]]:
+        """remove() as a (statement, parameters) pair, to run beside others in CassandraSession.execute_all."""
+        return f"{self._name}.remove", (owner, edge_bucket(other), other)
+
+    def add_at_op(self, owner: int, other: int, at_us: int) -> tuple[str, tuple[int, int, int, int]]:
+        """A mirror's add written at at_us, for the logged batch of a change and its outbox records."""
+        return f"{self._name}.add_at", (owner, edge_bucket(other), other, at_us)
+
+    def remove_at_op(self, owner: int, other: int, at_us: int) -> tuple[str, tuple[int, int, int, int]]:
+        """A mirror's remove written at at_us, for the logged batch of a change and its outbox records."""
+        return f"{self._name}.remove_at", (at_us, owner, edge_bucket(other), other)
+
     def add_each(self, edges: list[tuple[int, int]]) -> list[bool]:
         """add() for each (owner, other), CONCURRENCY at a time; the answers in order."""
         results = self._db.execute_many(f"{self._name}.add", [(o, edge_bucket(x), x) for o, x in edges])

@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from feed.domain import Page
-from feed.store.base import GraphStore
+from feed.store.base import GraphStore, Outbox
 from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.edges import Edges, chunked
 from feed.store.cassandra.layout import BLOCKED_BY, BLOCKS, FOLLOWERS, FOLLOWING
+from feed.store.cassandra.outbox import write_with_records
 from feed.store.cassandra.session import CassandraSession
 
 SCAN_FETCH_SIZE = 5000  # rows per driver page when scanning users
@@ -33,7 +34,7 @@ class CassandraGraphStore(GraphStore):
         self._blocks = Edges(db, BLOCKS)
         self._blocked_by = Edges(db, BLOCKED_BY)
 
-    def follow(self, follower_id: int, followee_id: int) -> bool:
+    def follow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
         # Only LWTs write `following`, so of any number of concurrent or retried follows
         # exactly one sees "applied", and only that one moves the counter. The LWT sits on
         # the follower's partition: on the followee's, a celebrity gaining followers would
@@ -43,13 +44,16 @@ class CassandraGraphStore(GraphStore):
             # Right after the LWT, so only a crash or a timeout between the two (neither is
             # retried: a counter update is not idempotent) leaves the count off by one.
             self._db.execute("add_follower_count", (1, followee_id))
-        # Always (re)written: the retry of a follow that died half way completes it.
-        self._db.execute_all(
-            [
-                self._followers.add_op(followee_id, follower_id),
+        # Always (re)written, the mirror with the outbox records in one logged batch: the
+        # retry of a follow that died after its LWT completes it and records its events.
+        write_with_records(
+            self._db,
+            outbox,
+            lambda at: [
+                self._followers.add_at_op(followee_id, follower_id, at),
                 ("insert_user", (follower_id,)),
                 ("insert_user", (followee_id,)),
-            ]
+            ],
         )
         return added
 
@@ -64,14 +68,15 @@ class CassandraGraphStore(GraphStore):
             mirror = [self._followers.add_op(followee, follower) for follower, followee in batch]
             run_grouped(self._db, [*mirror, *(("insert_user", (user,)) for user in users)])
 
-    def unfollow(self, follower_id: int, followee_id: int) -> bool:
+    def unfollow(self, follower_id: int, followee_id: int, outbox: Outbox = ()) -> bool:
         # The mirror image of follow: the LWT decides, the counter follows it, the mirror is
-        # always removed. A follow racing an unfollow of the same edge may leave the mirror
-        # disagreeing with `following` until the next follow or unfollow of that edge.
+        # always removed, with the records. A follow racing an unfollow of the same edge may
+        # leave the mirror disagreeing with `following` until the next follow or unfollow of
+        # that edge; the mirror then agrees with the order the records are published in.
         removed = self._following.remove(follower_id, followee_id)
         if removed:
             self._db.execute("add_follower_count", (-1, followee_id))
-        self._followers.remove(followee_id, follower_id)
+        write_with_records(self._db, outbox, lambda at: [self._followers.remove_at_op(followee_id, follower_id, at)])
         return removed
 
     def is_following(self, follower_id: int, followee_id: int) -> bool:
@@ -80,14 +85,31 @@ class CassandraGraphStore(GraphStore):
     def following_among(self, follower_id: int, candidate_ids: Iterable[int]) -> set[int]:
         return self._following.among(follower_id, candidate_ids)
 
-    def block(self, blocker_id: int, blocked_id: int) -> bool:
-        added = self._blocks.add(blocker_id, blocked_id)
-        self._blocked_by.add(blocked_id, blocker_id)  # always: completes a block that died half way
+    def block(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
+        # The block and the end of the follows both ways are three LWTs (no batch can hold
+        # them), sent together; each follow removed is counted as unfollow counts it.
+        pairs = [(blocker_id, blocked_id), (blocked_id, blocker_id)]
+        results = self._db.execute_all(
+            [self._blocks.add_op(blocker_id, blocked_id), *(self._following.remove_op(a, b) for a, b in pairs)]
+        )
+        added, *unfollowed = (bool(result.was_applied) for result in results)
+        decrements = [(-1, followee) for (_, followee), done in zip(pairs, unfollowed, strict=True) if done]
+        if decrements:
+            self._db.execute_many("add_follower_count", decrements)
+        # Always: completes a block that died half way, mirrors and records in one logged batch.
+        write_with_records(
+            self._db,
+            outbox,
+            lambda at: [
+                self._blocked_by.add_at_op(blocked_id, blocker_id, at),
+                *(self._followers.remove_at_op(followee, follower, at) for follower, followee in pairs),
+            ],
+        )
         return added
 
-    def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+    def unblock(self, blocker_id: int, blocked_id: int, outbox: Outbox = ()) -> bool:
         removed = self._blocks.remove(blocker_id, blocked_id)
-        self._blocked_by.remove(blocked_id, blocker_id)
+        write_with_records(self._db, outbox, lambda at: [self._blocked_by.remove_at_op(blocked_id, blocker_id, at)])
         return removed
 
     def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:

@@ -133,7 +133,8 @@ EDGE_TABLES = (FOLLOWING, FOLLOWERS, BLOCKS, BLOCKED_BY, ORG_USERS, ORG_GROUPS, 
 
 
 def edge_statements(table: EdgeTable) -> tuple[Cql, ...]:
-    """The statements of one edge table, named "<table>.<verb>" (add, remove, has, among, page, scan, drop)."""
+    """The statements of one edge table, named "<table>.<verb>" (add, remove, has, among, page, scan, drop;
+    on a mirror also add_at and remove_at)."""
     t, owner, other = table.name, table.owner, table.other
     key = f"{owner} = ? AND bucket = ?"
     add = f"INSERT INTO {t} ({owner}, bucket, {other}) VALUES (?, ?, ?)"
@@ -146,6 +147,20 @@ def edge_statements(table: EdgeTable) -> tuple[Cql, ...]:
         Cql(f"{t}.page", f"SELECT {other} FROM {t} WHERE {key} AND {other} > ? LIMIT ?", True),
         Cql(f"{t}.scan", f"SELECT {other} FROM {t} WHERE {key}", True),
         Cql(f"{t}.drop", f"DELETE FROM {t} WHERE {key}", True),  # a whole partition: purges only
+        *(() if table.lwt else _timed_mirror_statements(table)),
+    )
+
+
+def _timed_mirror_statements(table: EdgeTable) -> tuple[Cql, ...]:
+    """A mirror's add and remove at a given write time: the rows a change writes in its outbox batch."""
+    t, owner, other = table.name, table.owner, table.other
+    return (
+        Cql(f"{t}.add_at", f"INSERT INTO {t} ({owner}, bucket, {other}) VALUES (?, ?, ?) USING TIMESTAMP ?", True),
+        Cql(
+            f"{t}.remove_at",
+            f"DELETE FROM {t} USING TIMESTAMP ? WHERE {owner} = ? AND bucket = ? AND {other} = ?",
+            True,
+        ),
     )
 
 
@@ -160,9 +175,10 @@ _POSTS: tuple[Cql, ...] = (
     Cql("select_post", f"SELECT {POST_COLUMNS} FROM posts WHERE post_id = ?", True),
     Cql("mark_post_deleted", "UPDATE posts SET deleted = true WHERE post_id = ? IF deleted = false", False),
     Cql("purge_post", "DELETE FROM posts USING TIMESTAMP ? WHERE post_id = ?", True),
-    Cql(
+    Cql(  # the claim keeps the first call's post and outbox records (004): a retry can finish it
         "claim_idempotency_key",
-        "INSERT INTO post_idempotency (author_id, idempotency_key, post_id) VALUES (?, ?, ?) IF NOT EXISTS",
+        "INSERT INTO post_idempotency (author_id, idempotency_key, post_id, text, create_time_ms, group_id, org_id, "
+        "outbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
         False,
     ),
     Cql("release_idempotency_key", "DELETE FROM post_idempotency WHERE author_id = ? AND idempotency_key = ?", True),
@@ -261,8 +277,24 @@ _ORGS: tuple[Cql, ...] = (
     Cql("delete_member_count", "DELETE FROM group_member_counts WHERE group_id = ?", True),
 )
 
+OUTBOX_COLUMNS = "shard, bucket, seq, key, value, headers, created_ms"
+_OUTBOX: tuple[Cql, ...] = (
+    Cql("outbox.insert", f"INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?", True),
+    Cql(
+        "outbox.read",
+        "SELECT seq, key, value, headers, created_ms FROM outbox WHERE shard = ? AND bucket = ? AND seq > ? LIMIT ?",
+        True,
+    ),
+    Cql("outbox.count", "SELECT created_ms FROM outbox WHERE shard = ? AND bucket = ? AND seq > ? LIMIT ?", True),
+    Cql("outbox.delete", "DELETE FROM outbox USING TIMESTAMP ? WHERE shard = ? AND bucket = ? AND seq = ?", True),
+    Cql("outbox.buckets", "SELECT DISTINCT shard, bucket FROM outbox", True),  # only when no cursor is saved
+    Cql("outbox.cursor", "SELECT settled FROM outbox_cursor WHERE shard = ?", True),
+    Cql("outbox.save_cursor", "INSERT INTO outbox_cursor (shard, settled) VALUES (?, ?)", True),
+)
+
 STATEMENTS: tuple[Cql, ...] = (
     *_POSTS,
+    *_OUTBOX,
     *_USERS_AND_COUNTS,
     *_ORGS,
     *(cql for table in EDGE_TABLES for cql in edge_statements(table)),

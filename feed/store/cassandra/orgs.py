@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from feed.domain import Group, Page
-from feed.store.base import OrgStore
+from feed.store.base import OrgStore, Outbox
 from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.edges import Edges, chunked
 from feed.store.cassandra.layout import GROUP_MEMBERS, MEMBER_GROUPS, ORG_GROUPS, ORG_USERS
+from feed.store.cassandra.outbox import write_with_records
 from feed.store.cassandra.session import CassandraSession
 
 
@@ -91,20 +92,20 @@ class CassandraOrgStore(OrgStore):
         params = [(group_id,) for group_id in dict.fromkeys(group_ids)]
         return {row.group_id: _group(row) for result in self._db.execute_many("select_group", params) for row in result}
 
-    def add_member(self, group_id: int, user_id: int) -> bool:
+    def add_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
         # As GraphStore.follow: the LWT on the member's partition decides, the counter follows
-        # only an applied one, and the mirror is always (re)written.
+        # only an applied one, and the mirror is always (re)written, with the records.
         added = self._member_groups.add(user_id, group_id)
         if added:
             self._db.execute("add_member_count", (1, group_id))
-        self._group_members.add(group_id, user_id)
+        write_with_records(self._db, outbox, lambda at: [self._group_members.add_at_op(group_id, user_id, at)])
         return added
 
-    def remove_member(self, group_id: int, user_id: int) -> bool:
+    def remove_member(self, group_id: int, user_id: int, outbox: Outbox = ()) -> bool:
         removed = self._member_groups.remove(user_id, group_id)
         if removed:
             self._db.execute("add_member_count", (-1, group_id))
-        self._group_members.remove(group_id, user_id)
+        write_with_records(self._db, outbox, lambda at: [self._group_members.remove_at_op(group_id, user_id, at)])
         return removed
 
     def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:

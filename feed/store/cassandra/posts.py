@@ -9,9 +9,11 @@ from typing import Any
 
 from feed.domain import Post
 from feed.ids import MAX_ID
-from feed.store.base import PostStore
+from feed.store.base import Outbox, PostStore
 from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.layout import author_bucket, delete_time_us, write_time_us
+from feed.store.cassandra.outbox import write_with_records
+from feed.store.cassandra.outbox_layout import decode_entries, encode_entries
 from feed.store.cassandra.session import CassandraSession
 
 _MAX_LIMIT = (1 << 31) - 1  # CQL LIMIT is a 32-bit int
@@ -27,50 +29,71 @@ class CassandraPostStore(PostStore):
     under its group only (posts_by_group); author_post_ids indexes both, deleted
     ones too, for purge_author. Creation writes with timestamps taken
     from the post id (write_time_us), so a replayed create is a no-op and cannot
-    undo a delete. The `posts` row is written last: it is the commit point an
-    idempotent retry looks for.
+    undo a delete. A post's rows and its outbox records go in one logged batch; with an
+    idempotency key, a claim (an LWT, which no batch can hold) comes first and keeps
+    the request, so a retry finishes a call that died between the two.
     """
 
     def __init__(self, db: CassandraSession) -> None:
         self._db = db
 
-    def create_post(self, post: Post, idempotency_key: str = "") -> tuple[Post, bool]:
+    def create_post(self, post: Post, idempotency_key: str = "", outbox: Outbox = ()) -> tuple[Post, bool]:
         if idempotency_key:
-            # The LWT picks one winner among concurrent retries; the others get its post id.
-            claim = self._db.execute("claim_idempotency_key", (post.author_id, idempotency_key, post.post_id))
+            # The LWT picks one winner among concurrent retries; the others get its claim.
+            claim = self._claim(post, idempotency_key, outbox)
             if not claim.was_applied:
-                return self._replay(post, claim.one().post_id, idempotency_key)
-        self._write(post, idempotency_key)
+                return self._replay(post, claim.one(), idempotency_key)
+        self._commit(post, idempotency_key, outbox)
         return post, True
 
-    def _replay(self, post: Post, claimed_id: int, idempotency_key: str) -> tuple[Post, bool]:
-        row = self._await_post(claimed_id)
+    def _claim(self, post: Post, idempotency_key: str, outbox: Outbox) -> Any:
+        """Step one of a keyed create: claim the key, keeping the whole request (post and records) in the claim.
+
+        An LWT cannot share a batch with other partitions; keeping the request lets
+        a retry finish exactly this call if it dies before step two (_replay)."""
+        p = post
+        params = (p.author_id, idempotency_key, p.post_id, p.text, p.create_time_ms, p.group_id, p.org_id)
+        return self._db.execute("claim_idempotency_key", (*params, encode_entries(outbox)))
+
+    def _replay(self, post: Post, claim: Any, idempotency_key: str) -> tuple[Post, bool]:
+        row = self._await_post(claim.post_id)
         if row is not None:  # deleted or not: a retry must not bring back a deleted post
             return _post(row), False
-        # The claim's owner died between its claim and its posts row (or is slower than
-        # OWNER_GRACE_S). Finish its work under the claimed id, so the key still names exactly
-        # one post. A slow owner writing too writes its copy of the same request at the same
-        # timestamp, and replicas settle on one of the two.
-        claimed = dataclasses.replace(post, post_id=claimed_id)
-        self._write(claimed, idempotency_key)
+        # The claim's owner died between its claim and its batch (or is slower than
+        # OWNER_GRACE_S). Finish its work from the claim: the same post, the same records, so
+        # the key names exactly one post and its events are those of that post. A slow owner
+        # writing too writes the same cells at the same timestamps, and its records again
+        # (fresh seqs: published twice, which at-least-once allows).
+        if claim.text is not None:
+            first = Post(
+                claim.post_id, post.author_id, claim.text, claim.create_time_ms, claim.group_id or 0, claim.org_id or 0
+            )
+            self._commit(first, idempotency_key, decode_entries(claim.outbox))
+            return first, True
+        # A claim made before 004 kept only the id: finish it with this call's post, without
+        # records, which would describe this call's post id rather than the claimed one.
+        claimed = dataclasses.replace(post, post_id=claim.post_id)
+        self._commit(claimed, idempotency_key, ())
         return claimed, True
 
     def _await_post(self, post_id: int) -> Any:
         """The posts row of a claimed id, waiting up to OWNER_GRACE_S for its owner to write it."""
         # Race point: a concurrent retry loses the claim while the winner is still writing its
-        # listing rows. Taking over at once would have both report "created" (seen on a real node).
+        # batch. Taking over at once would have both report "created" (seen on a real node).
         deadline = time.monotonic() + OWNER_GRACE_S
         while (row := self._db.execute("select_post", (post_id,)).one()) is None and time.monotonic() < deadline:
             time.sleep(OWNER_POLL_S)
         return row
 
-    def _write(self, post: Post, idempotency_key: str) -> None:
-        self._db.execute_all(_listing_ops(post))
-        # Last, so that a found posts row means the listing rows above exist too.
-        self._db.execute("insert_post", _post_row(post, idempotency_key))
+    def _commit(self, post: Post, idempotency_key: str, outbox: Outbox) -> None:
+        """Step two: the post's rows and its outbox records in one logged batch: all, or none."""
+        # The post's rows keep their id-derived timestamps (a replay cannot undo a delete).
+        write_with_records(
+            self._db, outbox, lambda at: [*_listing_ops(post), ("insert_post", _post_row(post, idempotency_key))]
+        )
 
     def load_posts(self, posts: Iterable[Post]) -> None:
-        # As _write, a batch at a time: every listing row of the batch, then its posts rows.
+        # Without records or a batch per post (a seed): every listing row of a chunk, then its posts rows.
         for batch in batches(posts):
             run_grouped(self._db, (op for post in batch for op in _listing_ops(post)))
             self._db.execute_many("insert_post", [_post_row(post, "") for post in batch])
@@ -86,22 +109,29 @@ class CassandraPostStore(PostStore):
                 found[row.post_id] = _post(row)
         return found
 
-    def delete_post(self, post_id: int) -> bool:
+    def delete_post(self, post_id: int, outbox: Outbox = ()) -> bool:
         row = self._db.execute("select_post", (post_id,)).one()
+        # Unlist with the records (recorded on every call) first, then flag: a delete that dies
+        # between the two is completed by its retry, which unlists and records again.
+        if row is not None or outbox:
+            write_with_records(
+                self._db, outbox, lambda at: [] if row is None else [_unlist_op(row, delete_time_us(post_id, at))]
+            )
         if row is None:
             return False
-        # Unlist first, then flag: a delete that dies between the two is completed by its
-        # retry, which unlists again even when the flag is already set.
-        self._unlist(row, delete_time_us(post_id, time.time_ns() // 1000))
         # An LWT, so that of two concurrent deletes exactly one reports True.
         return bool(self._db.execute("mark_post_deleted", (post_id,)).was_applied)
+
+    def find_post(self, post_id: int) -> tuple[Post, bool] | None:
+        row = self._db.execute("select_post", (post_id,)).one()
+        return None if row is None else (_post(row), bool(row.deleted))
 
     def purge_post(self, post_id: int) -> None:
         row = self._db.execute("select_post", (post_id,)).one()
         if row is None:
             return
         at = delete_time_us(post_id, time.time_ns() // 1000)
-        self._unlist(row, at)
+        self._db.execute(*_unlist_op(row, at))
         if row.idempotency_key:  # null or "" in posts made without a key, or before 003
             self._db.execute("release_idempotency_key", (row.author_id, row.idempotency_key))
         self._db.execute("delete_author_post_id", (at, row.author_id, author_bucket(post_id), post_id))
@@ -120,14 +150,6 @@ class CassandraPostStore(PostStore):
                 self.purge_post(post_id)
         # Last: a purge that dies half way still finds the buckets when run again.
         self._db.execute("drop_author_buckets", (author_id,))
-
-    def _unlist(self, row: Any, at: int) -> None:
-        """Remove a post's listing row (its group's or its author's) with write timestamp at."""
-        bucket = author_bucket(row.post_id)
-        if row.group_id:
-            self._db.execute("delete_group_post", (at, row.group_id, bucket, row.post_id))
-        else:
-            self._db.execute("delete_author_post", (at, row.author_id, bucket, row.post_id))
 
     def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
         def post(row: Any) -> Post:
@@ -180,6 +202,14 @@ def _post(row: Any) -> Post:
         group_id=row.group_id or 0,
         org_id=row.org_id or 0,
     )
+
+
+def _unlist_op(row: Any, at: int) -> tuple[str, tuple]:
+    """The delete of a post's listing row (its group's or its author's) with write timestamp at."""
+    bucket = author_bucket(row.post_id)
+    if row.group_id:
+        return "delete_group_post", (at, row.group_id, bucket, row.post_id)
+    return "delete_author_post", (at, row.author_id, bucket, row.post_id)
 
 
 def _listing_ops(p: Post) -> list[tuple[str, tuple]]:

@@ -18,7 +18,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.connection import ConnectionException
 from cassandra.policies import DCAwareRoundRobinPolicy, RetryPolicy, TokenAwarePolicy
-from cassandra.query import BoundStatement, PreparedStatement
+from cassandra.query import BatchStatement, BatchType, BoundStatement, PreparedStatement
 
 from feed.errors import FailedPrecondition, Unavailable
 from feed.store.cassandra.layout import STATEMENTS
@@ -179,6 +179,24 @@ class CassandraSession:
         """Run different statements concurrently and wait for all of them."""
         futures = [(name, self.execute_async(name, params)) for name, params in items]
         return [self.wait(future, name) for name, future in futures]
+
+    def execute_batches(self, batches: Sequence[Sequence[tuple[str, Sequence[Any]]]], logged: bool = True) -> None:
+        """Run each list of (statement, parameters) as one batch, the batches concurrently; wait for all.
+
+        A LOGGED batch is all or nothing, even if its coordinator dies half way: the
+        batchlog on two other nodes replays it. UNLOGGED is for rows of one partition,
+        which Cassandra applies as one mutation anyway.
+        """
+        futures = []
+        for items in batches:
+            batch = BatchStatement(BatchType.LOGGED if logged else BatchType.UNLOGGED)
+            for name, params in items:
+                batch.add(self.bind(name, params))
+            # A batch of idempotent statements with explicit timestamps writes the same cells again.
+            batch.is_idempotent = all(self._prepared[name].is_idempotent for name, _ in items)
+            futures.append(self._session.execute_async(batch))
+        for future in futures:
+            self.wait(future, "a batch")
 
     def stream(self, name: str, params: Sequence[Any], fetch_size: int) -> Iterator[Any]:
         """Every row of one query, fetched fetch_size rows at a time by the driver's paging."""
