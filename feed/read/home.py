@@ -24,6 +24,7 @@ from feed.read.guard import FollowGuard
 from feed.read.hydrate import Hydrator
 from feed.read.merge import Candidates, merge_sources
 from feed.read.page import MAX_ROUNDS, FeedPage, PageBuilder
+from feed.read.rebuilds import RebuildQueue
 from feed.read.sources import HomeSources
 from feed.read.stages import FilterStage, ReadContext, run_filters
 from feed.store.base import Store
@@ -42,9 +43,10 @@ class HomeTimelineReader:
         read_time: ReadTimeSources,
         hydrator: Hydrator,
         filters: tuple[FilterStage, ...] = HOME_FILTERS,
+        rebuilds: RebuildQueue | None = None,
     ) -> None:
         self._store = store
-        self._sources = HomeSources(store, timelines, read_time)
+        self._sources = HomeSources(store, timelines, read_time, rebuilds)
         self._hydrator = hydrator
         self.filters = filters
 
