@@ -38,6 +38,7 @@ from feed.health.probes import start_readiness
 from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.messaging.topics import ensure_topic
 from feed.redis.connection import RedisFunctions, connect
+from feed.redis.post_cache import PostCache, RedisPostCache
 from feed.store import Store, open_store
 from feed.telemetry import metrics
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
@@ -55,11 +56,19 @@ RETRY = RetryPolicy(attempts=3, first_pause_s=0.2, max_pause_s=5.0)  # of failin
 class FanoutWorker:
     """One consumer in the fan-out group."""
 
-    def __init__(self, settings: Settings, store: Store, timelines: TimelineStore, read_time: ReadTimeSources) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        timelines: TimelineStore,
+        read_time: ReadTimeSources,
+        post_cache: PostCache | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.timelines = timelines
         self.read_time = read_time
+        self.post_cache = post_cache  # deleted posts are tombstoned here too
         self.dead_letters = DeadLetterQueue(
             settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), settings.kafka_timeout_s
         )
@@ -131,7 +140,7 @@ class FanoutWorker:
             threshold, max_entries = self.settings.celebrity_threshold, self.timelines.max_entries
             facts = resolve(self.store, envelopes, threshold, max_entries, self.read_time)
             plan = plan_fanout(envelopes, facts)
-            return plan, apply_plan(self.timelines, self.read_time, plan, self.keep_alive)
+            return plan, apply_plan(self.timelines, self.read_time, plan, self.keep_alive, self.post_cache)
         except Exception as exc:
             metrics.BATCH_FAILURES.inc()
             log.warning(
@@ -240,7 +249,9 @@ def main(settings: Settings, stop: threading.Event) -> int:
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     functions = RedisFunctions(connect(settings.redis_url))
     timelines = RedisTimelineStore(functions, settings.timeline_max)
-    worker = FanoutWorker(settings, store, timelines, RedisReadTimeSources(functions, settings.timeline_max))
+    read_time = RedisReadTimeSources(functions, settings.timeline_max)
+    posts = RedisPostCache(functions.client, settings.post_cache_ttl_s)
+    worker = FanoutWorker(settings, store, timelines, read_time, posts)
     try:
         worker.run(stop)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from feed.domain import Source
 from feed.events import DomainEvent, Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
@@ -48,12 +48,23 @@ def recipients(fanout: PostFanout) -> Sequence[int]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Removal:
-    """Posts to take out of some timelines: a delete's from its whole audience, an unfollow's or a
-    leave's (the source's newest posts) from one user's."""
+    """Posts to take out of some timelines: an unfollow's or a leave's (the source's newest posts) from
+    one user's."""
 
     org_id: int
     users: tuple[int, ...]
     post_ids: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deletion:
+    """Deleted posts of one author and source, to take out of the author's timeline and out of the
+    source's whole audience: pages of user ids, walked (from the store) only when applied."""
+
+    org_id: int
+    author_id: int
+    post_ids: tuple[int, ...]
+    audience: Iterable[Sequence[int]] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,6 +91,7 @@ class FanoutPlan:
 
     fanouts: list[PostFanout] = dataclasses.field(default_factory=list)  # oldest post first
     removals: list[Removal] = dataclasses.field(default_factory=list)
+    deletions: list[Deletion] = dataclasses.field(default_factory=list)
     merges: list[Merge] = dataclasses.field(default_factory=list)
     read_time_pushes: list[ReadTimePost] = dataclasses.field(default_factory=list)
     read_time_removals: list[ReadTimePost] = dataclasses.field(default_factory=list)
@@ -125,8 +137,7 @@ def plan_posts(plan: FanoutPlan, events: Sequence[DomainEvent], facts: Facts) ->
             deleted_by_source[(event.org_id, event.source, event.author_id)].append(event.post_id)
             plan.read_time_removals.append(ReadTimePost(event.source, event.post_id, event.org_id))
     for (org, source, author), post_ids in deleted_by_source.items():
-        users = (author, *facts.followers.get(source, ()))
-        plan.removals.append(Removal(org, users, tuple(post_ids)))
+        plan.deletions.append(Deletion(org, author, tuple(post_ids), facts.delete_audiences.get(source, ())))
 
 
 def plan_graph(plan: FanoutPlan, events: Sequence[DomainEvent], facts: Facts) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from feed.domain import Source
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
@@ -31,11 +31,36 @@ class Membership:
     group_id: int
 
 
+@dataclasses.dataclass(frozen=True)
+class AudiencePages:
+    """A source's whole audience (followers, or members) as pages of user ids, read from the store only
+    when iterated, and again on each iteration: a delete walks millions of followers a page at a time
+    and never holds them all."""
+
+    store: Store
+    source: Source
+    page_size: int = FOLLOWER_PAGE
+
+    def __iter__(self) -> Iterator[list[int]]:
+        source, size = self.source, self.page_size
+        token: str | None = None
+        while True:
+            if source.group_id:
+                page = self.store.orgs.list_members(source.group_id, size, token)
+            else:
+                page = self.store.graph.list_followers(source.author_id, size, token)
+            if page.ids:
+                yield page.ids
+            if page.next_token is None:
+                return
+            token = page.next_token
+
+
 @dataclasses.dataclass
 class Facts:
     """What the store and Redis say now about the authors, posts and edges of one batch."""
 
-    followers: dict[Source, list[int]]  # source -> its audience: followers, or members (none for read-time sources)
+    followers: dict[Source, list[int]]  # posting source -> its audience: followers, or members (none for read-time)
     live_posts: set[int]  # created posts of the batch that are not deleted
     following: set[Edge]  # edges of the batch's follow and unfollow events that exist
     read_time: dict[Source, int] = dataclasses.field(default_factory=dict)  # read-time source -> audience size
@@ -47,6 +72,8 @@ class Facts:
     backfill_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
     # Newest post ids first, of the followee or group of each unfollow and leave: as many as a timeline holds.
     unmerge_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
+    # Deleting source -> its whole audience, walked page by page when the removals are applied.
+    delete_audiences: dict[Source, AudiencePages] = dataclasses.field(default_factory=dict)
 
 
 GraphEvent = Followed | Unfollowed | GroupJoined | GroupLeft
@@ -84,11 +111,8 @@ def resolve(
     unmerging = {edge_source(e) for e in events if isinstance(e, Unfollowed | GroupLeft)}
     backfill_posts, unmerge_posts = posts_to_move(store, {s for s, _ in merging}, unmerging, max_entries)
     listed = already_listed(read_time_sources, posts, read_time, merging, backfill_posts)
-    # Deletes reach every follower even of a read-time source: posts from before the source
-    # crossed the threshold were fanned out on write. Deletes are rare; posts are not.
-    wanted = (posting - read_time.keys()) | deleting
     return Facts(
-        followers={source: audience_of(store, source) for source in wanted},
+        followers={source: audience_of(store, source) for source in posting - read_time.keys()},
         live_posts=set(store.posts.get_posts([p.post_id for p in posts])) if posts else set(),
         following={edge for edge in edges if store.graph.is_following(edge.follower_id, edge.followee_id)},
         read_time=read_time,
@@ -96,6 +120,9 @@ def resolve(
         memberships={m for m in joins if store.orgs.is_member(m.group_id, m.user_id)},
         backfill_posts=backfill_posts,
         unmerge_posts=unmerge_posts,
+        # Deletes reach every follower even of a read-time source: posts from before the source
+        # crossed the threshold were fanned out on write. Listed lazily: an audience can be millions.
+        delete_audiences={source: AudiencePages(store, source) for source in deleting},
     )
 
 

@@ -5,7 +5,8 @@ workers are still catching up (an unfollow, a block or a leave is applied to
 Redis later than to the store), and reports what it kept and removed. The stage
 names are stable strings: they label feed_read_stage_posts_total. To hide a
 new kind of post (a mute, a keyword), add its facts to ReadFacts, a filter
-here, and a FilterStage to the readers' lists.
+here, and a FilterStage to the readers' lists (for_good only if what it hides
+can never be shown again).
 """
 
 from __future__ import annotations
@@ -56,11 +57,14 @@ def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
 DELETED_COUNTS = StageCounts(DELETED)
 # The home timeline's filters, in order. Each sees only what the ones before it kept, so a post
 # is counted as removed by the first filter that drops it.
+# All of them hide for good (read repair removes what they drop from the reader's timeline): an
+# unfollow or a leave is undone only by a new follow or join, which backfills; an unblock brings
+# back no post repaired away. A filter that hides for a while (a mute) must not be for_good.
 HOME_FILTERS: tuple[FilterStage, ...] = (
-    FilterStage(OTHER_ORGANIZATION, drop_other_organization),
-    FilterStage(UNFOLLOWED_AUTHOR, drop_unfollowed_authors),
-    FilterStage(NOT_A_MEMBER, drop_groups_not_joined),
-    FilterStage(BLOCKED_AUTHOR, drop_blocked_authors),
+    FilterStage(OTHER_ORGANIZATION, drop_other_organization, for_good=True),
+    FilterStage(UNFOLLOWED_AUTHOR, drop_unfollowed_authors, for_good=True),
+    FilterStage(NOT_A_MEMBER, drop_groups_not_joined, for_good=True),
+    FilterStage(BLOCKED_AUTHOR, drop_blocked_authors, for_good=True),
 )
 # A group's timeline: the caller's access to the group is checked before reading it.
 GROUP_FILTERS: tuple[FilterStage, ...] = (HOME_FILTERS[-1],)

@@ -14,6 +14,9 @@ which read-time sources the reader follows. That is why the home ids are
 hydrated before the read-time lists are read: the guard asks about their
 authors and the sources' in one query. Following a read-time source adds one
 round trip for their lists (and one to hydrate what they contribute).
+
+Ids of the home timeline that a page hid for good (deleted, or dropped by a
+for_good filter) are then removed from it in the background (feed/read/repair.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from feed.read.guard import FollowGuard
 from feed.read.hydrate import Hydrator
 from feed.read.merge import Candidates, merge_sources
 from feed.read.page import MAX_ROUNDS, FeedPage, PageBuilder
+from feed.read.rebuilds import RebuildQueue
+from feed.read.repair import ReadRepair
 from feed.read.sources import HomeSources
 from feed.read.stages import FilterStage, ReadContext, run_filters
 from feed.store.base import Store
@@ -42,26 +47,35 @@ class HomeTimelineReader:
         read_time: ReadTimeSources,
         hydrator: Hydrator,
         filters: tuple[FilterStage, ...] = HOME_FILTERS,
+        rebuilds: RebuildQueue | None = None,
+        repair: ReadRepair | None = None,
     ) -> None:
         self._store = store
-        self._sources = HomeSources(store, timelines, read_time)
+        self._sources = HomeSources(store, timelines, read_time, rebuilds)
         self._hydrator = hydrator
         self.filters = filters
+        self.repair = repair or ReadRepair(timelines)
 
     def read(self, user_id: int, before_id: int | None, page_size: int, org_id: int = 0) -> FeedPage:
         """One page of at most page_size posts older than before_id."""
         guard = FollowGuard(self._store, user_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
-        for _ in range(MAX_ROUNDS):
-            count = page.wanted + 1  # one extra tells whether more remain
-            pages, posts = self.sources(ctx, guard, page.cursor, count)
-            candidates = merge_sources(pages, count)
-            found = self.hydrate(candidates, posts, guard)
-            done = page.add(run_filters(self.filters, found, ctx), candidates)
-            if done is not None:
-                return done
-        return page.unfinished()
+        gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
+        home_ids: set[int] = set()
+        try:
+            for _ in range(MAX_ROUNDS):
+                count = page.wanted + 1  # one extra tells whether more remain
+                pages, posts = self.sources(ctx, guard, page.cursor, count)
+                home_ids.update(pages[0].ids)
+                candidates = merge_sources(pages, count)
+                found = self.hydrate(candidates, posts, guard, gone)
+                done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
+                if done is not None:
+                    return done
+            return page.unfinished()
+        finally:
+            self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)  # read-time lists are not ours
 
     def sources(
         self, ctx: ReadContext, guard: FollowGuard, cursor: int | None, count: int
@@ -79,8 +93,11 @@ class HomeTimelineReader:
             return [home], posts
         return [home, *self._sources.read_time(readable, cursor, count, ctx.org_id)], posts
 
-    def hydrate(self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard) -> list[Post]:
-        """Stage hydrate: the candidates as posts (those from read-time sources fetched now), deleted ones dropped."""
+    def hydrate(
+        self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]
+    ) -> list[Post]:
+        """Stage hydrate: the candidates as posts (those from read-time sources fetched now), deleted ones
+        dropped, and added to gone: neither the cache nor the store has them."""
         unhydrated = [i for i in candidates.ids if i not in posts]
         if unhydrated:
             more = self._hydrator.hydrate(unhydrated)
@@ -88,4 +105,5 @@ class HomeTimelineReader:
             guard.learn(more.values())
         result = drop_deleted(candidates.ids, posts)
         DELETED_COUNTS.count(result)
+        gone += result.removed
         return result.kept

@@ -2,10 +2,13 @@
 
 The home timeline is required: when Redis cannot answer it the page fails
 (UNAVAILABLE at the edge), and a timeline Redis lost is rebuilt from the store
-first. The lists of the read-time sources the reader follows are optional:
-when reading them fails, the page is served from the home timeline alone
-(fail open), the failure is counted in feed_read_optional_source_failures_total
-and logged; their posts come back on a later read.
+first, on a rebuild thread (feed/read/rebuilds.py) the read waits for up to
+REBUILD_WAIT_S; past it the read answers UNAVAILABLE rather than a page cut
+from a partial list, which would skip posts for good. The lists of the
+read-time sources the reader follows are optional: when reading them fails,
+the page is served from the home timeline alone (fail open), the failure is
+counted in feed_read_optional_source_failures_total and logged; their posts
+come back on a later read.
 """
 
 from __future__ import annotations
@@ -13,21 +16,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, wait
 
 import redis
 from redis.exceptions import RedisClusterException
 
 from feed.domain import Source
 from feed.errors import Unavailable
+from feed.read.rebuilds import RebuildQueue
 from feed.store.base import Store
 from feed.telemetry import metrics
 from feed.timeline.page import TimelinePage
-from feed.timeline.rebuild import rebuild_home_timeline
+from feed.timeline.rebuild import RebuildAbandoned
 from feed.timeline.sources import ReadTimeSources
 from feed.timeline.store import TimelineStore
 
 log = logging.getLogger("feed.read")
-REBUILD_WAIT_S = 5.0  # how long a reader waits for another reader's rebuild
+REBUILD_WAIT_S = 5.0  # how long a read waits for its timeline's rebuild, this process's or another's
 REBUILD_POLL_S = 0.02
 # What an optional source may raise: Unavailable (a Redis that does not answer, feed/redis/calls.py),
 # any error answer of Redis, and a cluster client's own errors (not RedisErrors).
@@ -39,10 +44,12 @@ _READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  #
 class HomeSources:
     """Ids below a cursor from a user's home timeline and from the read-time sources they follow."""
 
-    def __init__(self, store: Store, timelines: TimelineStore, read_time: ReadTimeSources) -> None:
-        self._store = store
+    def __init__(
+        self, store: Store, timelines: TimelineStore, read_time: ReadTimeSources, rebuilds: RebuildQueue | None = None
+    ) -> None:
         self._timelines = timelines
         self._read_time = read_time
+        self.rebuilds = rebuilds or RebuildQueue(store, timelines)
 
     def home(
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0
@@ -54,19 +61,25 @@ class HomeSources:
         return page, sources
 
     def rebuilt_home(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
-        """The user's timeline page, rebuilding the timeline first if Redis lost it."""
+        """The user's timeline page once its rebuild, by this process or another, has installed it."""
         deadline = time.monotonic() + REBUILD_WAIT_S
         while True:
             page = self._timelines.page(user_id, before_id, count, org_id)
             if page.state == "ready":
                 return page
-            if page.state == "missing" and rebuild_home_timeline(self._store, self._timelines, user_id, org_id):
-                metrics.TIMELINE_REBUILDS.inc()
-                continue
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise Unavailable("the timeline is being rebuilt; retry shortly")
-            # Another reader holds the rebuild: wait for its list rather than build a second one.
-            time.sleep(REBUILD_POLL_S)
+            if page.state == "missing":
+                rebuild = self.rebuilds.request(user_id, org_id)
+                if rebuild is None:
+                    raise Unavailable("too many timelines are being rebuilt; retry shortly")
+            else:  # building: ours (wait for it), or another process's (poll Redis for its list)
+                rebuild = self.rebuilds.in_flight(user_id, org_id)
+            if rebuild is None:
+                time.sleep(min(REBUILD_POLL_S, left))
+            else:
+                _outcome(rebuild, left)
 
     def read_time(
         self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
@@ -79,3 +92,16 @@ class HomeSources:
             # The error's type and the number of sources only: no ids, tokens or post text.
             log.warning("read-time sources skipped (fail open): %s for %d sources", type(exc).__name__, len(sources))
             return []
+
+
+def _outcome(rebuild: Future[bool], timeout: float) -> None:
+    """Wait for a rebuild up to timeout; raise what it failed with, unless its claim was merely lost
+    (another claim, or the next one, builds the list: the caller reads Redis again)."""
+    done, _ = wait([rebuild], timeout)
+    if not done:
+        return
+    try:
+        rebuild.result()
+    except RebuildAbandoned as exc:
+        if exc.reason != "claim_lost":
+            raise Unavailable("the timeline's rebuild gave up; retry shortly") from exc

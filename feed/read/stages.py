@@ -69,21 +69,29 @@ class StageCounts:
 
 
 class FilterStage:
-    """A pure filter under its stage name, the label of its counts."""
+    """A pure filter under its stage name, the label of its counts. for_good: what it removes can never be
+    shown to this reader again (read repair takes it out of their timeline, feed/read/repair.py)."""
 
-    __slots__ = ("apply", "counts", "name")
+    __slots__ = ("apply", "counts", "for_good", "name")
 
-    def __init__(self, name: str, apply: Filter) -> None:
+    def __init__(self, name: str, apply: Filter, for_good: bool = False) -> None:
         self.name = name
         self.apply = apply
+        self.for_good = for_good
         self.counts = StageCounts(name)
 
 
-def run_filters(stages: Sequence[FilterStage], posts: list[Post], ctx: ReadContext) -> list[Post]:
-    """Apply the filter stages in order, counting each; the posts every one of them kept."""
+def run_filters(
+    stages: Sequence[FilterStage], posts: list[Post], ctx: ReadContext, gone: list[int] | None = None
+) -> list[Post]:
+    """Apply the filter stages in order, counting each; the posts every one of them kept.
+
+    The ids the for_good stages removed are added to gone, when given."""
     for stage in stages:
         result = stage.apply(posts, ctx)
         stage.counts.count(result)
+        if gone is not None and stage.for_good:
+            gone += result.removed
         posts = result.kept
     return posts
 

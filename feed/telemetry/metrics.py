@@ -77,6 +77,26 @@ OUTBOX_LAG = Gauge("feed_outbox_lag_seconds", "Age of the oldest record not yet 
 TIMELINE_REBUILDS = Counter(
     "feed_timeline_rebuilds_total", "Home timelines rebuilt from the durable store because Redis lacked them"
 )
+REBUILDS_STARTED = Counter(
+    "feed_timeline_rebuilds_started_total", "Home timeline rebuilds the read path started on its rebuild threads"
+)
+REBUILD_FAILURES = Counter(
+    "feed_timeline_rebuild_failures_total",
+    "Home timeline rebuilds that wrote nothing, by reason: error, deadline, claim_lost (its building mark"
+    " expired or was replaced), queue_full (not started: too many in flight)",
+    ["reason"],
+)
+REBUILD_SECONDS = Histogram(
+    "feed_timeline_rebuild_duration_seconds",
+    "Time of one home timeline rebuild on a rebuild thread, whatever its outcome",
+    buckets=RPC_BUCKETS,
+)
+READ_REPAIRS = Counter(
+    "feed_read_repair_ids_total",
+    "Ids a home page hid for good (deleted, unfollowed, left, blocked, other organization), by what became of"
+    " them: removed from the reader's Redis timeline, failed (Redis error, ignored), skipped (over the bound)",
+    ["outcome"],
+)
 POST_CACHE_LOOKUPS = Counter(
     "feed_post_cache_lookups_total", "Post ids looked up in the Redis post cache, by hit or miss", ["result"]
 )
@@ -124,6 +144,10 @@ for _reason in ("inactive", "celebrity"):
     SKIPPED_DELIVERIES.labels(_reason)
 for _result in ("hit", "miss"):
     POST_CACHE_LOOKUPS.labels(_result)
+for _reason in ("error", "deadline", "claim_lost", "queue_full"):
+    REBUILD_FAILURES.labels(_reason)
+for _outcome in ("removed", "failed", "skipped"):
+    READ_REPAIRS.labels(_outcome)
 
 
 @contextlib.contextmanager

@@ -1,11 +1,24 @@
 """Rebuild a home timeline from the durable store when Redis does not have it.
 
 A timeline is the newest posts of the user and everyone they follow, and of
-every group they are a member of. The
-rebuild claims the timeline first (a building marker that fan-out pushes
-into), then reads the store, then merges: a post fanned out while the store
-was being read lands either in the snapshot or in the marker list, never
-between. Only the claimant rebuilds; other readers wait for it.
+every group they are a member of. The rebuild claims the timeline first (a
+building mark holding a random token, that fan-out pushes into), then reads the
+store, then merges: a post fanned out while the store was being read lands
+either in the snapshot or in the marked list, never between. Only the
+claimant rebuilds; other readers wait for it.
+
+The claim can be lost while the store is read: the mark expires
+(REBUILD_MARK_TTL_S), taking whatever was pushed with it, and fan-out skips the
+missing list meanwhile. So the finish installs the list only while the mark
+with its token is still there; otherwise nothing is written and the next read
+rebuilds, from a store that has those posts.
+
+Bounds on one rebuild's cost: REBUILD_DEADLINE_S of wall time (past it the
+claim is given up), max_entries posts per author or group, and at most
+MAX_AUTHORS followed authors and MAX_GROUPS groups, in the store's order. A
+user following more than MAX_AUTHORS authors gets a timeline of the first
+MAX_AUTHORS only (never marked complete); their other authors' posts are
+not in it until it is rebuilt or fan-out brings them.
 """
 
 from __future__ import annotations
@@ -13,35 +26,72 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import time
 
 from feed.store.base import Store, walk_pages
 from feed.timeline.store import TimelineStore
 
 log = logging.getLogger(__name__)
+MAX_AUTHORS = 10_000  # followed authors read per rebuild: one store query each
 MAX_GROUPS = 10_000  # groups read per rebuild: bounds a rebuild's store queries
+GROUP_PAGE = 1000  # groups per store query while listing them
+# A rebuild still reading the store after this gives up: well inside REBUILD_MARK_TTL_S,
+# so a rebuild that finishes normally finds its claim still there.
+REBUILD_DEADLINE_S = 20.0
 
 
-def newest_post_ids(store: Store, user_id: int, limit: int) -> tuple[list[int], bool]:
-    """The newest `limit` post ids of the user's timeline, and whether that is all of it."""
-    authors = {user_id, *store.graph.iter_following(user_id)}
-    per_author = [[p.post_id for p in store.posts.list_author_posts(a, None, limit)] for a in authors]
-    groups = itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, 1000, t)), MAX_GROUPS)
-    per_author += [[p.post_id for p in store.posts.list_group_posts(g, None, limit)] for g in groups]
-    capped = any(len(ids) >= limit for ids in per_author)  # such an author may have older posts
-    merged = list(itertools.islice(heapq.merge(*per_author, reverse=True), limit + 1))
+class RebuildAbandoned(Exception):
+    """A rebuild wrote nothing: it ran past its deadline, or its claim was lost meanwhile."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"rebuild abandoned: {reason}")
+        self.reason = reason  # "deadline" or "claim_lost": a metric label
+
+
+def newest_post_ids(store: Store, user_id: int, limit: int, deadline: float = float("inf")) -> tuple[list[int], bool]:
+    """The newest `limit` post ids of the user's timeline, and whether that is all of it.
+
+    Raises RebuildAbandoned once time.monotonic() passes deadline."""
+    authors = [user_id, *itertools.islice(store.graph.iter_following(user_id), MAX_AUTHORS + 1)]
+    groups = list(
+        itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, GROUP_PAGE, t)), MAX_GROUPS + 1)
+    )
+    capped = len(authors) > MAX_AUTHORS + 1 or len(groups) > MAX_GROUPS  # some were left out
+    per_source: list[list[int]] = []
+    for author in authors[: MAX_AUTHORS + 1]:
+        _check(deadline)
+        per_source.append([p.post_id for p in store.posts.list_author_posts(author, None, limit)])
+    for group in groups[:MAX_GROUPS]:
+        _check(deadline)
+        per_source.append([p.post_id for p in store.posts.list_group_posts(group, None, limit)])
+    capped = capped or any(len(ids) >= limit for ids in per_source)  # such a source may have older posts
+    merged = list(itertools.islice(heapq.merge(*per_source, reverse=True), limit + 1))
     complete = not capped and len(merged) <= limit
     return merged[:limit], complete
 
 
-def rebuild_home_timeline(store: Store, timelines: TimelineStore, user_id: int, org_id: int = 0) -> bool:
-    """Rebuild one timeline if it is missing; False if it exists or another caller has it."""
-    if not timelines.begin_rebuild(user_id, org_id):
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise RebuildAbandoned("deadline")
+
+
+def rebuild_home_timeline(
+    store: Store, timelines: TimelineStore, user_id: int, org_id: int = 0, deadline_s: float = REBUILD_DEADLINE_S
+) -> bool:
+    """Rebuild one timeline if it is missing; False if it exists or another caller has it.
+
+    Raises RebuildAbandoned when it gave up (deadline) or its claim was lost: nothing written."""
+    token = timelines.begin_rebuild(user_id, org_id)
+    if not token:
         return False
     try:
-        ids, complete = newest_post_ids(store, user_id, timelines.max_entries)
-        timelines.finish_rebuild(user_id, ids, complete, org_id)
+        ids, complete = newest_post_ids(store, user_id, timelines.max_entries, time.monotonic() + deadline_s)
+        if timelines.finish_rebuild(user_id, ids, complete, org_id, token=token) is None:
+            raise RebuildAbandoned("claim_lost")
     except BaseException:
-        timelines.drop(user_id, org_id)  # release the claim so the next reader can try again
+        # Release our claim (only ours: should it have expired, another reader may hold a newer one),
+        # so the next reader can try again.
+        timelines.abandon_rebuild(user_id, token, org_id)
         raise
     log.info("rebuilt home timeline", extra={"user_id": user_id, "entries": len(ids)})
     return True

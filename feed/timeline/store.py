@@ -9,6 +9,7 @@ organization's directory of read-time sources together.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,9 @@ from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
 from feed.timeline.page import TimelinePage, parse_page
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
-REBUILD_MARK_TTL_S = 30  # a rebuild that crashed frees the timeline after this
+# A rebuild that crashed frees the timeline after this; a live one gives up earlier
+# (feed/timeline/rebuild.py REBUILD_DEADLINE_S), since past it its claim may be gone.
+REBUILD_MARK_TTL_S = 30
 # Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
 # one, the client packs the next, so neither waits for the other.
 PIPELINES_IN_FLIGHT = 2
@@ -47,8 +50,11 @@ class TimelineStore(Protocol):
     def page_with_sources(
         self, read_time: ReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
     ) -> tuple[TimelinePage, frozenset[Source]]: ...
-    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool: ...
-    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int: ...
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None: ...
+    def finish_rebuild(
+        self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0, token: str | None = None
+    ) -> int | None: ...
+    def abandon_rebuild(self, user_id: int, token: str, org_id: int = 0) -> bool: ...
     def drop(self, user_id: int, org_id: int = 0) -> None: ...
 
 
@@ -158,15 +164,32 @@ class RedisTimelineStore:
         )
         return parse_page(page_reply), directory.absorb(directory_reply)
 
-    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
-        """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
+        """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""
+        token = secrets.token_hex(8)
         key = home_timeline_key(user_id, org_id)
-        return bool(self._fn.call("tl_begin_rebuild", [key], [REBUILD_MARK_TTL_S]))
+        return token if self._fn.call("tl_begin_rebuild", [key], [REBUILD_MARK_TTL_S, token]) else None
 
-    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int:
-        """Install a rebuilt timeline, merged with whatever was pushed meanwhile."""
+    def finish_rebuild(
+        self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0, token: str | None = None
+    ) -> int | None:
+        """Install a rebuilt timeline, merged with whatever was pushed meanwhile; its length.
+
+        None, and nothing written, when the claim of that token is gone (its mark
+        expired, so fan-out skipped the missing list, or a later claim replaced
+        it): the next read rebuilds. Without a token, finishes any claim in progress.
+        """
+        key = home_timeline_key(user_id, org_id)
         args = [self.max_entries, self.ttl_s, 1 if complete else 0, *post_ids]
-        return int(self._fn.call("tl_finish_rebuild", [home_timeline_key(user_id, org_id)], args))
+        if token is None:
+            written = int(self._fn.call("tl_finish_rebuild", [key], args))
+        else:
+            written = int(self._fn.call("tl_finish_claim", [key], [token, *args]))
+        return None if written < 0 else written
+
+    def abandon_rebuild(self, user_id: int, token: str, org_id: int = 0) -> bool:
+        """Give a claimed rebuild up (the next read claims it again); another caller's claim is left alone."""
+        return bool(self._fn.call("tl_abandon_rebuild", [home_timeline_key(user_id, org_id)], [token]))
 
     def drop(self, user_id: int, org_id: int = 0) -> None:
         """Forget a timeline (tests and operators); the next read rebuilds it."""

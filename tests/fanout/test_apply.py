@@ -62,6 +62,7 @@ def test_a_plan_lands_posts_deletes_backfills_and_unfollows_in_the_timelines_use
         following={Edge(3, 5)},
         backfill_posts={Source(author_id=5): sorted(backfill, reverse=True)},
         unmerge_posts={Source(author_id=6): [theirs]},
+        delete_audiences={Source(author_id=1): [[2, 3]]},
     )
     landed = apply_plan(timelines, read_time, plan_fanout(events, known))
     assert landed == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from feed.domain import Source
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
-from feed.fanout.plan import Merge, ReadTimePost, Removal, plan_fanout
+from feed.fanout.plan import Deletion, Merge, ReadTimePost, Removal, plan_fanout
 from feed.fanout.resolve import Edge, Facts, Membership
 
 
@@ -37,8 +37,9 @@ def test_a_post_deleted_before_fan_out_is_not_pushed():
 
 def test_deletes_of_one_author_are_removed_from_author_and_followers_together():
     events = [env(PostDeleted(100, 1)), env(PostDeleted(101, 1)), env(PostDeleted(200, 5))]
-    plan = plan_fanout(events, facts({author(1): [2, 3], author(5): []}))
-    assert plan.removals == [Removal(0, (1, 2, 3), (100, 101)), Removal(0, (5,), (200,))]
+    plan = plan_fanout(events, facts(delete_audiences={author(1): [[2, 3]]}))
+    assert plan.deletions == [Deletion(0, 1, (100, 101), [[2, 3]]), Deletion(0, 5, (200,))]
+    assert plan.removals == []
     assert plan.read_time_removals == [
         ReadTimePost(author(1), 100, 0),
         ReadTimePost(author(1), 101, 0),
@@ -47,9 +48,9 @@ def test_deletes_of_one_author_are_removed_from_author_and_followers_together():
 
 
 def test_a_delete_reaches_the_followers_of_a_read_time_author_too():
-    known = facts({author(1): [2, 3]}, read_time={author(1): 50})
+    known = facts(read_time={author(1): 50}, delete_audiences={author(1): [[2, 3]]})
     plan = plan_fanout([env(PostDeleted(100, 1))], known)
-    assert plan.removals == [Removal(0, (1, 2, 3), (100,))]
+    assert plan.deletions == [Deletion(0, 1, (100,), [[2, 3]])]
 
 
 def test_follow_backfills_the_followees_newest_posts_only_if_the_edge_still_exists():
@@ -85,10 +86,16 @@ def test_a_backfill_leaves_out_posts_merged_at_read_time():
 
 def test_a_mixed_batch_plans_each_change_once():
     events = [env(PostCreated(100, 1)), env(PostDeleted(99, 1)), env(Followed(2, 1))]
-    known = facts({author(1): [2]}, live=[100], following=[Edge(2, 1)], backfill_posts={author(1): [100, 98]})
+    known = facts(
+        {author(1): [2]},
+        live=[100],
+        following=[Edge(2, 1)],
+        backfill_posts={author(1): [100, 98]},
+        delete_audiences={author(1): [[2]]},
+    )
     plan = plan_fanout(events, known)
     assert sorted(plan.pushes) == [(1, 100), (2, 100)]
-    assert plan.removals == [Removal(0, (1, 2), (99,))]
+    assert plan.deletions == [Deletion(0, 1, (99,), [[2]])]
     assert plan.merges == [Merge(2, 0, (100, 98))]
 
 
@@ -133,9 +140,9 @@ def test_a_post_to_a_large_group_goes_to_the_groups_list_and_the_author_only():
 
 
 def test_deleting_a_group_post_removes_it_from_every_member():
-    known = facts({group(50): [2, 3]})
+    known = facts(delete_audiences={group(50): [[2, 3]]})
     plan = plan_fanout([env(PostDeleted(100, 1, org_id=4, group_id=50))], known)
-    assert plan.removals == [Removal(4, (1, 2, 3), (100,))]
+    assert plan.deletions == [Deletion(4, 1, (100,), [[2, 3]])]
     assert plan.read_time_removals == [ReadTimePost(group(50), 100, 4)]
 
 

@@ -86,7 +86,8 @@ def test_a_delete_reaches_every_follower_even_of_an_author_now_read_time(store, 
     events = [env(PostCreated(new, 5)), env(PostDeleted(ids.next_id(), 5))]
     facts = resolve(store, events, 1, MAX, read_time)  # two followers: above a threshold of one
     assert facts.read_time == {Source(author_id=5): 2}
-    assert sorted(facts.followers[Source(author_id=5)]) == [2, 3]  # posts from before the threshold
+    audience = facts.delete_audiences[Source(author_id=5)]
+    assert sorted(user for page in audience for user in page) == [2, 3]  # posts from before the threshold
 
 
 def test_a_batch_of_posts_alone_lists_no_posts_and_costs_one_redis_call(store, functions, redis_client, monkeypatch):

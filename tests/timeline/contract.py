@@ -244,6 +244,38 @@ class TimelineStoreContract:
         assert store.finish_rebuild(1, newest_first(snapshot), complete=True) == 4
         assert read_all(store, 1) == [late, *newest_first(snapshot)]
 
+    def test_a_rebuild_whose_mark_expired_writes_nothing_so_the_next_read_rebuilds(self) -> None:
+        store = self.make_store(10)
+        snapshot = fresh(2)
+        token = store.begin_rebuild(1)
+        assert token
+        store.drop(1)  # the building mark expired while the store was read
+        assert store.push([(1, _ids.next_id())]) == 0  # fan-out skips the missing list: only a rebuild has it
+        assert store.finish_rebuild(1, newest_first(snapshot), complete=True, token=token) is None
+        assert store.page(1, None, 5).state == "missing"
+        assert store.finish_rebuild(1, newest_first(snapshot), complete=True) is None  # nor without a token
+
+    def test_a_stale_claim_cannot_finish_or_abandon_a_newer_claim(self) -> None:
+        store = self.make_store(10)
+        stale = store.begin_rebuild(1)
+        store.drop(1)
+        current = store.begin_rebuild(1)
+        assert stale and current and stale != current
+        assert store.finish_rebuild(1, fresh(1), complete=True, token=stale) is None
+        assert not store.abandon_rebuild(1, stale)
+        assert store.page(1, None, 5).state == "building"
+        post = fresh(1)
+        assert store.finish_rebuild(1, post, complete=True, token=current) == 1
+        assert read_all(store, 1) == post
+        assert not store.abandon_rebuild(1, current)  # finished: nothing to give up
+
+    def test_an_abandoned_rebuild_frees_the_timeline_for_the_next_claim(self) -> None:
+        store = self.make_store(10)
+        token = store.begin_rebuild(1)
+        assert token and store.abandon_rebuild(1, token)
+        assert store.page(1, None, 5).state == "missing"
+        assert store.begin_rebuild(1)
+
     def test_a_rebuilt_timeline_keeps_the_newest_max_entries_and_then_refuses_older_posts(self) -> None:
         store = self.make_store(3)
         old, *snapshot = fresh(6)

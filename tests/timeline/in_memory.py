@@ -12,6 +12,7 @@ longer timeline). It passes the same contract as RedisTimelineStore
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -27,6 +28,7 @@ TRUNCATED, COMPLETE, BUILDING = "truncated", "complete", "building"
 class _Timeline:
     ids: list[int]  # newest first
     end: str  # TRUNCATED, COMPLETE or BUILDING
+    claim: str = ""  # while BUILDING: the token of the rebuild that owns it
 
     def entries(self) -> int:
         """The Redis list's length: the ids and the end mark, if any."""
@@ -102,22 +104,37 @@ class InMemoryTimelineStore:
         """A page and the organization's read-time sources (one round trip on Redis; here, two lookups)."""
         return self.page(user_id, before_id, count, org_id), frozenset(read_time.registered(org_id))
 
-    def begin_rebuild(self, user_id: int, org_id: int = 0) -> bool:
-        """Claim a missing timeline for rebuilding; False if it exists or is claimed."""
+    def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
+        """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""
         key = home_timeline_key(user_id, org_id)
         if key in self._timelines:
-            return False
-        self._timelines[key] = _Timeline([], BUILDING)
-        return True
+            return None
+        token = secrets.token_hex(8)
+        self._timelines[key] = _Timeline([], BUILDING, token)
+        return token
 
-    def finish_rebuild(self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0) -> int:
-        """Install a rebuilt timeline, merged with whatever was pushed meanwhile; return its length."""
+    def finish_rebuild(
+        self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0, token: str | None = None
+    ) -> int | None:
+        """Install a rebuilt timeline, merged with whatever was pushed meanwhile; its length, or None (nothing
+        written) when that claim is gone. Without a token, finishes any claim in progress."""
         key = home_timeline_key(user_id, org_id)
-        timeline = self._timelines.setdefault(key, _Timeline([], BUILDING))
+        timeline = self._timelines.get(key)
+        if timeline is None or timeline.end != BUILDING or token not in (None, timeline.claim):
+            return None
         self._install(timeline, set(timeline.ids) | set(post_ids), complete)
         if timeline.entries() == 0:  # nothing to write: Redis has no empty list, the timeline stays missing
             del self._timelines[key]
         return len(timeline.ids)
+
+    def abandon_rebuild(self, user_id: int, token: str, org_id: int = 0) -> bool:
+        """Give a claimed rebuild up; another caller's claim, or a finished timeline, is left alone."""
+        key = home_timeline_key(user_id, org_id)
+        timeline = self._timelines.get(key)
+        if timeline is None or timeline.end != BUILDING or timeline.claim != token:
+            return False
+        del self._timelines[key]
+        return True
 
     def drop(self, user_id: int, org_id: int = 0) -> None:
         """Forget a timeline; the next read rebuilds it."""

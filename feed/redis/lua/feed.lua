@@ -2,7 +2,9 @@
 -- Server-side timeline operations, and the write rate limit (rl_take). A home timeline is a Redis list of post ids
 -- (decimal strings, which Redis stores as packed 64-bit integers), newest
 -- first, optionally ended by a sentinel: "0" = the list is the whole timeline,
--- "b" = a rebuild is in progress. Without a sentinel the list is the newest
+-- "b<token>" = a rebuild is in progress, claimed by whoever holds the token
+-- (a bare "b" from before tokens is a claim nobody can finish: it expires).
+-- Without a sentinel the list is the newest
 -- prefix of a longer timeline, so an id older than its tail must not be added.
 -- Ids exceed 2^53, so they are compared as strings, never as Lua numbers.
 
@@ -11,14 +13,20 @@ local function newer(a, b)
   return a > b
 end
 
+local BUILDING = 98  -- string.byte('b'): a building mark starts with it, an id never does
+
+local function is_building(e)
+  return e ~= nil and e ~= false and string.byte(e, 1) == BUILDING
+end
+
 local function is_mark(e)
-  return e == '0' or e == 'b'
+  return e == '0' or string.byte(e, 1) == BUILDING
 end
 
 -- Trim a list that has grown past max + slack back to max, unless it is
 -- being rebuilt (the rebuild trims it when it ends).
 local function trim_if_long(key, len, max, slack)
-  if len > max + slack and redis.call('LINDEX', key, -1) ~= 'b' then
+  if len > max + slack and not is_building(redis.call('LINDEX', key, -1)) then
     redis.call('LTRIM', key, 0, max - 1)
   end
 end
@@ -94,7 +102,7 @@ local function tl_fanout(keys, args)
       if head then  -- not materialized: the next read rebuilds it
         local headlen = #head
         if idlen > headlen or (idlen == headlen and id > head) or is_mark(head) then
-          if call('LPUSH', key, id) > limit and call('LINDEX', key, -1) ~= 'b' then
+          if call('LPUSH', key, id) > limit and not is_building(call('LINDEX', key, -1)) then
             call('LTRIM', key, 0, max - 1)
           end
           added = added + 1
@@ -139,7 +147,7 @@ local function tl_page(keys, args)
   local len = redis.call('LLEN', key)
   if len == 0 then return {0, 0} end
   local tail = redis.call('LINDEX', key, -1)
-  if tail == 'b' then return {1, 0} end
+  if is_building(tail) then return {1, 0} end
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
   local visible = len
   if is_mark(tail) then visible = len - 1 end
@@ -156,12 +164,12 @@ local function tl_page(keys, args)
   return out
 end
 
--- KEYS: timeline; ARGV: ttl seconds for a building marker.
+-- KEYS: timeline; ARGV: ttl seconds for a building marker, the claim's token.
 -- Returns 1 if the caller now owns the rebuild, 0 if the timeline exists
 -- or another caller is already rebuilding it.
 local function tl_begin_rebuild(keys, args)
   if redis.call('EXISTS', keys[1]) == 1 then return 0 end
-  redis.call('RPUSH', keys[1], 'b')
+  redis.call('RPUSH', keys[1], 'b' .. (args[2] or ''))
   redis.call('EXPIRE', keys[1], tonumber(args[1]))
   return 1
 end
@@ -200,20 +208,44 @@ local function rewrite(key, ids, mark, ttl_ms)
   if ttl_ms > 0 then redis.call('PEXPIRE', key, ttl_ms) end
 end
 
--- KEYS: timeline; ARGV: max, ttl seconds, complete (1 when the snapshot holds
--- every post of the timeline), then snapshot ids. Ends a rebuild: merges what
--- fan-out pushed while the snapshot was read, so no post falls in between.
-local function tl_finish_rebuild(keys, args)
-  local key, max, ttl = keys[1], tonumber(args[1]), tonumber(args[2])
-  local complete = args[3] == '1'
+-- Install a rebuilt timeline: the snapshot merged with what fan-out pushed
+-- while it was read, so no post falls in between. -1 (nothing written) when
+-- the list's tail is not the expected building mark: the mark expired (and
+-- with it whatever fan-out pushed, and fan-out skipped the missing key since)
+-- or another claim replaced it. Only the next rebuild can see those posts.
+local function finish(key, expected_mark, max, ttl, complete, args, first)
+  local tail = redis.call('LINDEX', key, -1)
+  if not is_building(tail) or (expected_mark and tail ~= expected_mark) then return -1 end
   local snapshot = {}
-  for i = 4, #args do snapshot[#snapshot + 1] = args[i] end
+  for i = first, #args do snapshot[#snapshot + 1] = args[i] end
   local pushed = sorted_ids(redis.call('LRANGE', key, 0, -1))
   local ids, cut = merge(pushed, sorted_ids(snapshot), max)
   local mark = nil
   if complete and not cut then mark = '0' end
   rewrite(key, ids, mark, ttl * 1000)
   return #ids
+end
+
+-- KEYS: timeline; ARGV: max, ttl seconds, complete (1 when the snapshot holds
+-- every post of the timeline), then snapshot ids. Finishes whichever claim is
+-- in progress (callers without a token); -1 when none is.
+local function tl_finish_rebuild(keys, args)
+  return finish(keys[1], nil, tonumber(args[1]), tonumber(args[2]), args[3] == '1', args, 4)
+end
+
+-- KEYS: timeline; ARGV: the claim's token, max, ttl seconds, complete, then
+-- snapshot ids. Finishes the rebuild only if that claim still holds; -1 if not.
+local function tl_finish_claim(keys, args)
+  return finish(keys[1], 'b' .. args[1], tonumber(args[2]), tonumber(args[3]), args[4] == '1', args, 5)
+end
+
+-- KEYS: timeline; ARGV: the claim's token. Gives a claimed rebuild up (an error,
+-- a deadline): the list goes, so the next read claims it again. Another
+-- caller's claim, or a finished list, is left alone. Returns 1 if it went.
+local function tl_abandon_rebuild(keys, args)
+  if redis.call('LINDEX', keys[1], -1) ~= 'b' .. args[1] then return 0 end
+  redis.call('DEL', keys[1])
+  return 1
 end
 
 -- KEYS: timelines; ARGV: max, then ids to merge (a follow's backfill).
@@ -227,7 +259,7 @@ local function tl_merge(keys, args)
   for k = 1, #keys do
     local key = keys[k]
     local tail = redis.call('LINDEX', key, -1)
-    if tail and tail ~= 'b' then
+    if tail and not is_building(tail) then
       local current = sorted_ids(redis.call('LRANGE', key, 0, -1))
       local usable = incoming
       if tail ~= '0' then  -- truncated: nothing older than the tail belongs in it
@@ -295,5 +327,7 @@ redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
 redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
+redis.register_function('tl_finish_claim', tl_finish_claim)
+redis.register_function('tl_abandon_rebuild', tl_abandon_rebuild)
 redis.register_function('tl_merge', tl_merge)
 redis.register_function('rl_take', rl_take)
