@@ -15,7 +15,6 @@ at DEBUG with its own; metrics are reported by hooks in workers/observability.py
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
@@ -30,6 +29,7 @@ from feed.health.probes import start_readiness
 from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.messaging.topics import ensure_topic
 from feed.redis.connection import RedisFunctions, connect
+from feed.shutdown import Stop
 from feed.store import Store, open_store
 from feed.telemetry import metrics
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
@@ -97,7 +97,7 @@ class FanoutWorker:
         self.deliveries = 0
         self._last_poll = time.monotonic()
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: Stop) -> None:
         """Process batches until stop is set, then commit and leave the group."""
         log.info("worker started", extra={"group": self.settings.consumer_group, "topic": self.settings.events_topic})
         while not stop.is_set():
@@ -112,7 +112,7 @@ class FanoutWorker:
         self.consumer.close(autocommit=False)
         log.info("worker stopped", extra={"batches": self.batches, "deliveries": self.deliveries})
 
-    def handle(self, records: dict[TopicPartition, list], stop: threading.Event) -> None:
+    def handle(self, records: dict[TopicPartition, list], stop: Stop) -> None:
         """Apply one polled batch and commit it; on failure rewind so it is polled again."""
         envelopes: list[Envelope] = []
         request_ids: list[str | None] = []  # request_ids[i] caused envelopes[i]
@@ -205,7 +205,7 @@ class FanoutWorker:
             log.warning("commit failed: %s; the batch will be redelivered", type(exc).__name__)
 
 
-def main(settings: Settings, stop: threading.Event) -> int:
+def main(settings: Settings, stop: Stop) -> int:
     """Entry point of `feed worker`."""
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     ensure_topic(settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), 1)
