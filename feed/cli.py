@@ -13,6 +13,7 @@ import importlib
 import sys
 
 from feed.errors import FeedError
+from feed.shutdown import stop_event
 
 # name -> (module under feed.commands, help line)
 COMMANDS = {
@@ -31,17 +32,18 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # First: a stop signal that arrives from here on is handled, and one a parent held
+    # back during our start-up (ManagedProcess hold_signals) is delivered now.
+    stop = stop_event()
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="feed", description="Feed fan-out backend.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_line) in COMMANDS.items():
         sub.add_parser(name, help=help_line, add_help=False)
     args, rest = parser.parse_known_args(argv)
-    from feed.shutdown import stop_event
-
     command = importlib.import_module(f"feed.commands.{COMMANDS[args.command][0]}")
     try:
-        return command.main(rest, stop_event())
+        return command.main(rest, stop)
     except FeedError as exc:
         print(f"feed: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ and a user or group of another one answers NOT_FOUND (feed/access/orgs.py)."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 
 import grpc
@@ -23,6 +22,7 @@ from feed.read.hydrate import Hydrator
 from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions, connect
+from feed.shutdown import Stop
 from feed.store import Store
 from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
@@ -89,7 +89,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         )
 
 
-def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
+def main(settings: Settings, stop: Stop, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
     """Entry point of `feed serve read`."""
     return run_service(
         settings,

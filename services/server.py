@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 
@@ -23,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from feed.access.tokens import AuthKeys, Principal
 from feed.config import Settings
 from feed.health.readiness import ReadinessChecker
+from feed.shutdown import Stop
 from feed.store import Store
 from feed.telemetry import metrics
 from services.auth import AuthInterceptor
@@ -80,7 +80,7 @@ def serve(
     server: grpc.Server,
     health_servicer: health.HealthServicer,
     service_names: list[str],
-    stop: threading.Event,
+    stop: Stop,
     readiness: ReadinessChecker | None = None,
 ) -> None:
     """Start, report health (SERVING, or as readiness says), wait for stop, report
@@ -116,7 +116,7 @@ class Wiring:
 
 def run_service(
     settings: Settings,
-    stop: threading.Event,
+    stop: Stop,
     *,
     role: str,
     addr: str,

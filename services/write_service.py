@@ -8,7 +8,6 @@ turn its answer into protobuf. services.edge.rpc maps domain errors to statuses.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 
 import grpc
@@ -27,6 +26,7 @@ from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
 from feed.redis.connection import connect
 from feed.redis.post_cache import RedisPostCache
+from feed.shutdown import Stop
 from feed.store import Store
 from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, group_service_pb2_grpc, post_pb2, post_service_pb2_grpc
 from services.auth import current_principal
@@ -98,7 +98,7 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
         return graph_service_pb2.ListFollowingResponse(followee_ids=page.ids, next_page_token=page.next_token)
 
 
-def main(settings: Settings, stop: threading.Event, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
+def main(settings: Settings, stop: Stop, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
     """Entry point of `feed serve write`. It needs no broker: events go to the store's outbox."""
     return run_service(
         settings,

@@ -20,7 +20,6 @@ at DEBUG with its own; metrics are reported by hooks in workers/observability.py
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +38,7 @@ from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.messaging.topics import ensure_topic
 from feed.redis.connection import RedisFunctions, connect
 from feed.redis.post_cache import PostCache, RedisPostCache
+from feed.shutdown import Stop
 from feed.store import Store, open_store
 from feed.telemetry import metrics
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
@@ -79,7 +79,7 @@ class FanoutWorker:
         self.deliveries = 0
         self._last_poll = time.monotonic()
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: Stop) -> None:
         """Process batches until stop is set, then commit and leave the group."""
         log.info("worker started", extra={"group": self.settings.consumer_group, "topic": self.settings.events_topic})
         while not stop.is_set():
@@ -94,7 +94,7 @@ class FanoutWorker:
         self.consumer.close(autocommit=False)
         log.info("worker stopped", extra={"batches": self.batches, "deliveries": self.deliveries})
 
-    def handle(self, records: dict[TopicPartition, list], stop: threading.Event) -> None:
+    def handle(self, records: dict[TopicPartition, list], stop: Stop) -> None:
         """Apply one polled batch, dead-letter what cannot be applied, and commit it.
 
         Nothing here gives up: a failing batch is retried and bisected (workers/batches.py),
@@ -166,7 +166,7 @@ class FanoutWorker:
             },
         )
 
-    def flush_dead_letters(self, stop: threading.Event) -> bool:
+    def flush_dead_letters(self, stop: Stop) -> bool:
         """Wait until the broker has the batch's dead letters, retrying while it refuses; False on stop."""
         failures = 0
         while True:
@@ -179,7 +179,7 @@ class FanoutWorker:
             if self.pause(RETRY.pause(failures), stop):
                 return False
 
-    def pause(self, seconds: float, stop: threading.Event) -> bool:
+    def pause(self, seconds: float, stop: Stop) -> bool:
         """Wait seconds, polling as keep_alive does so the group keeps us; True as soon as stop is set."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
@@ -240,7 +240,7 @@ class FanoutWorker:
             log.warning("commit failed: %s; the batch will be redelivered", type(exc).__name__)
 
 
-def main(settings: Settings, stop: threading.Event) -> int:
+def main(settings: Settings, stop: Stop) -> int:
     """Entry point of `feed worker`."""
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     ensure_topic(settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), 1)

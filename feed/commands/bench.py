@@ -15,15 +15,15 @@ import dataclasses
 import shutil
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from feed.loadkit import KIT_PACKAGES, require_extra
+from feed.shutdown import Stop
 
 STORES = {"sqlite": ("sqlite",), "cassandra": ("cassandra",), "both": ("sqlite", "cassandra")}
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="feed bench", description="Measure fan-out, reads and memory on this machine."
     )

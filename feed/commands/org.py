@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +27,7 @@ from tqdm import tqdm
 from feed.config import Settings
 from feed.errors import InvalidArgument
 from feed.redis.keys import org_key_pattern, post_key, user_keys_outside_org_prefix
+from feed.shutdown import Stop
 from feed.store import Store, open_store
 from feed.store.base import walk_pages
 
@@ -124,7 +124,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
     return counts
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     parser = argparse.ArgumentParser(prog="feed org", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
     export = sub.add_parser("export", help="write one organization's data as JSON Lines")

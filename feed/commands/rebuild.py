@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from feed.config import Settings
 from feed.redis.connection import RedisFunctions, connect
+from feed.shutdown import Stop
 from feed.store import Store, open_store
 from feed.timeline.rebuild import rebuild_home_timeline
 from feed.timeline.store import RedisTimelineStore, TimelineStore
@@ -59,7 +59,7 @@ def rebuild_users(
     return rebuilt, present, failed
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     parser = argparse.ArgumentParser(prog="feed rebuild", description=__doc__.splitlines()[0])
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", type=int, action="append", metavar="USER_ID", help="a user to rebuild (repeatable)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from pathlib import Path
 
 from feed.loadkit import require_extra
 from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE
+from feed.shutdown import Stop
 
 
 def _local_tokens(fallback):
@@ -27,7 +27,7 @@ def _local_tokens(fallback):
         return fallback
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     """`feed replay TRACE... [options]`; argv is what follows `feed replay`."""
     require_extra()
     parser = argparse.ArgumentParser(prog="feed replay", description="Replay traces against a running stack.")

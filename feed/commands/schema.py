@@ -10,16 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from urllib.parse import urlsplit
 
 from feed.errors import FeedError, InvalidArgument
+from feed.shutdown import Stop
 from feed.store.url import apply_schema
 
 DEFAULT_STORE = "sqlite:///var/feed.db"
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     """Run `feed schema ...`; argv is what follows `feed schema`, e.g. ["apply", "--store", URL]."""
     parser = argparse.ArgumentParser(prog="feed schema", description="Manage the durable store's schema.")
     commands = parser.add_subparsers(dest="command", required=True)

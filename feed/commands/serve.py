@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import threading
 
 from feed.config import Settings
+from feed.shutdown import Stop
 from feed.telemetry import logs
 
 
-def main(argv: list[str], stop: threading.Event) -> int:
+def main(argv: list[str], stop: Stop) -> int:
     parser = argparse.ArgumentParser(prog="feed serve", description="Run one gRPC service.")
     parser.add_argument("role", choices=["write", "read"])
     parser.add_argument("--write-addr", help="HOST:PORT for the write service (FEED_WRITE_ADDR)")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from feed.access.tokens import AuthKeys, mint
 from feed.config import Settings
+from feed.shutdown import Stop
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     parser = argparse.ArgumentParser(prog="feed token", description=__doc__.splitlines()[0])
     parser.add_argument("user_id", type=int, help="the user the token speaks for")
     parser.add_argument("--org", type=int, default=0, help="the user's organization (default 0)")

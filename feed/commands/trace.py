@@ -9,9 +9,10 @@ from collections import Counter
 
 from feed.loadkit import require_extra
 from feed.loadtest import DEFAULT_READ, DEFAULT_WRITE
+from feed.shutdown import Stop
 
 
-def main(argv: list[str], stop: threading.Event | None = None) -> int:
+def main(argv: list[str], stop: Stop | None = None) -> int:
     """`feed trace ...`; argv is what follows `feed trace`."""
     require_extra()
     from feed.loadtest.generate import write_trace

@@ -1,17 +1,26 @@
-"""`feed up`: the whole stack on one machine, on embedded defaults, until Ctrl-C or SIGTERM."""
+"""`feed up`: the whole stack on one machine, on embedded defaults, until Ctrl-C or SIGTERM.
+
+Children that exit meanwhile are restarted (feed.devstack.supervise): one killed worker or
+service does not take the stack down."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from pathlib import Path
 
 from feed.config import Settings
-from feed.devstack.stack import CHILD_POLL_S, describe, start_stack
+from feed.devstack.procs import Stopped
+from feed.devstack.stack import describe, start_stack
+from feed.devstack.supervise import Supervisor
+from feed.shutdown import Stop
 
 
-def main(argv: list[str], stop: threading.Event) -> int:
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str], stop: Stop) -> int:
     parser = argparse.ArgumentParser(prog="feed up", description="Run the whole stack locally.")
     parser.add_argument("--workers", type=int, default=2, help="fan-out worker processes (default 2)")
     parser.add_argument("--data-dir", type=Path, default=Path("var"), help="logs and the SQLite file (default var/)")
@@ -31,17 +40,16 @@ def main(argv: list[str], stop: threading.Event) -> int:
     if args.redis_cluster and args.redis_cluster < 3:
         parser.error("--redis-cluster needs at least 3 primaries")
     settings = Settings.from_env()
-    stack = start_stack(settings, args.data_dir, args.workers, redis_masters=args.redis_cluster, full=args.full)
+    try:
+        stack = start_stack(
+            settings, args.data_dir, args.workers, redis_masters=args.redis_cluster, full=args.full, stop=stop
+        )
+    except Stopped:
+        print("stopped while starting", flush=True)  # start_stack stopped what it had started
+        return 0
     print(describe(stack), flush=True)
-    exit_code = 0
-    while not stop.wait(CHILD_POLL_S):
-        dead = stack.dead()
-        if dead:
-            for proc in dead:
-                print(f"{proc.name} exited with {proc.proc.returncode}; see {proc.log_path}", file=sys.stderr)
-            exit_code = 1
-            break
+    Supervisor(stack, say).run(stop)
     print("stopping...", flush=True)
     codes = stack.stop()
     print("stopped: " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
-    return exit_code
+    return 0

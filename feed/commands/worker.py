@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from feed.config import Settings
+from feed.shutdown import Stop
 from feed.telemetry import logs
 
 
-def main(argv: list[str], stop: threading.Event) -> int:
+def main(argv: list[str], stop: Stop) -> int:
     argparse.ArgumentParser(prog="feed worker", description="Run one fan-out worker.").parse_args(argv)
     settings = Settings.from_env()
     settings.validate()

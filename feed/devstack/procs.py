@@ -2,8 +2,9 @@
 
 The one launcher: every child is started in its own process group and stopped with
 SIGTERM, then SIGKILL after a grace period, so nothing outlives the parent that
-started it. The waits are on conditions with a deadline, never on a fixed sleep:
-until a port accepts connections, and until fan-out workers own the topic's partitions.
+started it; again() starts a new one the same way, for the supervisor. The waits
+are on conditions with a deadline, never on a fixed sleep: until a port accepts
+connections, and until fan-out workers own the topic's partitions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from feed.shutdown import Stop, signals_held
 from feed.telemetry.scrape import scrape, value
 
 POLL_S = 0.05
@@ -31,24 +33,50 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class ManagedProcess:
-    """A named child process whose output goes to a log file."""
+class Stopped(Exception):
+    """A wait given up because the stop signal came first."""
 
-    def __init__(self, name: str, args: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+
+class ManagedProcess:
+    """A named child process whose output goes to a log file.
+
+    hold_signals: start it with SIGTERM and SIGINT blocked, for a `feed` child, whose
+    stop_event() unblocks them once its handler is in place; a stop sent during its
+    start-up then stops it cleanly instead of killing it. Never for other programs:
+    they would keep the signals blocked for ever."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        hold_signals: bool = False,
+    ) -> None:
         self.name = name
         self.args = args
         self.log_path = log_path
+        self.env = env or {}
+        self.hold_signals = hold_signals
         self.metrics_url = ""  # http://HOST:PORT/metrics when the process serves metrics
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            args,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-            start_new_session=True,  # Ctrl-C in a terminal reaches only the parent, which stops us in order
-        )
+        with signals_held() if hold_signals else contextlib.nullcontext():
+            self.proc = subprocess.Popen(
+                args,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                start_new_session=True,  # Ctrl-C in a terminal reaches only the parent, which stops us in order
+            )
+
+    def again(self) -> ManagedProcess:
+        """A new process started like this one: same name, command, environment and log,
+        so on the same addresses (a restart)."""
+        proc = ManagedProcess(self.name, self.args, self.log_path, self.env, self.hold_signals)
+        proc.metrics_url = self.metrics_url
+        return proc
 
     @property
     def pid(self) -> int:
@@ -88,9 +116,8 @@ class ManagedProcess:
 def start_feed(name: str, args: list[str], log_path: Path, env: dict[str, str]) -> ManagedProcess:
     """A `feed ARGS...` child (a service or a worker) on env, with a /metrics endpoint of its own."""
     metrics_addr = f"127.0.0.1:{free_port()}"
-    proc = ManagedProcess(
-        name, [sys.executable, "-m", "feed.cli", *args], log_path, {**env, "FEED_METRICS_ADDR": metrics_addr}
-    )
+    args = [sys.executable, "-m", "feed.cli", *args]
+    proc = ManagedProcess(name, args, log_path, {**env, "FEED_METRICS_ADDR": metrics_addr}, hold_signals=True)
     proc.metrics_url = f"http://{metrics_addr}/metrics"
     return proc
 
@@ -101,8 +128,19 @@ def stop_all(processes: Iterable[ManagedProcess]) -> None:
         proc.stop()
 
 
-def wait_until_listening(addr: str, timeout_s: float, proc: ManagedProcess | None = None) -> None:
-    """Block until something accepts connections on HOST:PORT; raise if proc exits first or time runs out."""
+def pause(seconds: float, stop: Stop | None) -> None:
+    """Sleep between two polls; raise Stopped if stop is set meanwhile."""
+    if stop is None:
+        time.sleep(seconds)
+    elif stop.wait(seconds):
+        raise Stopped()
+
+
+def wait_until_listening(
+    addr: str, timeout_s: float, proc: ManagedProcess | None = None, stop: Stop | None = None
+) -> None:
+    """Block until something accepts connections on HOST:PORT; raise if proc exits first, time
+    runs out, or stop is set (Stopped)."""
     host, _, port = addr.rpartition(":")
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -110,7 +148,7 @@ def wait_until_listening(addr: str, timeout_s: float, proc: ManagedProcess | Non
             raise proc.exited()
         with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2):
             return
-        time.sleep(POLL_S)
+        pause(POLL_S, stop)
     raise TimeoutError(f"nothing listening on {addr} after {timeout_s}s")
 
 
@@ -127,10 +165,12 @@ def start_listening(
     return proc
 
 
-def wait_until_workers_own_partitions(workers: list[ManagedProcess], partitions: int, timeout_s: float) -> None:
+def wait_until_workers_own_partitions(
+    workers: list[ManagedProcess], partitions: int, timeout_s: float, stop: Stop | None = None
+) -> None:
     """Block until the consumer group has settled: together the workers own every partition, and
     each owns some (unless there are more workers than partitions). Until then a rebalance may
-    still pause consumption for seconds. Raise if a worker exits or time runs out."""
+    still pause consumption for seconds. Raise if a worker exits, time runs out, or stop is set."""
     deadline = time.monotonic() + timeout_s
     owned: list[float] = []
     while time.monotonic() < deadline:
@@ -143,5 +183,5 @@ def wait_until_workers_own_partitions(workers: list[ManagedProcess], partitions:
         settled = len(owned) == len(workers) and sum(owned) == partitions
         if settled and (len(workers) > partitions or all(n > 0 for n in owned)):
             return
-        time.sleep(POLL_S * 4)
+        pause(POLL_S * 4, stop)
     raise TimeoutError(f"workers own {owned} of {partitions} partitions after {timeout_s}s")

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, TypeVar
 
+from feed.shutdown import Stop
+
 T = TypeVar("T")
 
 
@@ -75,7 +77,7 @@ class OpenLoopScheduler:
         sleep: Callable[[float], object],
         slots: Slots,
         speed: float = 1.0,
-        stop: threading.Event | None = None,
+        stop: Stop | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")

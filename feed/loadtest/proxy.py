@@ -8,7 +8,6 @@ FEED_TRACE_RECORD. One file holds both services' requests, already in one time o
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from concurrent import futures
 
@@ -16,6 +15,7 @@ import grpc
 
 from feed.loadtest.messages import SPECS, RpcSpec
 from feed.loadtest.record import RecordingInterceptor, TraceRecorder
+from feed.shutdown import Stop
 
 PROXY_WORKERS = 32
 NO_DEADLINE_S = 1e9  # a call without a deadline reports ~9e18 s remaining, which gRPC cannot take back
@@ -84,7 +84,7 @@ def record_session(
     sample_rate: float,
     listen: dict[str, str],
     targets: dict[str, str],
-    stop: threading.Event,
+    stop: Stop,
 ) -> TraceRecorder:
     """Proxy and record until duration_s passes or stop is set; return the closed recorder (its counts)."""
     recorder = TraceRecorder(out, sample_rate)

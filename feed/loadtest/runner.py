@@ -29,6 +29,7 @@ from feed.loadtest.state import MemberKey, ReplayState
 from feed.loadtest.stats import ReplayStats
 from feed.loadtest.trace import Record, TraceReader, merge
 from feed.loadtest.visibility import VisibilityProbe
+from feed.shutdown import Stop
 
 T = TypeVar("T")
 Queued = tuple[list[MemberKey], "Future[None]"]  # the member queue entry a request holds while in flight
@@ -60,7 +61,7 @@ class Replay:
         paths: list[str | Path],
         options: ReplayOptions,
         metadata: MetadataProvider = no_metadata,
-        stop: threading.Event | None = None,
+        stop: Stop | None = None,
         clock: Callable[[], float] = time.monotonic,
         caller: Any = None,
     ) -> None:

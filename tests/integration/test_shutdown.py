@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 import signal
 import threading
 import time
@@ -129,3 +131,50 @@ def test_read_service_exits_0_on_sigterm(stack, tmp_path):
     finally:
         code = service.stop()
     assert code == 0, service.tail()
+
+
+RANDOM_MOMENTS = 12  # per kind of process; each run starts a fresh process
+AT_ONCE = 6  # processes started side by side, each signalled at its own moment
+EARLIEST_MOMENT_S, LATEST_MOMENT_S = 0.001, 4.0  # from exec, through start-up, into the first loop turns
+
+
+def random_moments(seed: int, count: int) -> list[float]:
+    """Seconds after the start, spread evenly on a log scale: the first milliseconds (the
+    interpreter, imports, handlers not yet installed) get as many tries as the steady loop."""
+    rng = random.Random(seed)
+    low, high = math.log(EARLIEST_MOMENT_S), math.log(LATEST_MOMENT_S)
+    return sorted(math.exp(rng.uniform(low, high)) for _ in range(count))
+
+
+@pytest.mark.parametrize("kind", ["worker", "read service"])
+def test_a_sigterm_at_any_moment_of_a_process_stops_it_with_exit_0_within_its_grace(stack, tmp_path, kind):
+    seed = random.randrange(1 << 30)
+    moments = random_moments(seed, RANDOM_MOMENTS)
+    for first in range(0, RANDOM_MOMENTS, AT_ONCE):
+        batch = moments[first : first + AT_ONCE]
+        procs = [start_anew(kind, stack.settings, tmp_path, n) for n in range(first, first + len(batch))]
+        started = time.monotonic()
+        try:
+            signalled = []
+            for proc, moment in zip(procs, batch, strict=True):
+                time.sleep(max(0.0, started + moment - time.monotonic()))  # the random moment itself
+                proc.signal(signal.SIGTERM)
+                signalled.append(time.monotonic())
+            for proc, moment, at in zip(procs, batch, signalled, strict=True):
+                # TimeoutExpired here is a process that did not stop within its grace.
+                code = proc.proc.wait(max(0.0, at + STOP_WITHIN_S[kind] - time.monotonic()))
+                assert code == 0, f"seed {seed}, SIGTERM at {moment:.3f} s: {proc.name} exited {code}\n{proc.tail()}"
+        finally:
+            for proc in procs:
+                proc.stop(1)
+
+
+STOP_WITHIN_S = {"worker": 30.0, "read service": 15.0}  # the worker commits and leaves its group
+
+
+def start_anew(kind: str, settings, tmp_path, n: int) -> ManagedProcess:
+    """A fresh worker (a consumer group of its own: the stack's group never rebalances) or read
+    service (a port of its own)."""
+    if kind == "worker":
+        return spawn(f"worker-{n}", ["worker"], settings, tmp_path, FEED_CONSUMER_GROUP=f"anytime-{new_user()}")
+    return spawn(f"read-{n}", ["serve", "read"], settings, tmp_path, FEED_READ_ADDR=f"127.0.0.1:{free_port()}")
