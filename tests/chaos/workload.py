@@ -20,6 +20,8 @@ from tests.integration.reference_model import FeedModel, GroupModel
 
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL}
 GIVE_UP_S = 90.0  # a call still failing after this long fails the test: the stack did not recover
+PACE_S = 0.01  # between calls: a steady stream, not a flood the 2 cores spend the test on
+MAX_STEPS = 3_000  # so the posts stay far below any timeline bound
 
 
 @dataclasses.dataclass
@@ -62,8 +64,9 @@ class Workload:
             group = self.call(lambda c=creator: self.client.create_group(c, "chaos", private=False))
             model.groups[group] = GroupModel(False, {creator})
         ends = time.monotonic() + seconds
-        while time.monotonic() < ends:
+        while time.monotonic() < ends and self.n < MAX_STEPS:
             self.step(self.rng.random())
+            time.sleep(PACE_S)
         return self.out
 
     def step(self, roll: float) -> None:
