@@ -69,6 +69,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
             backoff = MIN_BACKOFF_S
+            metrics.OUTBOX_LAST_PASS.set(self._clock())  # a relay stuck anywhere stops moving this
             if moved < self._batch:  # caught up: idle a moment instead of spinning
                 stop.wait(self._idle_s)
         log.info("relay stopped", extra={"published": self.published})

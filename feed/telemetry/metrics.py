@@ -71,6 +71,10 @@ OUTBOX_FAILURES = Counter(
     "feed_outbox_publish_failures_total", "Relay passes that failed (broker or store not answering) and were retried"
 )
 OUTBOX_BACKLOG = Gauge("feed_outbox_backlog_records", "Records recorded by the write path and not yet published")
+OUTBOX_LAST_PASS = Gauge(
+    "feed_outbox_last_pass_timestamp_seconds",
+    "When the relay last finished a pass, empty or not (Unix time; 0 in processes that are no relay)",
+)
 OUTBOX_LAG = Gauge("feed_outbox_lag_seconds", "Age of the oldest record not yet published (0 when the outbox is empty)")
 
 # Read path
