@@ -30,8 +30,10 @@ class Settings:
     consumer_group: str = "feed-fanout"
     fanout_batch_max: int = 2000
     kafka_timeout_s: float = 5.0
-    # The outbox relay: how long it idles after finding nothing to publish, and records per pass.
+    # The outbox relay: how long it idles after a pass that moved records, and at most after
+    # empty passes (the wait doubles from one to the other; never below the first), and records per pass.
     outbox_poll_ms: int = 5
+    outbox_idle_max_ms: int = 50
     outbox_batch: int = 500
     post_cache_ttl_s: int = 86_400
     # Authors with more followers than this are not fanned out on write; readers merge their posts.
@@ -69,8 +71,10 @@ class Settings:
         """Reject settings that would break an invariant, with the variable's name."""
         if not 1 <= self.timeline_max <= 10_000:
             raise InvalidArgument("FEED_TIMELINE_MAX must be between 1 and 10000")
-        if not 1 <= self.outbox_poll_ms <= 10_000 or not 1 <= self.outbox_batch <= 5_000:
-            raise InvalidArgument("FEED_OUTBOX_POLL_MS must be 1..10000 and FEED_OUTBOX_BATCH 1..5000")
+        if not (1 <= self.outbox_poll_ms <= 10_000 and 1 <= self.outbox_idle_max_ms <= 10_000):
+            raise InvalidArgument("FEED_OUTBOX_POLL_MS and FEED_OUTBOX_IDLE_MAX_MS must be 1..10000")
+        if not 1 <= self.outbox_batch <= 5_000:
+            raise InvalidArgument("FEED_OUTBOX_BATCH must be 1..5000")
         if self.post_max_chars < 1:
             raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
         if self.celebrity_threshold < 0:

@@ -23,7 +23,13 @@ def main(argv: list[str], stop: threading.Event) -> int:
     readiness = start_readiness(settings, store, kafka=True)
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
-    relay = OutboxRelay(store.outbox, publisher, settings.outbox_batch, settings.outbox_poll_ms / 1000)
+    relay = OutboxRelay(
+        store.outbox,
+        publisher,
+        settings.outbox_batch,
+        settings.outbox_poll_ms / 1000,
+        max_idle_s=settings.outbox_idle_max_ms / 1000,
+    )
     try:
         relay.run(stop)
     finally:

@@ -46,11 +46,13 @@ class OutboxRelay:
         batch: int = 500,
         idle_s: float = 0.005,
         clock: Callable[[], float] = time.time,
+        max_idle_s: float = 0.05,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
         self._batch = batch
         self._idle_s = idle_s
+        self._max_idle_s = max(idle_s, max_idle_s)
         self._clock = clock
         self._backlog_at = 0.0
         self.published = 0
@@ -58,6 +60,7 @@ class OutboxRelay:
     def run(self, stop: StopSignal) -> None:
         """Pass after pass until stop is set; the pass in hand is finished first."""
         backoff = MIN_BACKOFF_S
+        idle = self._idle_s
         log.info("relay started", extra={"batch": self._batch})
         while not stop.is_set():
             try:
@@ -70,8 +73,11 @@ class OutboxRelay:
                 continue
             backoff = MIN_BACKOFF_S
             metrics.OUTBOX_LAST_PASS.set(self._clock())  # a relay stuck anywhere stops moving this
-            if moved < self._batch:  # caught up: idle a moment instead of spinning
-                stop.wait(self._idle_s)
+            # Caught up: idle a moment instead of spinning, longer after each empty pass (an idle
+            # stack costs little), back to the shortest wait as soon as records come in.
+            idle = self._idle_s if moved else min(idle * 2, self._max_idle_s)
+            if moved < self._batch:
+                stop.wait(idle)
         log.info("relay stopped", extra={"published": self.published})
 
     def pass_once(self) -> int:

@@ -111,7 +111,12 @@ def test_schema_follows_the_code_limits():
 
 
 @pytest.mark.parametrize(
-    ("value", "variable"), [("outboxPollMs", "FEED_OUTBOX_POLL_MS"), ("outboxBatch", "FEED_OUTBOX_BATCH")]
+    ("value", "variable"),
+    [
+        ("outboxPollMs", "FEED_OUTBOX_POLL_MS"),
+        ("outboxIdleMaxMs", "FEED_OUTBOX_IDLE_MAX_MS"),
+        ("outboxBatch", "FEED_OUTBOX_BATCH"),
+    ],
 )
 def test_schema_bounds_of_the_relay_settings_are_the_ones_the_code_accepts(value, variable):
     """A value the schema lets through must not stop the relay at start, and the reverse."""

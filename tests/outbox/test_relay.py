@@ -87,3 +87,29 @@ def test_run_retries_a_refusing_broker_until_it_answers_and_stops_when_told(sqli
         stop.set()
         runner.join(5)
     assert not runner.is_alive()
+
+
+class RecordsWaits:
+    """A stop flag that records how long the relay asked to wait, and stops it after `passes` waits."""
+
+    def __init__(self, passes: int) -> None:
+        self.waits: list[float] = []
+        self._passes = passes
+
+    def is_set(self) -> bool:
+        return len(self.waits) >= self._passes
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        return self.is_set()
+
+
+def test_an_idle_relay_waits_longer_after_each_empty_pass_and_shortest_again_once_records_come(sqlite_store):
+    relay = OutboxRelay(sqlite_store.outbox, InMemoryEventPublisher(), idle_s=0.005, max_idle_s=0.04)
+    idle = RecordsWaits(5)
+    relay.run(idle)
+    assert idle.waits == [0.01, 0.02, 0.04, 0.04, 0.04]
+    record(sqlite_store, Followed(1, 2))
+    busy = RecordsWaits(1)
+    relay.run(busy)
+    assert busy.waits == [0.005]

@@ -103,6 +103,7 @@ FEED_TIMELINE_MAX: {{ $v.config.timelineMax | toString | quote }}
 FEED_POST_MAX_CHARS: {{ $v.config.postMaxChars | toString | quote }}
 FEED_FANOUT_BATCH_MAX: {{ $v.config.fanoutBatchMax | toString | quote }}
 FEED_OUTBOX_POLL_MS: {{ $v.config.outboxPollMs | toString | quote }}
+FEED_OUTBOX_IDLE_MAX_MS: {{ $v.config.outboxIdleMaxMs | toString | quote }}
 FEED_OUTBOX_BATCH: {{ $v.config.outboxBatch | toString | quote }}
 FEED_POST_CACHE_TTL_S: {{ $v.config.postCacheTtlSeconds | toString | quote }}
 FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
