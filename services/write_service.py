@@ -19,9 +19,10 @@ from feed.access.rate_limit import RedisRateLimiter
 from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
-from feed.actions.sink import EventSink
+from feed.actions.sink import Bell, EventSink
 from feed.config import Settings
 from feed.ids import IdGenerator, now_ms
+from feed.outbox.doorbell import Doorbell
 from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
 from feed.redis.connection import connect
@@ -117,7 +118,7 @@ def _wire(settings: Settings) -> Callable[[Store], Wiring]:
         client = connect(settings.redis_url)
         cache = RedisPostCache(client, settings.post_cache_ttl_s)
         limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
-        return wire_servicers(settings, store, cache, limiter)
+        return wire_servicers(settings, store, cache, limiter, bell=Doorbell(client))
 
     return wire
 
@@ -128,11 +129,12 @@ def wire_servicers(
     cache: RedisPostCache,
     limiter: RedisRateLimiter,
     clock: Callable[[], int] = now_ms,
+    bell: Bell | None = None,
 ) -> Wiring:
     """The three servicers over their use cases, from the service's connections."""
     orgs = OrgDirectory(store.orgs)
     access = GroupAccess(store.orgs)
-    sink = EventSink(clock)
+    sink = EventSink(clock, bell)
     ids = IdGenerator()
     lookups = Lookups(store, Hydrator(cache, store.posts), orgs, access)
     posts = PostServicer(

@@ -26,14 +26,17 @@ class GraphActions:
         follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id", True)
         self._refuse_if_blocked(follower, followee)
         self._graph.follow(follower, followee, [self._sink.entry(Followed(follower, followee, caller.org_id))])
+        self._sink.recorded()
         # A block may have landed between the check and the write: look again, and undo.
         if self._blocked_either_way(follower, followee):
             self._graph.unfollow(follower, followee, [self._sink.entry(Unfollowed(follower, followee, caller.org_id))])
+            self._sink.recorded()
             self._refuse_if_blocked(follower, followee)
 
     def unfollow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
         follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
         self._graph.unfollow(follower, followee, [self._sink.entry(Unfollowed(follower, followee, caller.org_id))])
+        self._sink.recorded()
 
     def block(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
         """Block, and remove the follow edges both ways: one store change, with both Unfollowed
@@ -42,6 +45,7 @@ class GraphActions:
         # A Follow racing this one re-checks for the block after its own write.
         pairs = ((blocker, blocked), (blocked, blocker))
         self._graph.block(blocker, blocked, [self._sink.entry(Unfollowed(a, b, caller.org_id)) for a, b in pairs])
+        self._sink.recorded()
 
     def unblock(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
         blocker, blocked = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")

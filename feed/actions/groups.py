@@ -87,6 +87,7 @@ class GroupActions:
         self._limiter.take(caller.user_id)
         # Recorded on every call, so a retry finishes a join whose backfill never ran.
         self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, caller.org_id))])
+        self._sink.recorded()
 
     def leave(self, caller: Principal, group_id: int, user_id: int) -> None:
         """The caller leaves the group; nobody leaves their organization's announcements.
@@ -104,3 +105,4 @@ class GroupActions:
         if ours:
             event = GroupLeft(group_id, caller.user_id, caller.org_id)
             self._store.remove_member(group_id, caller.user_id, [self._sink.entry(event)])
+            self._sink.recorded()

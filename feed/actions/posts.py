@@ -58,6 +58,8 @@ class PostActions:
         # The event is stored with the post, or neither is; a retry with the same key finds both.
         outbox = [self._sink.entry(event, f"post-created-{candidate.post_id}")]
         post, created = self._posts.create_post(candidate, key, outbox)
+        if created:
+            self._sink.recorded()
         log.info("post created", extra={"post_id": post.post_id, "author_id": author, "new": created})
         return post
 
@@ -78,6 +80,7 @@ class PostActions:
             raise PermissionDenied("only the author of a post may delete it")
         event = PostDeleted(post_id, author, post.org_id, post.group_id)
         self._posts.delete_post(post_id, [self._sink.entry(event, f"post-deleted-{post_id}")])
+        self._sink.recorded()
         # Reads stop showing it now, not when the worker gets the event (it marks the cache too).
         self._cache.mark_deleted(post_id)
         log.info("post deleted", extra={"post_id": post_id, "author_id": author})

@@ -9,7 +9,9 @@ from feed.config import Settings
 from feed.health.probes import start_readiness
 from feed.messaging.publisher import KafkaEventPublisher
 from feed.messaging.topics import ensure_topic
+from feed.outbox.doorbell import DoorbellListener
 from feed.outbox.relay import OutboxRelay
+from feed.redis.connection import connect
 from feed.store import open_store
 from feed.telemetry import logs, metrics
 
@@ -23,16 +25,20 @@ def main(argv: list[str], stop: threading.Event) -> int:
     readiness = start_readiness(settings, store, kafka=True)
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     publisher = KafkaEventPublisher(settings.kafka_bootstrap, settings.events_topic, settings.kafka_timeout_s)
+    wake = threading.Event()
+    listener = DoorbellListener(connect(settings.redis_url), wake).start()
     relay = OutboxRelay(
         store.outbox,
         publisher,
         settings.outbox_batch,
         settings.outbox_poll_ms / 1000,
         max_idle_s=settings.outbox_idle_max_ms / 1000,
+        wake=wake,
     )
     try:
         relay.run(stop)
     finally:
+        listener.stop()
         readiness.stop()
         publisher.close()
         store.close()

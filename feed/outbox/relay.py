@@ -14,6 +14,7 @@ not lose anything either, but could interleave their passes and so reorder.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -47,12 +48,15 @@ class OutboxRelay:
         idle_s: float = 0.005,
         clock: Callable[[], float] = time.time,
         max_idle_s: float = 0.05,
+        wake: threading.Event | None = None,
     ) -> None:
         self._outbox = outbox
         self._publisher = publisher
         self._batch = batch
         self._idle_s = idle_s
         self._max_idle_s = max(idle_s, max_idle_s)
+        # Set by the doorbell (feed/outbox/doorbell.py) when the write path commits records.
+        self._wake = wake
         self._clock = clock
         self._backlog_at = 0.0
         self.published = 0
@@ -77,8 +81,18 @@ class OutboxRelay:
             # stack costs little), back to the shortest wait as soon as records come in.
             idle = self._idle_s if moved else min(idle * 2, self._max_idle_s)
             if moved < self._batch:
-                stop.wait(idle)
+                self._idle(stop, idle)
         log.info("relay stopped", extra={"published": self.published})
+
+    def _idle(self, stop: StopSignal, seconds: float) -> None:
+        """Wait for the doorbell, stop or seconds, whichever comes first."""
+        if self._wake is None:
+            stop.wait(seconds)
+            return
+        # The wake flag is a thread's Event (the listener sets it), never the signal-driven stop:
+        # stop is looked at before each pass, so SIGTERM waits at most one idle period.
+        self._wake.wait(seconds)
+        self._wake.clear()
 
     def pass_once(self) -> int:
         """Publish and acknowledge the oldest pending records; return how many."""
