@@ -24,23 +24,31 @@ RESUBSCRIBE_S = 1.0  # the pause before subscribing again after Redis went away
 
 
 class Doorbell:
-    """The write path's side: ring() after a change and its outbox records are committed."""
+    """The write path's side: ring() after a change and its outbox records are committed.
+
+    ring() only raises a flag; a daemon thread sends the PUBLISH. So no call waits on it,
+    and rings that come while one is being sent are one more PUBLISH, not one each: under
+    load the bell costs a few PUBLISHes per relay pass, not one per write."""
 
     def __init__(self, client: RedisClient) -> None:
         self._client = client
+        self._pending = threading.Event()
+        threading.Thread(target=self._send_rings, name="outbox-doorbell", daemon=True).start()
 
     def ring(self) -> None:
+        self._pending.set()
+
+    def _send_rings(self) -> None:
+        while True:
+            self._pending.wait()
+            self._pending.clear()  # before the send: a ring during it is sent again after
+            self.ring_now()
+
+    def ring_now(self) -> None:
         try:
             self._client.publish(CHANNEL, b"1")
         except (RedisError, OSError) as exc:  # the relay's poll finds the record all the same
             log.debug("doorbell not rung: %s", type(exc).__name__)
-
-
-class NoDoorbell:
-    """For callers without Redis (tests, tools): the relay polls."""
-
-    def ring(self) -> None:
-        pass
 
 
 class DoorbellListener:
