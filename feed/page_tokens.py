@@ -16,6 +16,7 @@ from feed.ids import MAX_ID
 _ID_CURSOR = 1
 _STORE_TOKEN = 2
 MAX_TOKEN_CHARS = 512
+_MAX_ID_DIGITS = len(str(MAX_ID))
 
 
 def encode_id_cursor(post_id: int) -> str:
@@ -44,6 +45,25 @@ def unwrap_store_token(token: str) -> str | None:
         return _decode(token, _STORE_TOKEN).decode()
     except UnicodeDecodeError:
         raise InvalidArgument("page_token is not valid") from None
+
+
+def encode_store_id_cursor(last_id: int) -> str:
+    """A store's own page token: the last id of the page, in decimal (wrapped by wrap_store_token)."""
+    return str(last_id)
+
+
+def decode_store_id_cursor(token: str | None) -> int:
+    """The id a store's page resumes after, -1 for no token.
+
+    Strict, since a client can wrap anything in the opaque envelope: ASCII digits only
+    (int() would take signs, spaces, underscores and other scripts' digits) and at most
+    MAX_ID, so a forged token is InvalidArgument, never a ValueError or a database's
+    OverflowError."""
+    if not token:
+        return -1
+    if len(token) > _MAX_ID_DIGITS or not (token.isascii() and token.isdigit()) or int(token) > MAX_ID:
+        raise InvalidArgument("page_token is not valid")
+    return int(token)
 
 
 def _encode(kind: int, payload: bytes) -> str:

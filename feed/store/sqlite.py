@@ -16,6 +16,7 @@ from pathlib import Path
 
 from feed.domain import Group, Page, Post
 from feed.ids import MAX_ID
+from feed.page_tokens import decode_store_id_cursor, encode_store_id_cursor
 from feed.store.base import GraphStore, OrgStore, Outbox, PostStore
 from feed.store.sqlite_outbox import OUTBOX_SCHEMA, record, write_transaction
 
@@ -487,11 +488,11 @@ def _load(db: SqliteDatabase, sql: str, rows: Iterable[tuple]) -> None:
 
 def _page(db: SqliteDatabase, sql: str, owner: int, page_size: int, page_token: str | None) -> Page:
     """One page of ids from sql (parameters: owner, after, limit), the last id as the next token."""
-    after = int(page_token) if page_token else -1
+    after = decode_store_id_cursor(page_token)
     with db.lock:
         rows = db.conn.execute(sql, (owner, after, page_size + 1)).fetchall()
     ids = [row[0] for row in rows[:page_size]]
-    return Page(ids, str(ids[-1]) if len(rows) > page_size else None)
+    return Page(ids, encode_store_id_cursor(ids[-1]) if len(rows) > page_size else None)
 
 
 def _among(db: SqliteDatabase, sql: str, owner: int, candidates: Iterable[int]) -> set[int]:

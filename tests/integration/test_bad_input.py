@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from feed.v1 import feed_service_pb2, graph_service_pb2, post_service_pb2
+from feed.page_tokens import wrap_store_token
+from feed.v1 import feed_service_pb2, graph_service_pb2, group_service_pb2, post_service_pb2
 from tests.integration.stack import new_user
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,21 @@ def test_a_page_token_that_we_did_not_issue_is_an_invalid_argument(client, token
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in message
     request = graph_service_pb2.ListFollowersRequest(user_id=new_user(), page_token=token)
     assert status_of(client.graph.ListFollowers, request)[0] == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("forged", ["abc", "9" * 300, "-1", " 7", "1_0"])
+def test_a_forged_store_page_token_is_an_invalid_argument(client, forged):
+    """A client can wrap anything in the opaque token's envelope: the store's part is checked too."""
+    token = wrap_store_token(forged)
+    user = new_user()
+    requests = [
+        (client.graph.ListFollowers, graph_service_pb2.ListFollowersRequest(user_id=user, page_token=token)),
+        (client.graph.ListFollowing, graph_service_pb2.ListFollowingRequest(user_id=user, page_token=token)),
+        (client.groups.ListMyGroups, group_service_pb2.ListMyGroupsRequest(user_id=user, page_token=token)),
+    ]
+    for call, request in requests:
+        code, message = status_of(call, request)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in message, (request, message)
 
 
 def test_negative_page_size_is_an_invalid_argument(client):

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from feed.domain import ANNOUNCEMENTS, PRIVATE, Page
+from feed.errors import InvalidArgument
 from feed.ids import IdGenerator
 from feed.store.base import Store, walk_pages
 from tests.store.contract_data import _ids, new_group, new_post, new_user
@@ -220,6 +221,13 @@ class StoreContract(OutboxContract, OnABackend):
         page = store.graph.list_followers(user, 10)
         assert page.ids == [] and page.next_token is None
         assert store.graph.follower_count(user) == 0
+
+    @pytest.mark.parametrize("token", ["abc", "9" * 400, "-5", " 12", "1_000", "١٢", "12.5", "\x00"])
+    def test_a_page_token_the_store_did_not_issue_is_an_invalid_argument(self, store: Store, token: str) -> None:
+        user = new_user()
+        for listing in (store.graph.list_followers, store.graph.list_following, store.orgs.list_members):
+            with pytest.raises(InvalidArgument, match="page_token"):
+                listing(user, 10, token)
 
     def test_iter_user_ids_names_every_user_with_an_edge_or_a_post(self, store: Store) -> None:
         a, b, c = new_user(), new_user(), new_user()
