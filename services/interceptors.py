@@ -7,6 +7,12 @@ lines and published events carry it, and it goes back to the client in the
 trailing metadata. The status code is read from the context after the handler
 ends, which is where context.abort() leaves it; an exception that escapes the
 handler is what gRPC reports as UNKNOWN.
+
+Requests are parsed here too. gRPC's own parsing fails inside grpcio, before any
+interceptor runs, as INTERNAL "Exception deserializing request!" and uncounted; so
+the parser of each method is wrapped to hand back a Malformed marker instead, which
+the call answers INVALID_ARGUMENT, counted like any other call, before anything
+else (authentication, tracing, the servicer) sees it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,29 @@ from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_
 log = logging.getLogger("feed.rpc")
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+Deserializer = Callable[[bytes], Any]
+MAX_REASON_CHARS = 200
+
+
+class Malformed:
+    """A request whose bytes did not parse, and why (the parser's message names the expected type)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def tolerant(parse: Deserializer) -> Deserializer:
+    """parse, returning Malformed instead of raising: a bad request is the caller's error, not ours."""
+
+    def parse_or_mark(raw: bytes) -> Any:
+        try:
+            return parse(raw)
+        except Exception as exc:  # DecodeError: truncated, not protobuf, a string that is not UTF-8
+            return Malformed(f"the request does not parse: {exc}"[:MAX_REASON_CHARS])
+
+    return parse_or_mark
 
 
 class ObservabilityInterceptor(grpc.ServerInterceptor):
@@ -47,9 +76,10 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         if service not in self._services:
             return handler
         request_id = accept_request_id(_metadata(details, METADATA_KEY)) or new_request_id()
+        parse = handler.request_deserializer
         return grpc.unary_unary_rpc_method_handler(
             _observed(handler.unary_unary, service, method, request_id),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=tolerant(parse) if parse is not None else None,
             response_serializer=handler.response_serializer,
         )
 
@@ -63,6 +93,8 @@ def _observed(behavior: Behavior, service: str, method: str, request_id: str) ->
         context.set_trailing_metadata(((METADATA_KEY, request_id),))
         with request_id_scope(request_id):
             try:
+                if type(request) is Malformed:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
                 response = behavior(request, context)
                 code = context.code() or grpc.StatusCode.OK  # a handler may set_code() without raising
                 return response

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from feed.telemetry.request_context import current_request_id
+from feed.v1 import post_service_pb2
 from services.interceptors import ObservabilityInterceptor
 
 SERVICE = "test.v1.Probe"
@@ -36,6 +37,10 @@ def _set_code(request: bytes, context) -> bytes:
     return b""
 
 
+def _echo_text(request: post_service_pb2.CreatePostRequest, context) -> bytes:
+    return request.text.encode()
+
+
 @pytest.fixture(scope="module")
 def channel():
     handlers = {
@@ -43,6 +48,9 @@ def channel():
         for name, fn in {"Ok": _ok, "Abort": _abort, "Crash": _crash, "SetCode": _set_code}.items()
     }
     server = grpc.server(futures.ThreadPoolExecutor(2), interceptors=[ObservabilityInterceptor([SERVICE])])
+    handlers["Parse"] = grpc.unary_unary_rpc_method_handler(
+        _echo_text, request_deserializer=post_service_pb2.CreatePostRequest.FromString
+    )
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE, handlers)])
     server.add_generic_rpc_handlers(
         [grpc.method_handlers_generic_handler("test.v1.Other", {"Ok": grpc.unary_unary_rpc_method_handler(_ok)})]
@@ -64,8 +72,8 @@ def timed(method: str) -> float:
     return REGISTRY.get_sample_value("feed_rpc_duration_seconds_count", labels) or 0.0
 
 
-def call(channel, method: str, metadata=(), service: str = SERVICE):
-    return channel.unary_unary(f"/{service}/{method}").with_call(b"", metadata=metadata, timeout=5)
+def call(channel, method: str, metadata=(), service: str = SERVICE, request: bytes = b""):
+    return channel.unary_unary(f"/{service}/{method}").with_call(request, metadata=metadata, timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +114,23 @@ def test_services_not_named_are_passed_through_unlabelled(channel):
     response, _ = call(channel, "Ok", service="test.v1.Other")
     assert response == b""  # no request id was set
     assert count("Ok", "OK", service="test.v1.Other") == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\x12\x02\xff\xfe", b"\x12\x05ab", b"\x08", b"\xff\xff\xff\xff"],
+    ids=["invalid-utf8-string", "truncated-string", "truncated-varint", "not-protobuf"],
+)
+def test_a_request_that_does_not_parse_is_an_invalid_argument_counted_like_any_call(channel, raw):
+    before = count("Parse", "INVALID_ARGUMENT")
+    with pytest.raises(grpc.RpcError) as err:
+        call(channel, "Parse", request=raw, metadata=(("x-request-id", "bad-bytes-1"),))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "feed.v1.CreatePostRequest" in err.value.details()
+    assert ("x-request-id", "bad-bytes-1") in tuple(err.value.trailing_metadata())
+    assert count("Parse", "INVALID_ARGUMENT") == before + 1
+
+
+def test_a_request_that_parses_reaches_the_handler(channel):
+    response, _ = call(channel, "Parse", request=post_service_pb2.CreatePostRequest(text="é ok").SerializeToString())
+    assert response.decode() == "é ok"
