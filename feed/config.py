@@ -44,6 +44,7 @@ class Settings:
     jwt_secret_file: str = "var/jwt.secret"
     jwt_public_key_file: str = ""
     jwt_private_key_file: str = ""
+    jwt_max_lifetime_s: int = 7 * 86_400  # tokens whose exp - iat is longer are refused
     trace_record: str = ""  # a path: the services record the requests they serve there (load-test traces)
     trace_sample: float = 1.0  # share of users whose requests are recorded
     # Writes (posts, deletes, follows, blocks) a user may make per second on average, and in a burst.
@@ -85,6 +86,8 @@ class Settings:
             raise InvalidArgument("FEED_TRACE_SAMPLE must be more than 0 and at most 1")
         if self.inactive_days < 1:
             raise InvalidArgument("FEED_INACTIVE_DAYS must be at least 1")
+        if self.jwt_max_lifetime_s < 1:
+            raise InvalidArgument("FEED_JWT_MAX_LIFETIME_S must be at least 1")
         if self.events_partitions < 1:
             raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
         for name in ("write_addr", "read_addr"):

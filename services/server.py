@@ -130,11 +130,11 @@ def run_service(
     from feed.health.probes import start_readiness
     from feed.store import open_store
 
+    keys = AuthKeys.from_settings(settings)  # first: a key it cannot use stops the process before it serves
     store = open_store(settings.store_url)
     readiness = start_readiness(settings, store, kafka=kafka)
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     wiring = wire(store)
-    keys = AuthKeys.from_settings(settings)
     server, health_servicer, port = build_server(
         addr, wiring.register, service_names, keys, on_caller=wiring.on_caller, inner=inner
     )

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import jwt
+from jwt.algorithms import get_default_algorithms
 
 from feed.errors import FeedError, InvalidArgument, PermissionDenied
 from feed.ids import MAX_ID
@@ -23,6 +24,7 @@ from feed.ids import MAX_ID
 ISSUER = "feed"
 AUDIENCE = "feed-api"
 LEEWAY_S = 30  # tolerated clock skew between minter and verifier
+MAX_LIFETIME_S = 7 * 86_400  # default FEED_JWT_MAX_LIFETIME_S: a stolen token is usable for a week at most
 SYMMETRIC = ("HS256", "HS384", "HS512")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 
@@ -53,25 +55,39 @@ class AuthKeys:
     algorithm: str
     verify_key: str = dataclasses.field(repr=False)
     sign_key: str = dataclasses.field(default="", repr=False)
+    max_lifetime_s: int = MAX_LIFETIME_S  # tokens whose exp - iat is longer are refused
 
     @classmethod
     def from_settings(cls, settings, env=None) -> AuthKeys:
         """Keys from FEED_JWT_ALGORITHM and the key files in settings; FEED_JWT_SECRET (read
         from the environment only, so it is never exported to children or printed) wins
-        over FEED_JWT_SECRET_FILE."""
+        over FEED_JWT_SECRET_FILE. Key files are parsed here, so a process with a key it
+        cannot use stops at start instead of failing every call."""
         env = os.environ if env is None else env
-        algorithm = settings.jwt_algorithm
+        algorithm, lifetime = settings.jwt_algorithm, settings.jwt_max_lifetime_s
         if algorithm in SYMMETRIC:
             secret = env.get("FEED_JWT_SECRET") or _read(settings.jwt_secret_file)
             if len(secret) < 32:
                 raise InvalidArgument("FEED_JWT_SECRET (or FEED_JWT_SECRET_FILE) must hold at least 32 characters")
-            return cls(algorithm, secret, secret)
+            return cls(algorithm, secret, secret, lifetime)
         if algorithm in ASYMMETRIC:
             public = _read(settings.jwt_public_key_file)
             if not public:
                 raise InvalidArgument(f"FEED_JWT_PUBLIC_KEY_FILE must name a PEM public key for {algorithm}")
-            return cls(algorithm, public, _read(settings.jwt_private_key_file))
+            private = _read(settings.jwt_private_key_file)
+            _check_key(algorithm, public, "FEED_JWT_PUBLIC_KEY_FILE", settings.jwt_public_key_file)
+            if private:
+                _check_key(algorithm, private, "FEED_JWT_PRIVATE_KEY_FILE", settings.jwt_private_key_file)
+            return cls(algorithm, public, private, lifetime)
         raise InvalidArgument(f"FEED_JWT_ALGORITHM must be one of {', '.join(SYMMETRIC + ASYMMETRIC)}")
+
+
+def _check_key(algorithm: str, pem: str, variable: str, path: str) -> None:
+    """Parse a PEM key as algorithm would; InvalidArgument naming the variable and file if it cannot."""
+    try:
+        get_default_algorithms()[algorithm].prepare_key(pem)
+    except (jwt.InvalidKeyError, ValueError, TypeError):
+        raise InvalidArgument(f"{variable} ({path}) does not hold a PEM key usable for {algorithm}") from None
 
 
 def _read(path: str) -> str:
@@ -102,6 +118,8 @@ def mint(
     """A signed token for user_id in org_id, valid for ttl_s seconds; admin adds the org_admin role."""
     if not keys.sign_key:
         raise InvalidArgument("minting needs a signing key (FEED_JWT_SECRET or FEED_JWT_PRIVATE_KEY_FILE)")
+    if not 0 < ttl_s <= keys.max_lifetime_s:
+        raise InvalidArgument(f"a token's lifetime must be between 1 and {keys.max_lifetime_s} s")
     if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
         raise InvalidArgument(f"user id must be between 1 and {MAX_ID}, org id between 0 and {MAX_ID}")
     issued = int(time.time() if now is None else now)
@@ -123,17 +141,25 @@ def verify(keys: AuthKeys, authorization: str | None) -> Principal:
     return verify_with_expiry(keys, authorization)[0]
 
 
-def verify_with_expiry(keys: AuthKeys, authorization: str | None) -> tuple[Principal, int]:
-    """verify, and the token's `exp` (seconds since the epoch): callers that cache the answer
-    must not use it past then."""
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `authorization: Bearer <jwt>` value, stripped; the one spelling of a token
+    (the scheme's case and surrounding spaces do not count), or Unauthenticated saying why."""
     if not authorization:
         raise Unauthenticated("missing bearer token in the authorization metadata")
     scheme, _, token = authorization.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+    return token
+
+
+def verify_with_expiry(keys: AuthKeys, authorization: str | None) -> tuple[Principal, int]:
+    """verify, and the token's `exp` (seconds since the epoch): callers that cache the answer
+    must not use it past then."""
+    token = bearer_token(authorization)
     try:
         claims = jwt.decode(
-            token.strip(),
+            token,
             keys.verify_key,
             algorithms=[keys.algorithm],  # never trust the token's own alg header
             audience=AUDIENCE,
@@ -151,5 +177,8 @@ def verify_with_expiry(keys: AuthKeys, authorization: str | None) -> tuple[Princ
         raise Unauthenticated("the token's subject is not a user id") from None
     if not 0 < user_id <= MAX_ID or not 0 <= org_id <= MAX_ID:
         raise Unauthenticated("the token's subject is not a user id")
+    # PyJWT checked exp and iat are numbers. A long-lived token, once leaked, would outlive any rotation.
+    if int(claims["exp"]) - int(claims["iat"]) > keys.max_lifetime_s:
+        raise Unauthenticated(f"the token's lifetime is longer than the maximum of {keys.max_lifetime_s} s")
     roles = claims.get("roles", [])
     return Principal(user_id, org_id, isinstance(roles, list) and ADMIN_ROLE in roles), int(claims["exp"])

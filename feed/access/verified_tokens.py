@@ -4,7 +4,9 @@ Verifying a JWT (parse, base64, JSON, HMAC or signature, claim checks) cost
 about 12% of the read service's CPU, and a client sends the same token on
 every call until it expires. A token that verified once verifies again until
 its `exp` (the verdict depends only on the token, the keys and the clock), so
-the answer is cached by the raw `authorization` value and used:
+the answer is cached by the token in its one spelling (feed.access.tokens.bearer_token:
+the scheme's case and surrounding spaces do not count, so one caller cannot fill the
+cache with respellings of one valid token and evict everyone else) and used:
 
 - only until the token's `exp` (the verifier's leeway is not extended to cached
   answers: past `exp` the token goes through full verification again, which
@@ -23,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from feed.access.tokens import AuthKeys, Principal, verify_with_expiry
+from feed.access.tokens import AuthKeys, Principal, bearer_token, verify_with_expiry
 from feed.lru import BoundedLru
 
 MAX_ENTRIES = 16_384  # about 6 MB of tokens; past it the least recently used is dropped
@@ -34,7 +36,7 @@ class VerifiedTokens:
 
     def __init__(self, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        # authorization value -> (keys it was verified with, principal, exp)
+        # token -> (keys it was verified with, principal, exp)
         self._entries: BoundedLru[str, tuple[AuthKeys, Principal, int]] = BoundedLru(max_entries)
 
     def __repr__(self) -> str:
@@ -45,17 +47,16 @@ class VerifiedTokens:
 
     def verify(self, keys: AuthKeys, authorization: str | None) -> Principal:
         """The principal of an `authorization: Bearer <jwt>` value, or Unauthenticated saying why."""
-        if not authorization:
-            return verify_with_expiry(keys, authorization)[0]  # refused, with the reason
+        token = bearer_token(authorization)  # or refused, with the reason
         now = self._clock()
-        entry = self._entries.get(authorization)
+        entry = self._entries.get(token)
         if entry is not None:
             if entry[0] == keys and now < entry[2]:
                 return entry[1]
-            self._entries.discard(authorization)  # expired, or verified with other keys
+            self._entries.discard(token)  # expired, or verified with other keys
         principal, exp = verify_with_expiry(keys, authorization)  # the slow part, under no lock
         if now < exp:  # a token inside the verifier's leeway is accepted, not cached
-            self._entries.put(authorization, (keys, principal, exp))
+            self._entries.put(token, (keys, principal, exp))
         return principal
 
 

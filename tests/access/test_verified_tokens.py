@@ -110,3 +110,41 @@ def test_the_cache_never_shows_tokens_in_its_repr():
     header = bearer(KEYS, 42)
     tokens.verify(KEYS, header)
     assert header.split()[1] not in repr(tokens)
+
+
+def spellings(header: str) -> list[str]:
+    """Spellings of one authorization value that verify as that token: the scheme's case and the
+    spaces around the token (PyJWT refuses any other change to the token itself)."""
+    token = header.split()[1]
+    schemes, gaps, tails = ("Bearer", "bearer", "BEARER"), (" ", "  "), ("", " ", "\t", "   ")
+    return [f"{scheme}{gap}{token}{tail}" for scheme in schemes for gap in gaps for tail in tails]
+
+
+def test_every_spelling_of_one_token_is_one_cache_entry_verified_once(full_verifications):
+    tokens = VerifiedTokens(clock=cache_clock())
+    header = bearer(KEYS, 42)
+    for spelling in spellings(header):
+        assert tokens.verify(KEYS, spelling) == Principal(42)
+    assert len(tokens) == 1
+    assert len(full_verifications) == 1
+
+
+def test_one_caller_cannot_flush_the_cache_by_respelling_their_token(full_verifications):
+    tokens = VerifiedTokens(max_entries=4, clock=cache_clock())
+    alice = bearer(KEYS, 1)
+    tokens.verify(KEYS, alice)
+    for spelling in spellings(bearer(KEYS, 666)):
+        tokens.verify(KEYS, spelling)
+    full_verifications.clear()
+    assert tokens.verify(KEYS, alice) == Principal(1)
+    assert full_verifications == []  # still cached
+
+
+def test_a_cached_signature_under_other_claims_is_not_a_cache_hit():
+    tokens = VerifiedTokens(clock=cache_clock())
+    header = bearer(KEYS, 42)
+    tokens.verify(KEYS, header)
+    _, _, signature = header.split()[1].rpartition(".")
+    forged_head = bearer(KEYS, 666).split()[1].rpartition(".")[0]
+    with pytest.raises(Unauthenticated, match="not valid"):
+        tokens.verify(KEYS, f"Bearer {forged_head}.{signature}")

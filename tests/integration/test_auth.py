@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
+import jwt
 import pytest
 
 from feed.access.tokens import AuthKeys, mint
@@ -11,6 +14,8 @@ from feed.v1 import (
     feed_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
+    group_service_pb2,
+    group_service_pb2_grpc,
     post_service_pb2,
     post_service_pb2_grpc,
 )
@@ -80,7 +85,76 @@ EVERY_RPC = [
         "GetUserTimeline",
         feed_service_pb2.GetUserTimelineRequest(user_id=1),
     ),
+    (
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "GetGroupTimeline",
+        feed_service_pb2.GetGroupTimelineRequest(group_id=1, user_id=1),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "CreateGroup",
+        group_service_pb2.CreateGroupRequest(creator_id=1, name="g"),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "GetGroup",
+        group_service_pb2.GetGroupRequest(group_id=1, user_id=1),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "JoinGroup",
+        group_service_pb2.JoinGroupRequest(group_id=1, user_id=1),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "LeaveGroup",
+        group_service_pb2.LeaveGroupRequest(group_id=1, user_id=1),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "ListGroupMembers",
+        group_service_pb2.ListGroupMembersRequest(group_id=1, user_id=1),
+    ),
+    (
+        "write",
+        group_service_pb2_grpc.GroupServiceStub,
+        "ListMyGroups",
+        group_service_pb2.ListMyGroupsRequest(user_id=1),
+    ),
 ]
+
+
+def test_every_rpc_of_every_service_is_in_the_list():
+    """Guards EVERY_RPC: a new method must be added to the tests above."""
+    declared = {
+        m.name
+        for module in (post_service_pb2, graph_service_pb2, group_service_pb2, feed_service_pb2)
+        for s in module.DESCRIPTOR.services_by_name.values()
+        for m in s.methods
+    }
+    assert {r[2] for r in EVERY_RPC} == declared
+
+
+def unsigned(claims: dict) -> str:
+    """An `alg: none` token: claims with no signature."""
+    return jwt.encode(claims, key=None, algorithm="none")
+
+
+def claims(**changes) -> dict:
+    """The claims of a valid token of user 1, but for changes (None removes a claim)."""
+    now = int(time.time())
+    valid = {"sub": "1", "org": "0", "iat": now, "exp": now + 600, "iss": "feed", "aud": "feed-api"}
+    return {k: v for k, v in {**valid, **changes}.items() if v is not None}
+
+
+def rpc_named(method: str) -> tuple:
+    return next(r for r in EVERY_RPC if r[2] == method)
 
 
 def call(stack, side, stub_class, method, request, authorization=None):
@@ -97,21 +171,52 @@ def call(stack, side, stub_class, method, request, authorization=None):
 @pytest.mark.parametrize(("side", "stub", "method", "request_"), EVERY_RPC, ids=[r[2] for r in EVERY_RPC])
 @pytest.mark.parametrize(
     "authorization",
-    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer garbage", "bearer eyJhbGciOiJub25lIn0.e30."],
-    ids=["none", "empty", "no-token", "basic", "garbage", "alg-none"],
+    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer garbage", f"Bearer {unsigned(claims())}"],
+    ids=["none", "empty", "no-token", "basic", "garbage", "alg-none"],  # alg none: valid claims, no signature
 )
 def test_every_rpc_refuses_a_missing_or_invalid_token(stack, side, stub, method, request_, authorization):
     code, message = call(stack, side, stub, method, request_, authorization)
     assert code == grpc.StatusCode.UNAUTHENTICATED, message
 
 
-def test_expired_and_foreign_tokens_are_refused(stack):
-    expired = mint(stack.keys, 1, ttl_s=1, now=1_000_000)
-    foreign = mint(AuthKeys("HS256", "x" * 40, "x" * 40), 1)
-    for token, reason in ((expired, "expired"), (foreign, "not valid")):
-        side, stub, method, request = EVERY_RPC[-1]
-        code, message = call(stack, side, stub, method, request, f"Bearer {token}")
-        assert code == grpc.StatusCode.UNAUTHENTICATED and reason in message
+def refused_tokens(keys: AuthKeys) -> list[tuple[str, str, str]]:
+    """(case, token, reason in the refusal): each differs from a valid token in one respect."""
+
+    def signed(**changes) -> str:
+        return jwt.encode(claims(**changes), keys.sign_key, algorithm=keys.algorithm)
+
+    return [
+        ("expired", mint(keys, 1, ttl_s=1, now=1_000_000), "expired"),
+        ("foreign-key", mint(AuthKeys("HS256", "x" * 40, "x" * 40), 1), "not valid"),
+        ("alg-none-valid-claims", unsigned(claims()), "not valid"),
+        ("wrong-iss", signed(iss="someone-else"), "not valid"),
+        ("wrong-aud", signed(aud="another-api"), "not valid"),
+        ("nbf-future", signed(nbf=int(time.time()) + 3600), "not valid"),
+        ("no-exp", signed(exp=None), "not valid"),
+        ("too-long-lived", signed(exp=int(time.time()) + keys.max_lifetime_s + 60), "lifetime"),
+        ("rs256-header", _rs256_token(), "not valid"),
+    ]
+
+
+def _rs256_token() -> str:
+    """A token of user 1 signed RS256 with a key of its own: the service verifies HS256 only."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return jwt.encode(claims(), rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
+
+
+def test_a_valid_token_of_these_claims_is_accepted(stack):
+    """Guards the refusals below: each is refused for the one thing it changes."""
+    token = jwt.encode(claims(), stack.keys.sign_key, algorithm=stack.keys.algorithm)
+    side, stub, method, request = rpc_named("GetHomeTimeline")
+    assert call(stack, side, stub, method, request, f"Bearer {token}")[0] == grpc.StatusCode.OK
+
+
+def test_tokens_wrong_in_any_one_respect_are_refused_by_every_service(stack):
+    for case, token, reason in refused_tokens(stack.keys):
+        for side, stub, method, request in map(rpc_named, ("CreatePost", "CreateGroup", "GetHomeTimeline")):
+            code, message = call(stack, side, stub, method, request, f"Bearer {token}")
+            assert code == grpc.StatusCode.UNAUTHENTICATED and reason in message, (case, method, message)
 
 
 @pytest.mark.parametrize(

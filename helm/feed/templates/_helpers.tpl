@@ -116,6 +116,7 @@ FEED_JWT_ALGORITHM: {{ $v.auth.jwt.algorithm | quote }}
 FEED_JWT_SECRET_FILE: ""
 FEED_JWT_PUBLIC_KEY_FILE: {{ ternary "/etc/feed/jwt/public.pem" "" (ne $v.auth.jwt.publicKeySecret "") | quote }}
 FEED_JWT_PRIVATE_KEY_FILE: ""
+FEED_JWT_MAX_LIFETIME_S: {{ $v.auth.jwt.maxLifetimeSeconds | toString | quote }}
 {{- end }}
 
 {{/*
