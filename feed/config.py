@@ -50,6 +50,10 @@ class Settings:
     # Writes (posts, deletes, follows, blocks) a user may make per second on average, and in a burst.
     write_rate_per_s: float = 20.0
     write_burst: int = 200
+    # Reads (pages, GetPost, lists) a user may make per second on average, and in a burst: far above
+    # a person scrolling, low enough that one user's flood cannot load the store or grow Redis.
+    read_rate_per_s: float = 50.0
+    read_burst: int = 500
     # A home timeline not read for this long expires; fan-out skips it until the next read rebuilds it.
     inactive_days: int = 14
 
@@ -82,6 +86,8 @@ class Settings:
             raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
         if self.write_rate_per_s < 0 or self.write_burst < 1:
             raise InvalidArgument("FEED_WRITE_RATE_PER_S must be >= 0 (0 disables) and FEED_WRITE_BURST >= 1")
+        if self.read_rate_per_s < 0 or self.read_burst < 1:
+            raise InvalidArgument("FEED_READ_RATE_PER_S must be >= 0 (0 disables) and FEED_READ_BURST >= 1")
         if not 0 < self.trace_sample <= 1:
             raise InvalidArgument("FEED_TRACE_SAMPLE must be more than 0 and at most 1")
         if self.inactive_days < 1:

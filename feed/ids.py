@@ -21,6 +21,9 @@ SEQUENCE_BITS = 12
 MAX_NODE = (1 << NODE_BITS) - 1
 MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
 MAX_ID = (1 << 63) - 1
+# How far ahead of a reader's clock an id's time may be and still come from a real generator:
+# the clock skew tolerated between the process that made the id and the one reading it.
+FUTURE_SKEW_MS = 5_000
 
 
 def now_ms() -> int:
@@ -59,6 +62,11 @@ class IdGenerator:
 def id_time_ms(snowflake: int) -> int:
     """Milliseconds since the Unix epoch at which the id was made."""
     return (snowflake >> (NODE_BITS + SEQUENCE_BITS)) + EPOCH_MS
+
+
+def is_future_id(snowflake: int, now: int, skew_ms: int = FUTURE_SKEW_MS) -> bool:
+    """True if no generator can have made the id yet: its time lies more than skew_ms after now (ms)."""
+    return id_time_ms(snowflake) > now + skew_ms
 
 
 def require_id(value: int, name: str) -> int:

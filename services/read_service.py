@@ -12,6 +12,7 @@ import grpc
 
 from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.config import Settings
 from feed.errors import PermissionDenied
 from feed.ids import require_id
@@ -43,9 +44,17 @@ def _token(page: FeedPage) -> str:
 
 
 class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
-    """Home and user timelines."""
+    """Home, user and group timelines; each page spends one of the caller's read budget first."""
 
-    def __init__(self, home: HomeTimelineReader, users: UserTimelineReader, store: Store, orgs: OrgDirectory) -> None:
+    def __init__(
+        self,
+        home: HomeTimelineReader,
+        users: UserTimelineReader,
+        store: Store,
+        orgs: OrgDirectory,
+        limiter: RedisRateLimiter,
+    ) -> None:
+        self._limiter = limiter
         self._home = home
         self._users = users
         self._graph = store.graph
@@ -58,6 +67,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")  # a home timeline is private to its owner
+        self._limiter.take(caller.user_id)
         page = self._home.read(user, decode_id_cursor(request.page_token), size, caller.org_id)
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
@@ -68,6 +78,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = current_principal()
+        self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
         if self._graph.is_blocked(user, caller.user_id):
             raise PermissionDenied("this user has blocked you")
@@ -82,6 +93,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")
+        self._limiter.take(caller.user_id)
         self._access.visible(group_id, caller)
         page = self._groups.read(group_id, user, decode_id_cursor(request.page_token), size)
         return feed_service_pb2.GetGroupTimelineResponse(
@@ -114,7 +126,8 @@ def _wire(settings: Settings):
         hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
         home = HomeTimelineReader(store, timelines, read_time, hydrator)
         orgs = OrgDirectory(store.orgs)
-        servicer = FeedServicer(home, UserTimelineReader(store), store, orgs)
+        limiter = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
+        servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter)
         return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)
 
     return wire

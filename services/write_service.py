@@ -15,7 +15,7 @@ from google.protobuf import empty_pb2
 
 from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
-from feed.access.rate_limit import RedisRateLimiter
+from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
@@ -118,7 +118,8 @@ def _wire(settings: Settings) -> Callable[[Store], Wiring]:
         client = connect(settings.redis_url)
         cache = RedisPostCache(client, settings.post_cache_ttl_s)
         limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
-        return wire_servicers(settings, store, cache, limiter, bell=Doorbell(client))
+        reads = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
+        return wire_servicers(settings, store, cache, limiter, reads, bell=Doorbell(client))
 
     return wire
 
@@ -128,15 +129,17 @@ def wire_servicers(
     store: Store,
     cache: RedisPostCache,
     limiter: RedisRateLimiter,
+    reads: RedisRateLimiter,
     clock: Callable[[], int] = now_ms,
     bell: Bell | None = None,
 ) -> Wiring:
-    """The three servicers over their use cases, from the service's connections."""
+    """The three servicers over their use cases, from the service's connections; writes spend
+    the limiter's budget, reads (GetPost, the lists) that of reads."""
     orgs = OrgDirectory(store.orgs)
     access = GroupAccess(store.orgs)
     sink = EventSink(clock, bell)
     ids = IdGenerator()
-    lookups = Lookups(store, Hydrator(cache, store.posts), orgs, access)
+    lookups = Lookups(store, Hydrator(cache, store.posts), orgs, access, reads)
     posts = PostServicer(
         PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
     )

@@ -16,6 +16,7 @@ def test_defaults_match_the_documented_ones():
         5000,
     )
     assert s.store_url == "sqlite:///var/feed.db"
+    assert (s.read_rate_per_s, s.read_burst) == (50.0, 500)  # far above a person scrolling
 
 
 def test_environment_overrides_defaults():
@@ -34,6 +35,8 @@ def test_settings_round_trip_through_child_environment():
         ({"FEED_TIMELINE_MAX": "lots"}, "FEED_TIMELINE_MAX must be an integer"),
         ({"FEED_TIMELINE_MAX": "0"}, "FEED_TIMELINE_MAX must be between"),
         ({"FEED_WRITE_ADDR": "nowhere"}, "FEED_WRITE_ADDR must be HOST:PORT"),
+        ({"FEED_READ_RATE_PER_S": "-1"}, "FEED_READ_RATE_PER_S must be >= 0"),
+        ({"FEED_READ_BURST": "0"}, "FEED_READ_BURST >= 1"),
     ],
 )
 def test_bad_settings_name_the_variable(env, needle):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from feed.errors import InvalidArgument
-from feed.ids import MAX_ID, IdGenerator, id_time_ms, require_id
+from feed.ids import FUTURE_SKEW_MS, MAX_ID, IdGenerator, id_time_ms, is_future_id, require_id
 from tests.clock import FakeClock
 
 
@@ -26,6 +26,15 @@ def test_id_carries_its_time():
     gen = IdGenerator(node=5, clock=FakeClock(1_800_000_000.123))
     post_id = gen.next_id()
     assert id_time_ms(post_id) == 1_800_000_000_123
+
+
+def test_an_id_is_from_the_future_only_past_the_tolerated_clock_skew():
+    now = 1_800_000_000_000
+    made_at = lambda ms: IdGenerator(node=5, clock=FakeClock(ms / 1000)).next_id()  # noqa: E731
+    assert not is_future_id(made_at(now), now)
+    assert not is_future_id(made_at(now + FUTURE_SKEW_MS), now)  # a writer whose clock runs ahead
+    assert is_future_id(made_at(now + FUTURE_SKEW_MS + 1), now)
+    assert is_future_id(MAX_ID, now)
 
 
 def test_ids_stay_below_2_to_the_63_and_above_2_to_the_53():

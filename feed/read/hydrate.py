@@ -1,5 +1,8 @@
 """Hydration: post ids to posts, from the Redis cache first and the store on a miss.
 
+Ids the store does not have are not cached (feed/redis/post_cache.py says why):
+they cost a store lookup each time, which the per-user read limit bounds.
+
 Counts cache hits and misses (feed_post_cache_lookups_total): the hit ratio says
 whether the cache TTL and Redis memory are sized for the read traffic.
 """
@@ -34,5 +37,5 @@ class Hydrator:
             _MISSES.inc(len(misses))
             loaded = self._posts.get_posts(misses)
             found.update(loaded)
-            self._cache.fill(list(loaded.values()), [i for i in misses if i not in loaded])
+            self._cache.fill(list(loaded.values()))
         return found

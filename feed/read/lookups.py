@@ -4,18 +4,24 @@ The same rules as everywhere: what is in another organization, or in a private
 group the caller is not in, answers NotFound as what does not exist. Page
 tokens are the clients' opaque ones (feed.page_tokens), checked here after the
 rules before them, as the API has always answered.
+
+Every read first spends one of the caller's read budget (feed/access/rate_limit.py).
+A post id whose time lies in the future names no post yet: it answers NotFound
+with neither a cache nor a store lookup.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
 from feed.domain import Group, Page, Post
 from feed.errors import NotFound, PermissionDenied
-from feed.ids import require_id
+from feed.ids import is_future_id, now_ms, require_id
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.read.hydrate import Hydrator
 from feed.store.base import Store
@@ -44,15 +50,28 @@ class GroupPage:
 class Lookups:
     """The single-item and list reads of the write service (GetPost, ListFollowers, GetGroup, ...)."""
 
-    def __init__(self, store: Store, hydrator: Hydrator, orgs: OrgDirectory, groups: GroupAccess) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hydrator: Hydrator,
+        orgs: OrgDirectory,
+        groups: GroupAccess,
+        limiter: RedisRateLimiter,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self._store = store
         self._hydrator = hydrator
         self._orgs = orgs
         self._groups = groups
+        self._limiter = limiter
+        self._clock = clock  # the wall clock ids are made from (not a test's frozen clock of stored times)
 
     def post(self, caller: Principal, post_id: int) -> Post:
         """A live post the caller may see: in their organization, group, and not blocked by its author."""
         post_id = require_id(post_id, "post_id")
+        self._limiter.take(caller.user_id)
+        if is_future_id(post_id, self._clock()):
+            raise NotFound(f"post {post_id} not found")  # no generator made it yet: nothing to look up
         post = self._hydrator.hydrate([post_id]).get(post_id)
         if post is None or post.org_id != caller.org_id:
             raise NotFound(f"post {post_id} not found")
@@ -69,6 +88,7 @@ class Lookups:
         """Who follows user_id."""
         user = require_id(user_id, "user_id")
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
         return _public(self._store.graph.list_followers(user, size, unwrap_store_token(token)))
 
@@ -76,12 +96,14 @@ class Lookups:
         """Whom user_id follows."""
         user = require_id(user_id, "user_id")
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
         return _public(self._store.graph.list_following(user, size, unwrap_store_token(token)))
 
     def group(self, caller: Principal, group_id: int, user_id: int) -> Group:
         group_id = require_id(group_id, "group_id")
         caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
+        self._limiter.take(caller.user_id)
         return self._groups.visible(group_id, caller)
 
     def group_members(self, caller: Principal, group_id: int, user_id: int, size: int, token: str) -> IdPage:
@@ -89,6 +111,7 @@ class Lookups:
         group_id = require_id(group_id, "group_id")
         caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._limiter.take(caller.user_id)
         self._groups.visible(group_id, caller)
         return _public(self._store.orgs.list_members(group_id, size, unwrap_store_token(token)))
 
@@ -96,6 +119,7 @@ class Lookups:
         """The groups the caller is a member of, in the store's order."""
         caller = caller.acting_as(require_id(user_id, "user_id"), "user_id")
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+        self._limiter.take(caller.user_id)
         page = self._store.orgs.list_user_groups(caller.user_id, size, unwrap_store_token(token))
         groups = self._store.orgs.get_groups(page.ids)
         return GroupPage([groups[g] for g in page.ids if g in groups], wrap_store_token(page.next_token))

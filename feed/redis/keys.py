@@ -9,7 +9,7 @@ Keys of an organization other than the default (0) start with `feed:o<org>:`,
 so one organization's keys can be found (SCAN MATCH) and deleted whole; the
 default organization keeps the plain `feed:` names. Two kinds of keys are by
 id alone, since ids are unique across organizations: post cache entries (by
-post id) and rate-limit buckets (by user id). Both expire, and an organization's
+post id) and rate-limit buckets (by user id, one for writes and one for reads). Both expire, and an organization's
 deletion drops them post by post (post_key) and user by user
 (user_keys_outside_org_prefix).
 """
@@ -61,9 +61,14 @@ def rate_limit_key(user_id: int) -> str:
     return f"feed:rl:{{{user_id}}}"
 
 
+def read_rate_limit_key(user_id: int) -> str:
+    """A user's read token bucket, apart from the write one: reading never spends a write's budget."""
+    return f"feed:rrl:{{{user_id}}}"
+
+
 def user_keys_outside_org_prefix(user_id: int) -> list[str]:
     """A user's keys that org_key_pattern does not find: a deleted organization drops them user by user."""
-    return [rate_limit_key(user_id)]
+    return [rate_limit_key(user_id), read_rate_limit_key(user_id)]
 
 
 def read_time_sources_key(org_id: int = 0) -> str:

@@ -4,6 +4,12 @@ Readers fill the cache with SET NX and the write service writes tombstones
 with a plain SET: whichever order the two race in, a tombstone is never
 overwritten by a stale live copy.
 
+Only a delete writes a tombstone (the write service's DeletePost and the
+worker's apply of its event). An id the store does not have is cached as
+nothing: ids are predictable, so a reader that cached its misses would let
+anyone hide the posts of the next seconds by asking for them first, and a
+store replica that has not seen a fresh post yet would hide it for a day.
+
 Post keys carry no hash tag (a page's posts are by many authors, so no tag
 would group them): on a Redis Cluster a page's lookup is one MGET per slot,
 pipelined per node, and fills are pipelined per node the same way.
@@ -51,12 +57,12 @@ class PostCache(Protocol):
         """Cached posts and tombstones among post_ids; ids in neither are misses."""
         ...
 
-    def fill(self, posts: Sequence[Post], missing: Sequence[int] = ()) -> None:
-        """Cache posts read from the store, and tombstones for ids it did not have; never replaces an entry."""
+    def fill(self, posts: Sequence[Post]) -> None:
+        """Cache posts read from the store; never replaces an entry (a tombstone above all)."""
         ...
 
     def mark_deleted(self, post_id: int) -> None:
-        """Overwrite any cached copy with a tombstone."""
+        """Overwrite any cached copy with a tombstone: only for a post that was deleted."""
         ...
 
 
@@ -85,15 +91,13 @@ class RedisPostCache:
                 found[post_id] = deserialize(value)
         return found, deleted
 
-    def fill(self, posts: Sequence[Post], missing: Sequence[int] = ()) -> None:
-        """Cache posts read from the store, and tombstones for ids it did not have."""
-        if not posts and not missing:
+    def fill(self, posts: Sequence[Post]) -> None:
+        """Cache posts read from the store; NX, so a tombstone written meanwhile stays."""
+        if not posts:
             return
         pipe = self._client.pipeline(transaction=False)
         for post in posts:
             pipe.set(post_key(post.post_id), serialize(post), ex=self._ttl_s, nx=True)
-        for post_id in missing:
-            pipe.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s, nx=True)
         with round_trip("post_cache_fill"):
             pipe.execute()
 

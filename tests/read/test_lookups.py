@@ -6,15 +6,18 @@ import pytest
 
 from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
+from feed.access.rate_limit import read_limiter
 from feed.access.tokens import Principal
 from feed.domain import OPEN, PRIVATE, REGULAR, Group, Post
-from feed.errors import InvalidArgument, NotFound, PermissionDenied
+from feed.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
+from feed.ids import EPOCH_MS, FUTURE_SKEW_MS, IdGenerator
 from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
 from feed.redis.post_cache import RedisPostCache
 
 ORG = 7
 ALICE, BOB, CAROL = 1, 2, 3
+NOW_MS = EPOCH_MS + 50_000_000_000  # the lookups' wall clock, in 2025
 
 
 @pytest.fixture
@@ -32,9 +35,14 @@ def orgs(store):
     return OrgDirectory(store.orgs)
 
 
+def _lookups(store, cache, orgs, client, rate_per_s: float = 1000.0, burst: int = 1000) -> Lookups:
+    reads = read_limiter(client, rate_per_s, burst)
+    return Lookups(store, Hydrator(cache, store.posts), orgs, GroupAccess(store.orgs), reads, lambda: NOW_MS)
+
+
 @pytest.fixture
-def lookups(store, cache, orgs):
-    return Lookups(store, Hydrator(cache, store.posts), orgs, GroupAccess(store.orgs))
+def lookups(store, cache, orgs, redis_client):
+    return _lookups(store, cache, orgs, redis_client)
 
 
 @pytest.fixture
@@ -145,3 +153,44 @@ def test_my_groups_lists_the_callers_groups_and_members_lists_a_groups_members(l
     assert sorted(lookups.group_members(alice, 50, ALICE, 10, "").ids) == [ALICE, BOB]
     with pytest.raises(PermissionDenied, match="user_id must be the user of the token"):
         lookups.my_groups(alice, BOB, 10, "")
+
+
+def _id_made_at(time_ms: int) -> int:
+    """The id a write service made at time_ms (what an attacker derives from the clock)."""
+    return IdGenerator(node=3, clock=lambda: time_ms / 1000).next_id()
+
+
+def test_a_post_asked_for_before_it_was_stored_is_found_once_it_is(lookups, store, redis_client, alice, bob):
+    post_id = _id_made_at(NOW_MS + 1_000)  # the next second's id, asked for now
+    with pytest.raises(NotFound):
+        lookups.post(bob, post_id)
+    assert redis_client.keys("feed:post:*") == []  # the miss left no marker behind
+    _post(store, post_id, ALICE)
+    assert lookups.post(bob, post_id).post_id == post_id
+
+
+def test_an_id_from_past_the_clock_skew_is_not_found_without_looking_it_up(lookups, store, redis_client, alice, bob):
+    future = _id_made_at(NOW_MS + FUTURE_SKEW_MS + 1)
+    _post(store, future, ALICE)  # even were it stored (it cannot be yet), neither cache nor store is asked
+    with pytest.raises(NotFound, match=f"^post {future} not found$"):
+        lookups.post(bob, future)
+    assert redis_client.keys("feed:post:*") == []
+    within_skew = _id_made_at(NOW_MS + FUTURE_SKEW_MS)  # a writer whose clock runs ahead of ours
+    _post(store, within_skew, ALICE)
+    assert lookups.post(bob, within_skew).post_id == within_skew
+
+
+def test_every_read_spends_the_callers_read_budget(store, cache, orgs, redis_client, alice, bob):
+    lookups = _lookups(store, cache, orgs, redis_client, rate_per_s=0.01, burst=6)
+    _post(store, 10, ALICE)
+    _group(store, 50, OPEN, ALICE)
+    lookups.post(alice, 10)
+    lookups.followers(alice, ALICE, 10, "")
+    lookups.following(alice, ALICE, 10, "")
+    lookups.group(alice, 50, ALICE)
+    lookups.group_members(alice, 50, ALICE, 10, "")
+    lookups.my_groups(alice, ALICE, 10, "")
+    with pytest.raises(ResourceExhausted, match="too many reads; retry after") as refused:
+        lookups.post(alice, 10)
+    assert refused.value.retry_after_ms > 0
+    assert lookups.post(bob, 10).post_id == 10  # Bob's budget is his own

@@ -1,7 +1,7 @@
 """InMemoryPostCache: the post cache without Redis, for unit tests of the read path.
 
 It keeps what a reader and the write service can observe of RedisPostCache: fills
-never replace a cached entry (SET NX), a deletion tombstone overwrites anything,
+never replace a cached entry (SET NX), only a deletion writes a tombstone and it overwrites anything,
 and every entry expires ttl_s after it was written, on the clock given. It passes
 the same contract (tests/redis/test_post_cache_contract.py).
 """
@@ -35,10 +35,10 @@ class InMemoryPostCache:
                 found[post_id] = entry[0]
         return found, deleted
 
-    def fill(self, posts: Sequence[Post], missing: Sequence[int] = ()) -> None:
-        for post_id, value in [*((p.post_id, p) for p in posts), *((i, _TOMBSTONE) for i in missing)]:
-            if self._live(post_id) is None:
-                self._entries[post_id] = (value, self._clock() + self._ttl_s)
+    def fill(self, posts: Sequence[Post]) -> None:
+        for post in posts:
+            if self._live(post.post_id) is None:
+                self._entries[post.post_id] = (post, self._clock() + self._ttl_s)
 
     def mark_deleted(self, post_id: int) -> None:
         self._entries[post_id] = (_TOMBSTONE, self._clock() + self._ttl_s)

@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 
 from feed.devstack.local import start_redis
 from feed.devstack.procs import ManagedProcess
+from feed.domain import Post
 from feed.errors import Unavailable
 from feed.ids import IdGenerator
 from feed.redis.connection import RedisFunctions
@@ -107,7 +108,7 @@ def every_kind_of_call(functions: RedisFunctions) -> dict[str, Callable[[], obje
             [("tl_fanout", [home_timeline_key(1)], [800, 200, 1, 1])]
         ),
         "post_cache_get": lambda: cache.get_many([1]),
-        "post_cache_fill": lambda: cache.fill([], missing=[1]),
+        "post_cache_fill": lambda: cache.fill([Post(1, 1, "a post", 1_700_000_000_000)]),
         "post_cache_mark_deleted": lambda: cache.mark_deleted(1),
     }
 

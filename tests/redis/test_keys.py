@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from feed.access.rate_limit import RedisRateLimiter
+from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.domain import Source
 from feed.redis.keys import (
     home_timeline_key,
     org_key_pattern,
     post_key,
     rate_limit_key,
+    read_rate_limit_key,
     read_time_sources_key,
     source_posts_key,
     user_keys_outside_org_prefix,
@@ -35,6 +36,7 @@ def test_another_organization_s_keys_carry_its_prefix():
 def test_keys_by_id_alone_carry_no_organization():
     assert post_key(123) == "feed:post:123"
     assert rate_limit_key(42) == "feed:rl:{42}"
+    assert read_rate_limit_key(42) == "feed:rrl:{42}"
 
 
 def test_the_default_organization_has_no_pattern_of_its_own():
@@ -52,7 +54,8 @@ def test_an_organization_s_pattern_finds_its_keys_and_no_one_else_s(redis_client
 
 
 @pytest.mark.integration
-def test_the_rate_limit_bucket_a_write_leaves_is_among_the_keys_a_deletion_drops_one_by_one(redis_client):
+def test_the_rate_limit_buckets_a_write_and_a_read_leave_are_the_keys_a_deletion_drops_one_by_one(redis_client):
     RedisRateLimiter(redis_client, rate_per_s=1, burst=2).take(42)
-    written = {k.decode() for k in redis_client.scan_iter(match="feed:rl:*")}
+    read_limiter(redis_client, rate_per_s=1, burst=2).take(42)
+    written = {k.decode() for k in redis_client.scan_iter()}
     assert written == set(user_keys_outside_org_prefix(42))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import grpc
 import pytest
 
-from feed.access.rate_limit import RedisRateLimiter
+from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.access.tokens import AuthKeys, mint
 from feed.config import Settings
 from feed.redis.post_cache import RedisPostCache
@@ -40,14 +40,18 @@ class WriteService:
 
 @pytest.fixture
 def start_write_service(tmp_path, redis_client) -> Callable[..., WriteService]:
-    """Start the write service; each user may write rate_per_s times a second, burst at once."""
+    """Start the write service; each user may write rate_per_s (and read read_rate_per_s) times a
+    second, burst at once."""
     stops: list[Callable[[], None]] = []
 
-    def start(rate_per_s: float = 1000.0, burst: int = 1000) -> WriteService:
+    def start(
+        rate_per_s: float = 1000.0, burst: int = 1000, read_rate_per_s: float = 1000.0, read_burst: int = 1000
+    ) -> WriteService:
         store = open_store("sqlite:///" + str(tmp_path / f"feed-{len(stops)}.db"))
         limiter = RedisRateLimiter(redis_client, rate_per_s, burst)
+        reads = read_limiter(redis_client, read_rate_per_s, read_burst)
         cache = RedisPostCache(redis_client, ttl_s=60)
-        wiring = wire_servicers(Settings(), store, cache, limiter, clock=lambda: NOW_MS)
+        wiring = wire_servicers(Settings(), store, cache, limiter, reads, clock=lambda: NOW_MS)
         server, _, port = build_server("127.0.0.1:0", wiring.register, SERVICE_NAMES, KEYS, 4, wiring.on_caller)
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")

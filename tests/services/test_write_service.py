@@ -120,6 +120,22 @@ def test_a_write_past_the_rate_limit_is_resource_exhausted_with_a_retry_hint(sta
     assert int(retry_after) > 0
 
 
+def test_a_get_post_past_the_read_limit_is_resource_exhausted_and_spends_no_write(start_write_service):
+    service = start_write_service(rate_per_s=0.01, burst=2, read_rate_per_s=0.01, read_burst=2)
+    alice = service.as_user(ALICE)
+    post = service.posts.CreatePost(post_service_pb2.CreatePostRequest(author_id=ALICE, text="one"), metadata=alice)
+    request = post_service_pb2.GetPostRequest(post_id=post.post_id)
+    for _ in range(2):
+        assert service.posts.GetPost(request, metadata=alice) == post
+    with pytest.raises(grpc.RpcError) as err:
+        service.posts.GetPost(request, metadata=alice)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "too many reads; retry after" in err.value.details()
+    assert int(dict(err.value.trailing_metadata())["retry-after-ms"]) > 0
+    assert service.posts.GetPost(request, metadata=service.as_user(BOB)) == post  # Bob's budget is his own
+    service.posts.CreatePost(post_service_pb2.CreatePostRequest(author_id=ALICE, text="two"), metadata=alice)
+
+
 def test_groups_convert_visibility_and_kind_both_ways(service):
     alice, bob = service.as_user(ALICE, 7), service.as_user(BOB, 7)
     private = service.groups.CreateGroup(

@@ -110,6 +110,8 @@ FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
 FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
 FEED_WRITE_RATE_PER_S: {{ $v.config.writeRatePerSecond | toString | quote }}
 FEED_WRITE_BURST: {{ $v.config.writeBurst | toString | quote }}
+FEED_READ_RATE_PER_S: {{ $v.config.readRatePerSecond | toString | quote }}
+FEED_READ_BURST: {{ $v.config.readBurst | toString | quote }}
 FEED_TRACE_RECORD: {{ $v.config.traceRecord | quote }}
 FEED_TRACE_SAMPLE: {{ $v.config.traceSample | toString | quote }}
 FEED_JWT_ALGORITHM: {{ $v.auth.jwt.algorithm | quote }}
