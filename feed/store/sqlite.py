@@ -294,6 +294,14 @@ class SqliteGraphStore(GraphStore):
             candidate_ids,
         )
 
+    def blockers_among(self, blocked_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        return _among(  # served by the index blockers_by_user
+            self._db,
+            "SELECT blocker_id FROM blocks WHERE blocked_id = ? AND blocker_id IN ({})",
+            blocked_id,
+            candidate_ids,
+        )
+
     def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
         return _page(
             self._db,

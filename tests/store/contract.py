@@ -246,6 +246,18 @@ class StoreContract(OutboxContract, OnABackend):
         assert store.graph.blocked_among(user, blocked + others) == set(blocked)
         assert store.graph.blocked_among(user, []) == set()
 
+    def test_blockers_among_answers_which_candidates_blocked_the_user(self, store: Store) -> None:
+        user = new_user()
+        blockers = [new_user() for _ in range(3)]
+        others = [new_user() for _ in range(3)]
+        for other in blockers:
+            store.graph.block(other, user)
+        store.graph.block(user, others[0])  # the user's own block does not count
+        store.graph.block(others[1], user)
+        store.graph.unblock(others[1], user)  # nor a lifted one
+        assert store.graph.blockers_among(user, blockers + others) == set(blockers)
+        assert store.graph.blockers_among(user, []) == set()
+
     def test_blocked_accounts_page_through_every_one_exactly_once(self, store: Store) -> None:
         user = new_user()
         blocked = {new_user() for _ in range(13)}

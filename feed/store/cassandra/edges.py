@@ -147,6 +147,14 @@ class Edges:
         ]
         return {row[0] for future in futures for row in self._db.wait(future)}
 
+    def owners_among(self, other: int, candidates: Iterable[int]) -> set[int]:
+        """The candidates with an edge to other: the reverse of among, for a table whose mirror cannot
+        be trusted. Each candidate is its own partition: one query each, CONCURRENCY in flight."""
+        owners = list(dict.fromkeys(candidates))
+        bucket = edge_bucket(other)
+        results = self._db.execute_many(f"{self._name}.has", [(owner, bucket, other) for owner in owners])
+        return {owner for owner, result in zip(owners, results, strict=True) if result.one() is not None}
+
     def page(self, owner: int, page_size: int, page_token: str | None) -> Page:
         """One page of owner's ids (see walk_page); the token is opaque to callers."""
         if page_size < 1:
