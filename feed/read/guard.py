@@ -60,9 +60,8 @@ class FollowGuard:
 
     def check_blocks(self, authors: set[int]) -> None:
         """Learn whether a block stands between the reader and each of these authors, either way
-        (one store query per direction for the new ones)."""
+        (one store query for the new ones)."""
         new = authors - self._blocks_asked
         if new:
-            graph = self._store.graph
-            self.facts.blocked |= graph.blocked_among(self._reader, new) | graph.blockers_among(self._reader, new)
+            self.facts.blocked |= self._store.graph.blocked_either_way_among(self._reader, new)
             self._blocks_asked |= new

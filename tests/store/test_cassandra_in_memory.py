@@ -36,7 +36,7 @@ class TestCassandraStoreInMemory(StoreContract):
         """A replayed load's cells are older than the delete: only timestamps tell them apart."""
 
 
-def test_a_block_without_its_blocked_by_mirror_row_still_counts_for_blockers_among():
+def test_a_block_without_its_blocked_by_mirror_row_still_counts_either_way():
     """Blocks made before 003, or by a block call that died before its mirror batch, have no
     `blocked_by` row: the read path must still hide the blocker's posts from the blocked."""
     db = InMemoryCassandraSession()
@@ -44,4 +44,4 @@ def test_a_block_without_its_blocked_by_mirror_row_still_counts_for_blockers_amo
     graph.block(1, 2)
     graph.block(3, 2)
     db.execute("blocked_by.remove", (2, edge_bucket(1), 1))  # as if 1's block predated the mirror
-    assert graph.blockers_among(2, [1, 3, 4]) == {1, 3}
+    assert graph.blocked_either_way_among(2, [1, 3, 4]) == {1, 3}
