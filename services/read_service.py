@@ -14,7 +14,6 @@ from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.config import Settings
-from feed.errors import PermissionDenied
 from feed.ids import require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.read.group import GroupTimelineReader
@@ -57,7 +56,6 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._limiter = limiter
         self._home = home
         self._users = users
-        self._graph = store.graph
         self._orgs = orgs
         self._groups = GroupTimelineReader(store)
         self._access = GroupAccess(store.orgs)
@@ -80,9 +78,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         caller = current_principal()
         self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
-        if self._graph.is_blocked(user, caller.user_id):
-            raise PermissionDenied("this user has blocked you")
-        page = self._users.read(user, decode_id_cursor(request.page_token), size)
+        page = self._users.read(user, caller.user_id, decode_id_cursor(request.page_token), size)
         return feed_service_pb2.GetUserTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )

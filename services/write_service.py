@@ -144,7 +144,7 @@ def wire_servicers(
         PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
     )
     graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink), lookups)
-    groups = GroupServicer(GroupActions(store.orgs, access, orgs, limiter, sink, ids, clock), lookups)
+    groups = GroupServicer(GroupActions(store.orgs, store.graph, access, orgs, limiter, sink, ids, clock), lookups)
     register = [
         lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
         lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),

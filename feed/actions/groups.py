@@ -4,6 +4,11 @@ Joins and leaves change the durable store, then publish GroupJoined or
 GroupLeft: the fan-out worker backfills the group's recent posts into the new
 member's home timeline, or removes them from the leaver's. Reads never wait
 for that: the read path shows a group's posts only to its members now.
+
+A member adds another user only when no block stands between the two, either
+way: nobody is pushed a group's posts by someone they blocked, nor by someone
+who blocked them. Joining by oneself is one's own choice, and the read path
+hides the posts of group members blocked either way.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
 from feed.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from feed.events import GroupJoined, GroupLeft
 from feed.ids import IdGenerator, require_id
-from feed.store.base import OrgStore
+from feed.store.base import GraphStore, OrgStore
 
 VISIBILITIES = (OPEN, PRIVATE)
+# The same answer whichever of the two blocked the other: the inviter learns nothing they could not
+# learn by following (which says who blocked whom) and the added user's block is not given away.
+BLOCKED = "one of you has blocked the other; they cannot be added"
 
 
 def group_name(raw: str) -> str:
@@ -38,6 +46,7 @@ class GroupActions:
     def __init__(
         self,
         store: OrgStore,
+        graph: GraphStore,
         access: GroupAccess,
         orgs: OrgDirectory,
         limiter: RedisRateLimiter,
@@ -46,6 +55,7 @@ class GroupActions:
         clock: Callable[[], int],
     ) -> None:
         self._store = store
+        self._graph = graph
         self._access = access
         self._orgs = orgs
         self._limiter = limiter
@@ -73,12 +83,15 @@ class GroupActions:
         group_id = require_id(group_id, "group_id")
         user = require_id(user_id, "user_id")
         inviter = require_id(inviter_id, "inviter_id") if inviter_id else 0
-        if inviter and inviter != user:
+        added_by = inviter if inviter != user else 0
+        if added_by:
             caller = caller.acting_as(inviter, "inviter_id")
             group = self._access.visible(group_id, caller)
             if not self._access.is_member(group, caller.user_id):
                 raise PermissionDenied("only members add others to a group")
             self._orgs.require_user(user, caller, bind_unknown=True)
+            if self._blocked_either_way(inviter, user):
+                raise FailedPrecondition(BLOCKED)
         else:
             caller = caller.acting_as(user, "user_id")
             group = self._access.visible(group_id, caller)  # a private group is NOT_FOUND to non-members
@@ -86,8 +99,17 @@ class GroupActions:
             return  # everyone of the organization is a member already
         self._limiter.take(caller.user_id)
         # Recorded on every call, so a retry finishes a join whose backfill never ran.
-        self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, caller.org_id))])
+        added = self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, caller.org_id))])
         self._sink.recorded()
+        # A block may have landed between the check and the write: look again, and undo (only a
+        # membership this call made: one the user had already was their own choice).
+        if added_by and added and self._blocked_either_way(inviter, user):
+            self._store.remove_member(group_id, user, [self._sink.entry(GroupLeft(group_id, user, caller.org_id))])
+            self._sink.recorded()
+            raise FailedPrecondition(BLOCKED)
+
+    def _blocked_either_way(self, a: int, b: int) -> bool:
+        return self._graph.is_blocked(a, b) or self._graph.is_blocked(b, a)
 
     def leave(self, caller: Principal, group_id: int, user_id: int) -> None:
         """The caller leaves the group; nobody leaves their organization's announcements.

@@ -48,8 +48,8 @@ def drop_groups_not_joined(posts: list[Post], ctx: ReadContext) -> FilterResult:
 
 
 def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
-    """Keep group posts only by authors the reader has not blocked (a block also ends a follow, so
-    posts to followers are already covered by drop_unfollowed_authors)."""
+    """Keep group posts only by authors with no block between them and the reader, either way (a block
+    also ends the follows both ways, so posts to followers are already covered by drop_unfollowed_authors)."""
     blocked = ctx.facts.blocked
     return split(posts, [p for p in posts if not p.group_id or p.author_id not in blocked])
 

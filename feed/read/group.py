@@ -1,7 +1,7 @@
 """The group timeline reader: a group's posts, newest first, from the durable store.
 
 Stages: source (the store's list of the group's posts) -> filters (authors the
-reader blocked) -> page. The caller's access to the group is checked before
+reader blocked, or who blocked the reader) -> page. The caller's access to the group is checked before
 (feed/access/groups.py), so no membership filter runs here.
 """
 
@@ -16,7 +16,8 @@ from feed.store.base import Store
 
 
 class GroupTimelineReader:
-    """A group's posts, newest first, straight from the durable store, without authors the reader blocked."""
+    """A group's posts, newest first, straight from the durable store, without the authors the reader
+    blocked or who blocked the reader."""
 
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -17,7 +17,7 @@ from feed.store.base import Store
 
 class FollowGuard:
     """Fills one reader's ReadFacts for one page read: whom they follow, which groups they are in,
-    whom they blocked, among the authors and groups of the posts and sources met so far."""
+    who blocked whom, among the authors and groups of the posts and sources met so far."""
 
     def __init__(self, store: Store, reader_id: int) -> None:
         self._store = store
@@ -59,8 +59,9 @@ class FollowGuard:
             self._asked |= new
 
     def check_blocks(self, authors: set[int]) -> None:
-        """Learn whether the reader blocked each of these authors (one store query for the new ones)."""
+        """Learn whether a block stands between the reader and each of these authors, either way
+        (one store query for the new ones)."""
         new = authors - self._blocks_asked
         if new:
-            self.facts.blocked |= self._store.graph.blocked_among(self._reader, new)
+            self.facts.blocked |= self._store.graph.blocked_either_way_among(self._reader, new)
             self._blocks_asked |= new

@@ -20,10 +20,11 @@ from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
 from feed.domain import Group, Page, Post
-from feed.errors import NotFound, PermissionDenied
+from feed.errors import NotFound
 from feed.ids import is_future_id, now_ms, require_id
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.read.hydrate import Hydrator
+from feed.read.user import refuse_if_blocked
 from feed.store.base import Store
 from feed.validate import page_size
 
@@ -67,7 +68,8 @@ class Lookups:
         self._clock = clock  # the wall clock ids are made from (not a test's frozen clock of stored times)
 
     def post(self, caller: Principal, post_id: int) -> Post:
-        """A live post the caller may see: in their organization, group, and not blocked by its author."""
+        """A live post the caller may see: in their organization, group, and no block between its author
+        and the caller, either way."""
         post_id = require_id(post_id, "post_id")
         self._limiter.take(caller.user_id)
         if is_future_id(post_id, self._clock()):
@@ -80,8 +82,7 @@ class Lookups:
                 self._groups.visible(post.group_id, caller)
             except NotFound:
                 raise NotFound(f"post {post_id} not found") from None
-        if self._store.graph.is_blocked(post.author_id, caller.user_id):
-            raise PermissionDenied("the author of this post has blocked you")
+        refuse_if_blocked(self._store.graph, post.author_id, caller.user_id)
         return post
 
     def followers(self, caller: Principal, user_id: int, size: int, token: str) -> IdPage:

@@ -34,7 +34,7 @@ class ReadFacts:
 
     followed: set[int] = dataclasses.field(default_factory=set)  # authors the reader follows
     groups: set[int] = dataclasses.field(default_factory=set)  # groups the reader is a member of
-    blocked: set[int] = dataclasses.field(default_factory=set)  # authors the reader has blocked
+    blocked: set[int] = dataclasses.field(default_factory=set)  # authors the reader blocked or who blocked the reader
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -122,6 +122,11 @@ class GraphStore(abc.ABC):
         """The candidates blocker_id has blocked, in one bulk lookup (the read path's group-post guard)."""
 
     @abc.abstractmethod
+    def blocked_either_way_among(self, user_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        """The candidates user_id has blocked or who have blocked user_id, in one bulk lookup (the read
+        path's group-post guard: blocks hide both ways)."""
+
+    @abc.abstractmethod
     def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
         """One page of the ids blocker_id has blocked (export), with list_followers' guarantees."""
 

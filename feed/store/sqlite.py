@@ -294,6 +294,16 @@ class SqliteGraphStore(GraphStore):
             candidate_ids,
         )
 
+    def blocked_either_way_among(self, user_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        # One query for both directions: the primary key serves the first, blockers_by_user the second.
+        return _among(
+            self._db,
+            "SELECT blocked_id FROM blocks WHERE blocker_id = ?1 AND blocked_id IN ({0}) "
+            "UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?1 AND blocker_id IN ({0})",
+            user_id,
+            candidate_ids,
+        )
+
     def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
         return _page(
             self._db,
@@ -496,13 +506,15 @@ def _page(db: SqliteDatabase, sql: str, owner: int, page_size: int, page_token: 
 
 
 def _among(db: SqliteDatabase, sql: str, owner: int, candidates: Iterable[int]) -> set[int]:
-    """The candidates sql finds for owner; sql has one `{}` where the IN list goes."""
+    """The candidates sql finds for owner; sql has `{}` (or `{0}`, as often as it needs the list) where
+    the IN list goes, and binds owner as its first parameter (`?` or `?1`)."""
     ids = list(dict.fromkeys(candidates))
     found: set[int] = set()
     with db.lock:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            rows = db.conn.execute(sql.format(",".join("?" * len(chunk))), (owner, *chunk)).fetchall()
+            in_list = ",".join(f"?{i}" for i in range(2, len(chunk) + 2))  # numbered: usable twice
+            rows = db.conn.execute(sql.format(in_list), (owner, *chunk)).fetchall()
             found.update(row[0] for row in rows)
     return found
 

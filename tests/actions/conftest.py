@@ -77,4 +77,6 @@ def graph(store, orgs, limiter, sink):
 
 @pytest.fixture
 def groups(store, orgs, limiter, sink):
-    return GroupActions(store.orgs, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), lambda: NOW_MS)
+    return GroupActions(
+        store.orgs, store.graph, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), lambda: NOW_MS
+    )

@@ -28,6 +28,9 @@ class FeedModel:
     post_group: dict[int, int] = dataclasses.field(default_factory=dict)
     deleted: set[int] = dataclasses.field(default_factory=set)
     groups: dict[int, GroupModel] = dataclasses.field(default_factory=dict)
+    # (user, post) of group posts a block hid from the user and a read may have repaired out of their
+    # home timeline for good: once the block is lifted they are back, or not (feed/read/repair.py).
+    maybe_gone: set[tuple[int, int]] = dataclasses.field(default_factory=set)
 
     def live(self) -> dict[int, int]:
         """Post id -> author of every post not deleted."""
@@ -35,22 +38,22 @@ class FeedModel:
 
     def sees(self, user: int, post: int) -> bool:
         """Whether a post belongs in the user's home timeline: one to followers of the user or of
-        an author the user follows; one to a group the user is a member of now, by an author the
-        user has not blocked (posting to a group reaches no follower as such)."""
+        an author the user follows; one to a group the user is a member of now, by an author with
+        no block between them and the user, either way (posting to a group reaches no follower as such)."""
         author, group = self.posts[post], self.post_group.get(post, 0)
         if group == 0:
             return author == user or (user, author) in self.follows
-        return user in self.groups[group].members and (user, author) not in self.blocks
+        return user in self.groups[group].members and not self.blocked_either_way(user, author)
 
     def home(self, user: int) -> list[int]:
         return sorted((post for post in self.live() if self.sees(user, post)), reverse=True)
 
     def group_timeline(self, group: int, reader: int) -> list[int]:
-        """The group's live posts, newest first, without those of authors the reader blocked."""
+        """The group's live posts, newest first, without those of authors blocked either way."""
         visible = (
             post
             for post, author in self.live().items()
-            if self.post_group.get(post, 0) == group and (reader, author) not in self.blocks
+            if self.post_group.get(post, 0) == group and not self.blocked_either_way(reader, author)
         )
         return sorted(visible, reverse=True)
 
@@ -60,3 +63,17 @@ class FeedModel:
 
     def blocked_either_way(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
+
+    def unblock(self, blocker: int, blocked: int) -> None:
+        """Lift a block; the group posts it hid from either of the two may have been repaired away."""
+        self.blocks.discard((blocker, blocked))
+        if self.blocked_either_way(blocker, blocked):
+            return  # the other block still hides them
+        for post, author in self.posts.items():
+            if self.post_group.get(post, 0) and author in (blocker, blocked):
+                self.maybe_gone.add((blocked if author == blocker else blocker, post))
+
+    def home_as_shown(self, user: int, shown: list[int]) -> list[int]:
+        """home(user), without the maybe-gone posts that the timeline shown lacks."""
+        present = set(shown)
+        return [p for p in self.home(user) if p in present or (user, p) not in self.maybe_gone]

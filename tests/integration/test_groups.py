@@ -10,11 +10,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from feed.v1 import group_service_pb2, post_service_pb2
-from tests.integration.stack import OrgUsers, client_of, eventually, new_org
+from feed.v1 import feed_service_pb2, group_service_pb2, post_service_pb2
+from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org
 
 USERS = OrgUsers()
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
+DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +137,59 @@ def test_admins_announce_to_everyone_in_their_organization_only(gc, org):
     eventually(lambda: news in gc.home_ids(late))
 
 
-def test_a_blocked_authors_group_posts_are_hidden_from_the_blocker(gc, org):
-    author, reader = USERS.member(gc, org), USERS.member(gc, org)
-    group = gc.create_group(author, "shared")
-    gc.join(group, reader)
-    post = gc.post(author, "hello group", group=group).post_id
-    eventually(lambda: post in gc.home_ids(reader))
-    gc.block(reader, author)
-    assert post not in gc.home_ids(reader)
-    assert post not in group_ids(gc, group, reader)
+def reads_as(c, reader: int, author: int, post: int) -> tuple[grpc.StatusCode, grpc.StatusCode]:
+    """The codes of GetPost(post) and GetUserTimeline(author) called by reader."""
+
+    def code(call) -> grpc.StatusCode:
+        try:
+            call()
+        except grpc.RpcError as err:
+            return err.code()
+        return grpc.StatusCode.OK
+
+    meta = c.acting_as(reader)
+    get_post = post_service_pb2.GetPostRequest(post_id=post)
+    user_timeline = feed_service_pb2.GetUserTimelineRequest(user_id=author)
+    return (
+        code(lambda: c.posts.GetPost(get_post, metadata=meta, timeout=10)),
+        code(lambda: c.feed.GetUserTimeline(user_timeline, metadata=meta, timeout=10)),
+    )
+
+
+@pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
+@pytest.mark.parametrize("blocker", ["author", "reader"])
+def test_a_block_either_way_hides_group_posts_in_every_timeline(semantics_stack, gc, org, members, blocker):
+    author, group, others = open_group(gc, org, members, "shared")
+    reader, bystander = others[0], others[-1] if members > 2 else author
+    before = gc.post(author, "before the block", group=group).post_id
+    eventually(lambda: before in gc.home_ids(reader))
+    assert reads_as(gc, reader, author, before) == (grpc.StatusCode.OK, grpc.StatusCode.OK)
+
+    gc.block(*((author, reader) if blocker == "author" else (reader, author)))
+    # At once, whatever the workers have applied: the group, home and user timelines and GetPost.
+    assert before not in gc.home_ids(reader)
+    assert group_ids(gc, group, reader) == []
+    assert reads_as(gc, reader, author, before) == (DENIED, DENIED)
+    assert reads_as(gc, author, reader, before)[1] == DENIED  # and the other way round
+    after = gc.post(author, "after the block", group=group).post_id
+    eventually(lambda: drained(semantics_stack))
+    assert after in gc.home_ids(bystander)
+    assert {before, after}.isdisjoint(gc.home_ids(reader))
+    assert group_ids(gc, group, reader) == []
+    assert group_ids(gc, group, bystander) == [after, before]
+
+
+@pytest.mark.parametrize("blocker", ["inviter", "invitee"])
+def test_nobody_is_added_to_a_group_by_someone_blocked_either_way(gc, org, blocker):
+    inviter, invitee = USERS.member(gc, org), USERS.member(gc, org)
+    group = gc.create_group(inviter, "club")
+    gc.block(*((inviter, invitee) if blocker == "inviter" else (invitee, inviter)))
+    with pytest.raises(grpc.RpcError) as err:
+        gc.join(group, invitee, inviter=inviter)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "one of you has blocked the other" in err.value.details()  # the same whoever blocked
+    assert gc.members(group, inviter) == [inviter]
+    # The other way round: the invitee's group, and the inviter may not be added by them either.
+    theirs = gc.create_group(invitee, "theirs")
+    assert code_of(lambda: gc.join(theirs, inviter, inviter=invitee)) == grpc.StatusCode.FAILED_PRECONDITION
+    assert gc.members(theirs, invitee) == [invitee]

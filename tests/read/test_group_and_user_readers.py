@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from feed.errors import PermissionDenied
 from feed.read.page import MAX_ROUNDS
 from tests.read.world import BACKENDS, ids, new_user, newest_first, sample, world_on
 
@@ -49,6 +50,19 @@ def test_a_group_timeline_hides_blocked_authors_and_counts_them(world):
     assert sample(STAGES, stage="blocked_author", outcome="removed") == before + 2
 
 
+def test_a_group_timeline_hides_the_posts_of_authors_who_blocked_the_reader(world):
+    reader, friend, blocker = new_user(), new_user(), new_user()
+    club = world.group(reader, friend, blocker)
+    shown = [world.post(friend, group=club) for _ in range(2)]
+    world.post(blocker, group=club)
+    world.store.graph.block(blocker, reader)
+    before = sample(STAGES, stage="blocked_author", outcome="removed")
+    assert walk(lambda c, n: world.groups.read(club, reader, c, n), 10) == [newest_first(*shown)]
+    assert sample(STAGES, stage="blocked_author", outcome="removed") == before + 1
+    # the blocker still reads the group, the reader's posts included, unless they block back
+    assert len(walk(lambda c, n: world.groups.read(club, blocker, c, n), 10)[0]) == 3
+
+
 def test_a_long_run_of_blocked_authors_never_ends_a_group_walk_early(world):
     reader, friend, pest = new_user(), new_user(), new_user()
     club = world.group(reader, friend, pest)
@@ -65,5 +79,18 @@ def test_a_user_timeline_pages_through_the_authors_own_posts(world):
     author = new_user()
     posts = [world.post(author) for _ in range(9)]
     world.post(new_user())
-    pages = walk(lambda c, n: world.users.read(author, c, n), 3)
+    pages = walk(lambda c, n: world.users.read(author, new_user(), c, n), 3)
     assert pages == [newest_first(*posts)[i : i + 3] for i in (0, 3, 6)]
+
+
+@pytest.mark.parametrize("blocker", ["author", "reader"])
+def test_a_user_timeline_is_refused_when_a_block_stands_either_way(world, blocker):
+    author, reader = new_user(), new_user()
+    world.post(author)
+    pair = (author, reader) if blocker == "author" else (reader, author)
+    world.store.graph.block(*pair)
+    message = "this user has blocked you" if blocker == "author" else "you have blocked this user"
+    with pytest.raises(PermissionDenied, match=message):
+        world.users.read(author, reader, None, 10)
+    world.store.graph.unblock(*pair)
+    assert len(world.users.read(author, reader, None, 10).posts) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from feed.read.page import MAX_ROUNDS
+from tests.integration.stack import eventually
 from tests.read.world import BACKENDS, World, ids, new_user, newest_first, sample, samples, world_on
 
 STAGES = "feed_read_stage_posts_total"
@@ -85,6 +86,18 @@ def test_group_posts_show_to_members_only_and_not_from_blocked_authors(world):
     world.deliver(reader, seen, not_a_member, blocked)
     world.store.graph.block(reader, pest)
     assert ids(world.home.read(reader, None, 10).posts) == [seen.post_id]
+
+
+def test_group_posts_of_an_author_who_blocked_the_reader_are_hidden_and_repaired_away(world):
+    reader, friend, blocker = new_user(), new_user(), new_user()
+    club = world.group(reader, friend, blocker)
+    world.materialize(reader)
+    seen = world.post(friend, group=club)
+    hidden = world.post(blocker, group=club)
+    world.deliver(reader, seen, hidden)
+    world.store.graph.block(blocker, reader)  # the reader did nothing; the author blocked them
+    assert ids(world.home.read(reader, None, 10).posts) == [seen.post_id]
+    eventually(lambda: world.timelines.page(reader, None, 10).ids == [seen.post_id])
 
 
 def test_posts_of_another_organization_never_show(world):

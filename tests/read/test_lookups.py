@@ -100,6 +100,15 @@ def test_a_post_whose_author_blocked_the_caller_is_refused(lookups, store, alice
         lookups.post(bob, 10)
 
 
+def test_a_post_whose_author_the_caller_blocked_is_refused_until_unblocked(lookups, store, alice, bob):
+    _post(store, 10, ALICE)
+    store.graph.block(BOB, ALICE)
+    with pytest.raises(PermissionDenied, match="you have blocked this user"):
+        lookups.post(bob, 10)
+    store.graph.unblock(BOB, ALICE)
+    assert lookups.post(bob, 10).post_id == 10
+
+
 def test_a_deleted_post_is_not_found(lookups, store, cache, alice):
     _post(store, 10, ALICE)
     assert lookups.post(alice, 10).post_id == 10  # now cached

@@ -246,6 +246,20 @@ class StoreContract(OutboxContract, OnABackend):
         assert store.graph.blocked_among(user, blocked + others) == set(blocked)
         assert store.graph.blocked_among(user, []) == set()
 
+    def test_blocked_either_way_among_answers_the_candidates_a_block_stands_between(self, store: Store) -> None:
+        user = new_user()
+        blocked, blockers, others = ([new_user() for _ in range(3)] for _ in range(3))
+        for other in blocked:
+            store.graph.block(user, other)
+        for other in blockers:
+            store.graph.block(other, user)
+        store.graph.block(others[0], others[1])  # a block between others does not count
+        store.graph.block(others[2], user)
+        store.graph.unblock(others[2], user)  # nor a lifted one
+        candidates = [*blocked, *blockers, *others, blockers[0]]
+        assert store.graph.blocked_either_way_among(user, candidates) == {*blocked, *blockers}
+        assert store.graph.blocked_either_way_among(user, []) == set()
+
     def test_blocked_accounts_page_through_every_one_exactly_once(self, store: Store) -> None:
         user = new_user()
         blocked = {new_user() for _ in range(13)}

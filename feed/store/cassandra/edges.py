@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from feed.domain import Page
 from feed.errors import InvalidArgument
@@ -138,14 +139,26 @@ class Edges:
 
     def among(self, owner: int, candidates: Iterable[int]) -> set[int]:
         """The candidates with an edge from owner: one query per bucket they fall in, all in flight at once."""
+        return {row[0] for future in self._start_among(owner, candidates) for row in self._db.wait(future)}
+
+    def linked_among(self, node: int, candidates: Iterable[int]) -> set[int]:
+        """The candidates with an edge from node or to node. The edges to node are in the candidates'
+        own partitions: one point query each, in flight at once with among's, so one round trip in all."""
+        candidates = list(dict.fromkeys(candidates))
+        outgoing = self._start_among(node, candidates)
+        bucket = edge_bucket(node)
+        incoming = [(c, self._db.execute_async(f"{self._name}.has", (c, bucket, node))) for c in candidates]
+        found = {row[0] for future in outgoing for row in self._db.wait(future)}
+        return found | {c for c, future in incoming if self._db.wait(future).one() is not None}
+
+    def _start_among(self, owner: int, candidates: Iterable[int]) -> list[Any]:
         by_bucket: dict[int, list[int]] = defaultdict(list)
         for candidate in dict.fromkeys(candidates):
             by_bucket[edge_bucket(candidate)].append(candidate)
-        futures = [
+        return [
             self._db.execute_async(f"{self._name}.among", (owner, bucket, ids), fetch_size=len(ids))
             for bucket, ids in by_bucket.items()
         ]
-        return {row[0] for future in futures for row in self._db.wait(future)}
 
     def page(self, owner: int, page_size: int, page_token: str | None) -> Page:
         """One page of owner's ids (see walk_page); the token is opaque to callers."""

@@ -118,6 +118,11 @@ class CassandraGraphStore(GraphStore):
     def blocked_among(self, blocker_id: int, candidate_ids: Iterable[int]) -> set[int]:
         return self._blocks.among(blocker_id, candidate_ids)
 
+    def blocked_either_way_among(self, user_id: int, candidate_ids: Iterable[int]) -> set[int]:
+        # Both ways from `blocks`, the table of record that is_blocked reads too, not its `blocked_by`
+        # mirror, which lacks the blocks made before 003 and those of a block call that died half way.
+        return self._blocks.linked_among(user_id, candidate_ids)
+
     def list_blocked(self, blocker_id: int, page_size: int, page_token: str | None = None) -> Page:
         return self._blocks.page(blocker_id, page_size, page_token)
 
