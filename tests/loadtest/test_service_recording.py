@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from feed.devstack.procs import free_port, start_feed, wait_until_listening
+from feed.devstack.stack import SERVICE_GRACE_S
 from feed.loadtest.runner import Replay, ReplayOptions
 from feed.loadtest.trace import TraceReader
 from tests.integration.stack import eventually, new_user
@@ -36,7 +37,9 @@ def test_services_started_with_feed_trace_record_write_traces_that_replay(stack,
         recorded.delete(author, post.post_id)
     finally:
         recorded.close()
-        codes = [proc.stop() for proc in procs]  # SIGTERM: the recorders close and write their trailers
+        # SIGTERM: the recorders close and write their trailers, within a service's grace (its drain
+        # may take 10 s), as the stack allows it.
+        codes = [proc.stop(SERVICE_GRACE_S) for proc in procs]
     assert codes == [0, 0]
 
     files = [tmp_path / "trace.write.jsonl.gz", tmp_path / "trace.read.jsonl.gz"]
