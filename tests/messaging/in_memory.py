@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from feed.events import DomainEvent, Envelope
 from feed.messaging.publisher import EventPublisher
 from feed.store.outbox import OutboxEntry
-from tests.messaging.recorded import RecordedEvent
+from tests.messaging.recorded import DecodedRecords, RecordedEvent
 
 
-class InMemoryEventPublisher(EventPublisher):
+class InMemoryEventPublisher(DecodedRecords, EventPublisher):
     """Records every acknowledged entry in order; refuses with `failure` while it is set, as a broker
     that does not answer (KafkaEventPublisher raises Unavailable then)."""
 
@@ -31,12 +30,3 @@ class InMemoryEventPublisher(EventPublisher):
 
     def close(self) -> None:
         self.closed = True
-
-    @property
-    def envelopes(self) -> list[Envelope]:
-        """The envelopes published so far, decoded from the bytes a broker would have kept."""
-        return [record.envelope for record in self.records]
-
-    @property
-    def events(self) -> list[DomainEvent]:
-        return [record.envelope.event for record in self.records]

@@ -23,15 +23,10 @@ class RecordedEvent:
         return decode(self.value)
 
 
-class RecordedEvents:
-    """The pending records of one outbox, oldest first."""
+class DecodedRecords:
+    """envelopes and events read from a `records` list of RecordedEvent, the bytes a broker would keep."""
 
-    def __init__(self, outbox: OutboxStore) -> None:
-        self._outbox = outbox
-
-    @property
-    def records(self) -> list[RecordedEvent]:
-        return [RecordedEvent(r.entry.key, r.entry.value, list(r.entry.headers)) for r in self._outbox.pending(5_000)]
+    records: list[RecordedEvent]
 
     @property
     def envelopes(self) -> list[Envelope]:
@@ -40,6 +35,17 @@ class RecordedEvents:
     @property
     def events(self) -> list[DomainEvent]:
         return [record.envelope.event for record in self.records]
+
+
+class RecordedEvents(DecodedRecords):
+    """The pending records of one outbox, oldest first."""
+
+    def __init__(self, outbox: OutboxStore) -> None:
+        self._outbox = outbox
+
+    @property
+    def records(self) -> list[RecordedEvent]:  # type: ignore[override]
+        return [RecordedEvent(r.entry.key, r.entry.value, list(r.entry.headers)) for r in self._outbox.pending(5_000)]
 
     def clear(self) -> None:
         """Acknowledge everything recorded so far, as a relay that published it would."""

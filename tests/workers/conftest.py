@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from feed.devstack.local import start_tansu
-from feed.store import open_store
 
 
 @pytest.fixture
@@ -17,7 +16,5 @@ def tansu(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
-    yield store
-    store.close()
+def store(sqlite_store):
+    return sqlite_store
