@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,10 +28,41 @@ ASSIGNED_PARTITIONS = "feed_fanout_assigned_partitions"  # the gauge each fan-ou
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (bind to 0, read, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A TCP port that was free a moment ago, outside the kernel's ephemeral range.
+
+    A port the kernel hands out for binding to 0 is one it also hands to outgoing
+    connections: between our reading it and the child binding it, a client socket (or a
+    readiness probe connecting to itself: TCP simultaneous open) may take it, and the
+    child fails to bind. Below the ephemeral range only listeners choose ports, and this
+    process never hands out the same one twice."""
+    low = min(_ephemeral_low(), 65_536)
+    candidates = range(_LISTEN_PORTS_FROM, low) if low - _LISTEN_PORTS_FROM >= 1_000 else range(0)
+    for _ in range(200):
+        port = _random.choice(candidates) if candidates else 0
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+        _handed_out.add(port)
+        return port
+    raise OSError(f"no free port on {host}")
+
+
+_LISTEN_PORTS_FROM = 10_000
+_handed_out: set[int] = set()  # bounded by the ports below the ephemeral range
+_random = random.SystemRandom()
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 class Stopped(Exception):
@@ -146,8 +178,9 @@ def wait_until_listening(
     while time.monotonic() < deadline:
         if proc is not None and not proc.alive():
             raise proc.exited()
-        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2):
-            return
+        with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=0.2) as sock:
+            if sock.getsockname() != sock.getpeername():  # not a socket connected to itself
+                return
         pause(POLL_S, stop)
     raise TimeoutError(f"nothing listening on {addr} after {timeout_s}s")
 

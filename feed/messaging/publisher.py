@@ -55,6 +55,7 @@ class KafkaEventPublisher(EventPublisher):
                 linger_ms=1,
                 max_in_flight_requests_per_connection=1,
                 max_block_ms=timeout_ms,  # metadata waits are bounded too
+                bootstrap_timeout_ms=timeout_ms,  # and so is the first contact, made in the constructor
                 request_timeout_ms=timeout_ms,
                 delivery_timeout_ms=max(timeout_ms + 1000, 2 * timeout_ms),
                 retry_backoff_ms=100,
