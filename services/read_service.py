@@ -77,8 +77,10 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = current_principal()
         self._limiter.take(caller.user_id)
-        self._orgs.require_user(user, caller)
-        page = self._users.read(user, caller.user_id, decode_id_cursor(request.page_token), size)
+        cursor = decode_id_cursor(request.page_token)
+        if not self._orgs.require_user(user, caller):  # the default organization: an id with no posts here
+            return feed_service_pb2.GetUserTimelineResponse()
+        page = self._users.read(user, caller.user_id, cursor, size)
         return feed_service_pb2.GetUserTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )

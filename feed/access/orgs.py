@@ -8,12 +8,16 @@ it belongs to the caller's organization and answers NOT_FOUND otherwise,
 with the same message as for one that does not exist: nothing tells a caller
 whether another organization has such a user.
 
-The default organization (0) is the open network this backend was first
-built for: its users may follow or block an id that has not signed in yet
-(the id is then bound to organization 0). In any other organization a user
-exists only once they have signed in. So a user id first named in
-organization 0 cannot later sign in with another organization; deployments
-that host companies beside the open network give them disjoint id ranges.
+Users come into an organization only by their own authenticated call: naming
+an id (follow, block, invite) never binds it, and the answer never tells "never
+signed in" from "another organization's". In any other organization than the
+default one both are NOT_FOUND. The default organization (0) is the open
+network this backend was first built for: its users may follow or block an id
+that has not signed in yet, so there both are answered as such an id, OK and
+empty; the edge is kept and takes effect only if that id signs in to the
+default organization (edges across organizations have no effect: timeline keys
+carry the organization, fan-out writes only to timelines that exist, and reads
+drop posts of other organizations).
 
 Every organization has an announcements group: every member belongs to it
 (added when they are bound), only the organization's admins post to it.
@@ -31,6 +35,7 @@ from feed.store.base import OrgStore
 CACHE_MAX = 200_000  # user -> org bindings a process keeps (least recently used dropped)
 ANNOUNCEMENTS_CACHE_MAX = 10_000  # organizations whose announcements group id a process keeps
 ANNOUNCEMENTS_NAME = "Announcements"
+DEFAULT_ORG = 0  # the open network: see the module docstring
 
 
 def user_not_found(user_id: int) -> NotFound:
@@ -67,20 +72,29 @@ class OrgDirectory:
                 self._cache.put(user_id, known)
         return known
 
-    def require_user(self, user_id: int, caller: Principal, bind_unknown: bool = False) -> None:
-        """NotFound unless user_id is in the caller's organization. In the default organization an
-        unbound id counts as one of its users (and is bound to it when bind_unknown: a follow or block)."""
-        if user_id == caller.user_id:
-            return
-        org = self.org_of(user_id)
-        if org is None and caller.org_id == 0:
-            if bind_unknown:
-                org = self._bind_new(user_id, 0)
-                self._cache.put(user_id, org)
-            else:
-                org = 0
-        if org != caller.org_id:
-            raise user_not_found(user_id)
+    def require_user(self, user_id: int, caller: Principal) -> bool:
+        """True if user_id is a user of the caller's organization (or the caller). Otherwise
+        NotFound, one answer for "never signed in" and "another organization's"; except in the
+        default organization, where both are an id with nothing yet: False, and the caller's
+        act is answered as for any such id (feed/actions/graph.py keeps the edge, without effect)."""
+        if user_id == caller.user_id or self.org_of(user_id) == caller.org_id:
+            return True
+        if caller.org_id == DEFAULT_ORG:
+            return False
+        raise user_not_found(user_id)
+
+    def among_visible(self, user_ids: list[int], caller: Principal) -> list[int]:
+        """The ids of user_ids the caller may be shown, in order: users of the caller's organization,
+        and in the default organization ids that never signed in too. One store query at most."""
+        orgs = {u: org for u in user_ids if (org := self._cache.get(u)) is not None}
+        missing = [u for u in user_ids if u not in orgs]
+        if missing:
+            found = self._orgs.orgs_of(missing)
+            for user, org in found.items():
+                self._cache.put(user, org)
+            orgs.update(found)
+        unbound = caller.org_id if caller.org_id == DEFAULT_ORG else None
+        return [u for u in user_ids if orgs.get(u, unbound) == caller.org_id]
 
     def announcements(self, org_id: int) -> int:
         """The id of the organization's announcements group, created on first use."""

@@ -23,9 +23,11 @@ class GraphActions:
 
     def follow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
         """Follow, unless a block stands between the two either way."""
-        follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id", True)
+        follower, followee, ours = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
         self._refuse_if_blocked(follower, followee)
-        self._graph.follow(follower, followee, [self._sink.entry(Followed(follower, followee, caller.org_id))])
+        # An id that is not (yet) of the organization has no posts here to backfill: no event.
+        events = [self._sink.entry(Followed(follower, followee, caller.org_id))] if ours else []
+        self._graph.follow(follower, followee, events)
         self._sink.recorded()
         # A block may have landed between the check and the write: look again, and undo.
         if self._blocked_either_way(follower, followee):
@@ -34,36 +36,34 @@ class GraphActions:
             self._refuse_if_blocked(follower, followee)
 
     def unfollow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
-        follower, followee = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
+        follower, followee, _ = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
         self._graph.unfollow(follower, followee, [self._sink.entry(Unfollowed(follower, followee, caller.org_id))])
         self._sink.recorded()
 
     def block(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
         """Block, and remove the follow edges both ways: one store change, with both Unfollowed
         events, so no failure leaves an edge that fan-out keeps using. A retry does it all again."""
-        blocker, blocked = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id", True)
+        blocker, blocked, _ = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")
         # A Follow racing this one re-checks for the block after its own write.
         pairs = ((blocker, blocked), (blocked, blocker))
         self._graph.block(blocker, blocked, [self._sink.entry(Unfollowed(a, b, caller.org_id)) for a, b in pairs])
         self._sink.recorded()
 
     def unblock(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
-        blocker, blocked = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")
+        blocker, blocked, _ = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")
         self._graph.unblock(blocker, blocked)  # follows removed by the block stay removed
 
-    def _admit(
-        self, caller: Principal, actor_id: int, other_id: int, actor: str, other: str, bind_unknown: bool = False
-    ) -> tuple[int, int]:
-        """The (actor, other) pair of a request the actor makes, both in the caller's organization,
-        within the actor's rate limit. bind_unknown: the default organization's users may name an
-        id that never signed in (a follow or block binds it there; feed/access/orgs.py)."""
+    def _admit(self, caller: Principal, actor_id: int, other_id: int, actor: str, other: str) -> tuple[int, int, bool]:
+        """The (actor, other) pair of a request the actor makes, within the actor's rate limit, and
+        whether the other is of the caller's organization (in the default one it may be an id that
+        is not, answered alike: feed/access/orgs.py). Nothing is bound or changed before the limit."""
         first, second = require_id(actor_id, actor), require_id(other_id, other)
         if first == second:
             raise InvalidArgument(f"{actor} and {other} must be different users")
         caller = caller.acting_as(first, actor)
-        self._orgs.require_user(second, caller, bind_unknown)
+        ours = self._orgs.require_user(second, caller)
         self._limiter.take(first)
-        return first, second
+        return first, second, ours
 
     def _blocked_either_way(self, a: int, b: int) -> bool:
         return self._graph.is_blocked(a, b) or self._graph.is_blocked(b, a)

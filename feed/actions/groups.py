@@ -89,7 +89,7 @@ class GroupActions:
             group = self._access.visible(group_id, caller)
             if not self._access.is_member(group, caller.user_id):
                 raise PermissionDenied("only members add others to a group")
-            self._orgs.require_user(user, caller, bind_unknown=True)
+            self._orgs.require_user(user, caller)
             if self._blocked_either_way(inviter, user):
                 raise FailedPrecondition(BLOCKED)
         else:

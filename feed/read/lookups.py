@@ -91,7 +91,7 @@ class Lookups:
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
         self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
-        return _public(self._store.graph.list_followers(user, size, unwrap_store_token(token)))
+        return self._visible(self._store.graph.list_followers(user, size, unwrap_store_token(token)), caller)
 
     def following(self, caller: Principal, user_id: int, size: int, token: str) -> IdPage:
         """Whom user_id follows."""
@@ -99,7 +99,13 @@ class Lookups:
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
         self._limiter.take(caller.user_id)
         self._orgs.require_user(user, caller)
-        return _public(self._store.graph.list_following(user, size, unwrap_store_token(token)))
+        return self._visible(self._store.graph.list_following(user, size, unwrap_store_token(token)), caller)
+
+    def _visible(self, page: Page, caller: Principal) -> IdPage:
+        """The page without the ids the caller may not be shown: edges to an id that signed in to
+        another organization stay stored but show nowhere (feed/access/orgs.py). A page may
+        come back shorter than asked for; its token goes on where the store's did."""
+        return _public(Page(self._orgs.among_visible(list(page.ids), caller), page.next_token))
 
     def group(self, caller: Principal, group_id: int, user_id: int) -> Group:
         group_id = require_id(group_id, "group_id")
@@ -114,7 +120,7 @@ class Lookups:
         size = page_size(size, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
         self._limiter.take(caller.user_id)
         self._groups.visible(group_id, caller)
-        return _public(self._store.orgs.list_members(group_id, size, unwrap_store_token(token)))
+        return self._visible(self._store.orgs.list_members(group_id, size, unwrap_store_token(token)), caller)
 
     def my_groups(self, caller: Principal, user_id: int, size: int, token: str) -> GroupPage:
         """The groups the caller is a member of, in the store's order."""
@@ -123,7 +129,9 @@ class Lookups:
         self._limiter.take(caller.user_id)
         page = self._store.orgs.list_user_groups(caller.user_id, size, unwrap_store_token(token))
         groups = self._store.orgs.get_groups(page.ids)
-        return GroupPage([groups[g] for g in page.ids if g in groups], wrap_store_token(page.next_token))
+        # Only the caller's organization's: a membership made before an id signed in elsewhere shows nowhere.
+        mine = [groups[g] for g in page.ids if g in groups and groups[g].org_id == caller.org_id]
+        return GroupPage(mine, wrap_store_token(page.next_token))
 
 
 def _public(page: Page) -> IdPage:

@@ -48,10 +48,13 @@ class RebuildAbandoned(Exception):
         self.reason = reason  # "deadline" or "claim_lost": a metric label
 
 
-def newest_post_ids(store: Store, user_id: int, limit: int, deadline: float = float("inf")) -> tuple[list[int], bool]:
-    """The newest `limit` post ids of the user's timeline, and whether that is all of it.
+def newest_post_ids(
+    store: Store, user_id: int, limit: int, deadline: float = float("inf"), org_id: int = 0
+) -> tuple[list[int], bool]:
+    """The newest `limit` post ids of the user's timeline in org_id, and whether that is all of it.
 
-    Raises RebuildAbandoned once time.monotonic() passes deadline."""
+    A followee who signed in to another organization keeps the edge but gives no posts here
+    (feed/access/orgs.py). Raises RebuildAbandoned once time.monotonic() passes deadline."""
     authors = [user_id, *itertools.islice(store.graph.iter_following(user_id), MAX_AUTHORS + 1)]
     groups = list(
         itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, GROUP_PAGE, t)), MAX_GROUPS + 1)
@@ -60,11 +63,14 @@ def newest_post_ids(store: Store, user_id: int, limit: int, deadline: float = fl
     per_source: list[list[int]] = []
     for author in authors[: MAX_AUTHORS + 1]:
         _check(deadline)
-        per_source.append([p.post_id for p in store.posts.list_author_posts(author, None, limit)])
+        found = store.posts.list_author_posts(author, None, limit)
+        capped = capped or len(found) >= limit  # such a source may have older posts
+        per_source.append([p.post_id for p in found if p.org_id == org_id])
     for group in groups[:MAX_GROUPS]:
         _check(deadline)
-        per_source.append([p.post_id for p in store.posts.list_group_posts(group, None, limit)])
-    capped = capped or any(len(ids) >= limit for ids in per_source)  # such a source may have older posts
+        found = store.posts.list_group_posts(group, None, limit)
+        capped = capped or len(found) >= limit
+        per_source.append([p.post_id for p in found])
     merged = list(itertools.islice(heapq.merge(*per_source, reverse=True), limit + 1))
     complete = not capped and len(merged) <= limit
     return merged[:limit], complete
@@ -85,7 +91,7 @@ def rebuild_home_timeline(
     if not token:
         return False
     try:
-        ids, complete = newest_post_ids(store, user_id, timelines.max_entries, time.monotonic() + deadline_s)
+        ids, complete = newest_post_ids(store, user_id, timelines.max_entries, time.monotonic() + deadline_s, org_id)
         if timelines.finish_rebuild(user_id, ids, complete, org_id, token=token) is None:
             raise RebuildAbandoned("claim_lost")
     except BaseException:

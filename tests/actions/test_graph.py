@@ -115,4 +115,18 @@ def test_a_user_of_another_organization_answers_as_one_that_does_not_exist(graph
 def test_in_the_default_organization_a_follow_may_name_an_id_that_never_signed_in(graph, store, orgs, sign_in):
     graph.follow(sign_in(ALICE, org_id=0), ALICE, 999)
     assert store.graph.is_following(ALICE, 999)
-    assert orgs.org_of(999) == 0  # bound to the default organization from now on
+    assert orgs.org_of(999) is None  # a mention binds nothing: 999 joins the organization of its first call
+
+
+def test_in_the_default_organization_an_id_of_another_one_is_answered_as_one_never_seen(
+    graph, store, orgs, publisher, sign_in
+):
+    sign_in(CAROL, org_id=ORG)
+    alice = sign_in(ALICE, org_id=0)
+    for user in (CAROL, 999):  # bound elsewhere; never signed in: the same answer, OK
+        graph.follow(alice, ALICE, user)
+        graph.block(alice, ALICE, user)
+        graph.unblock(alice, ALICE, user)
+    assert orgs.org_of(999) is None and orgs.org_of(CAROL) == ORG
+    # Nothing to backfill from either: no Followed event (the block's Unfollowed events are harmless).
+    assert not [e for e in publisher.envelopes if type(e.event).__name__ == "Followed"]

@@ -89,10 +89,11 @@ def test_a_follow_refused_by_a_block_is_a_failed_precondition(service):
 
 
 def test_follow_lists_page_through_opaque_tokens(service):
+    alice = service.as_user(ALICE)
+    service.graph.ListFollowing(graph_service_pb2.ListFollowingRequest(user_id=ALICE), metadata=alice)  # signs in
     for follower in (11, 12, 13):
         request = graph_service_pb2.FollowRequest(follower_id=follower, followee_id=ALICE)
         service.graph.Follow(request, metadata=service.as_user(follower))
-    alice = service.as_user(ALICE)
     first = service.graph.ListFollowers(
         graph_service_pb2.ListFollowersRequest(user_id=ALICE, page_size=2), metadata=alice
     )
