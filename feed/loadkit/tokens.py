@@ -52,7 +52,8 @@ class TokenProvider:
         key = (user_id, org, bool(self._admin_of(user_id)))
         found = self._cache.get(key)
         if found is None:  # two threads may both mint here: the same claims, harmlessly
-            token = mint(self._keys, user_id, org, ttl_s=TOKEN_TTL_S, now=self._issued_at, admin=key[2])
+            ttl_s = min(TOKEN_TTL_S, self._keys.max_lifetime_s)  # what the services accept, however configured
+            token = mint(self._keys, user_id, org, ttl_s=ttl_s, now=self._issued_at, admin=key[2])
             found = (("authorization", f"Bearer {token}"),)
             self._cache.put(key, found)
         return found

@@ -80,3 +80,11 @@ def test_the_interceptor_adds_the_acting_users_token_unless_the_call_has_one():
 def test_one_replica_is_its_own_target_and_several_are_one_ipv4_target():
     assert balanced_target(["127.0.0.1:5000"]) == "127.0.0.1:5000"
     assert balanced_target(["127.0.0.1:5000", "127.0.0.1:5001"]) == "ipv4:127.0.0.1:5000,127.0.0.1:5001"
+
+
+def test_tokens_live_no_longer_than_the_services_accept():
+    """With FEED_JWT_MAX_LIFETIME_S under a day, the load kit's day-long tokens were refused at minting."""
+    short = AuthKeys("HS256", "s" * 40, "s" * 40, max_lifetime_s=600)
+    claims = jwt.decode(TokenProvider(short).token(42), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 600
+    assert verify(short, f"Bearer {TokenProvider(short).token(42)}") == Principal(42)
