@@ -3,8 +3,9 @@
 Phases, in order: setup (graph and posts into the store, full timelines into
 Redis), fan-out throughput of one worker interleaved with runs of the Redis
 ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
-under a mixed load, then read latency per offered rate (read service in its
-own process), last because its highest rates may overload the read service.
+under a mixed load, the gRPC floor (feed.bench.grpc_floor: an empty call's CPU at
+the reads' highest rate), then read latency and CPU per page at each offered rate
+(read service in its own processes), last because its highest rates may overload it.
 CreatePost's write-service CPU per call is measured just before the visibility phase.
 
 On Cassandra (`--store cassandra`, or `both`: SQLite, then Cassandra) the run
