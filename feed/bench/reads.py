@@ -26,7 +26,12 @@ def start_loadgen(spec: dict[str, Any]) -> subprocess.Popen:
 
 
 def loadgen_result(proc: subprocess.Popen, duration_s: float) -> dict[str, Any]:
-    out, err = proc.communicate(timeout=duration_s + LOADGEN_SLACK_S)
+    try:
+        out, err = proc.communicate(timeout=duration_s + LOADGEN_SLACK_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # else it keeps loading the services through the phases that follow
+        proc.communicate()
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed ({proc.returncode}):\n{err[-2000:]}")
     return json.loads(out)

@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from feed.access.tokens import ensure_local_secret
+from feed.bench import reads
 from feed.bench.cpu import cpu_s, total_cpu_s, us_per_call
 from feed.bench.reads import HEADLINE_RPS, floor_ratio, run_floor, run_reads
 from feed.bench.report import write_json
@@ -118,3 +119,15 @@ def test_a_read_run_reports_latency_at_the_target_rate_and_cpu_per_page_at_the_h
 def test_no_floor_ratio_without_both_figures():
     assert floor_ratio({"read_cpu_us_per_page": 800.0}) == {}
     assert floor_ratio({"read_cpu_us_per_page": 0.0, "grpc_floor_cpu_us_per_call": 300.0}) == {}
+
+
+def test_a_load_generator_that_overruns_its_time_is_stopped_not_left_loading_the_services(monkeypatch):
+    monkeypatch.setattr(reads, "LOADGEN_SLACK_S", 0.5)
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            reads.loadgen_result(stuck, 0.0)
+        assert stuck.poll() is not None
+    finally:
+        stuck.kill()
+        stuck.wait()
