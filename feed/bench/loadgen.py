@@ -5,12 +5,16 @@ client work does not share a GIL with the read service or with the process
 that measures; prints one JSON object per run on stdout. Each call is an
 asynchronous gRPC future, so sending never waits for an answer; the load kit's
 scheduler sends each when due and its Recorder times each from its due time.
+With "cpu_pids" in the spec it also reports the CPU time (from /proc) those
+processes and the load generator itself spent from its first call to its last
+answer: the window is the load's own, start-up left out.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import sys
 import threading
@@ -21,6 +25,7 @@ from typing import Any
 import grpc
 
 from feed.bench.channels import feed_stub, keys_of, post_stub
+from feed.bench.cpu import cpu_s, total_cpu_s
 from feed.loadkit.schedule import InFlight, OpenLoopScheduler, at_rate
 from feed.loadkit.stats import Recorder
 from feed.loadkit.tokens import TokenProvider
@@ -88,13 +93,18 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         starts[name] = scheduler.run(at_rate(rate, duration), senders[name])
 
     threads = [threading.Thread(target=loop, args=(name,), name=f"openloop-{name}") for name in loads]
+    cpu_pids = spec.get("cpu_pids", [])
+    cpu_before = total_cpu_s(cpu_pids), cpu_s(os.getpid())
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    results: dict[str, Any] = {}
-    for name, (rate, recorder, slots) in loads.items():
+    for _, _, slots in loads.values():
         slots.drain(CALL_TIMEOUT_S + 1)  # every call has its deadline within this
+    # read once every answer is in, and before the summaries (building the latency lists costs CPU)
+    cpu = {"servers_s": total_cpu_s(cpu_pids) - cpu_before[0], "loadgen_s": cpu_s(os.getpid()) - cpu_before[1]}
+    results: dict[str, Any] = {"cpu": cpu}
+    for name, (rate, recorder, _) in loads.items():
         results[name] = recorder.summary(starts[name], rate)
         if spec.get("keep_latencies"):
             results[name]["latencies_ms"] = recorder.latencies.values_ms()

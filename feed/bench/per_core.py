@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import signal
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from feed.bench.cluster_fanout import fill, redis_cpu_s
+from feed.bench.cpu import cpu_s
 from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
 from feed.devstack.procs import ManagedProcess, free_port, stop_all
@@ -50,7 +50,6 @@ CELEBRITY_BASE = 3_000_000_000  # authors above the threshold, followed by every
 CELEBRITY_POSTS = 100  # in each celebrity's list
 TEXT = "a post of about the length people write, with a few words more to make it realistic " * 2
 CLIENT_THREADS = 16
-PROC = Path("/proc")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,13 +60,6 @@ class Plan:
     read_seconds: float = 10.0
     redis_masters: int = 0  # 0: one redis-server
     celebrities: int = 0  # followed by every reader: each page merges their lists
-
-
-def cpu_s(pid: int, proc: Path = PROC) -> float:
-    """CPU seconds (user + system) a process has used so far; proc is /proc except in tests."""
-    # rsplit on the last ")": the command name in (...) may itself hold spaces and parentheses.
-    fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def seed_store(store_url: str, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:

@@ -15,7 +15,7 @@ class Plan:
     rounds: int = 5  # posts per fan-out author in one burst (about 1.35 million deliveries)
     fanout_repeats: int = 3
     ceiling_requests: int = 1_000_000  # per ceiling run; one run before each fan-out burst
-    read_rates: tuple[int, ...] = (250, 500, 750, 1000)
+    read_rates: tuple[int, ...] = (250, 500, 750, 1000, 2000)  # the highest also drives the gRPC floor
     read_seconds: float = 10.0
     warmup_seconds: float = 3.0
     visible_seconds: float = 30.0
@@ -36,14 +36,14 @@ QUICK = Plan(
     quick=True,
     rounds=2,
     ceiling_requests=400_000,
-    read_rates=(250, 500, 1000),
+    read_rates=(250, 500, 1000, 2000),
     read_seconds=4.0,
     warmup_seconds=2.0,
     visible_seconds=12.0,
     probe_every_s=0.05,  # as many probes as a default run's, in less time
     create_post_calls=300,
 )
-PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "reads"]
+PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "grpc floor", "reads"]
 STORE_PHASES = ["setup", "writes", "visibility"]  # on Cassandra: only what depends on the store
 
 

@@ -1,4 +1,5 @@
-"""Read latency at fixed offered rates: GetHomeTimeline, page size 20, hydrated, from full timelines.
+"""Read latency and CPU per page at fixed offered rates: GetHomeTimeline, page size 20, hydrated,
+from full timelines; and the same load against the floor of a Python gRPC server (feed.bench.grpc_floor).
 
 The load comes from a separate process (feed.bench.loadgen), open loop, so the
 read service is measured as a client sees it and the load generator's own work
@@ -12,7 +13,10 @@ import subprocess
 import sys
 from typing import Any
 
-LOADGEN_SLACK_S = 30.0  # start-up, the last answers, printing
+from feed.bench.cpu import us_per_call
+
+LOADGEN_SLACK_S = 60.0  # start-up, the last answers, printing; and a starved load generator falling behind
+HEADLINE_RPS = 1000  # the offered rate of the read latency target (docs/performance.md)
 
 
 def start_loadgen(spec: dict[str, Any]) -> subprocess.Popen:
@@ -22,7 +26,12 @@ def start_loadgen(spec: dict[str, Any]) -> subprocess.Popen:
 
 
 def loadgen_result(proc: subprocess.Popen, duration_s: float) -> dict[str, Any]:
-    out, err = proc.communicate(timeout=duration_s + LOADGEN_SLACK_S)
+    try:
+        out, err = proc.communicate(timeout=duration_s + LOADGEN_SLACK_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # else it keeps loading the services through the phases that follow
+        proc.communicate()
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed ({proc.returncode}):\n{err[-2000:]}")
     return json.loads(out)
@@ -38,22 +47,59 @@ def warm_up(base: dict[str, Any], rate: float, duration_s: float) -> None:
     loadgen_result(start_loadgen(read_spec(base, rate, duration_s)), duration_s)
 
 
-def run_reads(base: dict[str, Any], rates: list[int], duration_s: float) -> dict:
-    """One run per offered rate, lowest first; the highest rate gives the headline figures."""
+def run_reads(base: dict[str, Any], rates: list[int], duration_s: float, read_pids: list[int]) -> dict:
+    """One run per offered rate, lowest first, with the read replicas' CPU (read_pids) per page served.
+
+    The latency headline (read_rps, read_p99_ms...) is at HEADLINE_RPS, the rate of the latency
+    target; the CPU headline at the highest rate, where per-page costs matter most."""
     figures: dict[str, Any] = {}
     for rate in rates:
-        spec = {**read_spec(base, rate, duration_s), "keep_latencies": True}
-        result = loadgen_result(start_loadgen(spec), duration_s)["read"]
+        spec = {**read_spec(base, rate, duration_s), "keep_latencies": True, "cpu_pids": read_pids}
+        answer = loadgen_result(start_loadgen(spec), duration_s)
+        result = answer["read"]
         figures[f"read_latencies_ms_at_{rate}"] = result.pop("latencies_ms")
         for name in ("achieved_rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "errors"):
             figures[f"read_{name}_at_{rate}"] = result[name]
-    top = max(rates)
+        figures[f"read_cpu_us_per_page_at_{rate}"] = us_per_call(answer["cpu"]["servers_s"], result["ok"])
+        figures[f"loadgen_cpu_us_per_call_at_{rate}"] = loadgen_cpu_us(answer)
+    for rate in (HEADLINE_RPS, max(rates)):
+        if rate in rates:
+            figures[f"read_rps_{rate}"] = figures[f"read_achieved_rps_at_{rate}"]
+            figures[f"read_p99_ms_{rate}"] = figures[f"read_p99_ms_at_{rate}"]
+    headline = HEADLINE_RPS if HEADLINE_RPS in rates else max(rates)
     figures.update(
-        read_offered_rps=top,
-        read_rps=figures[f"read_achieved_rps_at_{top}"],
-        read_p50_ms=figures[f"read_p50_ms_at_{top}"],
-        read_p99_ms=figures[f"read_p99_ms_at_{top}"],
-        read_p999_ms=figures[f"read_p999_ms_at_{top}"],
-        read_errors=figures[f"read_errors_at_{top}"],
+        read_offered_rps=headline,
+        read_rps=figures[f"read_achieved_rps_at_{headline}"],
+        read_p50_ms=figures[f"read_p50_ms_at_{headline}"],
+        read_p99_ms=figures[f"read_p99_ms_at_{headline}"],
+        read_p999_ms=figures[f"read_p999_ms_at_{headline}"],
+        read_errors=figures[f"read_errors_at_{headline}"],
+        read_cpu_rps=max(rates),
+        read_cpu_us_per_page=figures[f"read_cpu_us_per_page_at_{max(rates)}"],
+        loadgen_cpu_us_per_call=figures[f"loadgen_cpu_us_per_call_at_{max(rates)}"],
     )
     return figures
+
+
+def run_floor(base: dict[str, Any], rate: int, duration_s: float, addrs: list[str], pids: list[int]) -> dict:
+    """The same load generator at the same rate against the floor servers (feed.bench.grpc_floor):
+    their CPU per call, and the load generator's own when every answer is empty."""
+    spec = {**read_spec(base, rate, duration_s), "read_addrs": addrs, "cpu_pids": pids}
+    answer = loadgen_result(start_loadgen(spec), duration_s)
+    return {
+        "grpc_floor_cpu_us_per_call": us_per_call(answer["cpu"]["servers_s"], answer["read"]["ok"]),
+        "grpc_floor_errors": answer["read"]["errors"],
+        "loadgen_cpu_us_per_empty_call": loadgen_cpu_us(answer),
+    }
+
+
+def loadgen_cpu_us(answer: dict[str, Any]) -> float:
+    """The load generator's CPU per call it sent (answered or failed: sending and timing cost either way)."""
+    sent = sum(answer[name]["ok"] + answer[name]["errors"] for name in answer if name != "cpu")
+    return us_per_call(answer["cpu"]["loadgen_s"], sent)
+
+
+def floor_ratio(figures: dict[str, Any]) -> dict[str, float]:
+    """read_floor_ratio: an empty call's CPU over a page's (1.0: a page costs no more than an empty call)."""
+    page, floor = figures.get("read_cpu_us_per_page", 0.0), figures.get("grpc_floor_cpu_us_per_call", 0.0)
+    return {"read_floor_ratio": round(floor / page, 3)} if page > 0 and floor > 0 else {}

@@ -38,9 +38,16 @@ FIGURES = [
     Figure("fanout_ratio", "fan-out / ceiling", "", 0.5, ">="),
     Figure("read_rps", "reads: achieved rate (offered read_offered_rps; read replicas: read_replicas)", "req/s"),
     Figure("read_p50_ms", "reads: p50", "ms"),
-    Figure("read_p99_ms", "reads: p99 at the highest offered rate", "ms", 10.0, "<="),
+    Figure("read_p99_ms", "reads: p99 at read_offered_rps offered", "ms", 10.0, "<="),
     Figure("read_p999_ms", "reads: p99.9", "ms"),
-    Figure("create_post_cpu_us", "CreatePost: write-service CPU per call (create_post_calls calls)", "us"),
+    Figure("read_rps_2000", "reads: achieved rate at 2,000 offered", "req/s", 1900.0, ">="),
+    Figure("read_p99_ms_2000", "reads: p99 at 2,000 offered", "ms"),
+    Figure("read_cpu_us_per_page", "reads: read-service CPU per page at read_cpu_rps offered", "us", 500.0, "<="),
+    Figure("grpc_floor_cpu_us_per_call", "empty gRPC call: floor server CPU per call, same load", "us"),
+    Figure("read_floor_ratio", "floor / read CPU (1.0: a page costs an empty call)", "", 0.6, ">="),
+    Figure("loadgen_cpu_us_per_call", "load generator CPU per read call (at read_cpu_rps offered)", "us"),
+    Figure("loadgen_cpu_us_per_empty_call", "load generator CPU per empty call (floor run)", "us"),
+    Figure("create_post_cpu_us", "CreatePost: write-service CPU per call (create_post_calls calls)", "us", 1e3, "<="),
     Figure("visible_p50_ms", "publish-to-visible p50, authors <= 1,000 followers", "ms"),
     Figure("visible_p99_ms", "publish-to-visible p99, authors <= 1,000 followers", "ms", 100.0, "<="),
     Figure("visible_p99_ms_10000", "publish-to-visible p99, 10,000 followers", "ms"),
@@ -72,6 +79,7 @@ def _row(fig: Figure, figures: dict[str, Any], suffix: str) -> tuple[str, str, s
     """One table row from figures (the run's, or one store's), its label placeholders filled in."""
     measured = figures[fig.key]
     label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
+    label = label.replace("read_cpu_rps", _number(figures.get("read_cpu_rps", 0)))
     label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
     label = label.replace("create_post_calls", f"{int(figures.get('create_post_calls', 0)):,}")
     target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()

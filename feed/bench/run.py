@@ -3,8 +3,9 @@
 Phases, in order: setup (graph and posts into the store, full timelines into
 Redis), fan-out throughput of one worker interleaved with runs of the Redis
 ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
-under a mixed load, then read latency per offered rate (read service in its
-own process), last because its highest rates may overload the read service.
+under a mixed load, the gRPC floor (feed.bench.grpc_floor: an empty call's CPU at
+the reads' highest rate), then read latency and CPU per page at each offered rate
+(read service in its own processes), last because its highest rates may overload it.
 CreatePost's write-service CPU per call is measured just before the visibility phase.
 
 On Cassandra (`--store cassandra`, or `both`: SQLite, then Cassandra) the run
@@ -28,7 +29,7 @@ from feed.bench.graph import BenchGraph, build_graph, lean_graph
 from feed.bench.memory import bytes_per_entry
 from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
-from feed.bench.reads import loadgen_result, run_reads, start_loadgen, warm_up
+from feed.bench.reads import floor_ratio, loadgen_result, run_floor, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.visibility import run_probes, visibility_figures
 from feed.bench.write_cpu import create_post_cpu, events_applied, wait_until_applied
@@ -96,10 +97,13 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
         step(prefix + "visibility")
         figures.update(_visibility(stack, client, graph, plan, base))
         if whole:
-            step("reads")  # last: its highest rates may overload the read service
             stack.add_read_replicas(plan.read_replicas)
             base["read_addrs"] = stack.read_addrs
-            figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds))
+            step("grpc floor")  # before the reads: an overloaded read service may still be busy after them
+            figures.update(_floor(stack, plan, base))
+            step("reads")  # last: its highest rates may overload the read service
+            figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds, stack.read_pids()))
+            figures.update(floor_ratio(figures))
     finally:
         stack.stop()
     return figures
@@ -116,6 +120,16 @@ def _create_post_cpu(stack: BenchStack, graph: BenchGraph, plan: Plan) -> dict[s
     figures = create_post_cpu(write.pid, stack.settings.write_addr, tokens, authors, plan.create_post_calls)
     wait_until_applied(worker.metrics_url, applied + figures.pop("create_post_created"))
     return figures
+
+
+def _floor(stack: BenchStack, plan: Plan, base: dict[str, Any]) -> dict[str, Any]:
+    """The floor servers, as many as read replicas, under the reads' highest rate; stopped after."""
+    floors = stack.start_floor_servers(plan.read_replicas)
+    try:
+        addrs, pids = [addr for _, addr in floors], [proc.pid for proc, _ in floors]
+        return run_floor(base, max(plan.read_rates), plan.read_seconds, addrs, pids)
+    finally:
+        stack.stop_processes([proc for proc, _ in floors])
 
 
 def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) -> dict[str, Any]:

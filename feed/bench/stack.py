@@ -15,6 +15,7 @@ stateless replicas): one Python process cannot use much more than one core.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 from feed.access.tokens import ensure_local_secret
@@ -85,12 +86,35 @@ class BenchStack:
         for proc, addr in started:
             wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
 
+    def start_floor_servers(self, total: int) -> list[tuple[ManagedProcess, str]]:
+        """Floor servers (feed.bench.grpc_floor), each on its own port, as the read replicas are;
+        (process, address) of each once all listen. Stop them with stop_processes when done."""
+        started = []
+        for n in range(1, total + 1):
+            addr = f"127.0.0.1:{free_port()}"
+            args = [sys.executable, "-m", "feed.bench.grpc_floor", addr]
+            proc = ManagedProcess(f"grpc floor {n}", args, self.data_dir / "logs" / f"grpc-floor-{n}.log")
+            self.processes.append(proc)
+            started.append((proc, addr))
+        for proc, addr in started:
+            wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
+        return started
+
+    def stop_processes(self, processes: list[ManagedProcess]) -> None:
+        """Stop some of the run's processes before the others (a phase's own servers)."""
+        stop_all(processes)
+        self.processes = [p for p in self.processes if p not in processes]
+
     def start_ceiling_redis(self) -> tuple[str, int]:
         """A second, empty redis-server started like the stack's, for the ceiling runs; its URL and port."""
         proc, url = start_redis(self.data_dir / "logs")
         proc.name = "redis (ceiling)"
         self.processes.append(proc)
         return url, int(url.rsplit(":", 1)[1].split("/")[0])
+
+    def read_pids(self) -> list[int]:
+        """The process ids of every read replica (their CPU is the read path's)."""
+        return [p.pid for p in self.processes if p.name.startswith("read service")]
 
     def process(self, name: str) -> ManagedProcess:
         return next(p for p in self.processes if p.name == name)

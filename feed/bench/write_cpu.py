@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from feed.bench.channels import post_stub
-from feed.bench.per_core import cpu_s
+from feed.bench.cpu import cpu_s
 from feed.bench.prefill import POST_TEXT
 from feed.loadkit.tokens import TokenProvider
 from feed.telemetry.scrape import scrape

@@ -80,3 +80,31 @@ def test_a_new_run_clears_only_what_an_earlier_run_left(tmp_path):
         (tmp_path / name).write_text("x")
     clear_previous_run(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_table_shows_the_read_cpu_against_the_grpc_floor_and_what_the_load_generator_costs():
+    figures = {
+        "read_offered_rps": 1000,
+        "read_p99_ms": 31.0,
+        "read_rps_2000": 1950.0,
+        "read_cpu_rps": 2000,
+        "read_cpu_us_per_page": 880.0,
+        "grpc_floor_cpu_us_per_call": 330.0,
+        "read_floor_ratio": 0.375,
+        "loadgen_cpu_us_per_call": 310.0,
+        "loadgen_cpu_us_per_empty_call": 240.0,
+    }
+    rows = {line.split("  ")[0]: line for line in table(figures).splitlines()}
+    assert rows["reads: p99 at 1,000 offered"].endswith("NO")
+    assert rows["reads: achieved rate at 2,000 offered"].endswith("yes")
+    assert "880.0 us" in rows["reads: read-service CPU per page at 2,000 offered"]
+    assert rows["reads: read-service CPU per page at 2,000 offered"].endswith("NO")
+    assert "330.0 us" in rows["empty gRPC call: floor server CPU per call, same load"]
+    assert "0.375" in rows["floor / read CPU (1.0: a page costs an empty call)"]
+    assert "310.0 us" in rows["load generator CPU per read call (at 2,000 offered)"]
+    assert verdicts(figures) == {
+        "target_read_p99_ms": False,
+        "target_read_rps_2000": True,
+        "target_read_cpu_us_per_page": False,
+        "target_read_floor_ratio": False,
+    }

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
+from feed.bench.cpu import cpu_s
 from feed.bench.graph import build_graph, lean_graph
-from feed.bench.per_core import cpu_s
 from feed.bench.plan import PHASES, phases
 from feed.bench.report import table, write_json
 from feed.bench.run import store_figures
@@ -120,12 +120,14 @@ def test_the_json_nests_each_store_with_its_own_verdicts(tmp_path):
     write_json(out, TWO_STORES)
     data = json.loads(out.read_text())
     assert data["create_post_cpu_us"] == 850.0 and data["target_visible_p99_ms"] is True
+    assert data["stores"]["sqlite"]["target_create_post_cpu_us"] is True  # at most 1,000 us a call
     assert data["stores"]["cassandra"] == {
         "create_post_cpu_us": 2400.0,
         "create_post_calls": 300,
         "visible_p50_ms": 30.0,
         "visible_p99_ms": 180.0,
         "target_visible_p99_ms": False,
+        "target_create_post_cpu_us": False,
     }
 
 
