@@ -23,6 +23,10 @@ class FailedPrecondition(FeedError):
     """The system is not in a state that allows this, for example a block."""
 
 
+class Aborted(FeedError):
+    """A concurrent change won (a stale version): re-read what is current, then retry from it."""
+
+
 class Unavailable(FeedError):
     """A dependency (broker, Redis, store) did not answer; retrying may work."""
 

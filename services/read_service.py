@@ -6,7 +6,7 @@ and a user or group of another one answers NOT_FOUND (feed/access/orgs.py)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import grpc
 
@@ -14,7 +14,8 @@ from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.config import Settings
-from feed.ids import require_id
+from feed.errors import InvalidArgument
+from feed.ids import is_future_id, now_ms, require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.read.group import GroupTimelineReader
 from feed.read.home import HomeTimelineReader
@@ -24,6 +25,7 @@ from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions, connect
 from feed.shutdown import Stop
 from feed.store import Store
+from feed.store.markers import Marker, require_version
 from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
@@ -42,8 +44,18 @@ def _token(page: FeedPage) -> str:
     return "" if page.next_cursor is None else encode_id_cursor(page.next_cursor)
 
 
+def _marker_to_proto(marker: Marker | None) -> feed_service_pb2.ReadMarker:
+    """The marker on the wire; no marker is the empty one (post_id 0, version 0)."""
+    msg = feed_service_pb2.ReadMarker()
+    if marker is not None:
+        msg.post_id, msg.version = marker.post_id, marker.version
+        msg.update_time.FromMilliseconds(marker.update_time_ms)
+    return msg
+
+
 class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
-    """Home, user and group timelines; each page spends one of the caller's read budget first."""
+    """Home, user and group timelines and read markers; each call spends one of the caller's
+    read budget first, a marker's set one of their write budget."""
 
     def __init__(
         self,
@@ -52,8 +64,13 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         store: Store,
         orgs: OrgDirectory,
         limiter: RedisRateLimiter,
+        writes: RedisRateLimiter,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._limiter = limiter
+        self._writes = writes
+        self._clock = clock
+        self._markers = store.markers
         self._home = home
         self._users = users
         self._orgs = orgs
@@ -98,6 +115,31 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )
 
+    @rpc
+    def SetReadMarker(self, request, context) -> feed_service_pb2.ReadMarker:
+        """Move the caller's marker by compare-and-set on its version (a stale one: ABORTED).
+
+        The post is checked for shape and time only (an id, not from the future), not for
+        whether the caller may see it: a marker is the caller's own bookmark, read back by
+        them alone, so it discloses nothing."""
+        user = require_id(request.user_id, "user_id")
+        post_id = require_id(request.post_id, "post_id")
+        version = require_version(request.version)
+        now = self._clock()
+        if is_future_id(post_id, now):
+            raise InvalidArgument("post_id is not an id of a post made yet")
+        caller = require_actor(user, "user_id")  # a marker is private to its owner
+        self._writes.take(caller.user_id)
+        return _marker_to_proto(self._markers.set_marker(user, post_id, version, now))
+
+    @rpc
+    def GetReadMarker(self, request, context) -> feed_service_pb2.ReadMarker:
+        """The caller's marker; the empty one (version 0) if they never set one."""
+        user = require_id(request.user_id, "user_id")
+        caller = require_actor(user, "user_id")
+        self._limiter.take(caller.user_id)
+        return _marker_to_proto(self._markers.get_marker(user))
+
 
 def main(settings: Settings, stop: Stop, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
     """Entry point of `feed serve read`."""
@@ -125,7 +167,9 @@ def _wire(settings: Settings):
         home = HomeTimelineReader(store, timelines, read_time, hydrator)
         orgs = OrgDirectory(store.orgs)
         limiter = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
-        servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter)
+        # shares the write service's buckets: a user's marker sets and posts draw on one budget
+        writes = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
+        servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter, writes)
         return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)
 
     return wire

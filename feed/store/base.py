@@ -1,8 +1,10 @@
 """Narrow store contracts that every backend implements (see tests/store/contract.py).
 
-Four interfaces, one per kind of data, so a backend can be tested and replaced
-piece by piece. Every method is safe to call again with the same arguments
-(at-least-once callers retry), and no method returns an unbounded list:
+One interface per kind of data (the outbox in outbox.py, read markers in
+markers.py), so a backend can be tested and replaced piece by piece. Every
+method is safe to call again with the same arguments (at-least-once callers
+retry; MarkerStore.set_marker, a compare-and-set, is the one exception), and no
+method returns an unbounded list:
 anything that can grow with the number of followers is paged or iterated.
 
 Every method a write use case changes state with takes `outbox`: the events of
@@ -19,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from feed.domain import Group, Page, Post
+from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxEntry, OutboxStore
 
 Outbox = Sequence[OutboxEntry]  # the events of one change, recorded with it or not at all
@@ -255,18 +258,20 @@ class OrgStore(abc.ABC):
 
 @dataclasses.dataclass
 class Store:
-    """The four parts of one backend, opened together from one URL."""
+    """The parts of one backend, opened together from one URL."""
 
     posts: PostStore
     graph: GraphStore
     orgs: OrgStore
     outbox: OutboxStore
+    markers: MarkerStore  # read markers (feed/store/markers.py)
 
     def close(self) -> None:
         self.posts.close()
         self.graph.close()
         self.orgs.close()
         self.outbox.close()
+        self.markers.close()
 
 
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop

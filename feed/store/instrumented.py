@@ -3,7 +3,7 @@
 `open_store` wraps what it opens, so services, workers and tools all report
 feed_store_operation_duration_seconds{backend, operation} without a line of
 metrics code in the backends. The timed methods are generated from the
-interfaces (every public method of PostStore, GraphStore and OrgStore), so a method
+interfaces (every public method of PostStore, GraphStore, OrgStore, OutboxStore and MarkerStore), so a method
 added to an interface is timed, and delegated, without editing this file.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from feed.store.base import GraphStore, OrgStore, PostStore, Store
+from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxStore
 from feed.telemetry import metrics
 
@@ -109,6 +110,11 @@ class InstrumentedOutboxStore(_Instrumented, OutboxStore):
     """An OutboxStore that times every call of the one it wraps."""
 
 
+@_delegating(MarkerStore)
+class InstrumentedMarkerStore(_Instrumented, MarkerStore):
+    """A MarkerStore that times every call of the one it wraps."""
+
+
 def instrument(store: Store, backend: str) -> Store:
     """The same store with every call timed under backend."""
     return Store(
@@ -116,6 +122,7 @@ def instrument(store: Store, backend: str) -> Store:
         graph=InstrumentedGraphStore(store.graph, backend),
         orgs=InstrumentedOrgStore(store.orgs, backend),
         outbox=InstrumentedOutboxStore(store.outbox, backend),
+        markers=InstrumentedMarkerStore(store.markers, backend),
     )
 
 
@@ -126,4 +133,10 @@ def uninstrumented(store: Store) -> Store:
     def bare(half: Any) -> Any:
         return half.inner if isinstance(half, _Instrumented) else half
 
-    return Store(posts=bare(store.posts), graph=bare(store.graph), orgs=bare(store.orgs), outbox=bare(store.outbox))
+    return Store(
+        posts=bare(store.posts),
+        graph=bare(store.graph),
+        orgs=bare(store.orgs),
+        outbox=bare(store.outbox),
+        markers=bare(store.markers),
+    )

@@ -20,6 +20,7 @@ def _open_backend(url: str) -> Store:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from feed.store.sqlite import SqliteDatabase, SqliteGraphStore, SqliteOrgStore, SqlitePostStore
+        from feed.store.sqlite_markers import SqliteMarkerStore
         from feed.store.sqlite_outbox import SqliteOutboxStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
@@ -28,7 +29,11 @@ def _open_backend(url: str) -> Store:
             raise InvalidArgument(f"FEED_STORE {url!r} names no file; use sqlite:///relative/path or sqlite:////abs")
         db = SqliteDatabase(path)
         return Store(
-            posts=SqlitePostStore(db), graph=SqliteGraphStore(db), orgs=SqliteOrgStore(db), outbox=SqliteOutboxStore(db)
+            posts=SqlitePostStore(db),
+            graph=SqliteGraphStore(db),
+            orgs=SqliteOrgStore(db),
+            outbox=SqliteOutboxStore(db),
+            markers=SqliteMarkerStore(db),
         )
     if parts.scheme == "cassandra":
         from feed.store.cassandra.store import open_cassandra_store

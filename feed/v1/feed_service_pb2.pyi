@@ -1,4 +1,7 @@
+import datetime
+
 from feed.v1 import post_pb2 as _post_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -62,3 +65,29 @@ class GetGroupTimelineResponse(_message.Message):
     posts: _containers.RepeatedCompositeFieldContainer[_post_pb2.Post]
     next_page_token: str
     def __init__(self, posts: _Optional[_Iterable[_Union[_post_pb2.Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReadMarker(_message.Message):
+    __slots__ = ("post_id", "version", "update_time")
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    post_id: int
+    version: int
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, post_id: _Optional[int] = ..., version: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SetReadMarkerRequest(_message.Message):
+    __slots__ = ("user_id", "post_id", "version")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    post_id: int
+    version: int
+    def __init__(self, user_id: _Optional[int] = ..., post_id: _Optional[int] = ..., version: _Optional[int] = ...) -> None: ...
+
+class GetReadMarkerRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    def __init__(self, user_id: _Optional[int] = ...) -> None: ...

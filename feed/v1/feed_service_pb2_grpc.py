@@ -50,6 +50,16 @@ class FeedServiceStub:
                 request_serializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.SerializeToString,
                 response_deserializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.FromString,
                 _registered_method=True)
+        self.SetReadMarker = channel.unary_unary(
+                '/feed.v1.FeedService/SetReadMarker',
+                request_serializer=feed_dot_v1_dot_feed__service__pb2.SetReadMarkerRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_feed__service__pb2.ReadMarker.FromString,
+                _registered_method=True)
+        self.GetReadMarker = channel.unary_unary(
+                '/feed.v1.FeedService/GetReadMarker',
+                request_serializer=feed_dot_v1_dot_feed__service__pb2.GetReadMarkerRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_feed__service__pb2.ReadMarker.FromString,
+                _registered_method=True)
 
 
 class FeedServiceServicer:
@@ -80,6 +90,25 @@ class FeedServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetReadMarker(self, request, context):
+        """Save where the user stopped reading, shared by all their devices. A
+        compare-and-set: `version` is the version the client last saw (0 for
+        none); a stale one answers ABORTED with the current version in the
+        message, so no device moves another's newer position back blindly.
+        A success returns the marker at version + 1. Markers are durable: losing
+        Redis loses none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReadMarker(self, request, context):
+        """The user's read marker; an empty one (post_id 0, version 0) if never set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FeedServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -97,6 +126,16 @@ def add_FeedServiceServicer_to_server(servicer, server):
                     servicer.GetGroupTimeline,
                     request_deserializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.FromString,
                     response_serializer=feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.SerializeToString,
+            ),
+            'SetReadMarker': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetReadMarker,
+                    request_deserializer=feed_dot_v1_dot_feed__service__pb2.SetReadMarkerRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_feed__service__pb2.ReadMarker.SerializeToString,
+            ),
+            'GetReadMarker': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReadMarker,
+                    request_deserializer=feed_dot_v1_dot_feed__service__pb2.GetReadMarkerRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_feed__service__pb2.ReadMarker.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +220,60 @@ class FeedService:
             '/feed.v1.FeedService/GetGroupTimeline',
             feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineRequest.SerializeToString,
             feed_dot_v1_dot_feed__service__pb2.GetGroupTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetReadMarker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.FeedService/SetReadMarker',
+            feed_dot_v1_dot_feed__service__pb2.SetReadMarkerRequest.SerializeToString,
+            feed_dot_v1_dot_feed__service__pb2.ReadMarker.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReadMarker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.FeedService/GetReadMarker',
+            feed_dot_v1_dot_feed__service__pb2.GetReadMarkerRequest.SerializeToString,
+            feed_dot_v1_dot_feed__service__pb2.ReadMarker.FromString,
             options,
             channel_credentials,
             insecure,

@@ -92,6 +92,18 @@ EVERY_RPC = [
         feed_service_pb2.GetGroupTimelineRequest(group_id=1, user_id=1),
     ),
     (
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "SetReadMarker",
+        feed_service_pb2.SetReadMarkerRequest(user_id=1, post_id=1),
+    ),
+    (
+        "read",
+        feed_service_pb2_grpc.FeedServiceStub,
+        "GetReadMarker",
+        feed_service_pb2.GetReadMarkerRequest(user_id=1),
+    ),
+    (
         "write",
         group_service_pb2_grpc.GroupServiceStub,
         "CreateGroup",

@@ -8,9 +8,7 @@ long-lived database such as a real Cassandra keyspace.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,7 +16,8 @@ from feed.domain import ANNOUNCEMENTS, PRIVATE, Page
 from feed.errors import InvalidArgument
 from feed.ids import IdGenerator
 from feed.store.base import Store, walk_pages
-from tests.store.contract_data import _ids, new_group, new_post, new_user
+from tests.store.contract_data import _ids, _race, new_group, new_post, new_user
+from tests.store.markers_contract import MarkerContract, MarkerRaceContract
 from tests.store.outbox_contract import OutboxContract
 
 
@@ -54,7 +53,7 @@ class OnABackend:
         store.close()
 
 
-class StoreContract(OutboxContract, OnABackend):
+class StoreContract(OutboxContract, MarkerContract, OnABackend):
     """Behaviour every Store backend must show."""
 
     # posts
@@ -619,19 +618,7 @@ def _author_page(store: Store, author: int, size: int, token: int | None) -> Pag
     return Page([p.post_id for p in posts], posts[-1].post_id if len(posts) == size else None)
 
 
-def _race(calls: int, call):
-    """call(i) from `calls` threads released together; their answers in order."""
-    barrier = threading.Barrier(calls)
-
-    def run(i: int):
-        barrier.wait()
-        return call(i)
-
-    with ThreadPoolExecutor(calls) as pool:
-        return list(pool.map(run, range(calls)))
-
-
-class RaceContract(OnABackend):
+class RaceContract(MarkerRaceContract, OnABackend):
     """Concurrent calls on one row: the lightweight-transaction paths of the Cassandra store."""
 
     def test_racing_creates_with_one_idempotency_key_store_one_post(self, store: Store) -> None:

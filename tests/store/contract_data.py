@@ -1,9 +1,11 @@
-"""Fresh ids, posts and groups for the store contract suites."""
+"""Fresh ids, posts and groups for the store contract suites, and races of calls."""
 
 from __future__ import annotations
 
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from feed.domain import OPEN, REGULAR, Group, Post
 from feed.ids import IdGenerator
@@ -36,3 +38,15 @@ def new_group(org_id: int, name: str = "team", visibility: str = OPEN, kind: str
         creator_id=new_user(),
         create_time_ms=int(time.time() * 1000),
     )
+
+
+def _race(calls: int, call):
+    """call(i) from `calls` threads released together; their answers in order."""
+    barrier = threading.Barrier(calls)
+
+    def run(i: int):
+        barrier.wait()
+        return call(i)
+
+    with ThreadPoolExecutor(calls) as pool:
+        return list(pool.map(run, range(calls)))

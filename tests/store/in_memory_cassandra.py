@@ -273,6 +273,8 @@ class InMemoryCassandraSession:
             row = rows.setdefault((), {counter.group(3): key, counter.group(2): 0})
             row[counter.group(2)] += delta
             return Result([])
+        if text.endswith("IF version = ?"):
+            return self._compare_and_set(text, params)
         m = re.match(r"UPDATE (\w+) SET (\w+) = (true|false) WHERE (\w+) = \? IF (\w+) = (true|false)$", text)
         table = self._tables[m.group(1)]
         (key,) = params
@@ -282,3 +284,19 @@ class InMemoryCassandraSession:
         if applied:
             row[m.group(2)] = m.group(3) == "true"
         return Result([_row({"applied": applied}, ["applied"])], applied=applied)
+
+    def _compare_and_set(self, text: str, params: list[Any]) -> Result:
+        """UPDATE t SET a = ?, b = ? ... WHERE key = ? IF column = ?: a refusal answers the column as it is
+        (null when there is no row), as Cassandra does."""
+        m = re.match(r"UPDATE (\w+) SET (.*?) WHERE (\w+) = \? IF (\w+) = \?$", text)
+        table = self._tables[m.group(1)]
+        columns = [part.removesuffix(" = ?") for part in m.group(2).split(", ")]
+        *values, key, expected = params
+        for column, value in zip([*columns, m.group(3), m.group(4)], [*values, key, expected], strict=True):
+            table.check(column, value)
+        row = table.rows[(key,)].get(())
+        applied = row is not None and row.get(m.group(4)) == expected
+        if applied:
+            row.update(zip(columns, values, strict=True))
+        current = None if row is None else row.get(m.group(4))
+        return Result([_row({"applied": applied, m.group(4): current}, ["applied", m.group(4)])], applied=applied)

@@ -12,6 +12,7 @@ import pytest
 from feed.store.base import Store
 from feed.store.cassandra.graph import CassandraGraphStore
 from feed.store.cassandra.layout import edge_bucket
+from feed.store.cassandra.markers import CassandraMarkerStore
 from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
@@ -29,6 +30,7 @@ class TestCassandraStoreInMemory(StoreContract):
             graph=CassandraGraphStore(db),
             orgs=CassandraOrgStore(db),
             outbox=CassandraOutboxStore(db),
+            markers=CassandraMarkerStore(db),
         )
 
     @pytest.mark.skip(reason=NO_TIMESTAMPS)

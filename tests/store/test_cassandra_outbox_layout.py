@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from feed.store.base import Store
 from feed.store.cassandra.graph import CassandraGraphStore
+from feed.store.cassandra.markers import CassandraMarkerStore
 from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.outbox_layout import (
@@ -82,7 +83,8 @@ class CountingSession(InMemoryCassandraSession):
 def test_an_idle_poll_is_one_small_read_per_shard_even_after_many_acknowledged_records():
     db, monotonic = CountingSession(), FakeClock()
     outbox = CassandraOutboxStore(db, monotonic=monotonic)
-    store = Store(CassandraPostStore(db), CassandraGraphStore(db), CassandraOrgStore(db), outbox)
+    parts = CassandraPostStore(db), CassandraGraphStore(db), CassandraOrgStore(db)
+    store = Store(*parts, outbox, CassandraMarkerStore(db))
     tag = fresh_tag()
     for n in range(300):
         store.orgs.add_member(1, n + 1, outbox=[entry(tag, n)])

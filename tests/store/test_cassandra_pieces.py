@@ -38,6 +38,7 @@ from feed.store.cassandra.layout import (
     encode_page_token,
     write_time_us,
 )
+from feed.store.cassandra.markers import CassandraMarkerStore
 from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
@@ -49,6 +50,7 @@ from feed.store.cassandra.schema import (
 )
 from feed.store.cassandra.session import IdempotentOnlyRetryPolicy
 from feed.store.cassandra.settings import CassandraSettings, parse_cassandra_url, parse_replication
+from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxStore
 from feed.store.url import apply_schema
 from tests.clock import FakeClock
@@ -453,6 +455,7 @@ def test_retries_happen_only_for_idempotent_statements():
         (CassandraGraphStore, GraphStore),
         (CassandraOrgStore, OrgStore),
         (CassandraOutboxStore, OutboxStore),
+        (CassandraMarkerStore, MarkerStore),
     ],
 )
 def test_every_abstract_method_is_implemented(cls, base):

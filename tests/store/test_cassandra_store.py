@@ -72,15 +72,16 @@ def test_a_half_applied_file_is_finished_by_applying_again(cassandra_contact_poi
     """A run that died after some ALTER TABLE ... ADD of a file: the next run skips the added columns."""
     url = keyspace_url(cassandra_contact_point, "half")
     every_file = schema.schema_files()
-    last = every_file[-1]
-    assert schema.added_column(last.statements[1]) is not None  # the run dies after two ALTER TABLE ... ADD
-    half = schema.SchemaFile(last.version, last.checksum, last.statements[:2])
-    monkeypatch.setattr(schema, "schema_files", lambda: [*every_file[:-1], half])
+    # the latest file that starts with two ALTER TABLE ... ADD; the run dies after them
+    at = max(i for i, f in enumerate(every_file) if all(map(schema.added_column, f.statements[:2])))
+    cut = every_file[at]
+    half = schema.SchemaFile(cut.version, cut.checksum, cut.statements[:2])
+    monkeypatch.setattr(schema, "schema_files", lambda: [*every_file[:at], half])
     apply_schema(url, DEV_REPLICATION)
     monkeypatch.setattr(schema, "schema_files", lambda: every_file)
     # The run recorded the half file as applied; a crash before that line would not have: undo the record.
-    _cql(url, "DELETE FROM {ks}.schema_version WHERE version = %s", (last.version,))
-    assert apply_schema(url, DEV_REPLICATION) == [last.version]
+    _cql(url, "DELETE FROM {ks}.schema_version WHERE version = %s", (cut.version,))
+    assert apply_schema(url, DEV_REPLICATION) == [f.version for f in every_file[at:]]
     open_store(url).close()
 
 

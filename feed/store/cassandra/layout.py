@@ -292,8 +292,25 @@ _OUTBOX: tuple[Cql, ...] = (
     Cql("outbox.save_cursor", "INSERT INTO outbox_cursor (shard, settled) VALUES (?, ?)", True),
 )
 
+# read markers (005): compare-and-set by LWT on the version
+_MARKERS: tuple[Cql, ...] = (
+    Cql("marker.select", "SELECT post_id, version, update_time_ms FROM read_markers WHERE user_id = ?", True),
+    Cql(
+        "marker.create",
+        "INSERT INTO read_markers (user_id, post_id, version, update_time_ms) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        False,
+    ),
+    Cql(
+        "marker.move",
+        "UPDATE read_markers SET post_id = ?, version = ?, update_time_ms = ? WHERE user_id = ? IF version = ?",
+        False,
+    ),
+    Cql("marker.delete", "DELETE FROM read_markers WHERE user_id = ?", True),
+)
+
 STATEMENTS: tuple[Cql, ...] = (
     *_POSTS,
+    *_MARKERS,
     *_OUTBOX,
     *_USERS_AND_COUNTS,
     *_ORGS,
