@@ -13,18 +13,16 @@ list had no post for FEED_READ_TIME_RETENTION_S is retired (feed/fanout/retire.p
 its list is merged into its audience's home timelines first, then forgotten.
 
 Every change of the members bumps the registry's version, so a reader knows
-whether its copy is current from one small answer (SourceDirectory).
+whether its copy is current from one small answer (feed/timeline/directory.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from feed.domain import Source
 from feed.lru import BoundedLru
@@ -39,10 +37,10 @@ from feed.redis.keys import (
     source_posts_key,
 )
 from feed.telemetry import metrics
+from feed.timeline.directory import SourceDirectory
 from feed.timeline.page import TimelinePage, parse_page
 
 log = logging.getLogger(__name__)
-DIRECTORY_MAX_AGE_S = 60.0  # refetch the members at least this often (heals a Redis that lost and regrew the set)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
 # Read-time sources an organization may have at once: bounds what the registry costs Redis and the
 # fan-out worker (readers pay only for the sources they follow, whatever the size).
@@ -240,44 +238,3 @@ def registry_full(refused: int, max_sources: int, org_id: int) -> None:
         refused,
         extra={"org_id": org_id, "max_sources": max_sources},
     )
-
-
-class SourceDirectory:
-    """A process's copy of an organization's set of read-time sources, refreshed only when Redis
-    says its version changed.
-
-    call() is the function call to pipeline with a read's first round trip;
-    absorb() takes its answer: the version alone while the copy is current, the
-    members when it is not. Thread-safe: the read service serves calls in threads.
-    """
-
-    def __init__(self, clock=time.monotonic, org_id: int = 0) -> None:
-        self._clock = clock
-        self._keys = [read_time_sources_key(org_id), read_time_version_key(org_id)]
-        self._lock = threading.Lock()
-        self._version = -1  # never fetched: the first answer carries the members
-        self._members: frozenset[Source] = frozenset()
-        self._fetched_at = 0.0
-
-    def call(self) -> tuple[str, list[str], list[Any]]:
-        with self._lock:
-            known = -1 if self._stale() else self._version
-        return ("tl_celebrities", self._keys, [known])
-
-    def absorb(self, reply: list[Any]) -> frozenset[Source]:
-        """The current members, from a tl_celebrities answer ({version} or {version, size, members...}).
-
-        Answers of concurrent reads can arrive out of order: a copy is replaced
-        only by one of a version at least as new (every change bumps it), or by
-        any once the copy is too old (Redis may have lost the set and its version).
-        """
-        version = int(reply[0])
-        with self._lock:
-            if len(reply) > 1 and (version >= self._version or self._stale()):
-                self._members = frozenset(Source.from_member(x) for x in reply[2:])
-                self._version = version
-                self._fetched_at = self._clock()
-            return self._members
-
-    def _stale(self) -> bool:
-        return self._clock() - self._fetched_at > DIRECTORY_MAX_AGE_S

@@ -6,7 +6,7 @@ Answers are tl_celebrities replies: {version} while the copy is current, else {v
 from __future__ import annotations
 
 from feed.domain import Source
-from feed.timeline.sources import DIRECTORY_MAX_AGE_S, SourceDirectory
+from feed.timeline.directory import DIRECTORY_MAX_AGE_S, SourceDirectory
 from tests.clock import FakeClock
 
 
