@@ -280,8 +280,16 @@ end
 
 -- KEYS: an organization's set of read-time sources, and its version counter; ARGV: the version
 -- the caller knows. Returns {version} when that is still the version (the caller's copy is
--- current), else {version, size, members...}.
+-- current), else {version, size, members...}. Called with the set alone (a process from before
+-- the version, during a rolling upgrade), it answers as it did then: the size is the version.
 local function tl_celebrities(keys, args)
+  if keys[2] == nil then
+    local count = redis.call('SCARD', keys[1])
+    if count == tonumber(args[1]) then return {count} end
+    local out = redis.call('SMEMBERS', keys[1])
+    table.insert(out, 1, count)
+    return out
+  end
   local version = tonumber(redis.call('GET', keys[2]) or '0')
   if version == tonumber(args[1]) then return {version} end
   local out = redis.call('SMEMBERS', keys[1])
