@@ -38,6 +38,9 @@ class Settings:
     post_cache_ttl_s: int = 86_400
     # Authors with more followers than this are not fanned out on write; readers merge their posts.
     celebrity_threshold: int = 10_000
+    # A read-time source back under the threshold whose newest post is older than this leaves the registry
+    # (its posts merged into its audience's timelines first: feed/fanout/retire.py).
+    read_time_retention_s: int = 7 * 86_400
     # Bearer tokens: HS* algorithms take the secret from FEED_JWT_SECRET (env only, never
     # exported) or this file; RS*/ES*/PS* verify with the public key file.
     jwt_algorithm: str = "HS256"
@@ -84,6 +87,8 @@ class Settings:
             raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
         if self.celebrity_threshold < 0:
             raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
+        if self.read_time_retention_s < 1:
+            raise InvalidArgument("FEED_READ_TIME_RETENTION_S must be at least 1")
         if self.write_rate_per_s < 0 or self.write_burst < 1:
             raise InvalidArgument("FEED_WRITE_RATE_PER_S must be >= 0 (0 disables) and FEED_WRITE_BURST >= 1")
         if self.read_rate_per_s < 0 or self.read_burst < 1:

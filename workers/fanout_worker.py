@@ -33,6 +33,7 @@ from feed.events import Envelope, InvalidEvent, decode
 from feed.fanout.apply import apply_plan
 from feed.fanout.plan import FanoutPlan, plan_fanout
 from feed.fanout.resolve import resolve
+from feed.fanout.retire import SourceRetirer
 from feed.health.probes import start_readiness
 from feed.messaging.dead_letters import DeadLetterQueue, dead_letter_topic
 from feed.messaging.topics import ensure_topic
@@ -69,6 +70,9 @@ class FanoutWorker:
         self.timelines = timelines
         self.read_time = read_time
         self.post_cache = post_cache  # deleted posts are tombstoned here too
+        self.retirer = SourceRetirer(
+            store, timelines, read_time, settings.celebrity_threshold, settings.read_time_retention_s
+        )
         self.dead_letters = DeadLetterQueue(
             settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), settings.kafka_timeout_s
         )
@@ -119,6 +123,7 @@ class FanoutWorker:
         self.batches += 1
         self.deliveries += landed
         envelopes = [envelope for _, envelope in kept]
+        self.retirer.after_batch(envelope.event.org_id for envelope in envelopes)  # idle read-time sources leave
         observe_applied(envelopes, merged([plan for plan, _ in outcome.applied]), landed, started)
         self.log_applied(envelopes, [request_id_of(record) for record, _ in kept], landed, started)
 

@@ -106,7 +106,7 @@ def resolve(
     edges = {Edge(e.follower_id, e.followee_id) for e in events if isinstance(e, Followed | Unfollowed)}
     joins = {Membership(e.user_id, e.group_id) for e in events if isinstance(e, GroupJoined | GroupLeft)}
     counts = {source: audience_size(store, source) for source in posting}
-    read_time = {source: count for source, count in counts.items() if count > threshold}
+    read_time = admitted(read_time_sources, posts, {s: n for s, n in counts.items() if n > threshold})
     merging = {(edge_source(e), e.org_id) for e in events if isinstance(e, Followed | GroupJoined)}
     unmerging = {edge_source(e) for e in events if isinstance(e, Unfollowed | GroupLeft)}
     backfill_posts, unmerge_posts = posts_to_move(store, {s for s, _ in merging}, unmerging, max_entries)
@@ -124,6 +124,25 @@ def resolve(
         # crossed the threshold were fanned out on write. Listed lazily: an audience can be millions.
         delete_audiences={source: AudiencePages(store, source) for source in deleting},
     )
+
+
+def admitted(
+    read_time_sources: ReadTimeSources, posts: Sequence[PostCreated], above: dict[Source, int]
+) -> dict[Source, int]:
+    """The sources above the threshold that their organization's registry admits (one call per organization).
+
+    A source refused by a full registry is fanned out on write like any other: more work for
+    this worker, nothing lost for readers."""
+    if not above:
+        return {}
+    by_org: dict[int, set[Source]] = defaultdict(set)
+    for post in posts:
+        if post.source in above:
+            by_org[post.org_id].add(post.source)
+    admitted: set[Source] = set()
+    for org_id, sources in by_org.items():
+        admitted |= read_time_sources.admit(sources, org_id)
+    return {source: count for source, count in above.items() if source in admitted}
 
 
 def posts_to_move(

@@ -4,6 +4,11 @@ The store is asked, never a cache: an unfollow, a block or a leave must hide
 the author or group from the very next read, whatever the workers have applied
 to Redis yet. One query per kind of fact for what a round of a page brings in,
 and none for what was asked already.
+
+The organization's read-time sources are asked about in the same query while
+they are few (ASK_AMONG_MAX); past that, the reader's own follows and groups
+are listed instead and intersected with them, so a page's cost follows the
+reader's relationships, never the size of the organization's registry.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from collections.abc import Iterable
 
 from feed.domain import Post, Source
 from feed.read.stages import ReadFacts
-from feed.store.base import Store
+from feed.store.base import Store, walk_pages
+
+# Read-time sources asked about by id in the page's follow query; a larger registry copy is met by
+# listing the reader's follows and groups instead (the smaller side, as long as the registry is large).
+ASK_AMONG_MAX = 64
+RELATIONSHIP_PAGE = 5000  # follows or groups per store query when they are listed whole
 
 
 class FollowGuard:
@@ -26,10 +36,14 @@ class FollowGuard:
         self._asked: set[int] = {reader_id}  # the reader's own posts are always shown
         self._groups_asked: set[int] = set()
         self._blocks_asked: set[int] = {reader_id}
+        self._complete = False  # facts.followed and facts.groups hold every follow and group of the reader
 
     def learn(self, posts: Iterable[Post], sources: frozenset[Source] = frozenset()) -> None:
         """Learn what filtering these posts and merging these read-time sources needs: at most
         one store query per kind of fact, and none for facts already known."""
+        if len(sources) > ASK_AMONG_MAX:
+            self.learn_relationships()
+            sources = frozenset()
         authors = {s.author_id for s in sources if s.author_id}
         groups = {s.group_id for s in sources if s.group_id}
         group_authors: set[int] = set()
@@ -41,10 +55,27 @@ class FollowGuard:
                 authors.add(post.author_id)
         self.check(authors)
         new_groups = groups - self._groups_asked
-        if new_groups:
+        if new_groups and not self._complete:
             self.facts.groups |= self._store.orgs.groups_among(self._reader, new_groups)
             self._groups_asked |= new_groups
         self.check_blocks(group_authors)
+
+    def learn_relationships(self) -> None:
+        """List every author the reader follows and every group they are in (once per page read)."""
+        if self._complete:
+            return
+        reader, graph, orgs = self._reader, self._store.graph, self._store.orgs
+        self.facts.followed |= set(walk_pages(lambda token: graph.list_following(reader, RELATIONSHIP_PAGE, token)))
+        self.facts.groups |= set(walk_pages(lambda token: orgs.list_user_groups(reader, RELATIONSHIP_PAGE, token)))
+        self._complete = True
+
+    def read_time_sources(self, directory: frozenset[Source]) -> list[Source]:
+        """The directory's sources this reader merges, in order: walks the reader's relationships
+        when they were listed whole (a large directory), else the directory (small)."""
+        if not self._complete:
+            return sorted(s for s in directory if self.reads(s))
+        mine = [Source(author_id=a) for a in self.facts.followed] + [Source(group_id=g) for g in self.facts.groups]
+        return sorted(s for s in mine if s in directory)
 
     def reads(self, source: Source) -> bool:
         """Whether the reader's home timeline merges this read-time source: a followed author, or a
@@ -54,7 +85,7 @@ class FollowGuard:
     def check(self, authors: set[int] | frozenset[int]) -> None:
         """Learn whether the reader follows each of these authors (one store query for the new ones)."""
         new = set(authors) - self._asked
-        if new:
+        if new and not self._complete:
             self.facts.followed |= self._store.graph.following_among(self._reader, new)
             self._asked |= new
 

@@ -10,7 +10,9 @@ workers are still catching up; paging cuts the page and the cursor of the next.
 Round trips of a page in the common case (the reader follows no read-time source):
 one to Redis for the timeline ids and the source directory (pipelined), one
 to Redis for hydration, one store query for the follow guard, which also tells
-which read-time sources the reader follows. That is why the home ids are
+which read-time sources the reader follows (or, when the organization has many,
+lists the reader's follows and groups instead: feed/read/guard.py, so a page never
+pays for the size of the registry). That is why the home ids are
 hydrated before the read-time lists are read: the guard asks about their
 authors and the sources' in one query. Following a read-time source adds one
 round trip for their lists (and one to hydrate what they contribute).
@@ -88,7 +90,7 @@ class HomeTimelineReader:
         home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id)
         posts = self._hydrator.hydrate(home.ids)
         guard.learn(posts.values(), directory)
-        readable = sorted(s for s in directory if guard.reads(s))
+        readable = guard.read_time_sources(directory)  # never the whole directory when it is large
         if not readable:
             return [home], posts
         return [home, *self._sources.read_time(readable, cursor, count, ctx.org_id)], posts

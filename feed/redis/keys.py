@@ -78,6 +78,14 @@ def read_time_sources_key(org_id: int = 0) -> str:
     return f"{org_prefix(org_id)}celebrities"
 
 
+def read_time_version_key(org_id: int = 0) -> str:
+    """The version of an organization's set of read-time sources: bumped on every change of its members.
+
+    Its hash tag is the set's whole name, so both hash to one cluster slot (a key without a
+    tag hashes whole) and one function call reads or changes them together."""
+    return f"{org_prefix(org_id)}{{{read_time_sources_key(org_id)}}}:version"
+
+
 def source_posts_key(source: Source, org_id: int = 0) -> str:
     """A read-time source's posts that were not fanned out: a bounded id list like a home timeline.
 

@@ -114,6 +114,14 @@ READ_OPTIONAL_SOURCE_FAILURES = Counter(
     "Optional sources of a page that failed and were skipped (fail open: the page is served without them)",
     ["source"],
 )
+READ_TIME_SOURCES_REFUSED = Counter(
+    "feed_read_time_sources_refused_total",
+    "Sources above the fan-out threshold fanned out on write because their organization's registry was full",
+)
+READ_TIME_SOURCES_RETIRED = Counter(
+    "feed_read_time_sources_retired_total",
+    "Read-time sources back under the threshold and idle, merged into their audience's timelines and forgotten",
+)
 
 # Dependencies (feed/store/instrumented.py, feed/redis/calls.py, feed/health/readiness.py)
 STORE_SECONDS = Histogram(

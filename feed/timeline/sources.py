@@ -3,46 +3,75 @@
 A source (feed.domain.Source) is an author, whose audience is their followers,
 or a group, whose audience is its members. A source whose audience is larger
 than the threshold (FEED_CELEBRITY_THRESHOLD) keeps its posts in a list of its
-own that readers merge when they read. Each organization has its own set of
-sources, so a reader only ever considers its own organization's.
+own that readers merge when they read. Each organization has its own registry
+(a set) of such sources, so a reader only ever considers its own organization's.
 
-The set of such sources only grows: an author who falls back under the
-threshold is fanned out on write again, but posts made while above it live
-only in their list, so readers must keep merging it. Because the set only
-grows, its size tells a reader whether its copy is current: the read path asks
-for the members only when the size changed (SourceDirectory).
+The registry is bounded two ways. In size: at most max_sources per organization
+(admit() refuses more; a refused source is fanned out on write, which costs the
+worker more but loses nothing). In time: a source back under the threshold whose
+list had no post for FEED_READ_TIME_RETENTION_S is retired (feed/fanout/retire.py):
+its list is merged into its audience's home timelines first, then forgotten.
+
+Every change of the members bumps the registry's version, so a reader knows
+whether its copy is current from one small answer (feed/timeline/directory.py).
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import dataclasses
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from feed.domain import Source
 from feed.lru import BoundedLru
 from feed.redis.calls import round_trip
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import BUILDING_MARK, COMPLETE_MARK, TIMELINE_SLACK, read_time_sources_key, source_posts_key
+from feed.redis.keys import (
+    BUILDING_MARK,
+    COMPLETE_MARK,
+    TIMELINE_SLACK,
+    read_time_sources_key,
+    read_time_version_key,
+    source_posts_key,
+)
+from feed.telemetry import metrics
+from feed.timeline.directory import SourceDirectory
 from feed.timeline.page import TimelinePage, parse_page
 
-DIRECTORY_MAX_AGE_S = 60.0  # refetch the members at least this often (heals a Redis that lost and regrew the set)
+log = logging.getLogger(__name__)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
+# Read-time sources an organization may have at once: bounds what the registry costs Redis and the
+# fan-out worker (readers pay only for the sources they follow, whatever the size).
+MAX_SOURCES = 10_000
+UNBOUNDED = 0  # rt_register's bound that admits every member (a source already admitted, or one to restore)
 
 
 MARKS = (COMPLETE_MARK, BUILDING_MARK)  # list sentinels, never post ids
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SourceList:
+    """A source's list as read once: its ids newest first, and what tells whether it changed since."""
+
+    ids: list[int]
+    head: str  # the newest entry as stored ("" for a missing list)
+    length: int  # entries, marks included
+
+
 class ReadTimeSources(Protocol):
     """The lists of posts merged at read time: one bounded id list per source, plus each organization's
-    set of sources. RedisReadTimeSources is the backend; tests use an in-memory double."""
+    registry of sources. RedisReadTimeSources is the backend; tests use an in-memory double."""
 
     max_entries: int
 
+    def admit(self, sources: Iterable[Source], org_id: int = 0) -> set[Source]:
+        """Register the sources the registry has room for; those registered now (before or just now)."""
+        ...
+
     def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
-        """Register the sources, then add (source, post) pairs to their lists; return how many landed."""
+        """Register the sources (whatever the bound), then add (source, post) pairs to their lists; how many landed."""
         ...
 
     def remove(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> None:
@@ -50,7 +79,7 @@ class ReadTimeSources(Protocol):
         ...
 
     def listed(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> set[int]:
-        """The posts among (source, post) pairs that are already in their source's list."""
+        """The posts among (source, post) pairs that are already in their registered source's list."""
         ...
 
     def registered(self, org_id: int = 0) -> set[Source]:
@@ -63,13 +92,30 @@ class ReadTimeSources(Protocol):
         """Up to count ids older than before_id from each source's list, newest first."""
         ...
 
+    def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
+        """The newest post id of each source's list (0 for an empty or missing list)."""
+        ...
+
+    def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
+        """The source's whole list, as it is now."""
+        ...
+
+    def forget(self, sources: Sequence[Source], org_id: int = 0) -> int:
+        """Take sources out of the registry (their lists stay); how many were in it."""
+        ...
+
+    def retire(self, source: Source, seen: SourceList, org_id: int = 0) -> bool:
+        """Delete a forgotten source's list if it is still as seen; False (and kept) if posts came since."""
+        ...
+
 
 class RedisReadTimeSources:
-    """One bounded id list per read-time source in Redis, plus each organization's set of them."""
+    """One bounded id list per read-time source in Redis, plus each organization's registry of them."""
 
-    def __init__(self, functions: RedisFunctions, max_entries: int) -> None:
+    def __init__(self, functions: RedisFunctions, max_entries: int, max_sources: int = MAX_SOURCES) -> None:
         self._fn = functions
         self.max_entries = max_entries
+        self.max_sources = max_sources
         self._directories: BoundedLru[int, SourceDirectory] = BoundedLru(DIRECTORIES_MAX)
 
     def directory_of(self, org_id: int) -> SourceDirectory:
@@ -80,15 +126,32 @@ class RedisReadTimeSources:
             self._directories.put(org_id, directory)
         return directory
 
+    def admit(self, sources: Iterable[Source], org_id: int = 0) -> set[Source]:
+        """Register the sources the registry has room for (atomically: concurrent workers never overfill it)."""
+        asked = sorted(sources)
+        if not asked:
+            return set()
+        refused, admitted = self._register(asked, self.max_sources, org_id)
+        if refused:
+            registry_full(refused, self.max_sources, org_id)
+        return admitted
+
+    def _register(self, sources: Sequence[Source], bound: int, org_id: int) -> tuple[int, set[Source]]:
+        keys = [read_time_sources_key(org_id), read_time_version_key(org_id)]
+        reply = self._fn.call("rt_register", keys, [bound, *(s.to_member() for s in sources)])
+        return int(reply[0]), {Source.from_member(x) for x in reply[1:]}
+
     def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
-        """Register the sources, then add (source, post) pairs to their lists (one call per source: one slot)."""
+        """Register the sources, then add (source, post) pairs to their lists (one call per source: one slot).
+
+        Registering is unbounded here: the source was admitted when its batch was resolved, and
+        should a retirement have forgotten it since, it must be merged again for this post."""
         if not posts:
             return 0
         by_source: dict[Source, list[int]] = defaultdict(list)
         for source, post_id in posts:
             by_source[source].append(post_id)
-        with round_trip("read_time_register"):
-            self._fn.client.sadd(read_time_sources_key(org_id), *sorted(s.to_member() for s in by_source))
+        self._register(sorted(by_source), UNBOUNDED, org_id)
         self._fn.call_many([("tl_ensure", [source_posts_key(a, org_id)], []) for a in by_source])
         calls = [
             ("tl_push", [source_posts_key(a, org_id)] * len(ids), [self.max_entries, TIMELINE_SLACK, *sorted(ids)])
@@ -104,10 +167,10 @@ class RedisReadTimeSources:
         self._fn.call_many([("tl_remove", [source_posts_key(a, org_id)], ids) for a, ids in by_source.items()])
 
     def listed(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> set[int]:
-        """The posts among (source, post) pairs that are already in their source's list.
+        """The posts among (source, post) pairs that are already in their registered source's list.
 
-        One round trip when none of the sources was ever read-time (the common
-        case), one more for the lists of those that were.
+        One round trip when none of the sources is read-time (the common
+        case), one more for the lists of those that are.
         """
         sources = sorted({source for source, _ in posts})
         if not sources:
@@ -139,44 +202,39 @@ class RedisReadTimeSources:
         calls = [("tl_page", [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
         return [parse_page(reply) for reply in self._fn.call_many(calls)]
 
+    def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
+        """The newest post id of each source's list (0 for an empty or missing list), in one round trip."""
+        pipe = self._fn.client.pipeline(transaction=False)
+        for source in sources:
+            pipe.lindex(source_posts_key(source, org_id), 0)
+        with round_trip("read_time_newest"):
+            heads = pipe.execute()
+        return {s: 0 if h is None or h in MARKS else int(h) for s, h in zip(sources, heads, strict=True)}
 
-class SourceDirectory:
-    """A process's copy of an organization's set of read-time sources, refreshed only when Redis
-    says its size changed.
+    def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
+        """The source's whole list, as it is now."""
+        with round_trip("read_time_snapshot"):
+            entries = self._fn.client.lrange(source_posts_key(source, org_id), 0, -1)
+        head = entries[0].decode() if entries else ""
+        return SourceList([int(x) for x in entries if x not in MARKS], head, len(entries))
 
-    call() is the function call to pipeline with a read's first round trip;
-    absorb() takes its answer: the size alone while the copy is current, the
-    members when it is not. Thread-safe: the read service serves calls in threads.
-    """
+    def forget(self, sources: Sequence[Source], org_id: int = 0) -> int:
+        """Take sources out of the registry (their lists stay); how many were in it."""
+        if not sources:
+            return 0
+        keys = [read_time_sources_key(org_id), read_time_version_key(org_id)]
+        return int(self._fn.call("rt_forget", keys, [s.to_member() for s in sources]))
 
-    def __init__(self, clock=time.monotonic, org_id: int = 0) -> None:
-        self._clock = clock
-        self._key = read_time_sources_key(org_id)
-        self._lock = threading.Lock()
-        self._count = -1  # never fetched: the first answer carries the members
-        self._members: frozenset[Source] = frozenset()
-        self._fetched_at = 0.0
+    def retire(self, source: Source, seen: SourceList, org_id: int = 0) -> bool:
+        """Delete a forgotten source's list if it is still as seen; False (and kept) if posts came since."""
+        return bool(self._fn.call("tl_retire", [source_posts_key(source, org_id)], [seen.head, seen.length]))
 
-    def call(self) -> tuple[str, list[str], list[Any]]:
-        with self._lock:
-            known = -1 if self._stale() else self._count
-        return ("tl_celebrities", [self._key], [known])
 
-    def absorb(self, reply: list[Any]) -> frozenset[Source]:
-        """The current members, from a tl_celebrities answer.
-
-        Answers of concurrent reads can arrive out of order: a copy is replaced
-        only by a larger set (the set only grows, so larger is newer), or by any
-        set once the copy is too old (Redis may have lost the set and regrown it).
-        """
-        count = int(reply[0])
-        with self._lock:
-            carries_members = len(reply) > 1 or count == 0
-            if carries_members and (count >= self._count or self._stale()):
-                self._members = frozenset(Source.from_member(x) for x in reply[1:])
-                self._count = count
-                self._fetched_at = self._clock()
-            return self._members
-
-    def _stale(self) -> bool:
-        return self._clock() - self._fetched_at > DIRECTORY_MAX_AGE_S
+def registry_full(refused: int, max_sources: int, org_id: int) -> None:
+    """Count and log sources refused by a full registry: they are fanned out on write instead."""
+    metrics.READ_TIME_SOURCES_REFUSED.inc(refused)
+    log.warning(
+        "read-time source registry full: %d sources fanned out on write instead",
+        refused,
+        extra={"org_id": org_id, "max_sources": max_sources},
+    )

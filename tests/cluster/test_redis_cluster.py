@@ -109,6 +109,16 @@ def test_read_time_posts_of_several_sources_in_one_batch_reach_each_sources_list
     assert [sorted(p.ids) for p in pages] == [sorted(post for s, post in batch if s == x) for x in sources]
 
 
+def test_the_registry_admits_forgets_and_versions_its_sources_in_one_slot(functions):
+    read_time = RedisReadTimeSources(functions, 800, max_sources=2)
+    timelines = RedisTimelineStore(functions, 800)
+    star, group, other = Source(author_id=11), Source(group_id=13), Source(author_id=12)
+    assert read_time.admit([star, group, other], org_id=4) == {star, group}  # in source order, two places
+    assert timelines.page_with_sources(read_time, 1, None, 5, org_id=4)[1] == {star, group}
+    assert read_time.forget([star], org_id=4) == 1
+    assert timelines.page_with_sources(read_time, 1, None, 5, org_id=4)[1] == {group}
+
+
 def test_the_readiness_probe_pings_every_primary(redis_cluster_url):
     redis_probe(redis_cluster_url).check()
 

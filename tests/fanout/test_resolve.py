@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from feed.domain import Post, Source
 from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
@@ -105,3 +106,26 @@ def test_a_batch_of_posts_alone_lists_no_posts_and_costs_one_redis_call(store, f
     assert redis_calls(redis_client) - before == 1  # is any author a read-time source?
     assert facts.followers == {Source(author_id=5): [2]}
     assert facts.backfill_posts == {} and facts.unmerge_posts == {}
+
+
+def test_a_full_registry_sends_a_new_source_above_the_threshold_to_fan_out_on_write(store, functions):
+    read_time = RedisReadTimeSources(functions, MAX, max_sources=1)
+    for follower in (2, 3):
+        store.graph.follow(follower, 5)
+        store.graph.follow(follower, 6)
+    read_time.push([(Source(author_id=6), posts_of(store, 6, 1)[0])])  # 6 holds the only place
+    events = [env(PostCreated(post_id, 5)) for post_id in posts_of(store, 5, 1)]
+    refused = REGISTRY.get_sample_value("feed_read_time_sources_refused_total") or 0.0
+    facts = resolve(store, events, 1, MAX, read_time)  # two followers: above a threshold of one
+    assert facts.read_time == {} and facts.followers == {Source(author_id=5): [2, 3]}
+    assert read_time.registered() == {Source(author_id=6)}
+    assert REGISTRY.get_sample_value("feed_read_time_sources_refused_total") == refused + 1
+
+
+def test_a_source_already_registered_is_read_time_even_with_the_registry_full(store, functions):
+    read_time = RedisReadTimeSources(functions, MAX, max_sources=1)
+    for follower in (2, 3):
+        store.graph.follow(follower, 5)
+    read_time.push([(Source(author_id=5), posts_of(store, 5, 1)[0])])
+    events = [env(PostCreated(post_id, 5)) for post_id in posts_of(store, 5, 1)]
+    assert resolve(store, events, 1, MAX, read_time).read_time == {Source(author_id=5): 2}

@@ -4,6 +4,7 @@ organization's deletion finds."""
 from __future__ import annotations
 
 import pytest
+from redis.crc import key_slot
 
 from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.domain import Source
@@ -14,6 +15,7 @@ from feed.redis.keys import (
     rate_limit_key,
     read_rate_limit_key,
     read_time_sources_key,
+    read_time_version_key,
     source_posts_key,
     user_keys_outside_org_prefix,
 )
@@ -46,7 +48,8 @@ def test_the_default_organization_has_no_pattern_of_its_own():
 
 @pytest.mark.integration
 def test_an_organization_s_pattern_finds_its_keys_and_no_one_else_s(redis_client):
-    mine = [home_timeline_key(5, 3), read_time_sources_key(3), source_posts_key(Source(group_id=9), 3)]
+    mine = [home_timeline_key(5, 3), read_time_sources_key(3), read_time_version_key(3)]
+    mine.append(source_posts_key(Source(group_id=9), 3))
     others = [home_timeline_key(5, 30), home_timeline_key(5), read_time_sources_key(), post_key(5), rate_limit_key(5)]
     for key in mine + others:
         redis_client.set(key, "x")
@@ -59,3 +62,8 @@ def test_the_rate_limit_buckets_a_write_and_a_read_leave_are_the_keys_a_deletion
     read_limiter(redis_client, rate_per_s=1, burst=2).take(42)
     written = {k.decode() for k in redis_client.scan_iter()}
     assert written == set(user_keys_outside_org_prefix(42))
+
+
+@pytest.mark.parametrize("org_id", [0, 3])
+def test_a_registry_and_its_version_share_a_cluster_slot(org_id):
+    assert key_slot(read_time_version_key(org_id).encode()) == key_slot(read_time_sources_key(org_id).encode())

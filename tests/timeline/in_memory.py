@@ -20,6 +20,7 @@ from feed.domain import Source
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
 from feed.timeline.audience import Audience
 from feed.timeline.page import TimelinePage
+from feed.timeline.sources import MAX_SOURCES, SourceList
 
 TRUNCATED, COMPLETE, BUILDING = "truncated", "complete", "building"
 
@@ -168,15 +169,45 @@ class InMemoryReadTimeSources:
 
     Each list is created complete on its source's first post (as tl_ensure does), keeps its
     ids newest first and unique, readers see at most max_entries of them, and an
-    organization's set of sources only grows. It passes the same contract
-    (tests/timeline/read_time_contract.py).
+    organization's registry admits at most max_sources (push registers whatever the bound;
+    forget and retire shrink it). It passes the same contract (tests/timeline/read_time_contract.py).
     """
 
-    def __init__(self, max_entries: int, slack: int = TIMELINE_SLACK) -> None:
+    def __init__(self, max_entries: int, slack: int = TIMELINE_SLACK, max_sources: int = MAX_SOURCES) -> None:
         self.max_entries = max_entries
+        self.max_sources = max_sources
         self._slack = slack
         self._lists: dict[tuple[int, Source], list[int]] = {}
         self._registered: dict[int, set[Source]] = defaultdict(set)
+
+    def admit(self, sources: Iterable[Source], org_id: int = 0) -> set[Source]:
+        registry = self._registered[org_id]
+        admitted = set()
+        for source in sorted(set(sources)):
+            if source in registry or len(registry) < self.max_sources:
+                registry.add(source)
+                admitted.add(source)
+        return admitted
+
+    def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
+        return {s: (self._lists.get((org_id, s)) or [0])[0] for s in sources}
+
+    def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
+        ids = list(self._lists.get((org_id, source), []))
+        exists = (org_id, source) in self._lists
+        return SourceList(ids, str(ids[0]) if ids else ("0" if exists else ""), len(ids) + exists)
+
+    def forget(self, sources: Sequence[Source], org_id: int = 0) -> int:
+        registry = self._registered[org_id]
+        gone = registry & set(sources)
+        registry -= gone
+        return len(gone)
+
+    def retire(self, source: Source, seen: SourceList, org_id: int = 0) -> bool:
+        if self.snapshot(source, org_id) != seen:
+            return False
+        self._lists.pop((org_id, source), None)
+        return True
 
     def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
         landed = 0

@@ -98,3 +98,45 @@ class ReadTimeSourcesContract:
         read_time.push([(STAR, fresh(1)[0]), (GROUP, fresh(1)[0])])
         assert timelines.page_with_sources(read_time, 1, None, 5)[1] == {STAR, GROUP}
         assert timelines.page_with_sources(read_time, 1, None, 5, org_id=3)[1] == frozenset()
+
+    def test_admit_registers_sources_while_the_registry_has_room_and_always_keeps_those_in_it(self):
+        read_time = self.sources()
+        read_time.max_sources = 2
+        read_time.push([(STAR, fresh(1)[0])])
+        assert read_time.admit([GROUP, OTHER]) == {GROUP}  # one place left: sources in order, GROUP first
+        assert read_time.admit([STAR, OTHER]) == {STAR}
+        assert read_time.registered() == {STAR, GROUP}
+        read_time.push([(OTHER, fresh(1)[0])])  # pushing registers whatever the bound: the post must be merged
+        assert read_time.registered() == {STAR, GROUP, OTHER}
+
+    def test_a_forgotten_source_leaves_the_registry_and_its_posts_are_no_longer_listed(self):
+        timelines, read_time = self.make_pair(10)
+        post = fresh(1)[0]
+        read_time.push([(STAR, post), (GROUP, fresh(1)[0])])
+        materialize(timelines, 1)
+        assert timelines.page_with_sources(read_time, 1, None, 5)[1] == {STAR, GROUP}
+        assert read_time.forget([STAR, OTHER]) == 1
+        assert read_time.registered() == {GROUP}
+        assert timelines.page_with_sources(read_time, 1, None, 5)[1] == {GROUP}  # the copy follows the change
+        assert read_time.listed([(STAR, post)]) == set()
+        assert read_time.pages([STAR], None, 10)[0].ids == [post]  # the list stays until retired
+
+    def test_a_list_is_retired_only_while_it_is_as_seen(self):
+        read_time = self.sources()
+        older, newer = fresh(2)
+        read_time.push([(STAR, older)])
+        seen = read_time.snapshot(STAR)
+        assert seen.ids == [older]
+        read_time.push([(STAR, newer)])
+        assert not read_time.retire(STAR, seen)  # a post came since: kept
+        assert read_time.pages([STAR], None, 10)[0].ids == [newer, older]
+        assert read_time.retire(STAR, read_time.snapshot(STAR))
+        assert read_time.pages([STAR], None, 10)[0].ids == []
+
+    def test_newest_names_each_lists_newest_post_and_zero_for_none(self):
+        read_time = self.sources()
+        posts = fresh(3)
+        read_time.push([(STAR, p) for p in posts])
+        read_time.push([(GROUP, posts[0])])
+        read_time.remove([(GROUP, posts[0])])
+        assert read_time.newest([STAR, GROUP, OTHER]) == {STAR: posts[-1], GROUP: 0, OTHER: 0}

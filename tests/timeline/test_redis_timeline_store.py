@@ -8,7 +8,7 @@ import redis
 
 from feed.domain import Source
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, read_time_sources_key
 from feed.timeline import audience
 from feed.timeline.audience import Audience
 from feed.timeline.sources import RedisReadTimeSources
@@ -101,3 +101,10 @@ def test_posts_already_in_a_read_time_list_are_recognised(functions):
     read_time.push([(seven, listed)])
     assert read_time.listed([(seven, listed), (seven, other), (nine, unlisted)]) == {listed}
     assert read_time.listed([(nine, other)]) == set()
+
+
+def test_a_reader_from_before_the_registry_version_is_still_answered_during_a_rolling_upgrade(functions):
+    read_time = RedisReadTimeSources(functions, 10)
+    read_time.push([(Source(author_id=7), fresh(1)[0])])
+    assert functions.call("tl_celebrities", [read_time_sources_key()], [-1]) == [1, b"7"]  # {size, members...}
+    assert functions.call("tl_celebrities", [read_time_sources_key()], [1]) == [1]

@@ -66,6 +66,7 @@ def worker_on(consumer: RevokingConsumer) -> FanoutWorker:
     worker.settings = types.SimpleNamespace(celebrity_threshold=100, fanout_batch_max=100)
     worker.store = worker.read_time = None
     worker.timelines = types.SimpleNamespace(max_entries=800)
+    worker.retirer = types.SimpleNamespace(after_batch=lambda org_ids: None)  # no read-time registry here
     worker.dead_letters = InMemoryDeadLetters()
     worker.applied = {}
     worker.batches = worker.deliveries = 0

@@ -278,15 +278,64 @@ local function tl_merge(keys, args)
   return merged
 end
 
--- KEYS: the set of celebrity authors; ARGV: the member count the caller knows.
--- Returns {count} when that is still the count (the set only grows, so the
--- caller's copy is current), else {count, members...}.
+-- KEYS: an organization's set of read-time sources, and its version counter; ARGV: the version
+-- the caller knows. Returns {version} when that is still the version (the caller's copy is
+-- current), else {version, size, members...}. Called with the set alone (a process from before
+-- the version, during a rolling upgrade), it answers as it did then: the size is the version.
 local function tl_celebrities(keys, args)
-  local count = redis.call('SCARD', keys[1])
-  if count == tonumber(args[1]) then return {count} end
+  if keys[2] == nil then
+    local count = redis.call('SCARD', keys[1])
+    if count == tonumber(args[1]) then return {count} end
+    local out = redis.call('SMEMBERS', keys[1])
+    table.insert(out, 1, count)
+    return out
+  end
+  local version = tonumber(redis.call('GET', keys[2]) or '0')
+  if version == tonumber(args[1]) then return {version} end
   local out = redis.call('SMEMBERS', keys[1])
-  table.insert(out, 1, count)
+  table.insert(out, 1, #out)
+  table.insert(out, 1, version)
   return out
+end
+
+-- KEYS: the set of read-time sources, its version counter; ARGV: the most members the set may
+-- hold (0: no bound), then members. Members already in the set stay; new ones are added while
+-- there is room. The version is bumped when any was added. Returns {refused, admitted...}.
+local function rt_register(keys, args)
+  local max = tonumber(args[1])
+  local count = redis.call('SCARD', keys[1])
+  local out, added = {0}, 0
+  for i = 2, #args do
+    local member = args[i]
+    if redis.call('SISMEMBER', keys[1], member) == 1 then
+      out[#out + 1] = member
+    elseif max == 0 or count < max then
+      redis.call('SADD', keys[1], member)
+      count, added = count + 1, added + 1
+      out[#out + 1] = member
+    else
+      out[1] = out[1] + 1
+    end
+  end
+  if added > 0 then redis.call('INCR', keys[2]) end
+  return out
+end
+
+-- KEYS: the set of read-time sources, its version counter; ARGV: members to forget.
+-- Returns how many left the set; the version is bumped when any did.
+local function rt_forget(keys, args)
+  local removed = redis.call('SREM', keys[1], unpack(args))
+  if removed > 0 then redis.call('INCR', keys[2]) end
+  return removed
+end
+
+-- KEYS: a retired source's list; ARGV: its head (newest entry, '' for none) and length as
+-- the caller read them. Deletes it only if nothing changed since: 1 if it went, else 0.
+local function tl_retire(keys, args)
+  local head = redis.call('LINDEX', keys[1], 0) or ''
+  if head ~= args[1] or redis.call('LLEN', keys[1]) ~= tonumber(args[2]) then return 0 end
+  redis.call('DEL', keys[1])
+  return 1
 end
 
 -- KEYS: lists to create as complete and empty if missing (celebrity post lists).
@@ -323,6 +372,9 @@ redis.register_function('tl_push', tl_push)
 redis.register_function('tl_fanout', tl_fanout)
 redis.register_function('tl_celebrities', tl_celebrities)
 redis.register_function('tl_ensure', tl_ensure)
+redis.register_function('rt_register', rt_register)
+redis.register_function('rt_forget', rt_forget)
+redis.register_function('tl_retire', tl_retire)
 redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
