@@ -129,7 +129,8 @@ class GroupActions:
         self._limiter.take(user)
         self._add(group_id, user, caller.org_id, inviter, group_not_found(group_id))
         if inviter:
-            # After the membership: a crash between the two leaves an invitation that expires unused.
+            # After the membership: a crash between the two leaves the invitation to lapse (at worst it
+            # lets the member back in once after leaving, as the inviter had meant anyway).
             self._store.remove_invitation(group_id, user)
 
     def _live_inviter(self, group: Group, user: int) -> int:
