@@ -103,15 +103,15 @@ class GroupActions:
         group = self._access.visible(group_id, caller)
         if not self._access.is_member(group, caller.user_id):
             raise PermissionDenied("only members add others to a group")
-        # NotFound for another organization's id, except where the answer would tell "unknown" from
-        # "elsewhere": there False (or None, from a directory that predates the bool), answered OK.
+        # NotFound for another organization's id, except in the default organization, where that
+        # answer would tell "unknown" from "elsewhere": False there, and the call answers OK.
         known = self._orgs.require_user(user, caller)
         if self._blocked_either_way(caller.user_id, user):
             raise FailedPrecondition(BLOCKED)
         if group.kind == ANNOUNCEMENTS:
             return  # everyone of the organization is a member already
         self._limiter.take(caller.user_id)
-        if caller.admin and known is not False:
+        if caller.admin and known:
             self._add(group_id, user, caller.org_id, caller.user_id, FailedPrecondition(BLOCKED))
         else:
             # An id of no user of ours is invited too: it can never accept (the group is invisible to

@@ -8,12 +8,9 @@ members is fanned out on read, so both paths are exercised.
 
 from __future__ import annotations
 
-import inspect
-
 import grpc
 import pytest
 
-from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import AuthKeys
 from feed.config import Settings
@@ -252,21 +249,7 @@ def test_an_org_admins_add_is_immediate_but_not_across_a_block(gc, org):
     assert blocker not in gc.members(group, admin)
 
 
-# Until require_user stops binding unseen ids (issue 20), the default organization answers
-# "never seen" (OK) apart from "bound elsewhere" (NOT_FOUND): the case runs once that is fixed.
-DIRECTORY_TELLS_UNSEEN_IDS = "bind_unknown" in inspect.signature(OrgDirectory.require_user).parameters
-
-
-@pytest.mark.parametrize(
-    "default_org",
-    [
-        False,
-        pytest.param(
-            True, marks=pytest.mark.skipif(DIRECTORY_TELLS_UNSEEN_IDS, reason="needs require_user without binding")
-        ),
-    ],
-    ids=["an organization", "the default organization"],
-)
+@pytest.mark.parametrize("default_org", [False, True], ids=["an organization", "the default organization"])
 def test_inviting_an_id_of_another_organization_answers_as_inviting_one_that_exists_nowhere(gc, org, default_org):
     inviter = USERS.member(gc, 0 if default_org else org)
     group = gc.create_group(inviter, "club")
