@@ -59,6 +59,8 @@ class Settings:
     read_burst: int = 500
     # A home timeline not read for this long expires; fan-out skips it until the next read rebuilds it.
     inactive_days: int = 14
+    # An invitation into a group not accepted within this long lapses (the invitee must be invited again).
+    group_invite_ttl_s: int = 30 * 86_400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +99,8 @@ class Settings:
             raise InvalidArgument("FEED_TRACE_SAMPLE must be more than 0 and at most 1")
         if self.inactive_days < 1:
             raise InvalidArgument("FEED_INACTIVE_DAYS must be at least 1")
+        if self.group_invite_ttl_s < 1:
+            raise InvalidArgument("FEED_GROUP_INVITE_TTL_S must be at least 1")
         if self.jwt_max_lifetime_s < 1:
             raise InvalidArgument("FEED_JWT_MAX_LIFETIME_S must be at least 1")
         if self.events_partitions < 1:

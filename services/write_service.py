@@ -144,7 +144,10 @@ def wire_servicers(
         PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
     )
     graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink), lookups)
-    groups = GroupServicer(GroupActions(store.orgs, store.graph, access, orgs, limiter, sink, ids, clock), lookups)
+    group_actions = GroupActions(
+        store.orgs, store.graph, access, orgs, limiter, sink, ids, clock, settings.group_invite_ttl_s
+    )
+    groups = GroupServicer(group_actions, lookups)
     register = [
         lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
         lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),

@@ -25,11 +25,16 @@ class GroupAccess:
     def __init__(self, orgs: OrgStore) -> None:
         self._orgs = orgs
 
-    def visible(self, group_id: int, caller: Principal) -> Group:
-        """The group, if the caller may see it: in their organization, and open or theirs."""
+    def in_org(self, group_id: int, caller: Principal) -> Group:
+        """The group, if it is in the caller's organization (private or not: callers check that)."""
         group = self._orgs.get_group(group_id)
         if group is None or group.org_id != caller.org_id:
             raise group_not_found(group_id)
+        return group
+
+    def visible(self, group_id: int, caller: Principal) -> Group:
+        """The group, if the caller may see it: in their organization, and open or theirs."""
+        group = self.in_org(group_id, caller)
         if group.visibility == PRIVATE and not self.is_member(group, caller.user_id):
             raise group_not_found(group_id)
         return group

@@ -5,23 +5,31 @@ GroupLeft: the fan-out worker backfills the group's recent posts into the new
 member's home timeline, or removes them from the leaver's. Reads never wait
 for that: the read path shows a group's posts only to its members now.
 
-A member adds another user only when no block stands between the two, either
-way: nobody is pushed a group's posts by someone they blocked, nor by someone
-who blocked them. Joining by oneself is one's own choice, and the read path
-hides the posts of group members blocked either way.
+Nobody is put into a group without their consent. JoinGroup naming another
+user (inviter_id, a member, acting) records an invitation, which lapses after
+FEED_GROUP_INVITE_TTL_S, and changes nothing else; the invitee joins by their
+own JoinGroup, which for a private group (NOT_FOUND to non-members) succeeds
+only through a live invitation whose inviter is still a member. An
+organization's admin adds at once instead. Either way a block between inviter
+and invitee, in either direction, stops it: inviting or adding is refused
+(FAILED_PRECONDITION), and an invitation made before a block can no longer be
+accepted (NOT_FOUND, as for a group that does not exist). Joining an open
+group by oneself is one's own choice, and the read path hides the posts of
+group members blocked either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from feed.access.groups import NAME_MAX_CHARS, GroupAccess
+from feed.access.groups import NAME_MAX_CHARS, GroupAccess, group_not_found
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
 from feed.actions.sink import EventSink
+from feed.config import Settings
 from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
-from feed.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from feed.errors import FailedPrecondition, FeedError, InvalidArgument, PermissionDenied
 from feed.events import GroupJoined, GroupLeft
 from feed.ids import IdGenerator, require_id
 from feed.store.base import GraphStore, OrgStore
@@ -53,6 +61,7 @@ class GroupActions:
         sink: EventSink,
         ids: IdGenerator,
         clock: Callable[[], int],
+        invite_ttl_s: int = Settings.group_invite_ttl_s,
     ) -> None:
         self._store = store
         self._graph = graph
@@ -62,6 +71,7 @@ class GroupActions:
         self._sink = sink
         self._ids = ids
         self._clock = clock
+        self._invite_ttl_ms = invite_ttl_s * 1000
 
     def create(self, caller: Principal, creator_id: int, name: str, visibility: str) -> Group:
         """A new regular group in the caller's organization, with its creator as first member.
@@ -79,34 +89,69 @@ class GroupActions:
         return group
 
     def join(self, caller: Principal, group_id: int, user_id: int, inviter_id: int = 0) -> None:
-        """user_id joins the group: by their own call, or added by inviter_id, a member."""
+        """user_id joins the group by their own call, or inviter_id (a member, acting) invites them;
+        an organization admin's invitation adds them at once."""
         group_id = require_id(group_id, "group_id")
         user = require_id(user_id, "user_id")
         inviter = require_id(inviter_id, "inviter_id") if inviter_id else 0
-        added_by = inviter if inviter != user else 0
-        if added_by:
-            caller = caller.acting_as(inviter, "inviter_id")
-            group = self._access.visible(group_id, caller)
-            if not self._access.is_member(group, caller.user_id):
-                raise PermissionDenied("only members add others to a group")
-            self._orgs.require_user(user, caller)
-            if self._blocked_either_way(inviter, user):
-                raise FailedPrecondition(BLOCKED)
+        if inviter and inviter != user:
+            self._invite(caller.acting_as(inviter, "inviter_id"), group_id, user)
         else:
-            caller = caller.acting_as(user, "user_id")
-            group = self._access.visible(group_id, caller)  # a private group is NOT_FOUND to non-members
+            self._join_self(caller.acting_as(user, "user_id"), group_id)
+
+    def _invite(self, caller: Principal, group_id: int, user: int) -> None:
+        group = self._access.visible(group_id, caller)
+        if not self._access.is_member(group, caller.user_id):
+            raise PermissionDenied("only members add others to a group")
+        # NotFound for another organization's id, except in the default organization, where that
+        # answer would tell "unknown" from "elsewhere": False there, and the call answers OK.
+        known = self._orgs.require_user(user, caller)
+        if self._blocked_either_way(caller.user_id, user):
+            raise FailedPrecondition(BLOCKED)
         if group.kind == ANNOUNCEMENTS:
             return  # everyone of the organization is a member already
         self._limiter.take(caller.user_id)
+        if caller.admin and known:
+            self._add(group_id, user, caller.org_id, caller.user_id, FailedPrecondition(BLOCKED))
+        else:
+            # An id of no user of ours is invited too: it can never accept (the group is invisible to
+            # it), and the answer stays the one a user of the organization gets.
+            self._store.invite(group_id, user, caller.user_id, self._clock() + self._invite_ttl_ms)
+
+    def _join_self(self, caller: Principal, group_id: int) -> None:
+        user = caller.user_id
+        group = self._access.in_org(group_id, caller)
+        if group.kind == ANNOUNCEMENTS:
+            return  # everyone of the organization is a member already
+        inviter = 0
+        if group.visibility == PRIVATE and not self._access.is_member(group, user):
+            inviter = self._live_inviter(group, user)
+        self._limiter.take(user)
+        self._add(group_id, user, caller.org_id, inviter, group_not_found(group_id))
+        if inviter:
+            # After the membership: a crash between the two leaves the invitation to lapse (at worst it
+            # lets the member back in once after leaving, as the inviter had meant anyway).
+            self._store.remove_invitation(group_id, user)
+
+    def _live_inviter(self, group: Group, user: int) -> int:
+        """Who invited user into the private group, if that invitation lets them in now; else the
+        group does not exist for them (whether uninvited, lapsed, or blocked either way)."""
+        inviter = self._store.invitation(group.group_id, user, self._clock())
+        if inviter is None or not self._access.is_member(group, inviter) or self._blocked_either_way(inviter, user):
+            raise group_not_found(group.group_id)
+        return inviter
+
+    def _add(self, group_id: int, user: int, org_id: int, vouched_by: int, refusal: FeedError) -> None:
+        """Add user with their GroupJoined; vouched_by (an inviter, or 0) must stay unblocked either way."""
         # Recorded on every call, so a retry finishes a join whose backfill never ran.
-        added = self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, caller.org_id))])
+        added = self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, org_id))])
         self._sink.recorded()
         # A block may have landed between the check and the write: look again, and undo (only a
         # membership this call made: one the user had already was their own choice).
-        if added_by and added and self._blocked_either_way(inviter, user):
-            self._store.remove_member(group_id, user, [self._sink.entry(GroupLeft(group_id, user, caller.org_id))])
+        if vouched_by and added and self._blocked_either_way(vouched_by, user):
+            self._store.remove_member(group_id, user, [self._sink.entry(GroupLeft(group_id, user, org_id))])
             self._sink.recorded()
-            raise FailedPrecondition(BLOCKED)
+            raise refusal
 
     def _blocked_either_way(self, a: int, b: int) -> bool:
         return self._graph.is_blocked(a, b) or self._graph.is_blocked(b, a)

@@ -24,7 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from feed.loadtest.graph import build_orgs
-from feed.loadtest.groups import seed_members
+from feed.loadtest.groups import Group, seed_members
 from feed.loadtest.params import GeneratorParams
 from feed.loadtest.stream import Population, Stream
 from feed.loadtest.trace import Record, TraceHeader, TraceWriter
@@ -42,15 +42,27 @@ def _group_setup(streams: list[Stream], params: GeneratorParams, start: int, fir
     """Each organization's groups and their first members, at the graph's rate: held in memory
     (groups times members), since the header counts them before they are written."""
     records: list[Record] = []
+    invited: list[tuple[Stream, Group]] = []
     for stream in streams:
         for _ in range(params.groups_per_org):
             t = _at(start, len(records), params.graph_rate)
             group, fields = stream.book.create(t, first + len(records))
             records.append({"t": t, "rpc": "CreateGroup", **stream.org, **fields})
-            inviter = fields["creator_id"] if group.private else 0  # a private group's creator adds the rest
             for user in seed_members(stream.book, group, params.group_members):
                 t = _at(start, len(records), params.graph_rate)
-                records.append({"t": t, "rpc": "JoinGroup", **stream.org, **stream.book.join(group, user, t, inviter)})
+                if group.private:  # the creator invites the rest, who accept below
+                    fields = stream.book.invite(group, user, t, group.members.ids[0])
+                else:
+                    fields = stream.book.join(group, user, t)
+                records.append({"t": t, "rpc": "JoinGroup", **stream.org, **fields})
+            if group.invited:
+                invited.append((stream, group))
+    # Each invitee accepts once their invitation has settled, by their own JoinGroup.
+    for stream, group in invited:
+        for user, (invited_at, creator) in list(group.invited.items()):
+            t = max(records[-1]["t"], _at(start, len(records), params.graph_rate), invited_at + stream.book.settle)
+            group.members.used[creator] = t
+            records.append({"t": t, "rpc": "JoinGroup", **stream.org, **stream.book.join(group, user, t)})
     return records
 
 

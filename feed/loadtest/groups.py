@@ -8,7 +8,10 @@ therefore comes at least `settle_ms` after the join that made it, and a leave at
 rejoins only `settle_ms` later. The book tracks both times per member, and draws only
 members for whom they hold; when none does, the caller writes a request that is always
 valid instead. A group's creator is a member at once: every request naming the group
-waits for its CreateGroup to answer.
+waits for its CreateGroup to answer. Nobody is added by someone else: a member's
+invitation (a JoinGroup with inviter_id) is accepted by the invitee's own JoinGroup at
+least `settle_ms` later, while the inviter is still a member (the only way into a private
+group); the inviter then stays until `settle_ms` after the acceptance.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from feed.loadtest.graph import DRAW_ATTEMPTS, SocialGraph
 from feed.loadtest.trace import Record
 
 GROUP_POOL_MAX = 1_000  # groups per organization later requests may name; a forgotten one still exists
-INVITE_SHARE = 0.25  # of joins of an open group, those made by a member adding someone rather than by oneself
+INVITE_SHARE = 0.25  # of joins of an open group, those made by a member inviting someone rather than by oneself
 
 
 class Members:
@@ -61,6 +64,8 @@ class Group:
     private: bool
     members: Members = dataclasses.field(default_factory=Members)
     left: dict[int, int] = dataclasses.field(default_factory=dict)  # user -> when they last left
+    # invitee -> (when, by whom) of invitations not yet accepted, oldest first
+    invited: dict[int, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
 
 class GroupBook:
@@ -103,26 +108,52 @@ class GroupBook:
                 return user
         return None
 
-    def join(self, group: Group, user: int, t: int, inviter: int = 0) -> Record:
-        """user joins (inviter adds them, the only way into a private group)."""
-        if inviter:
-            group.members.used[inviter] = t  # the inviter must stay a member until this is applied
+    def invite(self, group: Group, user: int, t: int, inviter: int) -> Record:
+        """inviter (a settled member) invites user, who is no member until they accept."""
+        group.members.used[inviter] = t  # the inviter must stay a member until this is applied
+        group.invited.pop(user, None)  # a newer invitation replaces the older, and queues last
+        group.invited[user] = (t, inviter)
+        return {"group_ref": group.ref, "user_id": user, "inviter_id": inviter}
+
+    def join(self, group: Group, user: int, t: int) -> Record:
+        """user joins by their own call: an open group, or one they were invited to (accepting)."""
+        group.invited.pop(user, None)
         group.members.add(user, t)
         group.left.pop(user, None)
-        fields: Record = {"group_ref": group.ref, "user_id": user}
-        return {**fields, "inviter_id": inviter} if inviter else fields
+        return {"group_ref": group.ref, "user_id": user}
+
+    def settled_invitee(self, group: Group, t: int) -> int | None:
+        """The invitee of the group's oldest invitation if it can be accepted now: made at least
+        settle_ms ago, by someone who has been a member since. One that never can is dropped."""
+        if not group.invited:
+            return None
+        user = next(iter(group.invited))
+        invited_at, inviter = group.invited[user]
+        members = group.members
+        if user in members or inviter not in members or members.joined[inviter] > invited_at:
+            del group.invited[user]  # joined otherwise, or the inviter left: it would be NOT_FOUND
+            return None
+        if t - invited_at < self.settle:
+            return None
+        members.used[inviter] = t  # the inviter stays until the acceptance is applied
+        return user
 
     def draw_join(self, t: int) -> Record | None:
+        """An invitation accepted, or else a newcomer who joins or is invited."""
         group = self.any_group()
+        invitee = self.settled_invitee(group, t)
+        if invitee is not None:
+            return self.join(group, invitee, t)
         user = self.newcomer(group, t)
         if user is None:
             return None
-        inviter = 0
         if group.private or self.rng.random() < INVITE_SHARE:
-            inviter = self.settled_member(group, t) or 0
-            if not inviter and group.private:
+            inviter = self.settled_member(group, t)
+            if inviter:
+                return self.invite(group, user, t, inviter)
+            if group.private:
                 return None
-        return self.join(group, user, t, inviter)
+        return self.join(group, user, t)
 
     def draw_leave(self, t: int) -> Record | None:
         group = self.any_group()

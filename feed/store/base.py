@@ -227,6 +227,19 @@ class OrgStore(abc.ABC):
         return group_id in self.groups_among(user_id, [group_id])
 
     @abc.abstractmethod
+    def invite(self, group_id: int, user_id: int, inviter_id: int, expires_ms: int) -> None:
+        """Record that inviter_id invites user_id into the group until expires_ms (epoch ms); a newer
+        invitation of the same user into the same group replaces the older one."""
+
+    @abc.abstractmethod
+    def invitation(self, group_id: int, user_id: int, now_ms: int) -> int | None:
+        """The inviter of user_id's invitation into the group if it is live at now_ms, else None."""
+
+    @abc.abstractmethod
+    def remove_invitation(self, group_id: int, user_id: int) -> None:
+        """Forget user_id's invitation into the group (accepted); no invitation: no change."""
+
+    @abc.abstractmethod
     def member_count(self, group_id: int) -> int:
         """How many members the group has."""
 
@@ -244,7 +257,7 @@ class OrgStore(abc.ABC):
 
     @abc.abstractmethod
     def purge_group(self, group_id: int) -> None:
-        """Erase a group and its memberships (its posts are purged one by one by the caller)."""
+        """Erase a group, its memberships and its invitations (its posts are purged one by one by the caller)."""
 
     @abc.abstractmethod
     def purge_user(self, user_id: int) -> None:

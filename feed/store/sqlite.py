@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS group_members (
     PRIMARY KEY (group_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS groups_by_member ON group_members (user_id, group_id);
+CREATE TABLE IF NOT EXISTS group_invitations (
+    group_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    inviter_id INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
 """
 # Columns added after a table's first release: (table, column, definition). Added in place
 # on open, so a database made by an older version keeps working.
@@ -438,6 +445,28 @@ class SqliteOrgStore(OrgStore):
             self._db, "SELECT group_id FROM group_members WHERE user_id = ? AND group_id IN ({})", user_id, group_ids
         )
 
+    def invite(self, group_id: int, user_id: int, inviter_id: int, expires_ms: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute(
+                "INSERT OR REPLACE INTO group_invitations (group_id, user_id, inviter_id, expires_ms) "
+                "VALUES (?, ?, ?, ?)",
+                (group_id, user_id, inviter_id, expires_ms),
+            )
+
+    def invitation(self, group_id: int, user_id: int, now_ms: int) -> int | None:
+        with self._db.lock:
+            row = self._db.conn.execute(
+                "SELECT inviter_id FROM group_invitations WHERE group_id = ? AND user_id = ? AND expires_ms > ?",
+                (group_id, user_id, now_ms),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def remove_invitation(self, group_id: int, user_id: int) -> None:
+        with self._db.lock:
+            self._db.conn.execute(
+                "DELETE FROM group_invitations WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+            )
+
     def member_count(self, group_id: int) -> int:
         with self._db.lock:
             return self._db.conn.execute(
@@ -474,6 +503,7 @@ class SqliteOrgStore(OrgStore):
     def purge_group(self, group_id: int) -> None:
         with self._db.lock:
             self._db.conn.execute("DELETE FROM group_members WHERE group_id = ?", (group_id,))
+            self._db.conn.execute("DELETE FROM group_invitations WHERE group_id = ?", (group_id,))
             self._db.conn.execute("DELETE FROM org_announcements WHERE group_id = ?", (group_id,))
             self._db.conn.execute("DELETE FROM groups WHERE group_id = ?", (group_id,))
 

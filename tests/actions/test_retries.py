@@ -63,7 +63,8 @@ def test_a_retried_block_answers_ok_and_records_the_unfollows_again(graph, store
 def test_a_retried_leave_answers_ok_as_the_first_did(groups, store, publisher, sign_in, visibility):
     alice, bob = sign_in(ALICE), sign_in(BOB)
     group = groups.create(alice, ALICE, "club", visibility)
-    groups.join(alice, group.group_id, BOB, inviter_id=ALICE)
+    groups.join(alice, group.group_id, BOB, inviter_id=ALICE)  # an invitation
+    groups.join(bob, group.group_id, BOB)  # accepted
     groups.leave(bob, group.group_id, BOB)
     groups.leave(bob, group.group_id, BOB)  # the client never saw the first answer
     assert not store.orgs.is_member(group.group_id, BOB)

@@ -28,6 +28,8 @@ class FeedModel:
     post_group: dict[int, int] = dataclasses.field(default_factory=dict)
     deleted: set[int] = dataclasses.field(default_factory=set)
     groups: dict[int, GroupModel] = dataclasses.field(default_factory=dict)
+    # (group, invitee) -> inviter of the newest invitation not yet used (none lapses within a test)
+    invitations: dict[tuple[int, int], int] = dataclasses.field(default_factory=dict)
     # (user, post) of group posts a block hid from the user and a read may have repaired out of their
     # home timeline for good: once the block is lifted they are back, or not (feed/read/repair.py).
     maybe_gone: set[tuple[int, int]] = dataclasses.field(default_factory=set)
@@ -60,6 +62,19 @@ class FeedModel:
     def may_see_group(self, group: int, user: int) -> bool:
         """Open groups are seen by everyone of the organization, private ones by their members only."""
         return not self.groups[group].private or user in self.groups[group].members
+
+    def may_join(self, group: int, user: int) -> bool:
+        """Whether user's own JoinGroup succeeds: a group they see, or a private one through an
+        invitation whose inviter is still a member, with no block between the two either way."""
+        inviter = self.invitations.get((group, user))
+        invited = inviter is not None and inviter in self.groups[group].members
+        return self.may_see_group(group, user) or (invited and not self.blocked_either_way(inviter, user))
+
+    def join(self, group: int, user: int) -> None:
+        """user's own JoinGroup succeeded: a private group's invitation is used up by it."""
+        if not self.may_see_group(group, user):
+            del self.invitations[(group, user)]
+        self.groups[group].members.add(user)
 
     def blocked_either_way(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks

@@ -112,6 +112,7 @@ def make_machine(stack, client):
             star, fan = self.users[STAR], self.users[1]
             secret = self.create_group_of(star, private=True)
             self.join_group(secret, fan, inviter=star)
+            self.join_group(secret, fan, inviter=None)  # accepted
             self.post_in(star, secret)
 
         def create_group_of(self, creator: int, private: bool) -> int:
@@ -120,18 +121,23 @@ def make_machine(stack, client):
             return group
 
         def join_group(self, group: int, user: int, inviter: int | None) -> None:
-            """user joins by themselves (inviter None, or user) or is added by inviter, as the model expects."""
+            """user joins by themselves (inviter None, or user) or is invited by inviter, as the model expects."""
             code = status(lambda: client.join(group, user, inviter or 0))
-            actor = inviter or user
-            if not self.model.may_see_group(group, actor):
-                assert code == grpc.StatusCode.NOT_FOUND  # a private group of others does not exist for them
-            elif actor != user and actor not in self.model.groups[group].members:
-                assert code == grpc.StatusCode.PERMISSION_DENIED  # only members add others
-            elif actor != user and self.model.blocked_either_way(actor, user):
-                assert code == grpc.StatusCode.FAILED_PRECONDITION  # nobody is added across a block
+            if not inviter or inviter == user:
+                if self.model.may_join(group, user):
+                    assert code == grpc.StatusCode.OK
+                    self.model.join(group, user)
+                else:  # a private group of others, uninvited (or through a blocked inviter), does not exist
+                    assert code == grpc.StatusCode.NOT_FOUND
+            elif not self.model.may_see_group(group, inviter):
+                assert code == grpc.StatusCode.NOT_FOUND
+            elif inviter not in self.model.groups[group].members:
+                assert code == grpc.StatusCode.PERMISSION_DENIED  # only members invite others
+            elif self.model.blocked_either_way(inviter, user):
+                assert code == grpc.StatusCode.FAILED_PRECONDITION  # nobody is invited across a block
             else:
-                assert code == grpc.StatusCode.OK
-                self.model.groups[group].members.add(user)
+                assert code == grpc.StatusCode.OK  # an invitation: nobody is added until they accept
+                self.model.invitations[(group, user)] = inviter
 
         @rule(a=user_index, b=user_index)
         def follow(self, a: int, b: int) -> None:
@@ -199,15 +205,19 @@ def make_machine(stack, client):
         )
         def join(self, data: st.DataObject, joiners: list[int], invited: int) -> None:
             """One user or a crowd (enough to take a group over the celebrity threshold) join by
-            themselves, or are added by someone: a member mostly, the only way into a private group."""
+            themselves, or are invited by someone (a member mostly: the only way into a private
+            group) and may accept at once or later (a join by themselves)."""
             group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
             members = sorted(self.model.groups[group].members)
-            inviter = None
+            inviter, accept = None, False
             if invited:
                 anyone = invited == 1 or not members
                 inviter = data.draw(st.sampled_from(self.users if anyone else members), label="inviter")
+                accept = data.draw(st.booleans(), label="accept")
             for a in joiners:
                 self.join_group(group, self.users[a], inviter)
+                if accept:
+                    self.join_group(group, self.users[a], None)
 
         @has_groups
         @rule(data=st.data(), a=user_index)

@@ -1,5 +1,6 @@
 """Groups as their members see them: posts reach members' home timelines and the group's own,
-leaving takes them away, private groups stay among members, admins announce to everyone.
+leaving takes them away, private groups stay among members, admins announce to everyone, and
+nobody is put into a group without their consent.
 
 Runs on the semantics stack, whose celebrity threshold is 3: a group of more than three
 members is fanned out on read, so both paths are exercised.
@@ -10,10 +11,18 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from feed.access.rate_limit import RedisRateLimiter
+from feed.access.tokens import AuthKeys
+from feed.config import Settings
+from feed.redis.post_cache import RedisPostCache
+from feed.store import open_store
 from feed.v1 import feed_service_pb2, group_service_pb2, post_service_pb2
-from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org
+from services.server import build_server
+from services.write_service import SERVICE_NAMES, wire_servicers
+from tests.integration.stack import Client, OrgUsers, client_of, drained, eventually, new_org, new_user
 
 USERS = OrgUsers()
+KEYS = AuthKeys("HS256", "s" * 32, "s" * 32)
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
@@ -102,7 +111,10 @@ def test_only_members_post_to_or_read_a_private_group(gc, org):
     assert code_of(lambda: gc.posts.GetPost(get_post, metadata=gc.acting_as(stranger), timeout=10)) == NOT_FOUND
     assert group not in {g.group_id for g in gc.my_groups(stranger)}
 
-    gc.join(group, stranger, inviter=owner)  # a member adds them
+    gc.join(group, stranger, inviter=owner)  # a member invites them: still outside until they accept
+    assert code_of(lambda: gc.group_timeline(group, stranger)) == grpc.StatusCode.NOT_FOUND
+    assert gc.members(group, owner) == [owner]
+    gc.join(group, stranger)  # accepted
     assert group_ids(gc, group, stranger) == [secret]
     eventually(lambda: secret in gc.home_ids(stranger))
     gc.post(stranger, "thanks", group=group)
@@ -193,3 +205,104 @@ def test_nobody_is_added_to_a_group_by_someone_blocked_either_way(gc, org, block
     theirs = gc.create_group(invitee, "theirs")
     assert code_of(lambda: gc.join(theirs, inviter, inviter=invitee)) == grpc.StatusCode.FAILED_PRECONDITION
     assert gc.members(theirs, invitee) == [invitee]
+
+
+@pytest.mark.parametrize("members", [2, 5], ids=["fanned-out-on-write", "fanned-out-on-read"])
+def test_an_invitation_adds_nothing_until_the_invitee_accepts_and_accepting_backfills(
+    semantics_stack, gc, org, members
+):
+    author, group, _ = open_group(gc, org, members, "club")
+    posts = [gc.post(author, f"club news {i}", group=group).post_id for i in range(2)]
+    invitee = USERS.member(gc, org)
+    gc.join(group, invitee, inviter=author)
+    eventually(lambda: drained(semantics_stack))
+    assert invitee not in gc.members(group, author)
+    assert group not in {g.group_id for g in gc.my_groups(invitee)}
+    assert set(posts).isdisjoint(gc.home_ids(invitee))
+
+    gc.join(group, invitee)  # accepted
+    assert invitee in gc.members(group, author)
+    eventually(lambda: set(posts) <= set(gc.home_ids(invitee)))
+
+
+@pytest.mark.parametrize("blocker", ["inviter", "invitee"])
+def test_an_invitation_made_before_a_block_either_way_never_lets_the_invitee_in(gc, org, blocker):
+    inviter, invitee = USERS.member(gc, org), USERS.member(gc, org)
+    group = gc.create_group(inviter, "secret", private=True)
+    gc.join(group, invitee, inviter=inviter)
+    gc.block(*((inviter, invitee) if blocker == "inviter" else (invitee, inviter)))
+    assert code_of(lambda: gc.join(group, invitee)) == NOT_FOUND  # as if the group did not exist
+    gc.unblock(*((inviter, invitee) if blocker == "inviter" else (invitee, inviter)))
+    assert gc.members(group, inviter) == [inviter]
+    gc.join(group, invitee)  # the invitation was never spent: without the block it lets them in
+    assert sorted(gc.members(group, inviter)) == sorted([inviter, invitee])
+
+
+def test_an_org_admins_add_is_immediate_but_not_across_a_block(gc, org):
+    admin = USERS.member(gc, org, admin=True)
+    added, blocker = USERS.member(gc, org), USERS.member(gc, org)
+    group = gc.create_group(admin, "staff", private=True)
+    gc.join(group, added, inviter=admin)
+    assert sorted(gc.members(group, admin)) == sorted([admin, added])
+    gc.block(blocker, admin)
+    assert code_of(lambda: gc.join(group, blocker, inviter=admin)) == grpc.StatusCode.FAILED_PRECONDITION
+    assert blocker not in gc.members(group, admin)
+
+
+@pytest.mark.parametrize("default_org", [False, True], ids=["an organization", "the default organization"])
+def test_inviting_an_id_of_another_organization_answers_as_inviting_one_that_exists_nowhere(gc, org, default_org):
+    inviter = USERS.member(gc, 0 if default_org else org)
+    group = gc.create_group(inviter, "club")
+    elsewhere, nowhere = USERS.member(gc, new_org()), new_user()
+
+    def answer(invitee: int) -> tuple[grpc.StatusCode, str]:
+        try:
+            gc.join(group, invitee, inviter=inviter)
+        except grpc.RpcError as err:
+            return err.code(), err.details().replace(str(invitee), "ID")
+        return grpc.StatusCode.OK, ""
+
+    assert answer(elsewhere) == answer(nowhere)
+    assert answer(nowhere) == ((grpc.StatusCode.OK, "") if default_org else (NOT_FOUND, "user ID not found"))
+    assert gc.members(group, inviter) == [inviter]
+
+
+class Clock:
+    """The write service's clock, moved by the test: what lets an invitation lapse without waiting."""
+
+    def __init__(self) -> None:
+        self.now_ms = 1_760_000_000_000
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+
+@pytest.fixture
+def lapsing(tmp_path, redis_client):
+    """A write service whose invitations live a minute, on a clock the test moves, and a client."""
+    clock = Clock()
+    store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
+    limits = RedisRateLimiter(redis_client, 1000, 1000)
+    cache = RedisPostCache(redis_client, ttl_s=60)
+    settings = Settings(group_invite_ttl_s=60)
+    wiring = wire_servicers(settings, store, cache, limits, limits, clock=clock)
+    server, _, port = build_server("127.0.0.1:0", wiring.register, SERVICE_NAMES, KEYS, 4, wiring.on_caller)
+    server.start()
+    client = Client(f"127.0.0.1:{port}", f"127.0.0.1:{port}", KEYS)
+    yield client, clock
+    client.close()
+    server.stop(None)
+    store.close()
+
+
+def test_an_expired_invitation_cannot_be_accepted(lapsing):
+    c, clock = lapsing
+    owner, late, prompt = new_user(), new_user(), new_user()
+    group = c.create_group(owner, "secret", private=True)
+    c.join(group, late, inviter=owner)
+    clock.now_ms += 60_000
+    assert code_of(lambda: c.join(group, late)) == NOT_FOUND
+    c.join(group, prompt, inviter=owner)
+    clock.now_ms += 59_999
+    c.join(group, prompt)
+    assert sorted(c.members(group, owner)) == sorted([owner, prompt])

@@ -40,7 +40,8 @@ def test_an_organization_is_exported_and_deleted_whole(ac, semantics_stack, tmp_
     deleted = ac.post(a, "deleted later").post_id
     ac.delete(a, deleted)
     group = ac.create_group(a, "team", private=True)
-    ac.join(group, b, inviter=a)
+    ac.join(group, b, inviter=a)  # an invitation,
+    ac.join(group, b)  # accepted
     group_post = ac.post(b, "in the team", group=group).post_id
     kept_post = ac.post(other, "theirs").post_id
     eventually(lambda: {post, group_post} <= set(ac.home_ids(b)))

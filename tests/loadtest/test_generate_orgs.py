@@ -72,6 +72,7 @@ def test_group_refs_name_an_earlier_create_group_and_private_groups_are_used_by_
     header, records = trace
     groups: dict[int, dict] = {}  # ordinal of the CreateGroup -> {"private", "joined": {user: t}, "used": {user: t}}
     left: dict[tuple[int, int], int] = {}
+    invited: dict[tuple[int, int], tuple[int, int]] = {}  # (group, invitee) -> (when, inviter)
     seen = Counter()
     for n, record in enumerate(records):
         rpc, t = record["rpc"], record["t"]
@@ -88,14 +89,20 @@ def test_group_refs_name_an_earlier_create_group_and_private_groups_are_used_by_
         seen[(rpc, group["private"])] += 1
         if rpc == "JoinGroup":
             joiner = record["user_id"]
-            assert joiner not in members or "inviter_id" in record  # rejoining oneself is never needed
             assert t - left.get((record["group_ref"], joiner), -(10**9)) >= MIN_REF_AGE_MS
-            if group["private"]:
-                assert "inviter_id" in record
-            if "inviter_id" in record:
-                assert t - members[record["inviter_id"]] >= MIN_REF_AGE_MS, record
-                used[record["inviter_id"]] = t
-            members.setdefault(joiner, t)
+            if "inviter_id" in record:  # an invitation: nobody joins until the invitee accepts
+                inviter = record["inviter_id"]
+                assert t - members[inviter] >= MIN_REF_AGE_MS, record
+                used[inviter] = t
+                invited[(record["group_ref"], joiner)] = (t, inviter)
+                continue
+            assert joiner not in members  # rejoining oneself is never needed
+            if group["private"]:  # accepting an invitation made long enough ago, whose inviter stayed
+                invited_at, inviter = invited.pop((record["group_ref"], joiner))
+                assert t - invited_at >= MIN_REF_AGE_MS, record
+                assert members.get(inviter, t) <= invited_at, record
+                used[inviter] = t
+            members[joiner] = t
         elif rpc == "LeaveGroup":
             assert t - members[user] >= MIN_REF_AGE_MS and t - used.get(user, -(10**9)) >= MIN_REF_AGE_MS, record
             assert len(members) > 1

@@ -17,6 +17,7 @@ from feed.errors import InvalidArgument
 from feed.ids import IdGenerator
 from feed.store.base import Store, walk_pages
 from tests.store.contract_data import _ids, _race, new_group, new_post, new_user
+from tests.store.invitation_contract import InvitationContract
 from tests.store.markers_contract import MarkerContract, MarkerRaceContract
 from tests.store.outbox_contract import OutboxContract
 
@@ -53,7 +54,7 @@ class OnABackend:
         store.close()
 
 
-class StoreContract(OutboxContract, MarkerContract, OnABackend):
+class StoreContract(OutboxContract, MarkerContract, InvitationContract, OnABackend):
     """Behaviour every Store backend must show."""
 
     # posts

@@ -4,7 +4,7 @@ store contract against the Cassandra store code where no cluster is available.
 It executes exactly the statement shapes (and batches of them) in layout.STATEMENTS against the
 tables of feed/store/cassandra/cql/*.cql (columns, primary keys, clustering order and added columns
 read from the files), and checks each bound value against its column's type. It
-does not model replicas, consistency, timestamps or tombstones: the real cluster
+does not model replicas, consistency, timestamps, TTLs or tombstones: the real cluster
 run (tests/store/test_cassandra_store.py) stays the test of those.
 """
 
@@ -175,13 +175,15 @@ class InMemoryCassandraSession:
         )
 
     def _insert(self, text: str, params: list[Any]) -> Result:
-        m = re.match(r"INSERT INTO (\w+) \((.*?)\) VALUES \((.*?)\)( USING TIMESTAMP \?)?( IF NOT EXISTS)?$", text)
+        m = re.match(
+            r"INSERT INTO (\w+) \((.*?)\) VALUES \((.*?)\)( USING (?:TIMESTAMP|TTL) \?)?( IF NOT EXISTS)?$", text
+        )
         table = self._tables[m.group(1)]
         values: dict[str, Any] = {}
         for column, token in zip(m.group(2).split(", "), m.group(3).split(", "), strict=True):
             values[column] = params.pop(0) if token == "?" else {"true": True, "false": False}[token]
             table.check(column, values[column])
-        if m.group(4):
+        if m.group(4):  # a write time or a TTL: neither is modelled (readers of TTL rows check expiry)
             assert type(params.pop(0)) is int
         partition, clustering = table.key(values)
         existing = table.rows[partition].get(clustering)

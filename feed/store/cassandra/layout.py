@@ -275,6 +275,24 @@ _ORGS: tuple[Cql, ...] = (
     Cql("add_member_count", "UPDATE group_member_counts SET members = members + ? WHERE group_id = ?", False),
     Cql("select_member_count", "SELECT members FROM group_member_counts WHERE group_id = ?", True),
     Cql("delete_member_count", "DELETE FROM group_member_counts WHERE group_id = ?", True),
+    # invitations (006), bucketed by edge_bucket(user_id): the TTL only cleans up, reads compare expires_ms
+    Cql(
+        "insert_invitation",
+        "INSERT INTO group_invitations (group_id, bucket, user_id, inviter_id, expires_ms) VALUES (?, ?, ?, ?, ?) "
+        "USING TTL ?",
+        True,
+    ),
+    Cql(
+        "select_invitation",
+        "SELECT inviter_id, expires_ms FROM group_invitations WHERE group_id = ? AND bucket = ? AND user_id = ?",
+        True,
+    ),
+    Cql(
+        "delete_invitation",
+        "DELETE FROM group_invitations WHERE group_id = ? AND bucket = ? AND user_id = ?",
+        True,
+    ),
+    Cql("drop_group_invitations", "DELETE FROM group_invitations WHERE group_id = ? AND bucket = ?", True),
 )
 
 OUTBOX_COLUMNS = "shard, bucket, seq, key, value, headers, created_ms"

@@ -1,4 +1,5 @@
-"""Organizations in Cassandra: user bindings, groups and memberships (tables in feed/store/cassandra/cql/003_orgs.cql).
+"""Organizations in Cassandra: user bindings, groups, memberships and invitations (tables in
+feed/store/cassandra/cql/003_orgs.cql and 006_invitations.cql).
 
 Each relation has a table of record, written only by lightweight transactions
 so that "first wins" and "was it new" have one answer under retries, and a
@@ -10,6 +11,8 @@ as follower counts are.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,9 +20,18 @@ from feed.domain import Group, Page
 from feed.store.base import OrgStore, Outbox
 from feed.store.cassandra.bulk import batches, run_grouped
 from feed.store.cassandra.edges import Edges, chunked
-from feed.store.cassandra.layout import GROUP_MEMBERS, MEMBER_GROUPS, ORG_GROUPS, ORG_USERS
+from feed.store.cassandra.layout import (
+    EDGE_BUCKETS,
+    GROUP_MEMBERS,
+    MEMBER_GROUPS,
+    ORG_GROUPS,
+    ORG_USERS,
+    edge_bucket,
+)
 from feed.store.cassandra.outbox import write_with_records
 from feed.store.cassandra.session import CassandraSession
+
+MAX_TTL_S = 630_720_000  # Cassandra's limit (20 years): a longer expiry keeps its row that long at most
 
 
 class CassandraOrgStore(OrgStore):
@@ -111,6 +123,18 @@ class CassandraOrgStore(OrgStore):
     def groups_among(self, user_id: int, group_ids: Iterable[int]) -> set[int]:
         return self._member_groups.among(user_id, group_ids)
 
+    def invite(self, group_id: int, user_id: int, inviter_id: int, expires_ms: int) -> None:
+        # The TTL ends at the expiry (rounded up): the row lives while a read may accept it, and little longer.
+        ttl_s = min(MAX_TTL_S, max(1, math.ceil((expires_ms - time.time() * 1000) / 1000)))
+        self._db.execute("insert_invitation", (group_id, edge_bucket(user_id), user_id, inviter_id, expires_ms, ttl_s))
+
+    def invitation(self, group_id: int, user_id: int, now_ms: int) -> int | None:
+        row = self._db.execute("select_invitation", (group_id, edge_bucket(user_id), user_id)).one()
+        return row.inviter_id if row is not None and row.expires_ms > now_ms else None
+
+    def remove_invitation(self, group_id: int, user_id: int) -> None:
+        self._db.execute("delete_invitation", (group_id, edge_bucket(user_id), user_id))
+
     def member_count(self, group_id: int) -> int:
         row = self._db.execute("select_member_count", (group_id,)).one()
         # max: a count that drifted below zero (see add_member) must not show as negative
@@ -133,6 +157,7 @@ class CassandraOrgStore(OrgStore):
             self._member_groups.remove_each([(member, group_id) for member in members])
         self._group_members.drop(group_id)
         self._db.execute_all([("delete_member_count", (group_id,)), ("drop_group_buckets", (group_id,))])
+        self._db.execute_many("drop_group_invitations", [(group_id, bucket) for bucket in range(EDGE_BUCKETS)])
         if group is not None:
             # Conditional: only this group's claim is released, never a successor's.
             self._db.execute("release_announcements", (group.org_id, group_id))
