@@ -111,6 +111,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
         store.posts.purge_author(user)  # what listings do not show: deleted posts, idempotency keys
         store.graph.purge_user(user)
         store.orgs.purge_user(user)
+        store.markers.purge_marker(user)
         cached.extend(user_keys_outside_org_prefix(user))
         counts["users"] += 1
         bar.update(1)

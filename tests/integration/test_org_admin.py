@@ -12,6 +12,7 @@ import pytest
 from feed.redis.connection import connect
 from feed.redis.keys import org_key_pattern
 from feed.store import open_store
+from feed.v1 import feed_service_pb2
 from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org
 
 USERS = OrgUsers()
@@ -45,6 +46,8 @@ def test_an_organization_is_exported_and_deleted_whole(ac, semantics_stack, tmp_
     group_post = ac.post(b, "in the team", group=group).post_id
     kept_post = ac.post(other, "theirs").post_id
     eventually(lambda: {post, group_post} <= set(ac.home_ids(b)))
+    marker = feed_service_pb2.SetReadMarkerRequest(user_id=b, post_id=post)
+    ac.feed.SetReadMarker(marker, metadata=ac.acting_as(b), timeout=10)
     eventually(lambda: drained(semantics_stack), timeout_s=60)
 
     out = tmp_path / "export.jsonl"
@@ -73,6 +76,7 @@ def test_an_organization_is_exported_and_deleted_whole(ac, semantics_stack, tmp_
         assert store.posts.get_posts([post, deleted, group_post]) == {}
         assert store.graph.list_followers(a, 100).ids == []
         assert store.orgs.org_of(other) == kept
+        assert store.markers.get_marker(b) is None  # a member's read marker goes with them
     finally:
         store.close()
     assert ac.home_ids(other) == [kept_post]  # the other organization is untouched
