@@ -90,9 +90,11 @@ class GroupServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def JoinGroup(self, request, context):
-        """user_id joins an open group, or a member (inviter_id) adds user_id to any
-        group of theirs: the only way into a private group. Joining twice is a no-op.
-        The group's recent posts then appear in the new member's home timeline.
+        """user_id joins an open group, or a private one through a live invitation; or a
+        member (inviter_id) invites user_id, who is a member only once they join by
+        themselves (an organization admin's invitation adds them at once). Joining
+        twice is a no-op. The group's recent posts then appear in the new member's
+        home timeline.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
