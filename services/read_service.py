@@ -82,8 +82,9 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")  # a home timeline is private to its owner
-        self._limiter.take(caller.user_id)
-        page = self._home.read(user, decode_id_cursor(request.page_token), size, caller.org_id)
+        cursor = decode_id_cursor(request.page_token)
+        # The read budget rides in the page's first Redis round trip: no round trip of its own.
+        page = self._home.read(user, cursor, size, caller.org_id, self._limiter.budget(caller.user_id))
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
         )

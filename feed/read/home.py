@@ -8,7 +8,8 @@ hydration turns ids into posts and drops the deleted; the filters
 workers are still catching up; paging cuts the page and the cursor of the next.
 
 Round trips of a page in the common case (the reader follows no read-time source):
-one to Redis for the timeline ids and the source directory (pipelined), one
+one to Redis for the reader's rate-limit budget, the timeline ids and the source
+directory (pipelined), one
 to Redis for hydration, one store query for the follow guard, which also tells
 which read-time sources the reader follows (or, when the organization has many,
 lists the reader's follows and groups instead: feed/read/guard.py, so a page never
@@ -33,6 +34,7 @@ from feed.read.rebuilds import RebuildQueue
 from feed.read.repair import ReadRepair
 from feed.read.sources import HomeSources
 from feed.read.stages import FilterStage, ReadContext, run_filters
+from feed.redis.calls import Rider
 from feed.store.base import Store
 from feed.timeline.page import TimelinePage
 from feed.timeline.sources import ReadTimeSources
@@ -58,8 +60,11 @@ class HomeTimelineReader:
         self.filters = filters
         self.repair = repair or ReadRepair(timelines)
 
-    def read(self, user_id: int, before_id: int | None, page_size: int, org_id: int = 0) -> FeedPage:
-        """One page of at most page_size posts older than before_id."""
+    def read(
+        self, user_id: int, before_id: int | None, page_size: int, org_id: int = 0, budget: Rider | None = None
+    ) -> FeedPage:
+        """One page of at most page_size posts older than before_id; budget (the reader's rate limit)
+        is spent in the page's first Redis round trip."""
         guard = FollowGuard(self._store, user_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
@@ -68,7 +73,8 @@ class HomeTimelineReader:
         try:
             for _ in range(MAX_ROUNDS):
                 count = page.wanted + 1  # one extra tells whether more remain
-                pages, posts = self.sources(ctx, guard, page.cursor, count)
+                pages, posts = self.sources(ctx, guard, page.cursor, count, budget)
+                budget = None  # spent once, in the first round
                 home_ids.update(pages[0].ids)
                 candidates = merge_sources(pages, count)
                 found = self.hydrate(candidates, posts, guard, gone)
@@ -80,14 +86,14 @@ class HomeTimelineReader:
             self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)  # read-time lists are not ours
 
     def sources(
-        self, ctx: ReadContext, guard: FollowGuard, cursor: int | None, count: int
+        self, ctx: ReadContext, guard: FollowGuard, cursor: int | None, count: int, budget: Rider | None = None
     ) -> tuple[list[TimelinePage], dict[int, Post]]:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows.
 
         Answers the pages and the home page's posts, hydrated here because the
         guard must know their authors and the sources' in the same store query.
         """
-        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id)
+        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, budget)
         posts = self._hydrator.hydrate(home.ids)
         guard.learn(posts.values(), directory)
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large

@@ -24,6 +24,7 @@ from redis.exceptions import RedisClusterException
 from feed.domain import Source
 from feed.errors import Unavailable
 from feed.read.rebuilds import RebuildQueue
+from feed.redis.calls import Rider
 from feed.store.base import Store
 from feed.telemetry import metrics
 from feed.timeline.page import TimelinePage
@@ -52,10 +53,11 @@ class HomeSources:
         self.rebuilds = rebuilds or RebuildQueue(store, timelines)
 
     def home(
-        self, user_id: int, before_id: int | None, count: int, org_id: int = 0
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, budget: Rider | None = None
     ) -> tuple[TimelinePage, frozenset[Source]]:
-        """Required: the user's timeline page and the organization's read-time sources, in one round trip."""
-        page, sources = self._timelines.page_with_sources(self._read_time, user_id, before_id, count, org_id)
+        """Required: the user's timeline page and the organization's read-time sources, in one round trip
+        that also spends the reader's budget (ResourceExhausted before anything else is done)."""
+        page, sources = self._timelines.page_with_sources(self._read_time, user_id, before_id, count, org_id, budget)
         if page.state != "ready":
             page = self.rebuilt_home(user_id, before_id, count, org_id)
         return page, sources

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -31,6 +31,17 @@ from feed.errors import Unavailable
 from feed.telemetry import metrics
 
 Call = tuple[str, list[str], list[Any]]  # (function name, keys, args): one FCALL
+
+
+class Rider(Protocol):
+    """A call that rides in another operation's pipelined round trip (a rate-limit budget in a page's):
+    call() is what to send, settle(reply) takes its answer and raises if the operation must not go on."""
+
+    def call(self) -> Call: ...
+
+    def settle(self, reply: Any) -> None: ...
+
+
 PIPELINE = "pipeline"  # the operation label of a round trip mixing several functions
 # As the gRPC edge words any dependency failure: the caller learns to retry, not our internals.
 UNAVAILABLE_MESSAGE = "a backing service is unavailable; retry shortly"

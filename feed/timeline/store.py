@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 from feed.domain import Source
-from feed.redis.calls import round_trip
+from feed.redis.calls import Rider, round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
@@ -48,7 +48,13 @@ class TimelineStore(Protocol):
     def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool: ...
     def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage: ...
     def page_with_sources(
-        self, read_time: ReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+        self,
+        read_time: ReadTimeSources,
+        user_id: int,
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        budget: Rider | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]: ...
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None: ...
     def finish_rebuild(
@@ -150,19 +156,27 @@ class RedisTimelineStore:
         return parse_page(self._fn.call(name, keys, args))
 
     def page_with_sources(
-        self, read_time: RedisReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+        self,
+        read_time: RedisReadTimeSources,
+        user_id: int,
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        budget: Rider | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]:
-        """A home timeline page and the organization's current read-time sources, in one pipelined round trip.
+        """A home timeline page and the organization's current read-time sources, in one pipelined round trip,
+        with the reader's rate-limit budget spent in it too (settled first: a refused page is never used).
 
-        The two keys live in different hash slots, so they are two calls; pipelined,
+        The keys live in different hash slots, so they are separate calls; pipelined,
         they cost one round trip (on a cluster, one per node, sent together). read_time
         is the Redis backend's too: its directory copy is refreshed by this round trip.
         """
         directory = read_time.directory_of(org_id)
-        page_reply, directory_reply = self._fn.call_many(
-            [self.page_call(user_id, before_id, count, org_id), directory.call()]
-        )
-        return parse_page(page_reply), directory.absorb(directory_reply)
+        calls = [self.page_call(user_id, before_id, count, org_id), directory.call()]
+        replies = self._fn.call_many([*calls, budget.call()] if budget else calls)
+        if budget is not None:
+            budget.settle(replies[2])
+        return parse_page(replies[0]), directory.absorb(replies[1])
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
         """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""

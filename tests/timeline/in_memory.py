@@ -100,9 +100,18 @@ class InMemoryTimelineStore:
         return TimelinePage("ready", visible[start:stop], stop < len(visible))
 
     def page_with_sources(
-        self, read_time: InMemoryReadTimeSources, user_id: int, before_id: int | None, count: int, org_id: int = 0
+        self,
+        read_time: InMemoryReadTimeSources,
+        user_id: int,
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        budget=None,
     ) -> tuple[TimelinePage, frozenset[Source]]:
-        """A page and the organization's read-time sources (one round trip on Redis; here, two lookups)."""
+        """A page and the organization's read-time sources (one round trip on Redis; here, two lookups),
+        the budget spent first."""
+        if budget is not None:
+            budget.spend_now()
         return self.page(user_id, before_id, count, org_id), frozenset(read_time.registered(org_id))
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
