@@ -17,7 +17,14 @@ from tests.clock import FakeClock
 from tests.read.world import BACKENDS, World, ids, new_user, newest_first, world_on
 
 RETENTION_S = 7 * 86_400
-LATER = now_ms() + (RETENTION_S + 60) * 1000  # past the retention of every post made now
+
+
+def later() -> int:
+    """A moment past the retention of every post made until now (taken when the test runs, not when the
+    module is collected: a suite may run this minutes after collecting it)."""
+    return now_ms() + (RETENTION_S + 60) * 1000
+
+
 THRESHOLD = 5
 
 
@@ -44,7 +51,7 @@ def test_an_idle_source_back_under_the_threshold_leaves_the_registry_and_readers
     posts = [world.post_read_time(star) for _ in range(3)]
     assert seen_by(world, reader) == newest_first(*posts)
 
-    retired = retire_idle(world.store, world.timelines, world.read_time, 0, THRESHOLD, RETENTION_S, LATER)
+    retired = retire_idle(world.store, world.timelines, world.read_time, 0, THRESHOLD, RETENTION_S, later())
     assert retired == [Source(author_id=star)]
     assert world.read_time.registered() == set()
     assert world.read_time.pages([Source(author_id=star)], None, 10)[0].ids == []  # the list is gone
@@ -59,7 +66,7 @@ def test_a_group_source_retires_into_its_members_timelines(world):
     group = world.group(author, member)
     post = world.post(author, group=group)
     world.read_time.push([(Source(group_id=group), post.post_id)])
-    assert retire_idle(world.store, world.timelines, world.read_time, 0, THRESHOLD, RETENTION_S, LATER)
+    assert retire_idle(world.store, world.timelines, world.read_time, 0, THRESHOLD, RETENTION_S, later())
     assert seen_by(world, member) == [post.post_id]
 
 
@@ -69,7 +76,7 @@ def test_a_source_still_above_the_threshold_or_posting_recently_stays(world):
     follower_of(world, recent)
     world.post_read_time(star)
     world.post_read_time(recent)
-    assert retire_idle(world.store, world.timelines, world.read_time, 0, 0, RETENTION_S, LATER) == []  # above
+    assert retire_idle(world.store, world.timelines, world.read_time, 0, 0, RETENTION_S, later()) == []  # above
     assert retire_idle(world.store, world.timelines, world.read_time, 0, THRESHOLD, RETENTION_S, now_ms()) == []
     assert world.read_time.registered() == {Source(author_id=star), Source(author_id=recent)}
 
