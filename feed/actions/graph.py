@@ -25,8 +25,10 @@ class GraphActions:
         """Follow, unless a block stands between the two either way."""
         follower, followee, ours = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
         self._refuse_if_blocked(follower, followee)
-        # An id that is not (yet) of the organization has no posts here to backfill: no event.
-        events = [self._sink.entry(Followed(follower, followee, caller.org_id))] if ours else []
+        # An id of another organization has nothing here to backfill (its posts are not ours): no event.
+        # One never seen has no posts yet; its event is the usual one, as if it were ours.
+        foreign = not ours and self._orgs.org_of(followee) is not None
+        events = [] if foreign else [self._sink.entry(Followed(follower, followee, caller.org_id))]
         self._graph.follow(follower, followee, events)
         self._sink.recorded()
         # A block may have landed between the check and the write: look again, and undo.

@@ -128,5 +128,7 @@ def test_in_the_default_organization_an_id_of_another_one_is_answered_as_one_nev
         graph.block(alice, ALICE, user)
         graph.unblock(alice, ALICE, user)
     assert orgs.org_of(999) is None and orgs.org_of(CAROL) == ORG
-    # Nothing to backfill from either: no Followed event (the block's Unfollowed events are harmless).
-    assert not [e for e in publisher.envelopes if type(e.event).__name__ == "Followed"]
+    # Nothing to backfill from another organization's: no Followed event for it (the block's Unfollowed
+    # events are harmless); the never-seen id's follow is an ordinary one.
+    followed = [e.event.followee_id for e in publisher.envelopes if type(e.event).__name__ == "Followed"]
+    assert followed == [999]
