@@ -24,14 +24,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+import redis
+
 from feed.domain import Post
 from feed.redis.calls import round_trip
 from feed.redis.cluster import mget
 from feed.redis.connection import RedisClient
 from feed.redis.keys import post_key
+from feed.redis.packed_calls import packed_command
 from feed.v1 import post_pb2
 
 TOMBSTONE = b""  # a cached deletion: the post must not be shown, no store lookup needed
+DECODED_MAX = 20_000  # decoded posts a process keeps (about 10 MB)
 
 
 def serialize(post: Post) -> bytes:
@@ -72,6 +76,11 @@ class RedisPostCache:
     def __init__(self, client: RedisClient, ttl_s: int) -> None:
         self._client = client
         self._ttl_s = ttl_s
+        # Posts decoded before, keyed by their cached bytes: what a hot post decodes to is kept, never
+        # whether it is deleted (that is the tombstone's, read every time). Cleared whole when full:
+        # dict operations need no lock under the GIL, and the bound holds.
+        self._decoded: dict[bytes, Post] = {}
+        self._standalone = isinstance(client, redis.Redis)  # else a cluster: MGET per slot (feed/redis/cluster.py)
 
     def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
         """Cached posts and tombstones among post_ids; ids in neither are misses."""
@@ -79,16 +88,23 @@ class RedisPostCache:
             return {}, set()
         keys = [post_key(i) for i in post_ids]
         with round_trip("post_cache_get"):
-            values = mget(self._client, keys)
+            values = packed_command(self._client, ("MGET", *keys)) if self._standalone else mget(self._client, keys)
         found: dict[int, Post] = {}
         deleted: set[int] = set()
+        decoded = self._decoded
         for post_id, value in zip(post_ids, values, strict=True):
             if value is None:
                 continue
             if value == TOMBSTONE:
                 deleted.add(post_id)
-            else:
-                found[post_id] = deserialize(value)
+                continue
+            post = decoded.get(value)
+            if post is None:
+                post = deserialize(value)
+                if len(decoded) >= DECODED_MAX:
+                    decoded.clear()
+                decoded[value] = post
+            found[post_id] = post
         return found, deleted
 
     def fill(self, posts: Sequence[Post]) -> None:

@@ -173,7 +173,7 @@ class RedisTimelineStore:
         """
         directory = read_time.directory_of(org_id)
         calls = [self.page_call(user_id, before_id, count, org_id), directory.call()]
-        replies = self._fn.call_many([*calls, budget.call()] if budget else calls)
+        replies = self._packed.call_many([*calls, budget.call()] if budget else calls)
         if budget is not None:
             budget.settle(replies[2])
         return parse_page(replies[0]), directory.absorb(replies[1])

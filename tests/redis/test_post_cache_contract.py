@@ -57,6 +57,15 @@ class PostCacheContract:
         cache.mark_deleted(post.post_id)
         assert cache.get_many([post.post_id]) == ({}, {post.post_id})
 
+    def test_a_post_read_before_is_hidden_once_deleted(self, cache):
+        """Reads keep what a hot post decodes to, never whether it is live: a deletion hides it at once."""
+        post = new_post()
+        cache.fill([post])
+        for _ in range(3):
+            assert cache.get_many([post.post_id]) == ({post.post_id: post}, set())
+        cache.mark_deleted(post.post_id)
+        assert cache.get_many([post.post_id]) == ({}, {post.post_id})
+
     def test_a_stale_fill_after_a_deletion_does_not_bring_the_post_back(self, cache):
         post = new_post()
         cache.mark_deleted(post.post_id)  # the write service deletes while a reader still holds the post
@@ -118,6 +127,14 @@ class RedisPostCacheContract(PostCacheContract):
 
     def ttl_of(self, cache, post_id):
         return self.client.ttl(post_key(post_id))
+
+    def test_decoded_posts_kept_by_a_reader_stay_bounded(self, cache, monkeypatch):
+        monkeypatch.setattr("feed.redis.post_cache.DECODED_MAX", 5)
+        posts = [new_post(author) for author in range(1, 13)]
+        cache.fill(posts)
+        for post in posts:
+            assert cache.get_many([post.post_id]) == ({post.post_id: post}, set())
+            assert len(cache._decoded) <= 5
 
 
 @pytest.mark.integration
