@@ -18,6 +18,7 @@ from feed.errors import InvalidArgument
 from feed.ids import is_future_id, now_ms, require_id
 from feed.page_tokens import decode_id_cursor, encode_id_cursor
 from feed.read.group import GroupTimelineReader
+from feed.read.guard_cache import GuardCache
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
 from feed.read.page import FeedPage
@@ -165,7 +166,7 @@ def _wire(settings: Settings):
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
         read_time = RedisReadTimeSources(functions, settings.timeline_max)
         hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
-        home = HomeTimelineReader(store, timelines, read_time, hydrator)
+        home = HomeTimelineReader(store, timelines, read_time, hydrator, guards=GuardCache())
         orgs = OrgDirectory(store.orgs)
         limiter = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
         # shares the write service's buckets: a user's marker sets and posts draw on one budget

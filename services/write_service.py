@@ -16,6 +16,7 @@ from google.protobuf import empty_pb2
 from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter, read_limiter
+from feed.access.versions import RedisRelationshipVersions, RelationshipVersions
 from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
@@ -25,7 +26,7 @@ from feed.ids import IdGenerator, now_ms
 from feed.outbox.doorbell import Doorbell
 from feed.read.hydrate import Hydrator
 from feed.read.lookups import Lookups
-from feed.redis.connection import connect
+from feed.redis.connection import RedisFunctions, connect
 from feed.redis.post_cache import RedisPostCache
 from feed.shutdown import Stop
 from feed.store import Store
@@ -119,7 +120,8 @@ def _wire(settings: Settings) -> Callable[[Store], Wiring]:
         cache = RedisPostCache(client, settings.post_cache_ttl_s)
         limiter = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
         reads = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
-        return wire_servicers(settings, store, cache, limiter, reads, bell=Doorbell(client))
+        versions = RedisRelationshipVersions(RedisFunctions(client))
+        return wire_servicers(settings, store, cache, limiter, reads, bell=Doorbell(client), versions=versions)
 
     return wire
 
@@ -132,6 +134,8 @@ def wire_servicers(
     reads: RedisRateLimiter,
     clock: Callable[[], int] = now_ms,
     bell: Bell | None = None,
+    *,
+    versions: RelationshipVersions,
 ) -> Wiring:
     """The three servicers over their use cases, from the service's connections; writes spend
     the limiter's budget, reads (GetPost, the lists) that of reads."""
@@ -143,9 +147,9 @@ def wire_servicers(
     posts = PostServicer(
         PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
     )
-    graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink), lookups)
+    graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink, versions), lookups)
     group_actions = GroupActions(
-        store.orgs, store.graph, access, orgs, limiter, sink, ids, clock, settings.group_invite_ttl_s
+        store.orgs, store.graph, access, orgs, limiter, sink, ids, clock, settings.group_invite_ttl_s, versions=versions
     )
     groups = GroupServicer(group_actions, lookups)
     register = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
+from feed.access.versions import RelationshipVersions
 from feed.actions.sink import EventSink
 from feed.errors import FailedPrecondition, InvalidArgument
 from feed.events import Followed, Unfollowed
@@ -13,13 +14,25 @@ from feed.store.base import GraphStore
 
 
 class GraphActions:
-    """Follow, Unfollow, Block, Unblock: each acted by the first user of the pair on the second."""
+    """Follow, Unfollow, Block, Unblock: each acted by the first user of the pair on the second.
 
-    def __init__(self, graph: GraphStore, orgs: OrgDirectory, limiter: RedisRateLimiter, sink: EventSink) -> None:
+    Each sets a new relationship version (feed/access/versions.py) for every user whose
+    follows or blocks it changed, after the store's commit and before it answers, so that
+    no read service trusts facts it kept from before the change (feed/read/guard_cache.py)."""
+
+    def __init__(
+        self,
+        graph: GraphStore,
+        orgs: OrgDirectory,
+        limiter: RedisRateLimiter,
+        sink: EventSink,
+        versions: RelationshipVersions,
+    ) -> None:
         self._graph = graph
         self._orgs = orgs
         self._limiter = limiter
         self._sink = sink
+        self._versions = versions
 
     def follow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
         """Follow, unless a block stands between the two either way."""
@@ -31,16 +44,19 @@ class GraphActions:
         events = [] if foreign else [self._sink.entry(Followed(follower, followee, caller.org_id))]
         self._graph.follow(follower, followee, events)
         self._sink.recorded()
+        self._versions.bump([follower], caller.org_id)
         # A block may have landed between the check and the write: look again, and undo.
         if self._blocked_either_way(follower, followee):
             self._graph.unfollow(follower, followee, [self._sink.entry(Unfollowed(follower, followee, caller.org_id))])
             self._sink.recorded()
+            self._versions.bump([follower], caller.org_id)
             self._refuse_if_blocked(follower, followee)
 
     def unfollow(self, caller: Principal, follower_id: int, followee_id: int) -> None:
         follower, followee, _ = self._admit(caller, follower_id, followee_id, "follower_id", "followee_id")
         self._graph.unfollow(follower, followee, [self._sink.entry(Unfollowed(follower, followee, caller.org_id))])
         self._sink.recorded()
+        self._versions.bump([follower], caller.org_id)
 
     def block(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
         """Block, and remove the follow edges both ways: one store change, with both Unfollowed
@@ -50,10 +66,12 @@ class GraphActions:
         pairs = ((blocker, blocked), (blocked, blocker))
         self._graph.block(blocker, blocked, [self._sink.entry(Unfollowed(a, b, caller.org_id)) for a, b in pairs])
         self._sink.recorded()
+        self._versions.bump(pairs[0], caller.org_id)  # both: a block hides each from the other
 
     def unblock(self, caller: Principal, blocker_id: int, blocked_id: int) -> None:
         blocker, blocked, _ = self._admit(caller, blocker_id, blocked_id, "blocker_id", "blocked_id")
         self._graph.unblock(blocker, blocked)  # follows removed by the block stay removed
+        self._versions.bump([blocker, blocked], caller.org_id)
 
     def _admit(self, caller: Principal, actor_id: int, other_id: int, actor: str, other: str) -> tuple[int, int, bool]:
         """The (actor, other) pair of a request the actor makes, within the actor's rate limit, and

@@ -26,6 +26,7 @@ from feed.access.groups import NAME_MAX_CHARS, GroupAccess, group_not_found
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
+from feed.access.versions import RelationshipVersions
 from feed.actions.sink import EventSink
 from feed.config import Settings
 from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
@@ -62,8 +63,13 @@ class GroupActions:
         ids: IdGenerator,
         clock: Callable[[], int],
         invite_ttl_s: int = Settings.group_invite_ttl_s,
+        *,
+        versions: RelationshipVersions,
     ) -> None:
+        """versions: every membership change sets the member's new relationship version after the
+        store's commit and before the call answers (feed/access/versions.py)."""
         self._store = store
+        self._versions = versions
         self._graph = graph
         self._access = access
         self._orgs = orgs
@@ -86,6 +92,7 @@ class GroupActions:
         group = Group(self._ids.next_id(), caller.org_id, name, visibility, REGULAR, creator, self._clock())
         self._store.create_group(group)
         self._store.add_member(group.group_id, creator)
+        self._versions.bump([creator], caller.org_id)
         return group
 
     def join(self, caller: Principal, group_id: int, user_id: int, inviter_id: int = 0) -> None:
@@ -146,11 +153,13 @@ class GroupActions:
         # Recorded on every call, so a retry finishes a join whose backfill never ran.
         added = self._store.add_member(group_id, user, [self._sink.entry(GroupJoined(group_id, user, org_id))])
         self._sink.recorded()
+        self._versions.bump([user], org_id)
         # A block may have landed between the check and the write: look again, and undo (only a
         # membership this call made: one the user had already was their own choice).
         if vouched_by and added and self._blocked_either_way(vouched_by, user):
             self._store.remove_member(group_id, user, [self._sink.entry(GroupLeft(group_id, user, org_id))])
             self._sink.recorded()
+            self._versions.bump([user], org_id)
             raise refusal
 
     def _blocked_either_way(self, a: int, b: int) -> bool:
@@ -173,3 +182,4 @@ class GroupActions:
             event = GroupLeft(group_id, caller.user_id, caller.org_id)
             self._store.remove_member(group_id, caller.user_id, [self._sink.entry(event)])
             self._sink.recorded()
+            self._versions.bump([caller.user_id], caller.org_id)

@@ -1,9 +1,11 @@
 """The follow guard: the reader's relationships, fetched from the store in bulk before filtering.
 
-The store is asked, never a cache: an unfollow, a block or a leave must hide
-the author or group from the very next read, whatever the workers have applied
-to Redis yet. One query per kind of fact for what a round of a page brings in,
-and none for what was asked already.
+The store is the truth: an unfollow, a block or a leave must hide the author
+or group from the very next read, whatever the workers have applied to Redis
+yet. One query per kind of fact for what a round of a page brings in, and none
+for what was asked already, on this page or on an earlier page of the reader
+whose facts are still current (resume: feed/read/guard_cache.py keeps them
+while the reader's relationship version stays the same).
 
 The organization's read-time sources are asked about in the same query while
 they are few (ASK_AMONG_MAX); past that, the reader's own follows and groups
@@ -13,6 +15,7 @@ reader's relationships, never the size of the organization's registry.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from feed.domain import Post, Source
@@ -23,6 +26,24 @@ from feed.store.base import Store, walk_pages
 # listing the reader's follows and groups instead (the smaller side, as long as the registry is large).
 ASK_AMONG_MAX = 64
 RELATIONSHIP_PAGE = 5000  # follows or groups per store query when they are listed whole
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KnownFacts:
+    """What a guard learned, frozen so that pages on several threads can start from it."""
+
+    followed: frozenset[int]
+    groups: frozenset[int]
+    blocked: frozenset[int]
+    asked: frozenset[int]
+    groups_asked: frozenset[int]
+    blocks_asked: frozenset[int]
+    complete: bool
+
+    def size(self) -> int:
+        """How many ids it holds (what a cache of them bounds)."""
+        sets = (self.followed, self.groups, self.blocked, self.asked, self.groups_asked, self.blocks_asked)
+        return sum(map(len, sets))
 
 
 class FollowGuard:
@@ -37,6 +58,30 @@ class FollowGuard:
         self._groups_asked: set[int] = set()
         self._blocks_asked: set[int] = {reader_id}
         self._complete = False  # facts.followed and facts.groups hold every follow and group of the reader
+        self.queries = 0  # store queries made: none means resume()'s facts were all this page needed
+
+    def resume(self, known: KnownFacts) -> None:
+        """Start from facts learned earlier (still current: the caller checked), asking only about the new."""
+        self.facts.followed |= known.followed
+        self.facts.groups |= known.groups
+        self.facts.blocked |= known.blocked
+        self._asked |= known.asked
+        self._groups_asked |= known.groups_asked
+        self._blocks_asked |= known.blocks_asked
+        self._complete = self._complete or known.complete
+
+    def known(self) -> KnownFacts:
+        """Everything learned so far, frozen."""
+        f = self.facts
+        return KnownFacts(
+            frozenset(f.followed),
+            frozenset(f.groups),
+            frozenset(f.blocked),
+            frozenset(self._asked),
+            frozenset(self._groups_asked),
+            frozenset(self._blocks_asked),
+            self._complete,
+        )
 
     def learn(self, posts: Iterable[Post], sources: frozenset[Source] = frozenset()) -> None:
         """Learn what filtering these posts and merging these read-time sources needs: at most
@@ -57,6 +102,7 @@ class FollowGuard:
         new_groups = groups - self._groups_asked
         if new_groups and not self._complete:
             self.facts.groups |= self._store.orgs.groups_among(self._reader, new_groups)
+            self.queries += 1
             self._groups_asked |= new_groups
         self.check_blocks(group_authors)
 
@@ -67,6 +113,7 @@ class FollowGuard:
         reader, graph, orgs = self._reader, self._store.graph, self._store.orgs
         self.facts.followed |= set(walk_pages(lambda token: graph.list_following(reader, RELATIONSHIP_PAGE, token)))
         self.facts.groups |= set(walk_pages(lambda token: orgs.list_user_groups(reader, RELATIONSHIP_PAGE, token)))
+        self.queries += 2
         self._complete = True
 
     def read_time_sources(self, directory: frozenset[Source]) -> list[Source]:
@@ -87,6 +134,7 @@ class FollowGuard:
         new = set(authors) - self._asked
         if new and not self._complete:
             self.facts.followed |= self._store.graph.following_among(self._reader, new)
+            self.queries += 1
             self._asked |= new
 
     def check_blocks(self, authors: set[int]) -> None:
@@ -95,4 +143,5 @@ class FollowGuard:
         new = authors - self._blocks_asked
         if new:
             self.facts.blocked |= self._store.graph.blocked_either_way_among(self._reader, new)
+            self.queries += 1
             self._blocks_asked |= new

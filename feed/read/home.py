@@ -8,9 +8,11 @@ hydration turns ids into posts and drops the deleted; the filters
 workers are still catching up; paging cuts the page and the cursor of the next.
 
 Round trips of a page in the common case (the reader follows no read-time source):
-one to Redis for the reader's rate-limit budget, the timeline ids and the source
-directory (pipelined), one
-to Redis for hydration, one store query for the follow guard, which also tells
+one to Redis for the reader's rate-limit budget, the timeline ids, the source
+directory and the reader's relationship version (pipelined), one
+to Redis for hydration, and store queries for the follow guard only about authors
+and groups it did not know yet (feed/read/guard_cache.py: a reader's facts are kept
+while their relationship version stays the same); a query also tells
 which read-time sources the reader follows (or, when the organization has many,
 lists the reader's follows and groups instead: feed/read/guard.py, so a page never
 pays for the size of the registry). That is why the home ids are
@@ -27,6 +29,7 @@ from __future__ import annotations
 from feed.domain import Post
 from feed.read.filters import DELETED_COUNTS, HOME_FILTERS, drop_deleted
 from feed.read.guard import FollowGuard
+from feed.read.guard_cache import CachedGuard, GuardCache
 from feed.read.hydrate import Hydrator
 from feed.read.merge import Candidates, merge_sources
 from feed.read.page import MAX_ROUNDS, FeedPage, PageBuilder
@@ -53,8 +56,11 @@ class HomeTimelineReader:
         filters: tuple[FilterStage, ...] = HOME_FILTERS,
         rebuilds: RebuildQueue | None = None,
         repair: ReadRepair | None = None,
+        guards: GuardCache | None = None,
     ) -> None:
+        """guards: readers' guard facts kept between pages; None asks the store on every page."""
         self._store = store
+        self._guards = guards
         self._sources = HomeSources(store, timelines, read_time, rebuilds)
         self._hydrator = hydrator
         self.filters = filters
@@ -66,34 +72,50 @@ class HomeTimelineReader:
         """One page of at most page_size posts older than before_id; budget (the reader's rate limit)
         is spent in the page's first Redis round trip."""
         guard = FollowGuard(self._store, user_id)
+        cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()
         try:
-            for _ in range(MAX_ROUNDS):
+            for n in range(MAX_ROUNDS):
                 count = page.wanted + 1  # one extra tells whether more remain
-                pages, posts = self.sources(ctx, guard, page.cursor, count, budget)
-                budget = None  # spent once, in the first round
+                pages, posts = self.sources(ctx, guard, page.cursor, count, budget, cached if n == 0 else None)
+                budget = None  # spent once, in the first round (the version is read there too)
                 home_ids.update(pages[0].ids)
                 candidates = merge_sources(pages, count)
                 found = self.hydrate(candidates, posts, guard, gone)
                 done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
                 if done is not None:
-                    return done
-            return page.unfinished()
+                    break
+            else:
+                done = page.unfinished()
+            if cached is not None:
+                cached.keep(guard)
+            return done
         finally:
             self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)  # read-time lists are not ours
 
     def sources(
-        self, ctx: ReadContext, guard: FollowGuard, cursor: int | None, count: int, budget: Rider | None = None
+        self,
+        ctx: ReadContext,
+        guard: FollowGuard,
+        cursor: int | None,
+        count: int,
+        budget: Rider | None = None,
+        cached: CachedGuard | None = None,
     ) -> tuple[list[TimelinePage], dict[int, Post]]:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows.
 
         Answers the pages and the home page's posts, hydrated here because the
         guard must know their authors and the sources' in the same store query.
+        The first round reads the reader's relationship version with the page and
+        resumes the guard from the facts kept under it (cached).
         """
-        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, budget)
+        probe = None if cached is None else cached.probe
+        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, budget, probe)
+        if cached is not None:
+            cached.resume(guard)
         posts = self._hydrator.hydrate(home.ids)
         guard.learn(posts.values(), directory)
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large

@@ -51,6 +51,13 @@ def home_timeline_key(user_id: int, org_id: int = 0) -> str:
     return f"{org_prefix(org_id)}tl:{{{timeline_shard(user_id)}}}:{user_id}"
 
 
+def relationship_version_key(user_id: int, org_id: int = 0) -> str:
+    """A random value that changes whenever the user's follows, groups or blocks change (feed/access/versions.py).
+
+    The home timeline's hash tag, so it is read in the same slot as the user's page on a cluster."""
+    return f"{org_prefix(org_id)}rv:{{{timeline_shard(user_id)}}}:{user_id}"
+
+
 def post_key(post_id: int) -> str:
     """The cached, serialized post (an empty value is a deletion tombstone)."""
     return f"feed:post:{post_id}"

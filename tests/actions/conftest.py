@@ -8,6 +8,7 @@ from feed.access.groups import GroupAccess
 from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
+from feed.access.versions import RedisRelationshipVersions
 from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
@@ -71,12 +72,25 @@ def posts(store, cache, limiter, sink):
 
 
 @pytest.fixture
-def graph(store, orgs, limiter, sink):
-    return GraphActions(store.graph, orgs, limiter, sink)
+def versions(functions):
+    return RedisRelationshipVersions(functions)
 
 
 @pytest.fixture
-def groups(store, orgs, limiter, sink):
+def graph(store, orgs, limiter, sink, versions):
+    return GraphActions(store.graph, orgs, limiter, sink, versions)
+
+
+@pytest.fixture
+def groups(store, orgs, limiter, sink, versions):
     return GroupActions(
-        store.orgs, store.graph, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), lambda: NOW_MS
+        store.orgs,
+        store.graph,
+        GroupAccess(store.orgs),
+        orgs,
+        limiter,
+        sink,
+        IdGenerator(),
+        lambda: NOW_MS,
+        versions=versions,
     )

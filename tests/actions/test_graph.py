@@ -60,9 +60,9 @@ def test_a_follow_is_refused_when_either_has_blocked_the_other(
 
 
 def test_a_follow_is_undone_when_a_block_lands_between_its_check_and_its_write(
-    store, orgs, limiter, sink, publisher, sign_in
+    store, orgs, limiter, sink, publisher, sign_in, versions
 ):
-    racing = GraphActions(BlockLandsDuringFollow(store.graph), orgs, limiter, sink)
+    racing = GraphActions(BlockLandsDuringFollow(store.graph), orgs, limiter, sink, versions)
     sign_in(BOB)
     with pytest.raises(FailedPrecondition, match="this user has blocked you"):
         racing.follow(sign_in(ALICE), ALICE, BOB)

@@ -132,11 +132,12 @@ def test_a_blocked_user_cannot_invite_the_member_who_blocked_them(groups, graph,
 
 
 def test_an_admins_added_member_is_taken_out_again_when_a_block_lands_between_the_check_and_the_write(
-    store, orgs, limiter, sink, publisher, sign_in
+    store, orgs, limiter, sink, publisher, sign_in, versions
 ):
     alice, _ = sign_in(ALICE, admin=True), sign_in(BOB)
     racing_store = BlockLandsDuringJoin(store.orgs, store.graph, BOB, ALICE)
-    racing = GroupActions(racing_store, store.graph, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), int)
+    access = GroupAccess(store.orgs)
+    racing = GroupActions(racing_store, store.graph, access, orgs, limiter, sink, IdGenerator(), int, versions=versions)
     group = racing.create(alice, ALICE, "open", OPEN)
     with pytest.raises(FailedPrecondition, match=BLOCKED):
         racing.join(alice, group.group_id, BOB, inviter_id=ALICE)
@@ -210,10 +211,19 @@ def test_an_invitation_whose_inviter_left_cannot_be_accepted(groups, store, sign
     assert not store.orgs.is_member(group.group_id, BOB)
 
 
-def test_an_invitation_lapses_after_its_time_to_live(store, orgs, limiter, sink, sign_in):
+def test_an_invitation_lapses_after_its_time_to_live(store, orgs, limiter, sink, sign_in, versions):
     clock = Clock(NOW_MS)
     groups = GroupActions(
-        store.orgs, store.graph, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), clock, invite_ttl_s=60
+        store.orgs,
+        store.graph,
+        GroupAccess(store.orgs),
+        orgs,
+        limiter,
+        sink,
+        IdGenerator(),
+        clock,
+        invite_ttl_s=60,
+        versions=versions,
     )
     group = private_group_inviting(groups, sign_in)
     clock.now_ms += 60_000
@@ -239,11 +249,12 @@ def test_an_org_admins_add_is_immediate_but_not_across_a_block(groups, graph, st
 
 
 def test_an_accepted_membership_is_taken_out_again_when_a_block_lands_between_the_check_and_the_write(
-    store, orgs, limiter, sink, publisher, sign_in
+    store, orgs, limiter, sink, publisher, sign_in, versions
 ):
     alice, bob = sign_in(ALICE), sign_in(BOB)
     racing_store = BlockLandsDuringJoin(store.orgs, store.graph, BOB, ALICE)
-    racing = GroupActions(racing_store, store.graph, GroupAccess(store.orgs), orgs, limiter, sink, IdGenerator(), int)
+    access = GroupAccess(store.orgs)
+    racing = GroupActions(racing_store, store.graph, access, orgs, limiter, sink, IdGenerator(), int, versions=versions)
     group = racing.create(alice, ALICE, "secret", PRIVATE)
     racing.join(alice, group.group_id, BOB, inviter_id=ALICE)
     with pytest.raises(NotFound):

@@ -13,7 +13,9 @@ import pytest
 
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import AuthKeys
+from feed.access.versions import RedisRelationshipVersions
 from feed.config import Settings
+from feed.redis.connection import RedisFunctions
 from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
 from feed.v1 import feed_service_pb2, group_service_pb2, post_service_pb2
@@ -285,7 +287,8 @@ def lapsing(tmp_path, redis_client):
     limits = RedisRateLimiter(redis_client, 1000, 1000)
     cache = RedisPostCache(redis_client, ttl_s=60)
     settings = Settings(group_invite_ttl_s=60)
-    wiring = wire_servicers(settings, store, cache, limits, limits, clock=clock)
+    versions = RedisRelationshipVersions(RedisFunctions(redis_client))
+    wiring = wire_servicers(settings, store, cache, limits, limits, clock=clock, versions=versions)
     server, _, port = build_server("127.0.0.1:0", wiring.register, SERVICE_NAMES, KEYS, 4, wiring.on_caller)
     server.start()
     client = Client(f"127.0.0.1:{port}", f"127.0.0.1:{port}", KEYS)

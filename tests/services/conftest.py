@@ -11,7 +11,9 @@ import pytest
 
 from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.access.tokens import AuthKeys, mint
+from feed.access.versions import RedisRelationshipVersions
 from feed.config import Settings
+from feed.redis.connection import RedisFunctions
 from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
 from feed.v1 import graph_service_pb2_grpc, group_service_pb2_grpc, post_service_pb2_grpc
@@ -51,7 +53,8 @@ def start_write_service(tmp_path, redis_client) -> Callable[..., WriteService]:
         limiter = RedisRateLimiter(redis_client, rate_per_s, burst)
         reads = read_limiter(redis_client, read_rate_per_s, read_burst)
         cache = RedisPostCache(redis_client, ttl_s=60)
-        wiring = wire_servicers(Settings(), store, cache, limiter, reads, clock=lambda: NOW_MS)
+        versions = RedisRelationshipVersions(RedisFunctions(redis_client))
+        wiring = wire_servicers(Settings(), store, cache, limiter, reads, clock=lambda: NOW_MS, versions=versions)
         server, _, port = build_server("127.0.0.1:0", wiring.register, SERVICE_NAMES, KEYS, 4, wiring.on_caller)
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")

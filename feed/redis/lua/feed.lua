@@ -368,6 +368,20 @@ local function rl_take(keys, args)
   return wait_ms
 end
 
+-- KEYS[1]: a user's relationship version. rv_get answers its value (nil when missing); rv_set
+-- replaces it with ARGV[1], a new random value (never a counter: after a flush a counter would
+-- repeat values that readers still hold).
+local function rv_get(keys, args)
+  return redis.call('GET', keys[1])
+end
+
+local function rv_set(keys, args)
+  redis.call('SET', keys[1], args[1])
+  return 1
+end
+
+redis.register_function{function_name='rv_get', callback=rv_get, flags={'no-writes'}}
+redis.register_function('rv_set', rv_set)
 redis.register_function('tl_push', tl_push)
 redis.register_function('tl_fanout', tl_fanout)
 redis.register_function('tl_celebrities', tl_celebrities)

@@ -1,0 +1,63 @@
+"""Relationship versions: one random value per user in Redis that changes whenever their follows, groups or blocks do.
+
+A read service keeps each reader's follow-guard facts in memory (feed/read/guard_cache.py)
+and trusts them only while the version it reads at the start of a page is the one they
+were fetched under. So every write use case that changes whom a user follows, which
+groups they are in, or who blocks whom sets a new version for each user whose facts
+change: after the store committed (a reader that sees the new value reads the store
+after the change) and before the call answers (the very next read sees it).
+
+New random values, never a counter: after a flush or a failover a counter would restart
+and repeat values that readers still hold facts under. A missing key (never set, or
+lost) is no version at all: readers then ask the store, as without the cache.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from feed.redis.calls import Call
+from feed.redis.connection import RedisFunctions
+from feed.redis.keys import relationship_version_key
+
+
+class RelationshipVersions(Protocol):
+    """What the write use cases need: give these users' relationships a new version."""
+
+    def bump(self, user_ids: Iterable[int], org_id: int = 0) -> None: ...
+
+
+class RedisRelationshipVersions:
+    """The versions in Redis, next to each user's home timeline (one cluster slot per user)."""
+
+    def __init__(self, functions: RedisFunctions) -> None:
+        self._fn = functions
+
+    def bump(self, user_ids: Iterable[int], org_id: int = 0) -> None:
+        """A new random version for each user, in one pipelined round trip; Unavailable when Redis
+        does not answer (the caller's call fails and is retried: every use case is idempotent)."""
+        calls = [("rv_set", [relationship_version_key(u, org_id)], [secrets.token_hex(8)]) for u in set(user_ids)]
+        self._fn.call_many(calls)
+
+    def probe(self, user_id: int, org_id: int = 0) -> VersionProbe:
+        """A read of the user's version that rides in a page's first round trip."""
+        return VersionProbe(user_id, org_id)
+
+
+class VersionProbe:
+    """One read of a user's relationship version, as a Rider (feed/redis/calls.py): value is None
+    until settled, and after it when the key is missing."""
+
+    __slots__ = ("_key", "value")
+
+    def __init__(self, user_id: int, org_id: int = 0) -> None:
+        self._key = relationship_version_key(user_id, org_id)
+        self.value: bytes | str | None = None
+
+    def call(self) -> Call:
+        return ("rv_get", [self._key], [])
+
+    def settle(self, reply: Any) -> None:
+        self.value = reply
