@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from feed.domain import OPEN, REGULAR, Group, Post, Source
 from feed.ids import IdGenerator
 from feed.read.group import GroupTimelineReader
+from feed.read.guard_cache import GuardCache
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
 from feed.read.page import FeedPage
@@ -42,8 +43,9 @@ def new_user() -> int:
 class World:
     """The home, group and user readers wired as the read service wires them."""
 
-    def __init__(self, functions: RedisFunctions | None, tmp_path: Path) -> None:
-        """On Redis through functions; on the in-memory doubles when functions is None."""
+    def __init__(self, functions: RedisFunctions | None, tmp_path: Path, guards: GuardCache | None = None) -> None:
+        """On Redis through functions; on the in-memory doubles when functions is None; guards: the home
+        reader's cache of guard facts (none: the store is asked on every page)."""
         self.store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
         self.functions = functions
         if functions is None:
@@ -55,7 +57,7 @@ class World:
             self.read_time = RedisReadTimeSources(functions, TIMELINE_MAX)
             self.cache = RedisPostCache(functions.client, CACHE_TTL_S)
         hydrator = Hydrator(self.cache, self.store.posts)
-        self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator)
+        self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator, guards=guards)
         self.groups = GroupTimelineReader(self.store)
         self.users = UserTimelineReader(self.store)
 
