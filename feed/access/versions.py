@@ -9,7 +9,13 @@ after the change) and before the call answers (the very next read sees it).
 
 New random values, never a counter: after a flush or a failover a counter would restart
 and repeat values that readers still hold facts under. A missing key (never set, or
-lost) is no version at all: readers then ask the store, as without the cache.
+lost) is set to a new random value by the reader's own read (rv_get), so every reader
+gets the cache; facts fetched under it are replaced by the next change's version.
+
+What that relies on: every change of relationships goes through these use cases. A
+direct store write (a bulk load, a write service older than this during a rolling
+upgrade: deploy write services first) is seen by readers with cached facts only once
+their entry ages out (GuardCache's 60 s).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ class RedisRelationshipVersions:
 
 class VersionProbe:
     """One read of a user's relationship version, as a Rider (feed/redis/calls.py): value is None
-    until settled, and after it when the key is missing."""
+    until settled. A missing key is set to a new random value by the read itself (rv_get)."""
 
     __slots__ = ("_key", "value")
 
@@ -57,7 +63,7 @@ class VersionProbe:
         self.value: bytes | str | None = None
 
     def call(self) -> Call:
-        return ("rv_get", [self._key], [])
+        return ("rv_get", [self._key], [secrets.token_hex(8)])  # the value to start from if it is missing
 
     def settle(self, reply: Any) -> None:
         self.value = reply

@@ -12,8 +12,10 @@ it does not know yet, and the facts go back under the version read at the page's
 start, never a newer one: a change racing the page leaves them under the old
 value, so the next page starts fresh.
 
-A missing version (never set, or lost with a flushed Redis) means no cache at
-all: nothing is used and nothing kept, the store is asked as before. Entries are
+A missing version key (never set, or lost with a flushed Redis) is set to a new
+random value by the page's own read (feed/access/versions.py), which no entry
+holds; a reader without any version (a backend that cannot give one) uses and
+keeps nothing, and the store is asked as before. Entries are
 bounded in ids (past IDS_MAX the reader starts fresh each page) and live at most
 TTL_S, a last resort should a version change ever be lost.
 """

@@ -368,11 +368,18 @@ local function rl_take(keys, args)
   return wait_ms
 end
 
--- KEYS[1]: a user's relationship version. rv_get answers its value (nil when missing); rv_set
--- replaces it with ARGV[1], a new random value (never a counter: after a flush a counter would
--- repeat values that readers still hold).
+-- KEYS[1]: a user's relationship version. rv_get answers its value, first setting it to ARGV[1]
+-- (a new random value from the reader) when missing: a reader whose relationships never changed
+-- since Redis last lost the key gets a version too, and whatever it caches under it is replaced
+-- by the next change's rv_set. rv_set replaces it with ARGV[1], a new random value (never a
+-- counter: after a flush a counter would repeat values that readers still hold).
 local function rv_get(keys, args)
-  return redis.call('GET', keys[1])
+  local value = redis.call('GET', keys[1])
+  if value then
+    return value
+  end
+  redis.call('SET', keys[1], args[1])
+  return args[1]
 end
 
 local function rv_set(keys, args)
@@ -380,7 +387,7 @@ local function rv_set(keys, args)
   return 1
 end
 
-redis.register_function{function_name='rv_get', callback=rv_get, flags={'no-writes'}}
+redis.register_function('rv_get', rv_get)
 redis.register_function('rv_set', rv_set)
 redis.register_function('tl_push', tl_push)
 redis.register_function('tl_fanout', tl_fanout)
