@@ -57,6 +57,10 @@ class Settings:
     # a person scrolling, low enough that one user's flood cannot load the store or grow Redis.
     read_rate_per_s: float = 50.0
     read_burst: int = 500
+    # Threads serving a service's calls. Few: a call holds the GIL for most of its time, and every
+    # thread more costs CPU in hand-offs (docs/performance.md: 4 against 16). Not fewer than this:
+    # a read waiting for its timeline's rebuild (up to 5 s) holds one.
+    rpc_threads: int = 8
     # A home timeline not read for this long expires; fan-out skips it until the next read rebuilds it.
     inactive_days: int = 14
     # An invitation into a group not accepted within this long lapses (the invitee must be invited again).
@@ -89,6 +93,8 @@ class Settings:
             raise InvalidArgument("FEED_POST_MAX_CHARS must be at least 1")
         if self.celebrity_threshold < 0:
             raise InvalidArgument("FEED_CELEBRITY_THRESHOLD must not be negative")
+        if self.rpc_threads < 1:
+            raise InvalidArgument("FEED_RPC_THREADS must be at least 1")
         if self.read_time_retention_s < 1:
             raise InvalidArgument("FEED_READ_TIME_RETENTION_S must be at least 1")
         if self.write_rate_per_s < 0 or self.write_burst < 1:

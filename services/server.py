@@ -136,7 +136,7 @@ def run_service(
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)
     wiring = wire(store)
     server, health_servicer, port = build_server(
-        addr, wiring.register, service_names, keys, on_caller=wiring.on_caller, inner=inner
+        addr, wiring.register, service_names, keys, settings.rpc_threads, wiring.on_caller, inner=inner
     )
     logging.getLogger(f"feed.{role}").info(f"{role} service listening", extra={"addr": addr, "port": port})
     try:

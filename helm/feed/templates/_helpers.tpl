@@ -110,6 +110,7 @@ FEED_CELEBRITY_THRESHOLD: {{ $v.config.celebrityThreshold | toString | quote }}
 FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
 FEED_GROUP_INVITE_TTL_S: {{ $v.config.groupInviteTtlSeconds | int64 | toString | quote }}
 FEED_READ_TIME_RETENTION_S: {{ $v.config.readTimeRetentionSeconds | int64 | toString | quote }}
+FEED_RPC_THREADS: {{ $v.config.rpcThreads | toString | quote }}
 FEED_WRITE_RATE_PER_S: {{ $v.config.writeRatePerSecond | toString | quote }}
 FEED_WRITE_BURST: {{ $v.config.writeBurst | toString | quote }}
 FEED_READ_RATE_PER_S: {{ $v.config.readRatePerSecond | toString | quote }}
