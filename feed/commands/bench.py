@@ -28,7 +28,7 @@ def main(argv: list[str], stop: Stop | None = None) -> int:
         prog="feed bench", description="Measure fan-out, reads and memory on this machine."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a shorter, smaller run (under 90 s; 2 - 4 min with --store both)"
+        "--quick", action="store_true", help="a shorter, smaller run (about 1 min; 2 - 4 min with --store both)"
     )
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a PNG plot of the figures here")
