@@ -39,7 +39,7 @@ class RedisRateLimiter:
         """Spend one call of user_id's budget, or raise ResourceExhausted with the wait."""
         budget = self.budget(user_id)
         if budget is not None:
-            budget.spend_now()
+            budget.settle_alone()
 
     def budget(self, user_id: int) -> Budget | None:
         """One call's spending, to send along with the call's own first round trip; None if unlimited."""
@@ -70,7 +70,7 @@ class Budget:
     def settle(self, reply: Any) -> None:
         self._limiter._settle(reply)
 
-    def spend_now(self) -> None:
+    def settle_alone(self) -> None:
         """Spend it in a round trip of its own (a backend that cannot pipeline it)."""
         name, keys, args = self.call()
         self.settle(self._limiter._fn.call(name, keys, args))

@@ -67,3 +67,7 @@ class VersionProbe:
 
     def settle(self, reply: Any) -> None:
         self.value = reply
+
+    def settle_alone(self) -> None:
+        """No Redis to ask: no version, as for a missing key that could not be set (nothing cached)."""
+        self.value = None

@@ -112,8 +112,8 @@ class HomeTimelineReader:
         The first round reads the reader's relationship version with the page and
         resumes the guard from the facts kept under it (cached).
         """
-        probe = None if cached is None else cached.probe
-        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, budget, probe)
+        riders = [r for r in (budget, None if cached is None else cached.probe) if r is not None]
+        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, riders)
         if cached is not None:
             cached.resume(guard)
         posts = self._hydrator.hydrate(home.ids)

@@ -58,14 +58,13 @@ class HomeSources:
         before_id: int | None,
         count: int,
         org_id: int = 0,
-        budget: Rider | None = None,
-        version: Rider | None = None,
+        riders: Sequence[Rider] = (),
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """Required: the user's timeline page and the organization's read-time sources, in one round trip
-        that also spends the reader's budget (ResourceExhausted before anything else is done) and reads
-        their relationship version."""
+        that also carries the riders (the reader's budget: ResourceExhausted before anything else is done;
+        their relationship version)."""
         timelines, read_time = self._timelines, self._read_time
-        page, sources = timelines.page_with_sources(read_time, user_id, before_id, count, org_id, budget, version)
+        page, sources = timelines.page_with_sources(read_time, user_id, before_id, count, org_id, riders)
         if page.state != "ready":
             page = self.rebuilt_home(user_id, before_id, count, org_id)
         return page, sources

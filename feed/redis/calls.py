@@ -34,12 +34,15 @@ Call = tuple[str, list[str], list[Any]]  # (function name, keys, args): one FCAL
 
 
 class Rider(Protocol):
-    """A call that rides in another operation's pipelined round trip (a rate-limit budget in a page's):
-    call() is what to send, settle(reply) takes its answer and raises if the operation must not go on."""
+    """A call that rides in another operation's pipelined round trip (a rate-limit budget, a version read
+    in a page's): call() is what to send, settle(reply) takes its answer and raises if the operation
+    must not go on; settle_alone() does without a pipeline, for a backend that has none."""
 
     def call(self) -> Call: ...
 
     def settle(self, reply: Any) -> None: ...
+
+    def settle_alone(self) -> None: ...
 
 
 PIPELINE = "pipeline"  # the operation label of a round trip mixing several functions

@@ -54,8 +54,7 @@ class TimelineStore(Protocol):
         before_id: int | None,
         count: int,
         org_id: int = 0,
-        budget: Rider | None = None,
-        version: Rider | None = None,
+        riders: Sequence[Rider] = (),
     ) -> tuple[TimelinePage, frozenset[Source]]: ...
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None: ...
     def finish_rebuild(
@@ -163,19 +162,17 @@ class RedisTimelineStore:
         before_id: int | None,
         count: int,
         org_id: int = 0,
-        budget: Rider | None = None,
-        version: Rider | None = None,
+        riders: Sequence[Rider] = (),
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """A home timeline page and the organization's current read-time sources, in one pipelined round trip,
-        with the reader's rate-limit budget spent in it too (settled first: a refused page is never used)
-        and their relationship version read in it (feed/read/guard_cache.py).
+        with the riders' calls in it too (the reader's rate-limit budget, their relationship version),
+        settled before anything else: a refused page is never used.
 
         The keys live in different hash slots, so they are separate calls; pipelined,
         they cost one round trip (on a cluster, one per node, sent together). read_time
         is the Redis backend's too: its directory copy is refreshed by this round trip.
         """
         directory = read_time.directory_of(org_id)
-        riders = [r for r in (budget, version) if r is not None]
         calls = [self.page_call(user_id, before_id, count, org_id), directory.call(), *(r.call() for r in riders)]
         replies = self._packed.call_many(calls)
         for rider, reply in zip(riders, replies[2:], strict=True):

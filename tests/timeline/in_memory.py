@@ -106,15 +106,12 @@ class InMemoryTimelineStore:
         before_id: int | None,
         count: int,
         org_id: int = 0,
-        budget=None,
-        version=None,
+        riders=(),
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """A page and the organization's read-time sources (one round trip on Redis; here, two lookups),
-        the budget spent first; no relationship version is kept here (as a missing key: none)."""
-        if budget is not None:
-            budget.spend_now()
-        if version is not None:
-            version.settle(None)
+        the riders settled first, each on its own."""
+        for rider in riders:
+            rider.settle_alone()
         return self.page(user_id, before_id, count, org_id), frozenset(read_time.registered(org_id))
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
