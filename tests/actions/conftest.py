@@ -82,15 +82,18 @@ def graph(store, orgs, limiter, sink, versions):
 
 
 @pytest.fixture
-def groups(store, orgs, limiter, sink, versions):
-    return GroupActions(
-        store.orgs,
-        store.graph,
-        GroupAccess(store.orgs),
-        orgs,
-        limiter,
-        sink,
-        IdGenerator(),
-        lambda: NOW_MS,
-        versions=versions,
-    )
+def make_groups(store, orgs, limiter, sink, versions):
+    """GroupActions on the tests' store and doubles; clock and the keyword settings may be given."""
+
+    def make(clock=lambda: NOW_MS, **settings) -> GroupActions:
+        access = GroupAccess(store.orgs)
+        return GroupActions(
+            store.orgs, store.graph, access, orgs, limiter, sink, IdGenerator(), clock, versions=versions, **settings
+        )
+
+    return make
+
+
+@pytest.fixture
+def groups(make_groups):
+    return make_groups()

@@ -211,20 +211,9 @@ def test_an_invitation_whose_inviter_left_cannot_be_accepted(groups, store, sign
     assert not store.orgs.is_member(group.group_id, BOB)
 
 
-def test_an_invitation_lapses_after_its_time_to_live(store, orgs, limiter, sink, sign_in, versions):
+def test_an_invitation_lapses_after_its_time_to_live(store, make_groups, sign_in):
     clock = Clock(NOW_MS)
-    groups = GroupActions(
-        store.orgs,
-        store.graph,
-        GroupAccess(store.orgs),
-        orgs,
-        limiter,
-        sink,
-        IdGenerator(),
-        clock,
-        invite_ttl_s=60,
-        versions=versions,
-    )
+    groups = make_groups(clock, invite_ttl_s=60)
     group = private_group_inviting(groups, sign_in)
     clock.now_ms += 60_000
     with pytest.raises(NotFound):
