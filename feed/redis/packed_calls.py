@@ -14,7 +14,8 @@ that does not answer raised as Unavailable); only the transport differs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import hiredis
@@ -42,9 +43,7 @@ class PackedCalls:
 
     def _round_trip(self, calls: Sequence[Call]) -> list[Any]:
         """Send every call, then read every answer; an error answer takes its call's place."""
-        pool = self._fn.client.connection_pool
-        conn = pool.get_connection()
-        try:
+        with _checked_out(self._fn.client) as conn:
             conn.send_packed_command(_pack(calls))
             replies: list[Any] = []
             for _ in calls:
@@ -53,25 +52,28 @@ class PackedCalls:
                 except redis.ResponseError as exc:  # raised once its reply is read: the stream stays in step
                     replies.append(exc)
             return replies
-        except BaseException:
-            conn.disconnect()  # answers may be left unread: never hand this connection out again as is
-            raise
-        finally:
-            pool.release(conn)
 
 
 def packed_command(client: Any, command: Sequence[Any]) -> Any:
     """One command packed by hiredis on a standalone Redis's own connection: the read path's MGET
     costs a third of redis-py's execute_command this way. The caller times it (round_trip)."""
+    with _checked_out(client) as conn:
+        conn.send_packed_command([hiredis.pack_command(tuple(command))])
+        return conn.read_response()
+
+
+@contextlib.contextmanager
+def _checked_out(client: Any) -> Iterator[Any]:
+    """A connection of the client's pool, given back after; dropped instead when something other than an
+    error answer (whose reply was read) interrupted it: answers may be left unread on it."""
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        conn.send_packed_command([hiredis.pack_command(tuple(command))])
-        return conn.read_response()
+        yield conn
     except redis.ResponseError:
-        raise  # its reply was read: the connection is still in step
+        raise
     except BaseException:
-        conn.disconnect()  # the answer may be left unread: never hand this connection out again as is
+        conn.disconnect()
         raise
     finally:
         pool.release(conn)
