@@ -21,12 +21,40 @@ class GetHomeTimelineRequest(_message.Message):
     def __init__(self, user_id: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetHomeTimelineResponse(_message.Message):
-    __slots__ = ("posts", "next_page_token")
+    __slots__ = ("posts", "next_page_token", "prev_page_token")
     POSTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PREV_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     posts: _containers.RepeatedCompositeFieldContainer[_post_pb2.Post]
     next_page_token: str
-    def __init__(self, posts: _Optional[_Iterable[_Union[_post_pb2.Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    prev_page_token: str
+    def __init__(self, posts: _Optional[_Iterable[_Union[_post_pb2.Post, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., prev_page_token: _Optional[str] = ...) -> None: ...
+
+class WatchHomeTimelineRequest(_message.Message):
+    __slots__ = ("user_id", "page_token")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    page_token: str
+    def __init__(self, user_id: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class HomeTimelineEvent(_message.Message):
+    __slots__ = ("post", "deleted_post_id", "gap", "resume_token")
+    POST_FIELD_NUMBER: _ClassVar[int]
+    DELETED_POST_ID_FIELD_NUMBER: _ClassVar[int]
+    GAP_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    post: _post_pb2.Post
+    deleted_post_id: int
+    gap: TimelineGap
+    resume_token: str
+    def __init__(self, post: _Optional[_Union[_post_pb2.Post, _Mapping]] = ..., deleted_post_id: _Optional[int] = ..., gap: _Optional[_Union[TimelineGap, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class TimelineGap(_message.Message):
+    __slots__ = ("page_token",)
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    def __init__(self, page_token: _Optional[str] = ...) -> None: ...
 
 class GetUserTimelineRequest(_message.Message):
     __slots__ = ("user_id", "page_size", "page_token")

@@ -40,6 +40,11 @@ class FeedServiceStub:
                 request_serializer=feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineRequest.SerializeToString,
                 response_deserializer=feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineResponse.FromString,
                 _registered_method=True)
+        self.WatchHomeTimeline = channel.unary_stream(
+                '/feed.v1.FeedService/WatchHomeTimeline',
+                request_serializer=feed_dot_v1_dot_feed__service__pb2.WatchHomeTimelineRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_feed__service__pb2.HomeTimelineEvent.FromString,
+                _registered_method=True)
         self.GetUserTimeline = channel.unary_unary(
                 '/feed.v1.FeedService/GetUserTimeline',
                 request_serializer=feed_dot_v1_dot_feed__service__pb2.GetUserTimelineRequest.SerializeToString,
@@ -70,6 +75,19 @@ class FeedServiceServicer:
         """The user's home timeline: their own posts and those of the accounts they
         follow, newest first, hydrated. Paging is by post id, so pages stay
         stable while new posts arrive: no duplicates, no gaps.
+        Called with a prev_page_token instead, it pages towards newer posts (below).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchHomeTimeline(self, request, context):
+        """The user's home timeline as it changes: new posts, deletions, and a gap when
+        the server could not deliver everything. With a page_token (a
+        prev_page_token or a resume_token) it first sends what the client missed
+        since then, then continues live; with none it starts live. Ends with
+        UNAVAILABLE when the server shuts down (resume with the last resume_token)
+        and UNAUTHENTICATED when the caller's token expires.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -116,6 +134,11 @@ def add_FeedServiceServicer_to_server(servicer, server):
                     servicer.GetHomeTimeline,
                     request_deserializer=feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineRequest.FromString,
                     response_serializer=feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineResponse.SerializeToString,
+            ),
+            'WatchHomeTimeline': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchHomeTimeline,
+                    request_deserializer=feed_dot_v1_dot_feed__service__pb2.WatchHomeTimelineRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_feed__service__pb2.HomeTimelineEvent.SerializeToString,
             ),
             'GetUserTimeline': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUserTimeline,
@@ -166,6 +189,33 @@ class FeedService:
             '/feed.v1.FeedService/GetHomeTimeline',
             feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineRequest.SerializeToString,
             feed_dot_v1_dot_feed__service__pb2.GetHomeTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchHomeTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/feed.v1.FeedService/WatchHomeTimeline',
+            feed_dot_v1_dot_feed__service__pb2.WatchHomeTimelineRequest.SerializeToString,
+            feed_dot_v1_dot_feed__service__pb2.HomeTimelineEvent.FromString,
             options,
             channel_credentials,
             insecure,
