@@ -10,7 +10,9 @@ import itertools
 
 import pytest
 
+from feed.access.rate_limit import read_limiter
 from feed.domain import Source
+from feed.errors import ResourceExhausted
 from feed.ids import now_ms
 from feed.page_tokens import MAX_SEEN, MAX_TOKEN_CHARS, NewerCursor, decode_newer_cursor, encode_newer_cursor
 from feed.read.newer import NewerPage, after_older_page
@@ -162,3 +164,17 @@ def test_read_time_lists_give_the_ids_just_above_a_cursor(world):
     posts = [world.post_read_time(star) for _ in range(6)]
     [page] = world.read_time.pages([Source(author_id=star)], None, 2, after_id=posts[1].post_id)
     assert page.ids == [posts[3].post_id, posts[2].post_id] and page.more
+
+
+@pytest.mark.integration
+def test_a_newer_page_spends_the_read_budget_given_and_none_without_one(functions, tmp_path):
+    world = World(functions, tmp_path)
+    author = new_user()
+    reader = reader_of(world, author)
+    cursor = top_cursor(world, reader)
+    limiter = read_limiter(functions.client, 0.001, 1)  # one read, then none for a long while
+    world.home.read_newer(reader, cursor, 5, budget=limiter.budget(reader))
+    with pytest.raises(ResourceExhausted):
+        world.home.read_newer(reader, cursor, 5, budget=limiter.budget(reader))
+    assert world.home.read_newer(reader, cursor, 5).posts == []  # a stream's read: no budget spent
+    world.store.close()
