@@ -102,6 +102,10 @@ class ReadTimeSources(Protocol):
         """The newest post id of each source's list (0 for an empty or missing list)."""
         ...
 
+    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
+        """The sources whose readers see every post listed since the list began (a trimmed list is not whole)."""
+        ...
+
     def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
         """The source's whole list, as it is now."""
         ...
@@ -222,6 +226,18 @@ class RedisReadTimeSources:
         with round_trip("read_time_newest"):
             heads = pipe.execute()
         return {s: 0 if h is None or h in MARKS else int(h) for s, h in zip(sources, heads, strict=True)}
+
+    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
+        """The sources whose lists still end with the complete mark (never trimmed) and are not past
+        max_entries, in one round trip: below such a list's tail, the source's posts were fanned out on write."""
+        pipe = self._fn.client.pipeline(transaction=False)
+        for source in sources:
+            pipe.lindex(source_posts_key(source, org_id), -1)
+            pipe.llen(source_posts_key(source, org_id))
+        with round_trip("read_time_ends"):
+            replies = pipe.execute()
+        ends = zip(sources, replies[::2], replies[1::2], strict=True)
+        return {s for s, tail, length in ends if tail == COMPLETE_MARK and length - 1 <= self.max_entries}
 
     def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
         """The source's whole list, as it is now."""

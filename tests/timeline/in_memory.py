@@ -120,6 +120,11 @@ class InMemoryTimelineStore:
             rider.settle_alone()
         return self.page(user_id, before_id, count, org_id, after_id), frozenset(read_time.registered(org_id))
 
+    def is_whole(self, user_id: int, org_id: int = 0) -> bool:
+        """Whether readers of the timeline see all of it: complete, and not past max_entries."""
+        timeline = self._timelines.get(home_timeline_key(user_id, org_id))
+        return timeline is not None and timeline.end == COMPLETE and len(timeline.ids) <= self.max_entries
+
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
         """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""
         key = home_timeline_key(user_id, org_id)
@@ -194,6 +199,7 @@ class InMemoryReadTimeSources:
         self._slack = slack
         self._lists: dict[tuple[int, Source], list[int]] = {}
         self._registered: dict[int, set[Source]] = defaultdict(set)
+        self._trimmed: set[tuple[int, Source]] = set()  # lists that lost their oldest ids (no complete mark)
 
     def admit(self, sources: Iterable[Source], org_id: int = 0) -> set[Source]:
         registry = self._registered[org_id]
@@ -222,7 +228,16 @@ class InMemoryReadTimeSources:
         if self.snapshot(source, org_id) != seen:
             return False
         self._lists.pop((org_id, source), None)
+        self._trimmed.discard((org_id, source))
         return True
+
+    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
+        lists = self._lists
+        return {
+            s
+            for s in sources
+            if (org_id, s) in lists and (org_id, s) not in self._trimmed and len(lists[org_id, s]) <= self.max_entries
+        }
 
     def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
         landed = 0
@@ -235,6 +250,7 @@ class InMemoryReadTimeSources:
             landed += 1
             if len(ids) > self.max_entries + self._slack:
                 del ids[self.max_entries :]
+                self._trimmed.add((org_id, source))
         return landed
 
     def remove(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> None:
