@@ -1,5 +1,6 @@
-"""No bottom, as unit tests: HomeTimelineReader pages past the Redis lists' tails, on a real SQLite store and
-the in-memory timeline doubles bounded to a few entries (no worker runs: each test decides what Redis holds)."""
+"""No bottom: HomeTimelineReader pages past the Redis lists' tails, on a real SQLite store and the in-memory
+timeline doubles or a real redis-server, lists bounded to a few entries (no worker runs: each test decides
+what Redis holds)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from feed.ids import IdGenerator
 from feed.read import deep
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
+from feed.redis.connection import RedisFunctions
+from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
-from tests.read.world import ids, new_user
+from feed.timeline.sources import RedisReadTimeSources
+from feed.timeline.store import RedisTimelineStore
+from tests.read.world import BACKENDS, ids, new_user
 from tests.redis.in_memory import InMemoryPostCache
 from tests.timeline.in_memory import InMemoryReadTimeSources, InMemoryTimelineStore
 
@@ -44,14 +49,19 @@ class CountingStore:
 class Deep:
     """A reader over lists of MAX entries, with helpers to fill the store and Redis."""
 
-    def __init__(self, tmp_path) -> None:
+    def __init__(self, tmp_path, functions: RedisFunctions | None = None) -> None:
+        """On the in-memory doubles, or on Redis through functions."""
         self.store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
         self.tally = [0]
         for part in ("posts", "graph", "orgs"):
             setattr(self.store, part, CountingStore(getattr(self.store, part), self.tally))
-        self.timelines = InMemoryTimelineStore(MAX)
-        self.read_time = InMemoryReadTimeSources(MAX)
-        hydrator = Hydrator(InMemoryPostCache(600), self.store.posts)
+        if functions is None:
+            self.timelines, self.read_time = InMemoryTimelineStore(MAX), InMemoryReadTimeSources(MAX)
+            cache = InMemoryPostCache(600)
+        else:
+            self.timelines, self.read_time = RedisTimelineStore(functions, MAX), RedisReadTimeSources(functions, MAX)
+            cache = RedisPostCache(functions.client, 600)
+        hydrator = Hydrator(cache, self.store.posts)
         self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator)
 
     def posts(self, author: int, n: int, group: int = 0, org: int = 0) -> list[Post]:
@@ -82,9 +92,9 @@ class Deep:
         return group_id
 
 
-@pytest.fixture
-def d(tmp_path):
-    reader = Deep(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def d(request, tmp_path):
+    reader = Deep(tmp_path, request.getfixturevalue("functions") if request.param == "redis" else None)
     yield reader
     reader.store.close()
 
