@@ -49,6 +49,8 @@ HOME_AUTHORS = 7  # prefill authors whose newest posts interleave with the read-
 ROUNDS_WITH_HOME = 40  # the newest rounds push home posts too: two pages' worth of interleaving
 PAGE_SIZE = 20  # the load generator's (feed/bench/loadgen.py)
 CHECK_TIMEOUT_S = 10.0
+PUSH_READERS = 500  # home timelines per pipelined round trip of the setup's pushes
+Listed = list[tuple[Source, Post]]  # posts of the read-time sources, oldest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,11 +82,9 @@ def merge_readers(graph: BenchGraph, count: int, ids: IdGenerator) -> MergeReade
     )
 
 
-def merge_posts(
-    who: MergeReaders, ids: IdGenerator, rounds: int, now_ms: int
-) -> tuple[list[tuple[Source, Post]], list[Post]]:
+def merge_posts(who: MergeReaders, ids: IdGenerator, rounds: int, now_ms: int) -> tuple[Listed, list[Post]]:
     """rounds posts of every source, oldest first, and home posts in the newest ROUNDS_WITH_HOME rounds."""
-    listed: list[tuple[Source, Post]] = []
+    listed: Listed = []
     home: list[Post] = []
     posters = dict(zip(who.groups, who.posters, strict=True))
     for n in range(rounds):
@@ -112,18 +112,20 @@ def load_merge_store(store_url: str, who: MergeReaders, posts: list[Post], now_m
         store.close()
 
 
-def fill_merge_redis(client: redis.Redis, who: MergeReaders, listed, home: list[Post], max_entries: int) -> None:
+def fill_merge_redis(
+    client: redis.Redis, who: MergeReaders, listed: Listed, home: list[Post], max_entries: int
+) -> None:
     """The registry and the sources' lists as the fan-out worker leaves them; home posts pushed to the readers."""
     functions = RedisFunctions(client)
     RedisReadTimeSources(functions, max_entries).push([(s, p.post_id) for s, p in listed])
     ids = [p.post_id for p in home]  # oldest first: each lands on the head
     args = [max_entries, TIMELINE_SLACK, *ids]
-    for start in range(0, len(who.readers), 500):
-        calls = [("tl_push", [home_timeline_key(r)] * len(ids), args) for r in who.readers[start : start + 500]]
-        functions.call_many(calls)
+    for start in range(0, len(who.readers), PUSH_READERS):
+        readers = who.readers[start : start + PUSH_READERS]
+        functions.call_many([("tl_push", [home_timeline_key(r)] * len(ids), args) for r in readers])
 
 
-def expected_page(listed, home: list[Post]) -> list[int]:
+def expected_page(listed: Listed, home: list[Post]) -> list[int]:
     """A merge reader's first page: the newest PAGE_SIZE of everything this phase posted."""
     return sorted([p.post_id for _, p in listed] + [p.post_id for p in home], reverse=True)[:PAGE_SIZE]
 
