@@ -33,6 +33,13 @@ from feed.telemetry import metrics
 Call = tuple[str, list[str], list[Any]]  # (function name, keys, args): one FCALL
 
 
+class OptionalCall(tuple):
+    """A Call whose error answer is handed back in its place instead of failing the round trip: an
+    optional source (a read-time list) riding in a required read (a home page) must not fail it."""
+
+    __slots__ = ()
+
+
 class Rider(Protocol):
     """A call that rides in another operation's pipelined round trip (a rate-limit budget, a version read
     in a page's): call() is what to send, settle(reply) takes its answer and raises if the operation
@@ -82,10 +89,11 @@ def function_missing(reply: Any) -> bool:
     return isinstance(reply, redis.ResponseError) and "Function not found" in str(reply)
 
 
-def raise_first_error(operation: str, replies: list[Any]) -> list[Any]:
-    """The replies, unless one is an error answer: then that error (a silent Redis as Unavailable)."""
-    for reply in replies:
-        if isinstance(reply, Exception):
+def raise_first_error(operation: str, replies: list[Any], calls: Sequence[Call] = ()) -> list[Any]:
+    """The replies, unless one is an error answer: then that error (a silent Redis as Unavailable).
+    An OptionalCall's error answer stays in its place, for its caller to take."""
+    for i, reply in enumerate(replies):
+        if isinstance(reply, Exception) and not (calls and isinstance(calls[i], OptionalCall)):
             error = unavailable(operation, reply)
             if error is reply:
                 raise reply

@@ -100,7 +100,7 @@ class RedisFunctions:
                 redone = transport(again)
             for i, reply in zip(missing, redone, strict=True):
                 replies[i] = reply
-        return raise_first_error(operation, replies)
+        return raise_first_error(operation, replies, calls)
 
     def _fcall(self, calls: Sequence[Call]) -> list[Any]:
         """One FCALL; an error answer comes back in place of the answer, as from a pipeline."""

@@ -22,11 +22,11 @@ import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from feed.domain import Source
 from feed.lru import BoundedLru
-from feed.redis.calls import round_trip
+from feed.redis.calls import Call, OptionalCall, round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import (
     BUILDING_MARK,
@@ -59,6 +59,28 @@ class SourceList:
     ids: list[int]
     head: str  # the newest entry as stored ("" for a missing list)
     length: int  # entries, marks included
+
+
+class PageRider:
+    """One read-time list's page read riding in another round trip (a home page's first: feed/timeline/store.py
+    page_with_sources), as a Rider (feed/redis/calls.py). page stays None until settled, and when its call
+    failed: an optional source never fails the page it rides in (the reader reads the lists again)."""
+
+    __slots__ = ("_call", "page")
+
+    def __init__(self, call: Call) -> None:
+        self._call = OptionalCall(call)
+        self.page: TimelinePage | None = None
+
+    def call(self) -> Call:
+        return self._call
+
+    def settle(self, reply: Any) -> None:
+        self.page = None if isinstance(reply, Exception) else parse_page(reply)
+
+    def settle_alone(self) -> None:
+        """No pipeline to ride in: no page (the reader reads the lists on their own)."""
+        self.page = None
 
 
 class ReadTimeSources(Protocol):
@@ -97,6 +119,17 @@ class ReadTimeSources(Protocol):
     ) -> list[TimelinePage]:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
         just above it), newest first."""
+        ...
+
+    def page_riders(
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
+    ) -> list[PageRider]:
+        """What pages() would read, as riders of another round trip: one per source, in order."""
         ...
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
@@ -217,9 +250,25 @@ class RedisReadTimeSources:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
         just above it), in one round trip (packed by hiredis on a standalone Redis: redis-py's pipeline
         cost a merging page about 60 us more of Python)."""
-        name, cursor = window_of(before_id, after_id)
-        calls = [(name, [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
+        calls = self._page_calls(sources, before_id, count, org_id, after_id)
         return [parse_page(reply) for reply in self._packed.call_many(calls)]
+
+    def page_riders(
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
+    ) -> list[PageRider]:
+        """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py Prefetch)."""
+        return [PageRider(call) for call in self._page_calls(sources, before_id, count, org_id, after_id)]
+
+    def _page_calls(
+        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int, after_id: int | None
+    ) -> list[Call]:
+        name, cursor = window_of(before_id, after_id)
+        return [(name, [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
         """The newest post id of each source's list (0 for an empty or missing list), in one round trip."""

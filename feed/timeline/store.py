@@ -14,10 +14,14 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
+
+import redis
+from redis.exceptions import RedisClusterException
 
 from feed.domain import Source
-from feed.redis.calls import Rider, round_trip
+from feed.errors import Unavailable
+from feed.redis.calls import OptionalCall, Rider, round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import COMPLETE_MARK, TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
@@ -74,6 +78,7 @@ class RedisTimelineStore:
     def __init__(self, functions: RedisFunctions, max_entries: int, ttl_s: int = 0) -> None:
         self._fn = functions
         self._packed = PackedCalls(functions)  # the fan-out hot path's round trips
+        self._cluster = not isinstance(functions.client, redis.Redis)
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self._senders: ThreadPoolExecutor | None = None
@@ -175,20 +180,35 @@ class RedisTimelineStore:
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """A home timeline page (older than before_id, or just above after_id: see page()) and the
         organization's current read-time sources, in one pipelined round trip, with the riders' calls in
-        it too (the reader's rate-limit budget, their relationship version), settled before anything
-        else: a refused page is never used.
+        it too (the reader's rate-limit budget, their relationship version, read-time lists), settled
+        before anything else: a refused page is never used.
 
         The keys live in different hash slots, so they are separate calls; pipelined,
         they cost one round trip (on a cluster, one per node, sent together). read_time
         is the Redis backend's too: its directory copy is refreshed by this round trip.
+        A rider of an OptionalCall gets its error answer instead of failing the page.
         """
         directory = read_time.directory_of(org_id)
         home = self.page_call(user_id, before_id, count, org_id, after_id)
-        calls = [home, directory.call(), *(r.call() for r in riders)]
-        replies = self._packed.call_many(calls)
-        for rider, reply in zip(riders, replies[2:], strict=True):
-            rider.settle(reply)
+        replies = self._with_riders([home, directory.call()], riders)
         return parse_page(replies[0]), directory.absorb(replies[1])
+
+    def _with_riders(self, calls: list, riders: Sequence[Rider]) -> list[Any]:
+        """The calls' replies, their riders settled, in one round trip."""
+        try:
+            replies = self._packed.call_many([*calls, *(r.call() for r in riders)])
+        except (Unavailable, redis.RedisError, RedisClusterException):
+            required = [r for r in riders if not isinstance(r.call(), OptionalCall)]
+            if not self._cluster or len(required) == len(riders):
+                raise
+            # A cluster node of an optional rider did not answer (a standalone Redis is one node: nothing to
+            # gain): once more without them, left unsettled (the caller reads them alone, failing open). The
+            # budget rides again: while a node is down it may be spent twice.
+            riders = required
+            replies = self._packed.call_many([*calls, *(r.call() for r in riders)])
+        for rider, reply in zip(riders, replies[len(calls) :], strict=True):
+            rider.settle(reply)
+        return replies
 
     def is_whole(self, user_id: int, org_id: int = 0) -> bool:
         """Whether readers of the user's list see their whole timeline: it ends with the complete mark and

@@ -284,6 +284,34 @@ class InMemoryReadTimeSources:
             out.append(TimelinePage("ready", older[:count], len(older) > count))
         return out
 
+    def page_riders(
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
+    ) -> list[InMemoryPageRider]:
+        """pages()' reads as riders, each read when settled alone (the in-memory store has no round trip)."""
+        return [InMemoryPageRider(lambda s=s: self.pages([s], before_id, count, org_id, after_id)[0]) for s in sources]
+
+
+class InMemoryPageRider:
+    """A PageRider of the double: it reads its list when the timeline store settles it alone."""
+
+    def __init__(self, read: Callable[[], TimelinePage]) -> None:
+        self._read = read
+        self.page: TimelinePage | None = None
+
+    def call(self):
+        raise AssertionError("the in-memory timeline store settles its riders alone")
+
+    def settle(self, reply) -> None:
+        raise AssertionError("the in-memory timeline store settles its riders alone")
+
+    def settle_alone(self) -> None:
+        self.page = self._read()
+
 
 def window_above(visible: list[int], after_id: int, count: int) -> TimelinePage:
     """The count ids of a newest-first list just above after_id (tl_newer's answer)."""
