@@ -106,6 +106,16 @@ class FollowGuard:
             self._groups_asked |= new_groups
         self.check_blocks(group_authors)
 
+    def knows(self, sources: frozenset[Source]) -> bool:
+        """Whether learn() would ask the store nothing about these read-time sources (it knows whether the
+        reader merges each)."""
+        if self._complete:
+            return True
+        if len(sources) > ASK_AMONG_MAX:
+            return False
+        asked, groups_asked = self._asked, self._groups_asked
+        return all(s.group_id in groups_asked if s.group_id else s.author_id in asked for s in sources)
+
     def learn_relationships(self) -> None:
         """List every author the reader follows and every group they are in (once per page read)."""
         if self._complete:

@@ -18,6 +18,11 @@ holds; a reader without any version (a backend that cannot give one) uses and
 keeps nothing, and the store is asked as before. Entries are
 bounded in ids (past IDS_MAX the reader starts fresh each page) and live at most
 TTL_S, a last resort should a version change ever be lost.
+
+An entry also names the read-time sources its reader's last page merged: the next
+page reads their lists in its first round trip, before any version is known (a
+guess, feed/read/sources.py Prefetch), and uses them only if the guard, settled
+under the version read with them, names no source outside them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from feed.access.versions import VersionProbe
+from feed.domain import Source
 from feed.lru import BoundedLru
 from feed.read.guard import FollowGuard, KnownFacts
 
@@ -39,6 +45,7 @@ class _Entry(NamedTuple):
     version: bytes | str
     born: float  # when the oldest of its facts was fetched (monotonic)
     known: KnownFacts
+    merged: tuple[Source, ...]  # the read-time sources its last page merged: a guess for the next page's
 
 
 class GuardCache:
@@ -63,6 +70,9 @@ class GuardCache:
         """One page's use of the cache: its probe rides in the page's first round trip."""
         return CachedGuard(self, reader_id, org_id)
 
+    def _last(self, key: tuple[int, int]) -> _Entry | None:
+        return self._entries.get(key)
+
     def _get(self, key: tuple[int, int], version: bytes | str) -> _Entry | None:
         entry = self._entries.get(key)
         if entry is None or entry.version != version:
@@ -80,9 +90,12 @@ class GuardCache:
 
 
 class CachedGuard:
-    """A page's cached facts: read the version (probe), resume the guard, keep what it learned."""
+    """A page's cached facts: read the version (probe), resume the guard, keep what it learned.
 
-    __slots__ = ("_born", "_cache", "_key", "_resumed", "probe")
+    merged: the read-time sources the reader's last page merged, whatever version it was under (a guess:
+    the page checks it against its guard); the page sets it to those it merges, for the next one."""
+
+    __slots__ = ("_born", "_cache", "_entry", "_key", "_resumed", "merged", "probe")
 
     def __init__(self, cache: GuardCache, reader_id: int, org_id: int) -> None:
         self._cache = cache
@@ -90,6 +103,8 @@ class CachedGuard:
         self.probe = VersionProbe(reader_id, org_id)
         self._born = cache._clock()  # before any fact of this page is fetched
         self._resumed = False
+        self._entry = cache._last(self._key)
+        self.merged: tuple[Source, ...] = () if self._entry is None else self._entry.merged
 
     def resume(self, guard: FollowGuard) -> None:
         """After the first round trip settled the probe: start the guard from the facts of its version."""
@@ -99,12 +114,15 @@ class CachedGuard:
         entry = self._cache._get(self._key, version)
         if entry is not None:
             guard.resume(entry.known)
-            self._born = entry.born
+            self._entry, self._born = entry, entry.born
             self._resumed = True
 
     def keep(self, guard: FollowGuard) -> None:
         """After the page: its facts, under the version read at its start (nothing when there was none)."""
         version = self.probe.value
-        if version is None or (self._resumed and guard.queries == 0):
-            return  # no version to trust, or the entry already holds all of it
-        self._cache._put(self._key, _Entry(version, self._born, guard.known()))
+        if version is None:
+            return  # no version to trust
+        entry = self._entry
+        if self._resumed and guard.queries == 0 and entry is not None and entry.merged == self.merged:
+            return  # the entry already holds all of it
+        self._cache._put(self._key, _Entry(version, self._born, guard.known(), self.merged))

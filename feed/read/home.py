@@ -7,18 +7,18 @@ hydration turns ids into posts and drops the deleted; the filters
 (feed/read/filters.py) drop what the reader must not see now, even while the
 workers are still catching up; paging cuts the page and the cursor of the next.
 
-Round trips of a page in the common case (the reader follows no read-time source):
-one to Redis for the reader's rate-limit budget, the timeline ids, the source
-directory and the reader's relationship version (pipelined), one
-to Redis for hydration, and store queries for the follow guard only about authors
-and groups it did not know yet (feed/read/guard_cache.py: a reader's facts are kept
-while their relationship version stays the same); a query also tells
-which read-time sources the reader follows (or, when the organization has many,
-lists the reader's follows and groups instead: feed/read/guard.py, so a page never
-pays for the size of the registry). That is why the home ids are
-hydrated before the read-time lists are read: the guard asks about their
-authors and the sources' in one query. Following a read-time source adds one
-round trip for their lists (and one to hydrate what they contribute).
+Round trips of a page in the common case: one to Redis for the reader's rate-limit
+budget, the timeline ids, the source directory, the reader's relationship version
+and the lists of the read-time sources they merged on their previous page
+(pipelined), and one to Redis to hydrate the merged ids, once. The follow guard asks
+the store only about authors and groups it did not know yet (feed/read/guard_cache.py:
+a reader's facts are kept while their relationship version stays the same); a query
+also tells which read-time sources the reader follows (or, when the organization has
+many, lists the reader's follows and groups instead: feed/read/guard.py, so a page
+never pays for the size of the registry). When the guard must ask about the sources,
+the home ids are hydrated first, so that the same query covers their authors; and
+when the sources it names are not all among those read in the first round trip (a
+follow, a join, a reader new to this process), their lists take one more round trip.
 
 Ids of the home timeline that a page hid for good (deleted, or dropped by a
 for_good filter) are then removed from it in the background (feed/read/repair.py).
@@ -118,20 +118,32 @@ class HomeTimelineReader:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows
         (below cursor; or, given after_id, the count ids just above it, for a newer page).
 
-        Answers the pages and the home page's posts, hydrated here because the
-        guard must know their authors and the sources' in the same store query.
-        The first round reads the reader's relationship version with the page and
-        resumes the guard from the facts kept under it (cached). Lists that end above count ids
-        go on from the store (deep), with those posts hydrated and learned here too.
+        Answers the pages and the posts hydrated here: none when the guard knows which sources the
+        reader merges, else the home page's (the guard asks about their authors and the sources in one
+        store query). The first round reads the reader's relationship version with the page, resumes
+        the guard from the facts kept under it (cached), and reads with them the lists of the sources
+        merged on the reader's previous page: used if the guard names no other. Lists that end above
+        count ids go on from the store (deep), with those posts hydrated and learned here too.
         """
         riders = [r for r in (budget, None if cached is None else cached.probe) if r is not None]
+        prefetch = None
+        if cached is not None and cached.merged:
+            prefetch = self._sources.prefetch(cached.merged, cursor, count, ctx.org_id, after_id)
+            riders += prefetch.riders
         home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, riders, after_id)
+        posts: dict[int, Post] = {}
         if cached is not None:
             cached.resume(guard)
-        posts = self._hydrator.hydrate(home.ids)
-        guard.learn(posts.values(), directory)
+        if not guard.knows(directory):  # one store query for the home page's authors and the sources
+            posts = self._hydrator.hydrate(home.ids)
+            guard.learn(posts.values(), directory)
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large
-        pages = [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id)] if readable else [home]
+        if cached is not None:
+            cached.merged = tuple(readable)
+        if readable:
+            pages = [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id, prefetch)]
+        else:
+            pages = [home]
         if deep is None:
             return pages, posts
         pages, stored = deep.extend(pages, readable, cursor, count)
@@ -178,8 +190,8 @@ class HomeTimelineReader:
     def hydrate(
         self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]
     ) -> list[Post]:
-        """Stage hydrate: the candidates as posts (those from read-time sources fetched now), deleted ones
-        dropped, and added to gone: neither the cache nor the store has them."""
+        """Stage hydrate: the candidates as posts (those the sources stage did not hydrate fetched now, in one
+        post-cache read), deleted ones dropped, and added to gone: neither the cache nor the store has them."""
         unhydrated = [i for i in candidates.ids if i not in posts]
         if unhydrated:
             more = self._hydrator.hydrate(unhydrated)
