@@ -78,6 +78,20 @@ def source_posts(
     return [p for p in found if p.org_id == org_id], len(found) >= limit
 
 
+def source_posts_above(
+    store: Store, source: Source, after_id: int, before_id: int | None, limit: int
+) -> tuple[list[Post], bool]:
+    """Up to limit live posts of one source just above after_id and older than before_id (the oldest of
+    them), newest first, and whether it may have newer ones below before_id (the store gave limit).
+    Every organization's: the caller's filters drop the others, so that what the store gave still
+    tells how far up the source is known."""
+    if source.group_id:
+        found = store.posts.list_group_posts(source.group_id, before_id, limit, after_id=after_id)
+    else:
+        found = store.posts.list_author_posts(source.author_id, before_id, limit, after_id=after_id)
+    return found, len(found) >= limit
+
+
 def newest_post_ids(
     store: Store, user_id: int, limit: int, deadline: float = float("inf"), org_id: int = 0
 ) -> tuple[list[int], bool]:
