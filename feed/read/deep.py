@@ -8,7 +8,7 @@ reply (TimelinePage.goes_on: no extra round trip), and the list goes on in the
 store:
 
 - the home timeline, as a rebuild would make it (feed/timeline/rebuild.py
-  home_sources, source_posts): the reader's own posts, the authors they follow
+  home_sources, listed_posts): the reader's own posts, the authors they follow
   and the groups they are in;
 - a read-time source, as its own posts.
 
@@ -45,7 +45,7 @@ from feed.domain import Post, Source
 from feed.read.page import MAX_ROUNDS
 from feed.store.base import Store
 from feed.timeline.page import TimelinePage
-from feed.timeline.rebuild import home_sources, source_posts, source_posts_above
+from feed.timeline.rebuild import home_sources, listed_posts
 
 DEEP_AUTHORS_MAX = 100  # followed authors a page continues below the home list's tail
 DEEP_GROUPS_MAX = 20  # the reader's groups a page continues below the home list's tail
@@ -78,10 +78,9 @@ class _Fetched:
 class DeepRead:
     """One page read's continuations below the Redis lists' tails: made per read, it keeps what it fetched."""
 
-    def __init__(self, store: Store, reader_id: int, org_id: int) -> None:
+    def __init__(self, store: Store, reader_id: int) -> None:
         self._store = store
         self._reader = reader_id
-        self._org = org_id
         self._sources: list[Source] | None = None  # the home timeline's, listed on first need
         self._fetched: dict[Source, _Fetched] = {}
         self.queries = 0  # store queries made (the listing included)
@@ -146,7 +145,7 @@ class DeepRead:
         per_source: list[list[int]] = []
         known: int | None = None  # every source's posts up to this id are in per_source (None: up to the tail)
         for source in sources:
-            posts, more = source_posts_above(self._store, source, after_id, tail, count)
+            posts, more = listed_posts(self._store, source, tail, count, after_id)  # every organization's
             self.queries += 1
             found += posts
             per_source.append([p.post_id for p in posts])
@@ -167,7 +166,9 @@ class DeepRead:
         known = None if fetched is None else fetched.below(before_id, count)
         if known is not None:
             return known
-        posts, more = source_posts(self._store, source, before_id, count, self._org)
+        # Every organization's posts: the filters drop the others, while the listing tells how far down
+        # the source is known (kept in org only, a merge could pass the source's posts just below them).
+        posts, more = listed_posts(self._store, source, before_id, count)
         self.queries += 1
         self._fetched[source] = _Fetched(before_id, posts, more)
         return posts, more

@@ -78,7 +78,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
-        deep = DeepRead(self._store, user_id, org_id)  # no bottom: feed/read/deep.py
+        deep = DeepRead(self._store, user_id)  # no bottom: feed/read/deep.py
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()
         try:
@@ -149,7 +149,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = NewerPageBuilder(page_size, newer)
-        deep = DeepRead(self._store, user_id, org_id)  # a window below a list's tail: feed/read/deep.py
+        deep = DeepRead(self._store, user_id)  # a window below a list's tail: feed/read/deep.py
         gone: list[int] = []
         home_ids: set[int] = set()
         try:

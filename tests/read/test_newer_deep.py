@@ -167,3 +167,18 @@ def test_tl_page_and_tl_newer_report_goes_on_only_to_callers_that_ask(functions)
     assert functions.call("tl_page", [key], ["25", 5, 10, 0, "1"]) == [2, 0, b"20", b"10"]
     assert functions.call("tl_newer", [key], ["5", 5, 10, 0, "1"]) == [2, 0, b"30", b"20", b"10"]
     assert functions.call("tl_newer", [key], ["5", 5, 2, 0, "1"]) == [2, 2, b"30", b"20"]  # past its bound of 2
+
+
+def test_below_the_tail_an_authors_posts_in_another_organization_hide_none_of_theirs_in_this_one(d):
+    """An author's store listing holds their posts of every organization: those of another one must not
+    make an older page skip the author's posts just below them (the filters drop them, not the listing)."""
+    reader, author, other = new_user(), new_user(), new_user()
+    d.store.graph.follow(reader, author)
+    d.store.graph.follow(reader, other)
+    shown = d.posts(other, 3) + d.posts(author, 1) + d.posts(other, 1)  # the author's between the other's
+    elsewhere = d.posts(author, 3, org=7)
+    shown += d.posts(author, 1) + d.posts(author, MAX + 2)  # Redis holds the newest MAX: the rest is below its tail
+    d.rebuild(reader)
+    seen, _ = d.walk(reader, 3)
+    assert seen == newest_first(shown)
+    assert not set(seen) & {p.post_id for p in elsewhere}
