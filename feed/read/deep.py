@@ -100,8 +100,7 @@ class DeepRead:
         home, rt_pages = pages[0], pages[1:]
         if len(rt_pages) != len(read_time):  # the read-time lists failed open: the home page alone
             read_time = ()
-        deep_rt = {s for s, p in zip(read_time, rt_pages, strict=False) if p.goes_on}
-        deep_rt = set([s for s in read_time if s in deep_rt][:DEEP_READ_TIME_MAX])
+        deep_rt = set([s for s, p in zip(read_time, rt_pages, strict=False) if p.goes_on][:DEEP_READ_TIME_MAX])
         if not home.goes_on and not deep_rt:
             return pages, []  # the common case: every list holds the read's window
         found: list[Post] = []
