@@ -2,31 +2,37 @@
 
 A Redis list is the newest prefix of what it stands for (feed/redis/lua/feed.lua):
 the home timeline holds at most FEED_TIMELINE_MAX ids, a read-time source's list
-as many. Once a page's read reaches the end of such a list (tl_page answers no
-more) and the list is not whole (no complete mark, or grown past the bound), the
-list goes on in the store, newest first below its last id (or below the page's
-cursor, when the cursor is already past it):
+as many. When a read reaches the end of such a list and the list is not whole (no
+complete mark, or grown past the bound), tl_page and tl_newer say so in their
+reply (TimelinePage.goes_on: no extra round trip), and the list goes on in the
+store:
 
 - the home timeline, as a rebuild would make it (feed/timeline/rebuild.py
-  home_sources, source_posts): the reader's own posts, the authors they follow
+  home_sources, listed_posts): the reader's own posts, the authors they follow
   and the groups they are in;
 - a read-time source, as its own posts.
 
-Each continuation is the Redis page's ids followed by the store's, so a page
-that straddles the tail is filled from both, without duplicate or gap, and the
-filters see the same kinds of posts as above the tail (a client cannot tell
-where Redis ends). Nothing here runs while a list still has older entries.
+An older page reads on newest first below the list's last id (or below the
+page's cursor, when the cursor is already past it): the Redis page's ids
+followed by the store's, so a page that straddles the tail is filled from both.
+A newer page whose window starts below the list's tail (a cursor from a page
+read down here, or a client away while more than the list holds arrived) reads
+the store's posts just above its cursor, oldest first, and the list's ids only
+once the store has none left below the tail: the walk goes on into Redis
+without duplicate or gap. Either way the filters see the same kinds of posts as
+above the tail (a client cannot tell where Redis ends). Nothing here runs while
+a list holds the read's window.
 
-Bound on a page's cost, whatever the reader follows: one Redis round trip per
-kind of list for its end, two store queries listing the reader's follows and
-groups (once a page), then per read round at most one query per source
-continued: the reader, the first DEEP_AUTHORS_MAX authors they follow and the
-first DEEP_GROUPS_MAX groups they are in, in the store's order (the same on
-every page, so pages stay contiguous), and the first DEEP_READ_TIME_MAX
-read-time sources in the reader's order; DEEP_QUERIES_MAX in all. A source's
-answer is kept for the page's later rounds, which ask again only when they
-need more of it. Below the tail, authors and groups past those caps are not
-shown (as a rebuild leaves out authors past its own MAX_AUTHORS).
+Bound on a page's cost, whatever the reader follows: no Redis round trip of its
+own, two store queries listing the reader's follows and groups (once a page),
+then per read round at most one query per source continued: the reader, the
+first DEEP_AUTHORS_MAX authors they follow and the first DEEP_GROUPS_MAX groups
+they are in, in the store's order (the same on every page, so pages stay
+contiguous), and the first DEEP_READ_TIME_MAX read-time sources in the reader's
+order; DEEP_QUERIES_MAX in all. An older page keeps a source's answer for its
+later rounds, which ask again only when they need more of it. Below the tail,
+authors and groups past those caps are not shown (as a rebuild leaves out
+authors past its own MAX_AUTHORS).
 """
 
 from __future__ import annotations
@@ -39,9 +45,7 @@ from feed.domain import Post, Source
 from feed.read.page import MAX_ROUNDS
 from feed.store.base import Store
 from feed.timeline.page import TimelinePage
-from feed.timeline.rebuild import home_sources, source_posts
-from feed.timeline.sources import ReadTimeSources
-from feed.timeline.store import TimelineStore
+from feed.timeline.rebuild import home_sources, listed_posts
 
 DEEP_AUTHORS_MAX = 100  # followed authors a page continues below the home list's tail
 DEEP_GROUPS_MAX = 20  # the reader's groups a page continues below the home list's tail
@@ -74,41 +78,41 @@ class _Fetched:
 class DeepRead:
     """One page read's continuations below the Redis lists' tails: made per read, it keeps what it fetched."""
 
-    def __init__(
-        self, store: Store, timelines: TimelineStore, read_time: ReadTimeSources, reader_id: int, org_id: int
-    ) -> None:
+    def __init__(self, store: Store, reader_id: int) -> None:
         self._store = store
-        self._timelines = timelines
-        self._read_time = read_time
         self._reader = reader_id
-        self._org = org_id
-        self._home_whole: bool | None = None
         self._sources: list[Source] | None = None  # the home timeline's, listed on first need
-        self._whole: set[Source] = set()  # read-time sources whose lists are whole
-        self._asked_whole: set[Source] = set()
         self._fetched: dict[Source, _Fetched] = {}
         self.queries = 0  # store queries made (the listing included)
         self.stored: set[int] = set()  # ids the pages got from the store: never in a Redis list to repair
 
     def extend(
-        self, pages: list[TimelinePage], read_time: Sequence[Source], cursor: int | None, count: int
+        self,
+        pages: list[TimelinePage],
+        read_time: Sequence[Source],
+        cursor: int | None,
+        count: int,
+        after_id: int | None = None,
     ) -> tuple[list[TimelinePage], list[Post]]:
-        """The pages (home first, then one per read_time source) with each ended, not whole list continued
-        from the store up to count ids; and the posts the store gave for them."""
+        """The pages (home first, then one per read_time source) with each list that goes on in the store
+        past what the read reached continued from there up to count ids (given after_id, a newer page's:
+        the count ids just above it, from below the list's tail); and the posts the store gave for them."""
         home, rt_pages = pages[0], pages[1:]
         if len(rt_pages) != len(read_time):  # the read-time lists failed open: the home page alone
             read_time = ()
-        ended = [s for s, p in zip(read_time, rt_pages, strict=False) if not p.more][:DEEP_READ_TIME_MAX]
-        deep_rt = set(ended) - self._whole_among(ended)
+        deep_rt = set([s for s, p in zip(read_time, rt_pages, strict=False) if p.goes_on][:DEEP_READ_TIME_MAX])
+        if not home.goes_on and not deep_rt:
+            return pages, []  # the common case: every list holds the read's window
         found: list[Post] = []
-        if not home.more and not self._home_is_whole():
-            sources = [s for s in self._home_sources() if s not in deep_rt]  # those continue on their own below
-            home = self._continue(home, sources, cursor, count, found)
-        if deep_rt:
-            rt_pages = [
-                self._continue(p, [s], cursor, count, found) if s in deep_rt else p
-                for s, p in zip(read_time, rt_pages, strict=True)
-            ]
+
+        def go_on(page: TimelinePage, sources: list[Source]) -> TimelinePage:
+            if after_id is None:
+                return self._continue(page, sources, cursor, count, found)
+            return self._continue_above(page, sources, after_id, count, found)
+
+        if home.goes_on:
+            home = go_on(home, [s for s in self._home_sources() if s not in deep_rt])  # those go on on their own
+        rt_pages = [go_on(p, [s]) if s in deep_rt else p for s, p in zip(read_time, rt_pages, strict=True)]
         return [home, *rt_pages], found
 
     def _continue(
@@ -130,6 +134,30 @@ class DeepRead:
         self.stored.update(merged[:wanted])
         return TimelinePage(page.state, page.ids + merged[:wanted], more or len(merged) > wanted)
 
+    def _continue_above(
+        self, page: TimelinePage, sources: list[Source], after_id: int, count: int, found: list[Post]
+    ) -> TimelinePage:
+        """A newer read whose window reached below the list's tail: its sources' count posts just above
+        after_id and below the list's oldest id from the store, then the list's ids once the store has
+        no more of them (newest first, as every page)."""
+        tail = page.ids[-1] if page.ids else None
+        per_source: list[list[int]] = []
+        known: int | None = None  # every source's posts up to this id are in per_source (None: up to the tail)
+        for source in sources:
+            posts, more = listed_posts(self._store, source, tail, count, after_id)  # every organization's
+            self.queries += 1
+            found += posts
+            per_source.append([p.post_id for p in posts])
+            if more:  # posts of this source between its newest here and the tail are not known yet
+                known = posts[0].post_id if known is None else min(known, posts[0].post_id)
+        merged = [k for k, _ in itertools.groupby(heapq.merge(*per_source, reverse=True))]
+        usable = [i for i in merged if known is None or i <= known]
+        if len(usable) < count:  # the store has no more below the tail (known is None): the list goes on above
+            self.stored.update(usable)
+            return TimelinePage(page.state, page.ids + usable, page.more)
+        self.stored.update(usable[-count:])  # the oldest count: newer ones, the list's ones too, come next round
+        return TimelinePage(page.state, usable[-count:], True)
+
     def _posts_below(self, source: Source, before_id: int | None, count: int) -> tuple[list[Post], bool]:
         """Up to count posts of a source older than before_id, and whether it may have more past them:
         from what this page fetched already when that tells, else one store query."""
@@ -137,26 +165,15 @@ class DeepRead:
         known = None if fetched is None else fetched.below(before_id, count)
         if known is not None:
             return known
-        posts, more = source_posts(self._store, source, before_id, count, self._org)
+        # Every organization's posts: the filters drop the others, while the listing tells how far down
+        # the source is known (kept in org only, a merge could pass the source's posts just below them).
+        posts, more = listed_posts(self._store, source, before_id, count)
         self.queries += 1
         self._fetched[source] = _Fetched(before_id, posts, more)
         return posts, more
-
-    def _home_is_whole(self) -> bool:
-        if self._home_whole is None:
-            self._home_whole = self._timelines.is_whole(self._reader, self._org)
-        return self._home_whole
 
     def _home_sources(self) -> list[Source]:
         if self._sources is None:
             self._sources, _ = home_sources(self._store, self._reader, DEEP_AUTHORS_MAX, DEEP_GROUPS_MAX)
             self.queries += 2
         return self._sources
-
-    def _whole_among(self, sources: list[Source]) -> set[Source]:
-        """Which of these read-time lists are whole, asking Redis only about those not asked yet this page."""
-        new = [s for s in sources if s not in self._asked_whole]
-        if new:
-            self._whole |= self._read_time.whole_among(new, self._org)
-            self._asked_whole.update(new)
-        return self._whole & set(sources)

@@ -63,7 +63,6 @@ class HomeTimelineReader:
     ) -> None:
         """guards: readers' guard facts kept between pages; None asks the store on every page."""
         self._store = store
-        self._timelines, self._read_time = timelines, read_time  # for pages past the Redis lists (DeepRead)
         self._guards = guards
         self._sources = HomeSources(store, timelines, read_time, rebuilds)
         self._hydrator = hydrator
@@ -79,7 +78,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
-        deep = DeepRead(self._store, self._timelines, self._read_time, user_id, org_id)  # no bottom: feed/read/deep.py
+        deep = DeepRead(self._store, user_id)  # no bottom: feed/read/deep.py
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()
         try:
@@ -146,7 +145,7 @@ class HomeTimelineReader:
             pages = [home]
         if deep is None:
             return pages, posts
-        pages, stored = deep.extend(pages, readable, cursor, count)
+        pages, stored = deep.extend(pages, readable, cursor, count, after_id)
         guard.learn(stored)
         posts.update((p.post_id, p) for p in stored)
         return pages, posts
@@ -162,6 +161,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = NewerPageBuilder(page_size, newer)
+        deep = DeepRead(self._store, user_id)  # a window below a list's tail: feed/read/deep.py
         gone: list[int] = []
         home_ids: set[int] = set()
         try:
@@ -170,7 +170,7 @@ class HomeTimelineReader:
                 count = page.wanted + 1  # one extra tells whether more remain
                 # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
                 pages, posts = self.sources(
-                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, after_id=page.after
+                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, page.after, deep
                 )
                 budget = None
                 home_ids.update(pages[0].ids)
@@ -185,7 +185,7 @@ class HomeTimelineReader:
                 cached.keep(guard)
             return done
         finally:
-            self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)
+            self.repair.remove(user_id, [i for i in gone if i in home_ids and i not in deep.stored], org_id)
 
     def hydrate(
         self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]

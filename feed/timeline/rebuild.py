@@ -65,17 +65,28 @@ def home_sources(store: Store, user_id: int, max_authors: int, max_groups: int) 
     return sources + [Source(group_id=g) for g in groups[:max_groups]], capped
 
 
+def listed_posts(
+    store: Store, source: Source, before_id: int | None, limit: int, after_id: int | None = None
+) -> tuple[list[Post], bool]:
+    """Up to limit live posts of one source older than before_id, newest first (given after_id, the oldest
+    limit of those above it), of every organization, and whether it may have more past them (the store
+    gave limit). Whoever filters them must know how far the listing reached (feed/read/deep.py)."""
+    above = {} if after_id is None else {"after_id": after_id}  # older pages call as before after_id was added
+    if source.group_id:
+        found = store.posts.list_group_posts(source.group_id, before_id, limit, **above)
+    else:
+        found = store.posts.list_author_posts(source.author_id, before_id, limit, **above)
+    return found, len(found) >= limit
+
+
 def source_posts(
     store: Store, source: Source, before_id: int | None, limit: int, org_id: int = 0
 ) -> tuple[list[Post], bool]:
     """Up to limit live posts of one source older than before_id, newest first, and whether it may have
     older ones (the store gave limit). Only those shown in org_id: a followee who signed in to another
     organization keeps the edge but gives no posts here (feed/access/orgs.py)."""
-    if source.group_id:
-        found = store.posts.list_group_posts(source.group_id, before_id, limit)
-        return found, len(found) >= limit
-    found = store.posts.list_author_posts(source.author_id, before_id, limit)
-    return [p for p in found if p.org_id == org_id], len(found) >= limit
+    found, more = listed_posts(store, source, before_id, limit)
+    return (found if source.group_id else [p for p in found if p.org_id == org_id]), more
 
 
 def newest_post_ids(

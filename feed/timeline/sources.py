@@ -39,7 +39,7 @@ from feed.redis.keys import (
 from feed.redis.packed_calls import PackedCalls
 from feed.telemetry import metrics
 from feed.timeline.directory import SourceDirectory
-from feed.timeline.page import TimelinePage, parse_page, window_of
+from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
 
 log = logging.getLogger(__name__)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
@@ -134,10 +134,6 @@ class ReadTimeSources(Protocol):
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
         """The newest post id of each source's list (0 for an empty or missing list)."""
-        ...
-
-    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
-        """The sources whose readers see every post listed since the list began (a trimmed list is not whole)."""
         ...
 
     def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
@@ -268,7 +264,8 @@ class RedisReadTimeSources:
         self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int, after_id: int | None
     ) -> list[Call]:
         name, cursor = window_of(before_id, after_id)
-        return [(name, [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
+        args = [cursor, count, self.max_entries, 0, GOES_ON_ARG]
+        return [(name, [source_posts_key(a, org_id)], args) for a in sources]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
         """The newest post id of each source's list (0 for an empty or missing list), in one round trip."""
@@ -278,18 +275,6 @@ class RedisReadTimeSources:
         with round_trip("read_time_newest"):
             heads = pipe.execute()
         return {s: 0 if h is None or h in MARKS else int(h) for s, h in zip(sources, heads, strict=True)}
-
-    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
-        """The sources whose lists still end with the complete mark (never trimmed) and are not past
-        max_entries, in one round trip: below such a list's tail, the source's posts were fanned out on write."""
-        pipe = self._fn.client.pipeline(transaction=False)
-        for source in sources:
-            pipe.lindex(source_posts_key(source, org_id), -1)
-            pipe.llen(source_posts_key(source, org_id))
-        with round_trip("read_time_ends"):
-            replies = pipe.execute()
-        ends = zip(sources, replies[::2], replies[1::2], strict=True)
-        return {s for s, tail, length in ends if tail == COMPLETE_MARK and length - 1 <= self.max_entries}
 
     def snapshot(self, source: Source, org_id: int = 0) -> SourceList:
         """The source's whole list, as it is now."""

@@ -23,10 +23,10 @@ from feed.domain import Source
 from feed.errors import Unavailable
 from feed.redis.calls import OptionalCall, Rider, round_trip
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import COMPLETE_MARK, TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
-from feed.timeline.page import TimelinePage, parse_page, window_of
+from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
 # A rebuild that crashed frees the timeline after this; a live one gives up earlier
@@ -63,7 +63,6 @@ class TimelineStore(Protocol):
         riders: Sequence[Rider] = (),
         after_id: int | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]: ...
-    def is_whole(self, user_id: int, org_id: int = 0) -> bool: ...
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None: ...
     def finish_rebuild(
         self, user_id: int, post_ids: Sequence[int], complete: bool, org_id: int = 0, token: str | None = None
@@ -158,7 +157,8 @@ class RedisTimelineStore:
         """The call reading up to count ids older than before_id (tl_page), or, given after_id, the count ids
         just above it (tl_newer); either refreshes the TTL."""
         name, cursor = window_of(before_id, after_id)
-        return (name, [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
+        key = home_timeline_key(user_id, org_id)
+        return (name, [key], [cursor, count, self.max_entries, self.ttl_s, GOES_ON_ARG])
 
     def page(
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
@@ -209,17 +209,6 @@ class RedisTimelineStore:
         for rider, reply in zip(riders, replies[len(calls) :], strict=True):
             rider.settle(reply)
         return replies
-
-    def is_whole(self, user_id: int, org_id: int = 0) -> bool:
-        """Whether readers of the user's list see their whole timeline: it ends with the complete mark and
-        is not past max_entries (a list without the mark is the newest prefix; the rest is in the store)."""
-        key = home_timeline_key(user_id, org_id)
-        pipe = self._fn.client.pipeline(transaction=False)
-        pipe.lindex(key, -1)
-        pipe.llen(key)
-        with round_trip("timeline_end"):
-            tail, length = pipe.execute()
-        return tail == COMPLETE_MARK and length - 1 <= self.max_entries
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
         """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""

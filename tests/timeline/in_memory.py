@@ -98,11 +98,10 @@ class InMemoryTimelineStore:
         if timeline.end == BUILDING:
             return TimelinePage("building", [], False)
         visible = timeline.ids[: self.max_entries]
+        goes_on = not self._whole(user_id, org_id)
         if after_id is not None:
-            return window_above(visible, after_id, count)
-        start = 0 if before_id is None else next((n for n, i in enumerate(visible) if i < before_id), len(visible))
-        stop = min(start + count, len(visible))
-        return TimelinePage("ready", visible[start:stop], stop < len(visible))
+            return window_above(visible, after_id, count, goes_on)
+        return window_below(visible, before_id, count, goes_on)
 
     def page_with_sources(
         self,
@@ -120,7 +119,7 @@ class InMemoryTimelineStore:
             rider.settle_alone()
         return self.page(user_id, before_id, count, org_id, after_id), frozenset(read_time.registered(org_id))
 
-    def is_whole(self, user_id: int, org_id: int = 0) -> bool:
+    def _whole(self, user_id: int, org_id: int = 0) -> bool:
         """Whether readers of the timeline see all of it: complete, and not past max_entries."""
         timeline = self._timelines.get(home_timeline_key(user_id, org_id))
         return timeline is not None and timeline.end == COMPLETE and len(timeline.ids) <= self.max_entries
@@ -231,7 +230,7 @@ class InMemoryReadTimeSources:
         self._trimmed.discard((org_id, source))
         return True
 
-    def whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
+    def _whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
         lists = self._lists
         return {
             s
@@ -277,11 +276,11 @@ class InMemoryReadTimeSources:
         out = []
         for source in sources:
             visible = self._lists.get((org_id, source), [])[: self.max_entries]
+            goes_on = (org_id, source) in self._lists and not self._whole_among([source], org_id)
             if after_id is not None:
-                out.append(window_above(visible, after_id, count))
-                continue
-            older = [i for i in visible if before_id is None or i < before_id]
-            out.append(TimelinePage("ready", older[:count], len(older) > count))
+                out.append(window_above(visible, after_id, count, goes_on))
+            else:
+                out.append(window_below(visible, before_id, count, goes_on))
         return out
 
     def page_riders(
@@ -313,7 +312,17 @@ class InMemoryPageRider:
         self.page = self._read()
 
 
-def window_above(visible: list[int], after_id: int, count: int) -> TimelinePage:
-    """The count ids of a newest-first list just above after_id (tl_newer's answer)."""
+def window_above(visible: list[int], after_id: int, count: int, goes_on: bool = False) -> TimelinePage:
+    """The count ids of a newest-first list just above after_id (tl_newer's answer); goes_on: the list is
+    not whole, reported when every visible id is above after_id."""
     above = [i for i in visible if i > after_id]
-    return TimelinePage("ready", above[-count:] if count else [], len(above) > count)
+    reached = len(above) == len(visible)
+    return TimelinePage("ready", above[-count:] if count else [], len(above) > count, goes_on and reached)
+
+
+def window_below(visible: list[int], before_id: int | None, count: int, goes_on: bool = False) -> TimelinePage:
+    """Up to count ids of a newest-first list older than before_id (tl_page's answer); goes_on as above,
+    reported when the read reached the list's last visible id."""
+    older = [i for i in visible if before_id is None or i < before_id]
+    more = len(older) > count
+    return TimelinePage("ready", older[:count], more, goes_on and not more)
