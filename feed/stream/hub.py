@@ -51,7 +51,12 @@ class StreamHub:
         """Wake the streams a notification concerns: graph changes first, so a post of a
         followee added in the same batch wakes the new follower's streams too."""
         for change in applied.graph:
-            (self.index.follow if change.added else self.index.unfollow)(change.user_id, change.source)
+            if change.added:
+                self.index.follow(change.user_id, change.source)
+                for stream in self.index.of_user(change.user_id):
+                    stream.notify_post()  # the follow's backfill may hold posts newer than the position
+            else:
+                self.index.unfollow(change.user_id, change.source)
         for note in applied.posts:
             for stream in self._watching(note):
                 stream.notify_post()
