@@ -1,7 +1,8 @@
 """Opaque page tokens (Google API style): clients pass them back unchanged.
 
 A token is URL-safe base64 of a version byte and a payload: a post id cursor
-for timelines, or a store's own token for graph lists. Anything else is
+for timelines (older pages), a newer-page cursor (a home timeline's
+prev_page_token), or a store's own token for graph lists. Anything else is
 rejected as INVALID_ARGUMENT rather than guessed at.
 """
 
@@ -9,14 +10,37 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 
 from feed.errors import InvalidArgument
-from feed.ids import MAX_ID
+from feed.ids import MAX_ID, NODE_BITS, SEQUENCE_BITS
 
 _ID_CURSOR = 1
 _STORE_TOKEN = 2
+_NEWER_CURSOR = 3
 MAX_TOKEN_CHARS = 512
 _MAX_ID_DIGITS = len(str(MAX_ID))
+# How late (in id time) a post may land in a timeline below ids a newer page already returned and still
+# be returned by the next newer page: fan-out across partitions delivers out of order by about this
+# much at most. A newer read rescans this much id space below its cursor.
+SETTLE_MS = 5_000
+SETTLE_IDS = SETTLE_MS << (NODE_BITS + SEQUENCE_BITS)
+# Ids of that window a newer cursor remembers as already read, so that the rescan skips them: bounded
+# so a token stays under MAX_TOKEN_CHARS (each at most 5 bytes as a varint delta, below SETTLE_IDS).
+MAX_SEEN = 32
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewerCursor:
+    """Where a newer page of a home timeline starts: the ids above floor not in seen, oldest first.
+
+    cursor is the newest id read so far (the settle window's top); floor >= cursor - SETTLE_IDS;
+    seen holds the ids in (floor, cursor] already read (returned, or hidden for good), newest first.
+    """
+
+    cursor: int
+    floor: int
+    seen: tuple[int, ...] = ()
 
 
 def encode_id_cursor(post_id: int) -> str:
@@ -32,6 +56,45 @@ def decode_id_cursor(token: str) -> int | None:
     if not 0 < value <= MAX_ID:
         raise InvalidArgument("page_token is not valid")
     return value
+
+
+def encode_newer_cursor(newer: NewerCursor) -> str:
+    """A prev_page_token: the cursor, then varints of the distance down to the floor and between seen ids."""
+    out = bytearray(newer.cursor.to_bytes(8, "big"))
+    _put_varint(out, newer.cursor - newer.floor)
+    last = newer.cursor
+    for i, seen in enumerate(newer.seen):
+        _put_varint(out, last - seen - (1 if i else 0))  # after the first, ids strictly decrease
+        last = seen
+    return _encode(_NEWER_CURSOR, bytes(out))
+
+
+def decode_newer_cursor(token: str) -> NewerCursor:
+    """The newer cursor of a prev_page_token; INVALID_ARGUMENT for anything a server did not make."""
+    payload = _decode(token, _NEWER_CURSOR)
+    cursor = int.from_bytes(payload[:8], "big") if len(payload) >= 8 else 0
+    if not 0 < cursor <= MAX_ID:
+        raise InvalidArgument("page_token is not valid")
+    values, at = [], 8
+    while at < len(payload):
+        value, at = _get_varint(payload, at)
+        values.append(value)
+    if not values or values[0] > min(SETTLE_IDS, cursor) or len(values) - 1 > MAX_SEEN:
+        raise InvalidArgument("page_token is not valid")
+    floor, seen, last = cursor - values[0], [], cursor
+    for i, delta in enumerate(values[1:]):
+        last -= delta + (1 if i else 0)
+        if last <= floor:
+            raise InvalidArgument("page_token is not valid")
+        seen.append(last)
+    return NewerCursor(cursor, floor, tuple(seen))
+
+
+def decode_home_token(token: str) -> int | NewerCursor | None:
+    """A home timeline's page_token: the id an older page reads below, a newer page's cursor, or None."""
+    if token and _kind(token) == _NEWER_CURSOR:
+        return decode_newer_cursor(token)
+    return decode_id_cursor(token)
 
 
 def wrap_store_token(token: str | None) -> str:
@@ -71,12 +134,43 @@ def _encode(kind: int, payload: bytes) -> str:
 
 
 def _decode(token: str, kind: int) -> bytes:
+    raw = _raw(token)
+    if raw[0] != kind:
+        raise InvalidArgument("page_token is not valid")
+    return raw[1:]
+
+
+def _kind(token: str) -> int:
+    return _raw(token)[0]
+
+
+def _raw(token: str) -> bytes:
     if len(token) > MAX_TOKEN_CHARS:
         raise InvalidArgument("page_token is not valid")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise InvalidArgument("page_token is not valid") from None
-    if not raw or raw[0] != kind:
+    if not raw:
         raise InvalidArgument("page_token is not valid")
-    return raw[1:]
+    return raw
+
+
+def _put_varint(out: bytearray, value: int) -> None:
+    """LEB128: seven bits a byte, low first, the high bit set on every byte but the last."""
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _get_varint(data: bytes, at: int) -> tuple[int, int]:
+    """A varint at data[at:] and the offset after it; INVALID_ARGUMENT when cut short or past 63 bits."""
+    value = shift = 0
+    while at < len(data) and shift < 63:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not byte & 0x80:
+            return value, at
+    raise InvalidArgument("page_token is not valid")

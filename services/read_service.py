@@ -16,11 +16,12 @@ from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.config import Settings
 from feed.errors import InvalidArgument
 from feed.ids import is_future_id, now_ms, require_id
-from feed.page_tokens import decode_id_cursor, encode_id_cursor
+from feed.page_tokens import NewerCursor, decode_home_token, decode_id_cursor, encode_id_cursor, encode_newer_cursor
 from feed.read.group import GroupTimelineReader
 from feed.read.guard_cache import GuardCache
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
+from feed.read.newer import after_older_page
 from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
 from feed.redis.connection import RedisFunctions, connect
@@ -84,11 +85,21 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")  # a home timeline is private to its owner
-        cursor = decode_id_cursor(request.page_token)
+        cursor = decode_home_token(request.page_token)  # a next_page_token (older) or a prev_page_token (newer)
         # The read budget rides in the page's first Redis round trip: no round trip of its own.
-        page = self._home.read(user, cursor, size, caller.org_id, self._limiter.budget(caller.user_id))
+        budget = self._limiter.budget(caller.user_id)
+        if isinstance(cursor, NewerCursor):
+            newer = self._home.read_newer(user, cursor, size, caller.org_id, budget)
+            return feed_service_pb2.GetHomeTimelineResponse(
+                posts=[post_to_proto(p) for p in newer.posts],
+                next_page_token=encode_id_cursor(newer.older_than),
+                prev_page_token=encode_newer_cursor(newer.newer),
+            )
+        page = self._home.read(user, cursor, size, caller.org_id, budget)
         return feed_service_pb2.GetHomeTimelineResponse(
-            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
+            posts=[post_to_proto(p) for p in page.posts],
+            next_page_token=_token(page),
+            prev_page_token=encode_newer_cursor(after_older_page(page, cursor, self._clock())),
         )
 
     @rpc

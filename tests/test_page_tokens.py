@@ -1,12 +1,26 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from feed.errors import InvalidArgument
 from feed.ids import MAX_ID
-from feed.page_tokens import decode_id_cursor, encode_id_cursor, unwrap_store_token, wrap_store_token
+from feed.page_tokens import (
+    MAX_SEEN,
+    MAX_TOKEN_CHARS,
+    SETTLE_IDS,
+    NewerCursor,
+    decode_home_token,
+    decode_id_cursor,
+    decode_newer_cursor,
+    encode_id_cursor,
+    encode_newer_cursor,
+    unwrap_store_token,
+    wrap_store_token,
+)
 
 
 @given(st.integers(min_value=1, max_value=MAX_ID))
@@ -40,3 +54,68 @@ def test_arbitrary_text_is_either_a_valid_cursor_or_a_clear_error(token):
         assert "page_token" in str(exc)
     else:
         assert value is None or 0 < value <= MAX_ID
+
+
+@st.composite
+def newer_cursors(draw):
+    """Cursors as servers make them: the floor within the settle window, seen ids above it, newest first."""
+    cursor = draw(st.integers(min_value=1, max_value=MAX_ID))
+    floor = cursor - draw(st.integers(min_value=0, max_value=min(SETTLE_IDS, cursor)))
+    seen = (
+        draw(st.sets(st.integers(min_value=floor + 1, max_value=cursor), max_size=MAX_SEEN)) if floor < cursor else []
+    )
+    return NewerCursor(cursor, floor, tuple(sorted(seen, reverse=True)))
+
+
+@given(newer_cursors())
+def test_newer_cursor_round_trips_within_the_token_bound(newer):
+    token = encode_newer_cursor(newer)
+    assert decode_newer_cursor(token) == newer
+    assert decode_home_token(token) == newer
+    assert len(token) < MAX_TOKEN_CHARS
+
+
+def test_home_tokens_of_both_kinds_are_accepted():
+    assert decode_home_token("") is None
+    assert decode_home_token(encode_id_cursor(42)) == 42
+    with pytest.raises(InvalidArgument):
+        decode_home_token(wrap_store_token("42"))
+    with pytest.raises(InvalidArgument):
+        decode_id_cursor(encode_newer_cursor(NewerCursor(42, 41)))  # a newer cursor where only older pages go
+
+
+def raw_newer(payload: bytes) -> str:
+    return base64.urlsafe_b64encode(bytes([3]) + payload).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",  # no cursor
+        (0).to_bytes(8, "big") + b"\x00",  # cursor 0
+        (2**63).to_bytes(8, "big") + b"\x00",  # past MAX_ID
+        (10**18).to_bytes(8, "big"),  # no floor
+        (10**18).to_bytes(8, "big") + b"\x80",  # a varint cut short
+        (10**18).to_bytes(8, "big") + b"\xff" * 12,  # a varint past 63 bits
+        (10**18).to_bytes(8, "big") + b"\xff\xff\xff\xff\x7f",  # the floor further below than the window
+        (10**18).to_bytes(8, "big") + b"\x05\x05",  # a seen id at the floor
+        (10**18).to_bytes(8, "big") + b"\x05\x00\x09",  # a seen id below the floor
+        (10**18).to_bytes(8, "big") + b"\x40" + b"\x00" * (MAX_SEEN + 1),  # more seen ids than a server keeps
+    ],
+)
+def test_forged_newer_cursors_are_invalid_arguments(payload):
+    with pytest.raises(InvalidArgument):
+        decode_home_token(raw_newer(payload))
+
+
+@given(st.binary(max_size=120))
+def test_arbitrary_newer_payloads_are_either_valid_cursors_or_clear_errors(payload):
+    try:
+        newer = decode_home_token(raw_newer(payload))
+    except InvalidArgument as exc:
+        assert "page_token" in str(exc)
+    else:
+        assert isinstance(newer, NewerCursor)
+        assert 0 <= newer.floor <= newer.cursor - len(newer.seen) and newer.cursor - newer.floor <= SETTLE_IDS
+        assert list(newer.seen) == sorted(set(newer.seen), reverse=True) and len(newer.seen) <= MAX_SEEN
+        assert all(newer.floor < i <= newer.cursor for i in newer.seen)

@@ -27,11 +27,13 @@ for_good filter) are then removed from it in the background (feed/read/repair.py
 from __future__ import annotations
 
 from feed.domain import Post
+from feed.page_tokens import NewerCursor
 from feed.read.filters import DELETED_COUNTS, HOME_FILTERS, drop_deleted
 from feed.read.guard import FollowGuard
 from feed.read.guard_cache import CachedGuard, GuardCache
 from feed.read.hydrate import Hydrator
-from feed.read.merge import Candidates, merge_sources
+from feed.read.merge import Candidates, merge_newer, merge_sources
+from feed.read.newer import NewerPage, NewerPageBuilder
 from feed.read.page import MAX_ROUNDS, FeedPage, PageBuilder
 from feed.read.rebuilds import RebuildQueue
 from feed.read.repair import ReadRepair
@@ -104,8 +106,10 @@ class HomeTimelineReader:
         count: int,
         budget: Rider | None = None,
         cached: CachedGuard | None = None,
+        after_id: int | None = None,
     ) -> tuple[list[TimelinePage], dict[int, Post]]:
-        """Stage sources: the home page, then the lists of the read-time sources the reader follows.
+        """Stage sources: the home page, then the lists of the read-time sources the reader follows
+        (below cursor; or, given after_id, the count ids just above it, for a newer page).
 
         Answers the pages and the home page's posts, hydrated here because the
         guard must know their authors and the sources' in the same store query.
@@ -113,7 +117,7 @@ class HomeTimelineReader:
         resumes the guard from the facts kept under it (cached).
         """
         riders = [r for r in (budget, None if cached is None else cached.probe) if r is not None]
-        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, riders)
+        home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, riders, after_id)
         if cached is not None:
             cached.resume(guard)
         posts = self._hydrator.hydrate(home.ids)
@@ -121,7 +125,43 @@ class HomeTimelineReader:
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large
         if not readable:
             return [home], posts
-        return [home, *self._sources.read_time(readable, cursor, count, ctx.org_id)], posts
+        return [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id)], posts
+
+    def read_newer(
+        self, user_id: int, newer: NewerCursor, page_size: int, org_id: int = 0, budget: Rider | None = None
+    ) -> NewerPage:
+        """The newer page at a prev_page_token's cursor (feed/read/newer.py): at most page_size posts just
+        above it, the oldest first in time; budget as for read() (None: the live stream's reads spend none).
+
+        The same stages as read(), round after round while the filters hide whole windows."""
+        guard = FollowGuard(self._store, user_id)
+        cached = None if self._guards is None else self._guards.open(user_id, org_id)
+        ctx = ReadContext(user_id, org_id, guard.facts)
+        page = NewerPageBuilder(page_size, newer)
+        gone: list[int] = []
+        home_ids: set[int] = set()
+        try:
+            for n in range(MAX_ROUNDS):
+                skip = page.skip
+                count = page.wanted + 1  # one extra tells whether more remain
+                # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
+                pages, posts = self.sources(
+                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, after_id=page.after
+                )
+                budget = None
+                home_ids.update(pages[0].ids)
+                candidates = merge_newer(pages, count, skip)
+                found = self.hydrate(candidates, posts, guard, gone)
+                done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
+                if done is not None:
+                    break
+            else:
+                done = page.unfinished()
+            if cached is not None:
+                cached.keep(guard)
+            return done
+        finally:
+            self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)
 
     def hydrate(
         self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]

@@ -23,3 +23,13 @@ def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
         return Candidates(pages[0].ids[:count], len(pages[0].ids) > count or pages[0].more)
     merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
     return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))
+
+
+def merge_newer(pages: list[TimelinePage], count: int, skip: frozenset[int] = frozenset()) -> Candidates:
+    """Merge the sources' ids just above a cursor, without duplicates and the ids in skip; keep the OLDEST
+    count (a newer page skips none), newest first; more: newer ids remain past them.
+
+    Each source must have given its count + len(skip) ids just above the cursor, so that the oldest
+    count of the union are all there whatever skip removes."""
+    merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True)) if k not in skip]
+    return Candidates(merged[-count:] if count else [], len(merged) > count or any(p.more for p in pages))

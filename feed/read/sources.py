@@ -43,7 +43,8 @@ _READ_TIME_FAILURES = metrics.READ_OPTIONAL_SOURCE_FAILURES.labels(READ_TIME)  #
 
 
 class HomeSources:
-    """Ids below a cursor from a user's home timeline and from the read-time sources they follow."""
+    """Ids below a cursor (or just above one: a newer page) from a user's home timeline and from the
+    read-time sources they follow."""
 
     def __init__(
         self, store: Store, timelines: TimelineStore, read_time: ReadTimeSources, rebuilds: RebuildQueue | None = None
@@ -59,21 +60,24 @@ class HomeSources:
         count: int,
         org_id: int = 0,
         riders: Sequence[Rider] = (),
+        after_id: int | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]:
-        """Required: the user's timeline page and the organization's read-time sources, in one round trip
-        that also carries the riders (the reader's budget: ResourceExhausted before anything else is done;
-        their relationship version)."""
+        """Required: the user's timeline page (below before_id, or just above after_id when given) and the
+        organization's read-time sources, in one round trip that also carries the riders (the reader's
+        budget: ResourceExhausted before anything else is done; their relationship version)."""
         timelines, read_time = self._timelines, self._read_time
-        page, sources = timelines.page_with_sources(read_time, user_id, before_id, count, org_id, riders)
+        page, sources = timelines.page_with_sources(read_time, user_id, before_id, count, org_id, riders, after_id)
         if page.state != "ready":
-            page = self.rebuilt_home(user_id, before_id, count, org_id)
+            page = self.rebuilt_home(user_id, before_id, count, org_id, after_id)
         return page, sources
 
-    def rebuilt_home(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
+    def rebuilt_home(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
+    ) -> TimelinePage:
         """The user's timeline page once its rebuild, by this process or another, has installed it."""
         deadline = time.monotonic() + REBUILD_WAIT_S
         while True:
-            page = self._timelines.page(user_id, before_id, count, org_id)
+            page = self._timelines.page(user_id, before_id, count, org_id, after_id)
             if page.state == "ready":
                 return page
             left = deadline - time.monotonic()
@@ -91,11 +95,17 @@ class HomeSources:
                 _outcome(rebuild, left)
 
     def read_time(
-        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
     ) -> list[TimelinePage]:
-        """Optional: the sources' lists in one round trip, or none when Redis fails to give them."""
+        """Optional: the sources' lists in one round trip (below before_id, or just above after_id when
+        given), or none when Redis fails to give them."""
         try:
-            return self._read_time.pages(sources, before_id, count, org_id)
+            return self._read_time.pages(sources, before_id, count, org_id, after_id)
         except OPTIONAL_SOURCE_ERRORS as exc:
             _READ_TIME_FAILURES.inc()
             # The error's type and the number of sources only: no ids, tokens or post text.

@@ -1,4 +1,4 @@
-"""What one timeline read found: the reply shape of the tl_page Redis function."""
+"""What one timeline read found: the reply shape of the tl_page and tl_newer Redis functions."""
 
 from __future__ import annotations
 
@@ -19,5 +19,13 @@ _STATES = {0: "missing", 1: "building", 2: "ready"}
 
 
 def parse_page(reply: list[Any]) -> TimelinePage:
-    """A tl_page answer {state, more, ids...} as a TimelinePage."""
+    """A tl_page or tl_newer answer {state, more, ids...} as a TimelinePage."""
     return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(int(reply[1])))
+
+
+def window_of(before_id: int | None, after_id: int | None) -> tuple[str, str]:
+    """The Redis function and cursor of a read: below before_id (tl_page; '' = the newest), or the ids
+    just above after_id (tl_newer: a newer page, oldest first in time so none is skipped)."""
+    if after_id is not None:
+        return "tl_newer", str(after_id)
+    return "tl_page", "" if before_id is None else str(before_id)

@@ -38,7 +38,7 @@ from feed.redis.keys import (
 )
 from feed.telemetry import metrics
 from feed.timeline.directory import SourceDirectory
-from feed.timeline.page import TimelinePage, parse_page
+from feed.timeline.page import TimelinePage, parse_page, window_of
 
 log = logging.getLogger(__name__)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
@@ -87,9 +87,15 @@ class ReadTimeSources(Protocol):
         ...
 
     def pages(
-        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
     ) -> list[TimelinePage]:
-        """Up to count ids older than before_id from each source's list, newest first."""
+        """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
+        just above it), newest first."""
         ...
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
@@ -195,11 +201,17 @@ class RedisReadTimeSources:
         return {Source.from_member(x) for x in members}
 
     def pages(
-        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
     ) -> list[TimelinePage]:
-        """Up to count ids older than before_id from each source's list, in one round trip."""
-        cursor = "" if before_id is None else str(before_id)
-        calls = [("tl_page", [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
+        """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
+        just above it), in one round trip."""
+        name, cursor = window_of(before_id, after_id)
+        calls = [(name, [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
         return [parse_page(reply) for reply in self._fn.call_many(calls)]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:

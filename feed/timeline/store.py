@@ -22,7 +22,7 @@ from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
-from feed.timeline.page import TimelinePage, parse_page
+from feed.timeline.page import TimelinePage, parse_page, window_of
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
 # A rebuild that crashed frees the timeline after this; a live one gives up earlier
@@ -46,7 +46,9 @@ class TimelineStore(Protocol):
     def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int: ...
     def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int: ...
     def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool: ...
-    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage: ...
+    def page(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
+    ) -> TimelinePage: ...
     def page_with_sources(
         self,
         read_time: ReadTimeSources,
@@ -55,6 +57,7 @@ class TimelineStore(Protocol):
         count: int,
         org_id: int = 0,
         riders: Sequence[Rider] = (),
+        after_id: int | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]: ...
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None: ...
     def finish_rebuild(
@@ -144,15 +147,19 @@ class RedisTimelineStore:
         return bool(self._fn.call("tl_merge", [key], [self.max_entries, *post_ids]))
 
     def page_call(
-        self, user_id: int, before_id: int | None, count: int, org_id: int = 0
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
     ) -> tuple[str, list[str], list]:
-        """The tl_page call reading up to count ids older than before_id (and refreshing the TTL)."""
-        cursor = "" if before_id is None else str(before_id)
-        return ("tl_page", [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
+        """The call reading up to count ids older than before_id (tl_page), or, given after_id, the count ids
+        just above it (tl_newer); either refreshes the TTL."""
+        name, cursor = window_of(before_id, after_id)
+        return (name, [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
 
-    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
-        """Up to count ids older than before_id (newest when None); refreshes the TTL."""
-        name, keys, args = self.page_call(user_id, before_id, count, org_id)
+    def page(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
+    ) -> TimelinePage:
+        """Up to count ids older than before_id (newest when None), or the count ids just above after_id
+        when given (the oldest of the newer ones); newest first either way. Refreshes the TTL."""
+        name, keys, args = self.page_call(user_id, before_id, count, org_id, after_id)
         return parse_page(self._fn.call(name, keys, args))
 
     def page_with_sources(
@@ -163,17 +170,20 @@ class RedisTimelineStore:
         count: int,
         org_id: int = 0,
         riders: Sequence[Rider] = (),
+        after_id: int | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]:
-        """A home timeline page and the organization's current read-time sources, in one pipelined round trip,
-        with the riders' calls in it too (the reader's rate-limit budget, their relationship version),
-        settled before anything else: a refused page is never used.
+        """A home timeline page (older than before_id, or just above after_id: see page()) and the
+        organization's current read-time sources, in one pipelined round trip, with the riders' calls in
+        it too (the reader's rate-limit budget, their relationship version), settled before anything
+        else: a refused page is never used.
 
         The keys live in different hash slots, so they are separate calls; pipelined,
         they cost one round trip (on a cluster, one per node, sent together). read_time
         is the Redis backend's too: its directory copy is refreshed by this round trip.
         """
         directory = read_time.directory_of(org_id)
-        calls = [self.page_call(user_id, before_id, count, org_id), directory.call(), *(r.call() for r in riders)]
+        home = self.page_call(user_id, before_id, count, org_id, after_id)
+        calls = [home, directory.call(), *(r.call() for r in riders)]
         replies = self._packed.call_many(calls)
         for rider, reply in zip(riders, replies[2:], strict=True):
             rider.settle(reply)

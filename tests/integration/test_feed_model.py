@@ -319,10 +319,15 @@ def make_machine(stack, client):
             self.check_read(self.users[a])
 
         def check_read(self, user: int) -> None:
-            shown = [p.post_id for p in client.home(user, 100).posts]
+            page = client.home(user, 100)
+            shown = [p.post_id for p in page.posts]
             assert shown == sorted(set(shown), reverse=True)
             # While the workers catch up a post may be missing, but never one the user must not see.
             assert set(shown) <= set(self.model.home(user))
+            # The page just above it: only what arrived since, never a post shown already or hidden.
+            newer = [p.post_id for p in client.home(user, 100, page.prev_page_token).posts]
+            assert newer == sorted(set(newer), reverse=True)
+            assert not set(newer) & set(shown) and set(newer) <= set(self.model.home(user))
 
         def teardown(self) -> None:
             if self.paused:

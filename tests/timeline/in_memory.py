@@ -87,14 +87,19 @@ class InMemoryTimelineStore:
         self._install(timeline, set(timeline.ids) | usable, timeline.end == COMPLETE)
         return True
 
-    def page(self, user_id: int, before_id: int | None, count: int, org_id: int = 0) -> TimelinePage:
-        """Up to count ids older than before_id (newest when None), of the visible max_entries."""
+    def page(
+        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
+    ) -> TimelinePage:
+        """Up to count ids older than before_id (newest when None), of the visible max_entries; given
+        after_id, the count ids just above it."""
         timeline = self._timelines.get(home_timeline_key(user_id, org_id))
         if timeline is None:
             return TimelinePage("missing", [], False)
         if timeline.end == BUILDING:
             return TimelinePage("building", [], False)
         visible = timeline.ids[: self.max_entries]
+        if after_id is not None:
+            return window_above(visible, after_id, count)
         start = 0 if before_id is None else next((n for n, i in enumerate(visible) if i < before_id), len(visible))
         stop = min(start + count, len(visible))
         return TimelinePage("ready", visible[start:stop], stop < len(visible))
@@ -107,12 +112,13 @@ class InMemoryTimelineStore:
         count: int,
         org_id: int = 0,
         riders=(),
+        after_id: int | None = None,
     ) -> tuple[TimelinePage, frozenset[Source]]:
         """A page and the organization's read-time sources (one round trip on Redis; here, two lookups),
         the riders settled first, each on its own."""
         for rider in riders:
             rider.settle_alone()
-        return self.page(user_id, before_id, count, org_id), frozenset(read_time.registered(org_id))
+        return self.page(user_id, before_id, count, org_id, after_id), frozenset(read_time.registered(org_id))
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
         """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""
@@ -245,11 +251,25 @@ class InMemoryReadTimeSources:
         return set(self._registered.get(org_id, set()))
 
     def pages(
-        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int = 0
+        self,
+        sources: Sequence[Source],
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
     ) -> list[TimelinePage]:
         out = []
         for source in sources:
             visible = self._lists.get((org_id, source), [])[: self.max_entries]
+            if after_id is not None:
+                out.append(window_above(visible, after_id, count))
+                continue
             older = [i for i in visible if before_id is None or i < before_id]
             out.append(TimelinePage("ready", older[:count], len(older) > count))
         return out
+
+
+def window_above(visible: list[int], after_id: int, count: int) -> TimelinePage:
+    """The count ids of a newest-first list just above after_id (tl_newer's answer)."""
+    above = [i for i in visible if i > after_id]
+    return TimelinePage("ready", above[-count:] if count else [], len(above) > count)

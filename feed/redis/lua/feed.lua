@@ -164,6 +164,43 @@ local function tl_page(keys, args)
   return out
 end
 
+-- Binary search: index of the first entry not newer than cursor (marks count as oldest).
+local function first_not_above(key, cursor, len)
+  local lo, hi = 0, len
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local e = redis.call('LINDEX', key, mid)
+    if is_mark(e) or not newer(e, cursor) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+-- KEYS: timeline; ARGV: after_id, count, max, ttl seconds (0 keeps).
+-- Returns {state, more, ids...} as tl_page does, newest first: the count ids
+-- just above after_id (the oldest of the newer ones, so paging newer skips
+-- none); more = 1 when newer entries exist past the returned ones.
+local function tl_newer(keys, args)
+  local key, after = keys[1], args[1]
+  local count, max, ttl = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  local len = redis.call('LLEN', key)
+  if len == 0 then return {0, 0} end
+  local tail = redis.call('LINDEX', key, -1)
+  if is_building(tail) then return {1, 0} end
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  local visible = len
+  if is_mark(tail) then visible = len - 1 end
+  if visible > max then visible = max end
+  local stop = first_not_above(key, after, visible)  -- entries [0, stop) are newer than after
+  local start = math.max(0, stop - count)
+  local out = {2, 0}
+  if stop > start then
+    local ids = redis.call('LRANGE', key, start, stop - 1)
+    for i = 1, #ids do out[#out + 1] = ids[i] end
+  end
+  if start > 0 then out[2] = 1 end
+  return out
+end
+
 -- KEYS: timeline; ARGV: ttl seconds for a building marker, the claim's token.
 -- Returns 1 if the caller now owns the rebuild, 0 if the timeline exists
 -- or another caller is already rebuilding it.
@@ -398,6 +435,7 @@ redis.register_function('rt_forget', rt_forget)
 redis.register_function('tl_retire', tl_retire)
 redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)
+redis.register_function('tl_newer', tl_newer)
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
 redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
 redis.register_function('tl_finish_claim', tl_finish_claim)

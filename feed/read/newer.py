@@ -1,0 +1,138 @@
+"""Newer pages of a home timeline: the posts just above a cursor, without gaps, duplicates or misses.
+
+A newer page returns the ids above the cursor's floor that it has not read yet,
+the OLDEST first in time (at most page_size of them), so that a client that
+repeats the call until a page comes back empty has seen every newer post once,
+however many arrived. The page is shown newest first, like every page.
+
+Late arrivals. Ids are time-ordered, but fan-out across partitions can land a
+post in a timeline after a newer one was already returned (the Redis lists are
+kept sorted: late ids are inserted in place). So a newer cursor (NewerCursor,
+feed/page_tokens.py) does not read from its newest id but from a floor up to
+SETTLE_IDS (SETTLE_MS of id time) below it, skipping the ids of that window it
+has already read (seen, at most MAX_SEEN: past that the floor is raised to the
+oldest one dropped). The bound: a post is returned by a newer page if it lands
+no later than SETTLE_MS (in id time) after the newest post already read, and
+no more than MAX_SEEN newer posts were read since. Later than that, a live
+stream reports a gap and the client re-reads the top of its timeline.
+
+Ids hidden for good on the way (deleted, filtered) count as read too: they are
+never shown, and rereading them on every poll could stall a client behind a
+long run of them. A client never gets the same post twice: a read id stays in
+seen until the floor passes it.
+
+Pure logic here; the rounds run in feed/read/home.py (read_newer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from feed.domain import Post
+from feed.ids import EPOCH_MS, MAX_ID, NODE_BITS, SEQUENCE_BITS
+from feed.page_tokens import MAX_SEEN, SETTLE_IDS, NewerCursor
+from feed.read.merge import Candidates
+from feed.read.page import FeedPage
+
+
+@dataclasses.dataclass(frozen=True)
+class NewerPage:
+    """A newer page: its posts newest first, the cursor of the page after it (its prev_page_token), and
+    whether newer posts remain past it (a client reads again at once rather than at its next poll)."""
+
+    posts: list[Post]
+    newer: NewerCursor
+    more: bool
+
+    @property
+    def older_than(self) -> int:
+        """Where the next older page starts (its posts are below this id): below the page's oldest post,
+        or, for an empty page, below everything read so far."""
+        return self.posts[-1].post_id if self.posts else min(self.newer.cursor + 1, MAX_ID)
+
+
+def first_id_at(ms: int) -> int:
+    """The smallest id a generator can make at the Unix time ms."""
+    return max(ms - EPOCH_MS, 0) << (NODE_BITS + SEQUENCE_BITS)
+
+
+def advance(newer: NewerCursor, read: list[int]) -> NewerCursor:
+    """The cursor after reading (returning or hiding for good) the ids of read, all above newer.floor
+    and not in newer.seen, and every id not in seen between the floor and the newest of them."""
+    top = max([newer.cursor, *read])
+    floor = max(newer.floor, top - SETTLE_IDS)
+    return _bounded(top, floor, [*newer.seen, *read])
+
+
+def after_older_page(page: FeedPage, before_id: int | None, now_ms: int) -> NewerCursor:
+    """The prev_page_token of an older page (the first one when before_id is None): the posts just above
+    its newest post, none of those it showed, none of those below it (next pages show them)."""
+    if page.posts:
+        top = page.posts[0].post_id
+        below = -1 if page.next_cursor is None else page.next_cursor  # older pages read below next_cursor
+        return _bounded(top, max(top - SETTLE_IDS, below, 0), [p.post_id for p in page.posts])
+    if before_id is not None:  # past the end: the position is just below before_id
+        return NewerCursor(before_id - 1, before_id - 1)
+    top = first_id_at(now_ms)  # an empty timeline: what is posted from now on (and late, within the window)
+    return NewerCursor(top, max(top - SETTLE_IDS, 0))
+
+
+def _bounded(top: int, floor: int, read: list[int]) -> NewerCursor:
+    """A cursor at top and floor remembering the read ids above the floor, the newest MAX_SEEN of them
+    (the floor raised to the newest one it forgets)."""
+    seen = sorted({i for i in read if i > floor}, reverse=True)
+    if len(seen) > MAX_SEEN:
+        floor, seen = seen[MAX_SEEN], seen[:MAX_SEEN]
+    return NewerCursor(top, floor, tuple(seen))
+
+
+class NewerPageBuilder:
+    """Collects one newer page over the rounds of a read: each round reads above `after` (skipping
+    the seen ids above it) and takes the oldest posts the filters kept."""
+
+    __slots__ = ("after", "more", "read", "size", "start", "taken")
+
+    def __init__(self, size: int, start: NewerCursor) -> None:
+        self.size = size
+        self.start = start
+        self.after = start.floor  # read above this id next round
+        self.taken: list[Post] = []  # oldest first
+        self.read: list[int] = []  # ids returned or hidden for good, to be skipped from now on
+        self.more = False
+
+    @property
+    def wanted(self) -> int:
+        """Posts the page still lacks (0 once full: the next round peeks for one more)."""
+        return self.size - len(self.taken)
+
+    @property
+    def skip(self) -> frozenset[int]:
+        """The ids already read above this round's cursor (the next round's reads skip them)."""
+        return frozenset(i for i in self.start.seen if i > self.after)
+
+    def add(self, kept: list[Post], candidates: Candidates) -> NewerPage | None:
+        """Take a round's kept posts (newest first, as the candidates); the finished page, or None when
+        another round must read on."""
+        want = self.wanted
+        oldest_first = kept[::-1]
+        if len(oldest_first) > want:  # a full page, and a post the reader may see after it
+            self.taken += oldest_first[:want]
+            # Read: the candidates up to the last post taken; those above it are left for the next page.
+            last = self.taken[-1].post_id if want else self.after
+            self.read += [i for i in candidates.ids if i <= last]
+            self.more = True
+            return self.finish()
+        self.taken += oldest_first
+        self.read += candidates.ids
+        if not candidates.more or not candidates.ids:
+            return self.finish()
+        self.after = candidates.ids[0]  # every id up to the newest candidate was read
+        return None
+
+    def unfinished(self) -> NewerPage:
+        """The page after MAX_ROUNDS: filters hid a long run, the client continues above it."""
+        self.more = True
+        return self.finish()
+
+    def finish(self) -> NewerPage:
+        return NewerPage(self.taken[::-1], advance(self.start, self.read), self.more)
