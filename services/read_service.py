@@ -192,12 +192,12 @@ def _wire(settings: Settings):
         servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter, writes)
         servicer.stream_addr = settings.stream_addr
         register = [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)]
-        return Wiring(register, orgs.bind, extra=_stream_server(settings, servicer, home, store, orgs))
+        return Wiring(register, orgs.bind, extra=_stream_server(settings, servicer, home, store, orgs, limiter))
 
     return wire
 
 
-def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelineReader, store: Store, orgs):
+def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelineReader, store: Store, orgs, limiter):
     """The factory of the process's stream server (services/stream_server.py), sharing the servicer."""
     from feed.stream.hub import StreamHub
     from feed.stream.reads import HomeNewerReads
@@ -216,7 +216,7 @@ def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelin
         ]
         return StreamServer(
             settings.stream_addr,
-            lambda pool: StreamingFeedServicer(servicer, hub, reads, store, keys, pool, orgs.bind),
+            lambda pool: StreamingFeedServicer(servicer, hub, reads, store, keys, pool, limiter, orgs.bind),
             hub,
             settings.redis_url,
             SERVICE_NAMES,

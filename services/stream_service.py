@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 
 from feed import errors
+from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
 from feed.access.verified_tokens import verify_cached_with_expiry
 from feed.domain import Source
@@ -26,7 +27,7 @@ from feed.ids import require_id
 from feed.store import Store
 from feed.store.base import walk_pages
 from feed.stream.hub import StreamHub
-from feed.stream.reads import Delivery, NewerReads
+from feed.stream.reads import Delivery, NewerReads, check_token
 from feed.stream.session import Session
 from feed.stream.state import MAX_SOURCES, StreamState
 from feed.telemetry import metrics
@@ -72,6 +73,7 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         store: Store,
         keys: Any,
         pool: futures.ThreadPoolExecutor,
+        limiter: RedisRateLimiter,
         on_caller: Callable[[Principal], None] | None = None,
     ) -> None:
         self._unary = unary
@@ -80,6 +82,7 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._store = store
         self._keys = keys
         self._pool = pool
+        self._limiter = limiter
         self._on_caller = on_caller
 
     def __getattribute__(self, name: str) -> Any:
@@ -124,6 +127,8 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
             await blocking(self._on_caller, principal)
         user = require_id(request.user_id, "user_id")
         principal.acting_as(user, "user_id")  # a home timeline is private to its owner
+        check_token(request.page_token)
+        await blocking(self._limiter.take, user)  # one read of the caller's budget; the stream's reads spend none
         stream = StreamState(user, principal.org_id, request.page_token, exp, time.time())
         sources = await blocking(_sources_of, self._store, user)
         self._hub.open(stream, sources)

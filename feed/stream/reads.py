@@ -10,12 +10,14 @@ These reads never spend the caller's read budget: the stream's open did, once.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Protocol
 
 from feed.domain import Post
-from feed.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS, now_ms
-from feed.page_tokens import decode_id_cursor, encode_id_cursor
+from feed.ids import now_ms
+from feed.page_tokens import decode_newer_cursor, encode_newer_cursor
 from feed.read.home import HomeTimelineReader
+from feed.read.newer import advance, after_older_page
 
 PAGE_SIZE = 50  # posts per catch-up read: a wake-up after one post reads one short page
 
@@ -48,27 +50,34 @@ class NewerReads(Protocol):
         ...
 
 
-def id_at(ms: int) -> int:
-    """The smallest id a generator can make at ms: a position at "now" for an empty timeline."""
-    return (ms - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)
-
-
 class HomeNewerReads:
     """NewerReads over the home timeline reader (sync: run it in the streams' thread pool)."""
 
-    def __init__(self, home: HomeTimelineReader, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, home: HomeTimelineReader, page_size: int = PAGE_SIZE, clock: Callable[[], int] = now_ms) -> None:
         self._home = home
         self._size = page_size
+        self._clock = clock
 
     def top(self, user_id: int, org_id: int) -> str:
+        """The prev_page_token of the timeline's first page of one post: just above its newest post."""
         page = self._home.read(user_id, None, 1, org_id)
-        return encode_id_cursor(page.posts[0].post_id if page.posts else id_at(now_ms()))
+        return encode_newer_cursor(after_older_page(page, None, self._clock()))
 
     def newer(self, user_id: int, org_id: int, token: str) -> NewerBatch:
-        # Interim until the newer-page reader lands: the newest page, kept above the position.
-        cursor = decode_id_cursor(token) or 0
-        page = self._home.read(user_id, None, 100, org_id)
-        fresh = [p for p in reversed(page.posts) if p.post_id > cursor]
-        kept = fresh[: self._size]
-        deliveries = [Delivery(p, encode_id_cursor(p.post_id)) for p in kept]
-        return NewerBatch(deliveries, deliveries[-1].token if deliveries else token, len(fresh) > len(kept))
+        start = decode_newer_cursor(token)
+        page = self._home.read_newer(user_id, start, self._size, org_id)  # no budget: the open spent it
+        oldest_first = page.posts[::-1]
+        read: list[int] = []
+        deliveries = []
+        for n, post in enumerate(oldest_first):
+            read.append(post.post_id)
+            # The last one's token is the page's own (it also skips the ids the filters hid for good).
+            after = page.newer if n == len(oldest_first) - 1 else advance(start, read)
+            deliveries.append(Delivery(post, encode_newer_cursor(after)))
+        return NewerBatch(deliveries, encode_newer_cursor(page.newer), page.more)
+
+
+def check_token(token: str) -> None:
+    """InvalidArgument unless token is a prev_page_token or a resume_token (checked at the stream's open)."""
+    if token:
+        decode_newer_cursor(token)

@@ -115,3 +115,28 @@ def test_the_stream_address_serves_every_unary_method_too(stack, client):
             )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "x-request-id" in dict(err.value.trailing_metadata())
+
+
+def test_a_stream_opened_with_a_pages_prev_token_sends_what_came_after_that_page(stack, client):
+    author, follower = new_user(), new_user()
+    client.follow(follower, author)
+    before = client.post(author, "already on the page").post_id
+    eventually(lambda: before in client.home_ids(follower))
+    page = client.home(follower, page_size=5)
+    after = [client.post(author, f"after the page {n}").post_id for n in range(3)]
+    watcher = Watcher(stack.settings.stream_addr, follower, client.acting_as(follower), page.prev_page_token)
+    try:
+        assert watcher.wait_for(lambda w: len(w.posts()) >= 3), watcher.posts()
+        assert watcher.posts() == after
+    finally:
+        watcher.close()
+
+
+def test_a_token_that_is_not_a_prev_page_token_is_invalid_argument(stack, client):
+    user = new_user()
+    watcher = Watcher(stack.settings.stream_addr, user, client.acting_as(user), "garbage")
+    try:
+        assert watcher.wait_for(lambda w: w.ended is not None)
+        assert watcher.ended == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        watcher.close()
