@@ -178,8 +178,7 @@ class StreamServer:
             await health_servicer.enter_graceful_shutdown()
             await server.stop(GRACE_S)
         finally:
-            listening.cancel()
-            await asyncio.gather(listening, return_exceptions=True)
+            await _cancel(listening, STREAMS_END_S)
             pool.shutdown(wait=False, cancel_futures=True)
             reads.shutdown(wait=False, cancel_futures=True)
         log.info("stream server stopped")
@@ -206,3 +205,12 @@ class StreamServer:
             report(True)
         else:
             self._readiness.add_listener(report)
+
+
+async def _cancel(task: asyncio.Task, timeout_s: float) -> None:
+    """Cancel task and wait for it, at most timeout_s. Cancelled again until it ends: redis-py may
+    swallow a cancellation that lands while it connects, and then go on to listen."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not task.done() and asyncio.get_running_loop().time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)

@@ -43,7 +43,7 @@ QUICK = Plan(
     probe_every_s=0.05,  # as many probes as a default run's, in less time
     create_post_calls=300,
 )
-PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "grpc floor", "reads"]
+PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "streams", "grpc floor", "reads"]
 STORE_PHASES = ["setup", "writes", "visibility"]  # on Cassandra: only what depends on the store
 
 
