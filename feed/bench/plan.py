@@ -29,6 +29,9 @@ class Plan:
     # port, balanced round robin by the client: one Python process cannot use much more than
     # one core, and the machine has two (docs/performance.md).
     read_replicas: int = 2
+    # Readers of 5 read-time authors and 2 read-time groups (feed/bench/merge_reads.py), read at one rate.
+    merge_readers: int = 1_000
+    merge_rate: int = 1_000
     quick: bool = False
 
 
@@ -43,7 +46,17 @@ QUICK = Plan(
     probe_every_s=0.05,  # as many probes as a default run's, in less time
     create_post_calls=300,
 )
-PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "streams", "grpc floor", "reads"]
+PHASES = [
+    "setup",
+    "fan-out and ceiling",
+    "memory",
+    "writes",
+    "visibility",
+    "streams",
+    "grpc floor",
+    "reads",
+    "read merge",
+]
 STORE_PHASES = ["setup", "writes", "visibility"]  # on Cassandra: only what depends on the store
 
 

@@ -43,6 +43,10 @@ def _reads(ax, figures: dict[str, Any]) -> None:
         if samples:
             share = [1 - (i + 0.5) / len(samples) for i in range(len(samples))]
             ax.plot(samples, share, label=f"{rate} req/s offered")
+    merging = sorted(figures.get("read_merge_latencies_ms", []))
+    if merging:  # readers of 5 read-time authors and 2 read-time groups
+        share = [1 - (i + 0.5) / len(merging) for i in range(len(merging))]
+        ax.plot(merging, share, "k--", label=f"{figures['read_merge_offered_rps']} req/s, 7 read-time sources")
     ax.axvline(10, color="tab:red", linestyle="--", label="p99 target 10 ms")
     ax.axhline(0.01, color="grey", linestyle=":")
     ax.set_xscale("log")

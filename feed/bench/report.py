@@ -43,6 +43,9 @@ FIGURES = [
     Figure("read_rps_2000", "reads: achieved rate at 2,000 offered", "req/s", 1900.0, ">="),
     Figure("read_p99_ms_2000", "reads: p99 at 2,000 offered", "ms"),
     Figure("read_cpu_us_per_page", "reads: read-service CPU per page at read_cpu_rps offered", "us", 500.0, "<="),
+    Figure("read_merge_rps", "merging reads (5 read-time authors, 2 groups): rate at read_merge_offered_rps", "req/s"),
+    Figure("read_merge_p99_ms", "merging reads: p99", "ms"),
+    Figure("read_merge_cpu_us_per_page", "merging reads: read-service CPU per page", "us", 750.0, "<="),
     Figure("grpc_floor_cpu_us_per_call", "empty gRPC call: floor server CPU per call, same load", "us"),
     Figure("read_floor_ratio", "floor / read CPU (1.0: a page costs an empty call)", "", 0.6, ">="),
     Figure("loadgen_cpu_us_per_call", "load generator CPU per read call (at read_cpu_rps offered)", "us"),
@@ -82,6 +85,7 @@ def _row(fig: Figure, figures: dict[str, Any], suffix: str) -> tuple[str, str, s
     """One table row from figures (the run's, or one store's), its label placeholders filled in."""
     measured = figures[fig.key]
     label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
+    label = label.replace("read_merge_offered_rps", _number(figures.get("read_merge_offered_rps", 0)))
     label = label.replace("read_cpu_rps", _number(figures.get("read_cpu_rps", 0)))
     label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
     label = label.replace("create_post_calls", f"{int(figures.get('create_post_calls', 0)):,}")

@@ -5,7 +5,8 @@ Redis), fan-out throughput of one worker interleaved with runs of the Redis
 ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
 under a mixed load, the gRPC floor (feed.bench.grpc_floor: an empty call's CPU at
 the reads' highest rate), then read latency and CPU per page at each offered rate
-(read service in its own processes), last because its highest rates may overload it.
+(read service in its own processes), last because its highest rates may overload it,
+and then reads of a home timeline that merges 5 read-time authors and 2 read-time groups.
 CreatePost's write-service CPU per call is measured just before the visibility phase.
 
 On Cassandra (`--store cassandra`, or `both`: SQLite, then Cassandra) the run
@@ -27,6 +28,7 @@ from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
 from feed.bench.graph import BenchGraph, build_graph, lean_graph
 from feed.bench.memory import bytes_per_entry
+from feed.bench.merge_reads import run_merge_phase
 from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.reads import floor_ratio, loadgen_result, run_floor, run_reads, start_loadgen, warm_up
@@ -107,6 +109,8 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
             step("reads")  # last: its highest rates may overload the read service
             figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds, stack.read_pids()))
             figures.update(floor_ratio(figures))
+            step("read merge")  # after the other reads: its registry would change their pages
+            figures.update(run_merge_phase(stack, client, graph, plan, ids, base))
     finally:
         stack.stop()
     return figures

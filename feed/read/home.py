@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from feed.domain import Post
 from feed.page_tokens import NewerCursor
+from feed.read.deep import DeepRead
 from feed.read.filters import DELETED_COUNTS, HOME_FILTERS, drop_deleted
 from feed.read.guard import FollowGuard
 from feed.read.guard_cache import CachedGuard, GuardCache
@@ -77,12 +78,15 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = PageBuilder(page_size, before_id)
+        deep = DeepRead(self._store, user_id)  # no bottom: feed/read/deep.py
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()
         try:
             for n in range(MAX_ROUNDS):
                 count = page.wanted + 1  # one extra tells whether more remain
-                pages, posts = self.sources(ctx, guard, page.cursor, count, budget, cached if n == 0 else None)
+                pages, posts = self.sources(
+                    ctx, guard, page.cursor, count, budget, cached if n == 0 else None, deep=deep
+                )
                 budget = None  # spent once, in the first round (the version is read there too)
                 home_ids.update(pages[0].ids)
                 candidates = merge_sources(pages, count)
@@ -96,7 +100,8 @@ class HomeTimelineReader:
                 cached.keep(guard)
             return done
         finally:
-            self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)  # read-time lists are not ours
+            ours = [i for i in gone if i in home_ids and i not in deep.stored]  # read-time lists, store: not ours
+            self.repair.remove(user_id, ours, org_id)
 
     def sources(
         self,
@@ -107,6 +112,7 @@ class HomeTimelineReader:
         budget: Rider | None = None,
         cached: CachedGuard | None = None,
         after_id: int | None = None,
+        deep: DeepRead | None = None,
     ) -> tuple[list[TimelinePage], dict[int, Post]]:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows
         (below cursor; or, given after_id, the count ids just above it, for a newer page).
@@ -114,7 +120,8 @@ class HomeTimelineReader:
         Answers the pages and the home page's posts, hydrated here because the
         guard must know their authors and the sources' in the same store query.
         The first round reads the reader's relationship version with the page and
-        resumes the guard from the facts kept under it (cached).
+        resumes the guard from the facts kept under it (cached). Lists that end above count ids
+        go on from the store (deep), with those posts hydrated and learned here too.
         """
         riders = [r for r in (budget, None if cached is None else cached.probe) if r is not None]
         home, directory = self._sources.home(ctx.reader_id, cursor, count, ctx.org_id, riders, after_id)
@@ -123,9 +130,13 @@ class HomeTimelineReader:
         posts = self._hydrator.hydrate(home.ids)
         guard.learn(posts.values(), directory)
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large
-        if not readable:
-            return [home], posts
-        return [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id)], posts
+        pages = [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id)] if readable else [home]
+        if deep is None:
+            return pages, posts
+        pages, stored = deep.extend(pages, readable, cursor, count, after_id)
+        guard.learn(stored)
+        posts.update((p.post_id, p) for p in stored)
+        return pages, posts
 
     def read_newer(
         self, user_id: int, newer: NewerCursor, page_size: int, org_id: int = 0, budget: Rider | None = None
@@ -138,6 +149,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         page = NewerPageBuilder(page_size, newer)
+        deep = DeepRead(self._store, user_id)  # a window below a list's tail: feed/read/deep.py
         gone: list[int] = []
         home_ids: set[int] = set()
         try:
@@ -146,7 +158,7 @@ class HomeTimelineReader:
                 count = page.wanted + 1  # one extra tells whether more remain
                 # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
                 pages, posts = self.sources(
-                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, after_id=page.after
+                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, page.after, deep
                 )
                 budget = None
                 home_ids.update(pages[0].ids)
@@ -161,7 +173,7 @@ class HomeTimelineReader:
                 cached.keep(guard)
             return done
         finally:
-            self.repair.remove(user_id, [i for i in gone if i in home_ids], org_id)
+            self.repair.remove(user_id, [i for i in gone if i in home_ids and i not in deep.stored], org_id)
 
     def hydrate(
         self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]

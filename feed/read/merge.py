@@ -21,7 +21,10 @@ def merge_sources(pages: list[TimelinePage], count: int) -> Candidates:
     """Merge sorted id lists without duplicates; keep the newest count."""
     if len(pages) == 1:  # the common case: no followed read-time source, nothing to merge
         return Candidates(pages[0].ids[:count], len(pages[0].ids) > count or pages[0].more)
-    merged = [k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True))]
+    # Only count + 1 ids are wanted (the one past count tells whether more remain): the merge stops
+    # there instead of merging every id of every list.
+    unique = (k for k, _ in itertools.groupby(heapq.merge(*(p.ids for p in pages), reverse=True)))
+    merged = list(itertools.islice(unique, count + 1))
     return Candidates(merged[:count], len(merged) > count or any(p.more for p in pages))
 
 

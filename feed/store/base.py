@@ -54,15 +54,21 @@ class PostStore(abc.ABC):
         (or purged). What lets a retried delete finish as the first one would have."""
 
     @abc.abstractmethod
-    def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
-        """Up to limit live posts of one author with id < before_id, newest first.
+    def list_author_posts(
+        self, author_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
+        """Up to limit live posts of one author with id < before_id, newest first; given after_id, the
+        limit of them just above it (the oldest with id > after_id: a newer page's), still newest first.
 
         Only posts made to the author's followers: a group post belongs to its group
         (list_group_posts), and reaches only the group's members."""
 
     @abc.abstractmethod
-    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
-        """Up to limit live posts made in one group with id < before_id, newest first."""
+    def list_group_posts(
+        self, group_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
+        """Up to limit live posts made in one group with id < before_id, newest first; given after_id, the
+        limit of them just above it, as list_author_posts."""
 
     @abc.abstractmethod
     def load_posts(self, posts: Iterable[Post]) -> None:

@@ -193,28 +193,33 @@ class SqlitePostStore(PostStore):
             ).fetchone()
         return None if row is None else (_post(row[:-1]), bool(row[-1]))
 
-    def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
+    def list_author_posts(
+        self, author_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
+        return self._list_posts("author_id = ? AND group_id = 0", author_id, before_id, limit, after_id)
+
+    def list_group_posts(
+        self, group_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
+        return self._list_posts("group_id = ? AND group_id != 0", group_id, before_id, limit, after_id)
+
+    def _list_posts(
+        self, owner: str, owner_id: int, before_id: int | None, limit: int, after_id: int | None
+    ) -> list[Post]:
+        """Live posts of one owner below before_id, newest first: the newest limit, or, given after_id,
+        the oldest limit above it."""
         # MAX_ID is never issued, so "< MAX_ID" with no cursor misses nothing
         before = before_id if before_id is not None else MAX_ID
+        order = "DESC" if after_id is None else "ASC"
         with self._db.lock:
             rows = self._db.conn.execute(
                 f"SELECT {POST_COLUMNS} FROM posts "
-                "WHERE author_id = ? AND post_id < ? AND deleted = 0 AND group_id = 0 "
-                "ORDER BY post_id DESC LIMIT ?",
-                (author_id, before, limit),
+                f"WHERE {owner} AND post_id < ? AND post_id > ? AND deleted = 0 "
+                f"ORDER BY post_id {order} LIMIT ?",
+                (owner_id, before, -1 if after_id is None else after_id, limit),
             ).fetchall()
-        return [_post(row) for row in rows]
-
-    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
-        before = before_id if before_id is not None else MAX_ID
-        with self._db.lock:
-            rows = self._db.conn.execute(
-                f"SELECT {POST_COLUMNS} FROM posts "
-                "WHERE group_id = ? AND group_id != 0 AND post_id < ? AND deleted = 0 "
-                "ORDER BY post_id DESC LIMIT ?",
-                (group_id, before, limit),
-            ).fetchall()
-        return [_post(row) for row in rows]
+        posts = [_post(row) for row in rows]
+        return posts if after_id is None else posts[::-1]
 
     def purge_author(self, author_id: int) -> None:
         with self._db.lock:

@@ -13,14 +13,20 @@ class TimelinePage:
     state: str  # "missing", "building" or "ready"
     ids: list[int]
     more: bool
+    # The read reached the list's oldest visible entry and the timeline goes on past it, in the store
+    # (the list is its newest prefix: no complete mark, or past its bound). feed/read/deep.py reads on there.
+    goes_on: bool = False
 
 
 _STATES = {0: "missing", 1: "building", 2: "ready"}
+_GOES_ON = 2  # feed.lua GOES_ON, reported when a read passes GOES_ON_ARG
+GOES_ON_ARG = 1  # tl_page's and tl_newer's fifth argument: report GOES_ON
 
 
 def parse_page(reply: list[Any]) -> TimelinePage:
-    """A tl_page or tl_newer answer {state, more, ids...} as a TimelinePage."""
-    return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(int(reply[1])))
+    """A tl_page or tl_newer answer {state, more, ids...} as a TimelinePage (more's bit 2: goes_on)."""
+    flags = int(reply[1])
+    return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(flags & 1), bool(flags & _GOES_ON))
 
 
 def window_of(before_id: int | None, after_id: int | None) -> tuple[str, str]:

@@ -28,6 +28,7 @@ import itertools
 import logging
 import time
 
+from feed.domain import Post, Source
 from feed.store.base import Store, walk_pages
 from feed.timeline.store import TimelineStore
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_AUTHORS = 10_000  # followed authors read per rebuild: one store query each
 MAX_GROUPS = 10_000  # groups read per rebuild: bounds a rebuild's store queries
 GROUP_PAGE = 1000  # groups per store query while listing them
+FOLLOW_PAGE = 5000  # followed authors per store query while listing them
 # A rebuild still reading the store after this gives up: well inside REBUILD_MARK_TTL_S,
 # so a rebuild that finishes normally finds its claim still there.
 REBUILD_DEADLINE_S = 20.0
@@ -48,28 +50,57 @@ class RebuildAbandoned(Exception):
         self.reason = reason  # "deadline" or "claim_lost": a metric label
 
 
+def home_sources(store: Store, user_id: int, max_authors: int, max_groups: int) -> tuple[list[Source], bool]:
+    """Whose posts make up a user's home timeline: the user, then the authors they follow and the groups
+    they are in, each in the store's order (stable, so every caller capping them picks the same ones),
+    at most max_authors and max_groups of them; and whether some were left out."""
+    following = store.graph.iter_following(user_id, min(FOLLOW_PAGE, max_authors + 1))
+    authors = list(itertools.islice(following, max_authors + 1))
+    group_page = min(GROUP_PAGE, max_groups + 1)
+    groups = list(
+        itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, group_page, t)), max_groups + 1)
+    )
+    capped = len(authors) > max_authors or len(groups) > max_groups
+    sources = [Source(author_id=user_id), *(Source(author_id=a) for a in authors[:max_authors])]
+    return sources + [Source(group_id=g) for g in groups[:max_groups]], capped
+
+
+def listed_posts(
+    store: Store, source: Source, before_id: int | None, limit: int, after_id: int | None = None
+) -> tuple[list[Post], bool]:
+    """Up to limit live posts of one source older than before_id, newest first (given after_id, the oldest
+    limit of those above it), of every organization, and whether it may have more past them (the store
+    gave limit). Whoever filters them must know how far the listing reached (feed/read/deep.py)."""
+    above = {} if after_id is None else {"after_id": after_id}  # older pages call as before after_id was added
+    if source.group_id:
+        found = store.posts.list_group_posts(source.group_id, before_id, limit, **above)
+    else:
+        found = store.posts.list_author_posts(source.author_id, before_id, limit, **above)
+    return found, len(found) >= limit
+
+
+def source_posts(
+    store: Store, source: Source, before_id: int | None, limit: int, org_id: int = 0
+) -> tuple[list[Post], bool]:
+    """Up to limit live posts of one source older than before_id, newest first, and whether it may have
+    older ones (the store gave limit). Only those shown in org_id: a followee who signed in to another
+    organization keeps the edge but gives no posts here (feed/access/orgs.py)."""
+    found, more = listed_posts(store, source, before_id, limit)
+    return (found if source.group_id else [p for p in found if p.org_id == org_id]), more
+
+
 def newest_post_ids(
     store: Store, user_id: int, limit: int, deadline: float = float("inf"), org_id: int = 0
 ) -> tuple[list[int], bool]:
     """The newest `limit` post ids of the user's timeline in org_id, and whether that is all of it.
 
-    A followee who signed in to another organization keeps the edge but gives no posts here
-    (feed/access/orgs.py). Raises RebuildAbandoned once time.monotonic() passes deadline."""
-    authors = [user_id, *itertools.islice(store.graph.iter_following(user_id), MAX_AUTHORS + 1)]
-    groups = list(
-        itertools.islice(walk_pages(lambda t: store.orgs.list_user_groups(user_id, GROUP_PAGE, t)), MAX_GROUPS + 1)
-    )
-    capped = len(authors) > MAX_AUTHORS + 1 or len(groups) > MAX_GROUPS  # some were left out
+    Raises RebuildAbandoned once time.monotonic() passes deadline."""
+    sources, capped = home_sources(store, user_id, MAX_AUTHORS, MAX_GROUPS)
     per_source: list[list[int]] = []
-    for author in authors[: MAX_AUTHORS + 1]:
+    for source in sources:
         _check(deadline)
-        found = store.posts.list_author_posts(author, None, limit)
-        capped = capped or len(found) >= limit  # such a source may have older posts
-        per_source.append([p.post_id for p in found if p.org_id == org_id])
-    for group in groups[:MAX_GROUPS]:
-        _check(deadline)
-        found = store.posts.list_group_posts(group, None, limit)
-        capped = capped or len(found) >= limit
+        found, more = source_posts(store, source, None, limit, org_id)
+        capped = capped or more  # such a source may have older posts
         per_source.append([p.post_id for p in found])
     merged = list(itertools.islice(heapq.merge(*per_source, reverse=True), limit + 1))
     complete = not capped and len(merged) <= limit

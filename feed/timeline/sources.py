@@ -36,9 +36,10 @@ from feed.redis.keys import (
     read_time_version_key,
     source_posts_key,
 )
+from feed.redis.packed_calls import PackedCalls
 from feed.telemetry import metrics
 from feed.timeline.directory import SourceDirectory
-from feed.timeline.page import TimelinePage, parse_page, window_of
+from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
 
 log = logging.getLogger(__name__)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
@@ -120,6 +121,7 @@ class RedisReadTimeSources:
 
     def __init__(self, functions: RedisFunctions, max_entries: int, max_sources: int = MAX_SOURCES) -> None:
         self._fn = functions
+        self._packed = PackedCalls(functions)  # the read path's round trip (pages)
         self.max_entries = max_entries
         self.max_sources = max_sources
         self._directories: BoundedLru[int, SourceDirectory] = BoundedLru(DIRECTORIES_MAX)
@@ -209,10 +211,12 @@ class RedisReadTimeSources:
         after_id: int | None = None,
     ) -> list[TimelinePage]:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
-        just above it), in one round trip."""
+        just above it), in one round trip (packed by hiredis on a standalone Redis: redis-py's pipeline
+        cost a merging page about 60 us more of Python)."""
         name, cursor = window_of(before_id, after_id)
-        calls = [(name, [source_posts_key(a, org_id)], [cursor, count, self.max_entries, 0]) for a in sources]
-        return [parse_page(reply) for reply in self._fn.call_many(calls)]
+        args = [cursor, count, self.max_entries, 0, GOES_ON_ARG]
+        calls = [(name, [source_posts_key(a, org_id)], args) for a in sources]
+        return [parse_page(reply) for reply in self._packed.call_many(calls)]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
         """The newest post id of each source's list (0 for an empty or missing list), in one round trip."""

@@ -22,7 +22,7 @@ from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
-from feed.timeline.page import TimelinePage, parse_page, window_of
+from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
 # A rebuild that crashed frees the timeline after this; a live one gives up earlier
@@ -152,7 +152,8 @@ class RedisTimelineStore:
         """The call reading up to count ids older than before_id (tl_page), or, given after_id, the count ids
         just above it (tl_newer); either refreshes the TTL."""
         name, cursor = window_of(before_id, after_id)
-        return (name, [home_timeline_key(user_id, org_id)], [cursor, count, self.max_entries, self.ttl_s])
+        key = home_timeline_key(user_id, org_id)
+        return (name, [key], [cursor, count, self.max_entries, self.ttl_s, GOES_ON_ARG])
 
     def page(
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None

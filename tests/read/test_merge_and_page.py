@@ -32,6 +32,11 @@ def test_merged_sources_keep_the_newest_count_and_say_more_remain():
     assert merge_sources([ready(9), ready(8, more=True)], 3) == Candidates([9, 8], True)
 
 
+def test_duplicates_at_the_cut_do_not_count_as_more():
+    assert merge_sources([ready(9, 8), ready(9, 8), ready(8)], 2) == Candidates([9, 8], False)
+    assert merge_sources([ready(9, 8), ready(9, 8, 7)], 2) == Candidates([9, 8], True)
+
+
 def test_ids_above_two_to_the_53_merge_exactly():
     big = 2**60
     assert merge_sources([ready(big + 2, big), ready(big + 1)], 5).ids == [big + 2, big + 1, big]

@@ -131,6 +131,31 @@ class StoreContract(OutboxContract, MarkerContract, InvitationContract, OnABacke
         assert [p.post_id for p in page2] == newest_first[3:6]
         assert [p.post_id for p in store.posts.list_author_posts(author, newest_first[5], 3)] == newest_first[6:]
 
+    def test_author_posts_after_an_id_are_the_oldest_above_it_newest_first(self, store: Store) -> None:
+        author = new_user()
+        day_ms = 24 * 3600 * 1000
+        clock = iter(time.time() - d * day_ms / 1000 for d in (100, 70, 40, 10, 9, 2, 1))  # 30-day buckets apart
+        ids = IdGenerator(node=3, clock=lambda: next(clock))
+        posts = [dataclasses.replace(new_post(author, f"p{i}"), post_id=ids.next_id()) for i in range(7)]
+        for post in posts:
+            store.posts.create_post(post)
+        oldest_first = [p.post_id for p in posts]
+        above = store.posts.list_author_posts(author, None, 3, after_id=oldest_first[0])
+        assert [p.post_id for p in above] == oldest_first[1:4][::-1]
+        between = store.posts.list_author_posts(author, oldest_first[6], 10, after_id=oldest_first[2])
+        assert [p.post_id for p in between] == oldest_first[3:6][::-1]
+        assert store.posts.list_author_posts(author, None, 3, after_id=oldest_first[6]) == []
+
+    def test_group_posts_after_an_id_are_the_oldest_above_it_newest_first(self, store: Store) -> None:
+        group_id, org = _ids.next_id(), new_user()
+        posts = [new_post(new_user(), f"g{i}", group_id=group_id, org_id=org) for i in range(5)]
+        for post in posts:
+            store.posts.create_post(post)
+        assert store.posts.list_group_posts(group_id, None, 2, after_id=posts[1].post_id) == posts[2:4][::-1]
+        assert (
+            store.posts.list_group_posts(group_id, posts[4].post_id, 5, after_id=posts[0].post_id) == posts[1:4][::-1]
+        )
+
     def test_author_posts_keep_text_and_time(self, store: Store) -> None:
         post = new_post(new_user(), "ünïcode ✓ text")
         store.posts.create_post(post)

@@ -223,7 +223,7 @@ class InMemoryCassandraSession:
         ]
 
     def _select(self, text: str, params: list[Any]) -> Result:
-        m = re.match(r"SELECT (DISTINCT )?(.*?) FROM (\w+)(?: WHERE (.*?))?( LIMIT \?)?$", text)
+        m = re.match(r"SELECT (DISTINCT )?(.*?) FROM (\w+)(?: WHERE (.*?))?( ORDER BY \w+ ASC)?( LIMIT \?)?$", text)
         distinct, columns, table = m.group(1), m.group(2).split(", "), self._tables[m.group(3)]
         if distinct:  # the partition keys of a whole table
             assert columns == table.partition and not m.group(4), text
@@ -233,7 +233,10 @@ class InMemoryCassandraSession:
         assert all(c in table.types for c in columns), text
         conditions = self._where(table, m.group(4), params) if m.group(4) else []
         rows = self._matching(table, conditions)
-        if m.group(5):
+        if m.group(5):  # the clustering order reversed (one partition: _matching's rows are in its order)
+            assert table.descending and len(table.clustering) == 1, text
+            rows = rows[::-1]
+        if m.group(6):
             limit = params.pop(0)
             assert type(limit) is int and 0 < limit < (1 << 31)
             rows = rows[:limit]

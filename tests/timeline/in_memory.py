@@ -98,11 +98,10 @@ class InMemoryTimelineStore:
         if timeline.end == BUILDING:
             return TimelinePage("building", [], False)
         visible = timeline.ids[: self.max_entries]
+        goes_on = not self._whole(user_id, org_id)
         if after_id is not None:
-            return window_above(visible, after_id, count)
-        start = 0 if before_id is None else next((n for n, i in enumerate(visible) if i < before_id), len(visible))
-        stop = min(start + count, len(visible))
-        return TimelinePage("ready", visible[start:stop], stop < len(visible))
+            return window_above(visible, after_id, count, goes_on)
+        return window_below(visible, before_id, count, goes_on)
 
     def page_with_sources(
         self,
@@ -119,6 +118,11 @@ class InMemoryTimelineStore:
         for rider in riders:
             rider.settle_alone()
         return self.page(user_id, before_id, count, org_id, after_id), frozenset(read_time.registered(org_id))
+
+    def _whole(self, user_id: int, org_id: int = 0) -> bool:
+        """Whether readers of the timeline see all of it: complete, and not past max_entries."""
+        timeline = self._timelines.get(home_timeline_key(user_id, org_id))
+        return timeline is not None and timeline.end == COMPLETE and len(timeline.ids) <= self.max_entries
 
     def begin_rebuild(self, user_id: int, org_id: int = 0) -> str | None:
         """Claim a missing timeline for rebuilding: the claim's token, or None if it exists or is claimed."""
@@ -194,6 +198,7 @@ class InMemoryReadTimeSources:
         self._slack = slack
         self._lists: dict[tuple[int, Source], list[int]] = {}
         self._registered: dict[int, set[Source]] = defaultdict(set)
+        self._trimmed: set[tuple[int, Source]] = set()  # lists that lost their oldest ids (no complete mark)
 
     def admit(self, sources: Iterable[Source], org_id: int = 0) -> set[Source]:
         registry = self._registered[org_id]
@@ -222,7 +227,16 @@ class InMemoryReadTimeSources:
         if self.snapshot(source, org_id) != seen:
             return False
         self._lists.pop((org_id, source), None)
+        self._trimmed.discard((org_id, source))
         return True
+
+    def _whole_among(self, sources: Sequence[Source], org_id: int = 0) -> set[Source]:
+        lists = self._lists
+        return {
+            s
+            for s in sources
+            if (org_id, s) in lists and (org_id, s) not in self._trimmed and len(lists[org_id, s]) <= self.max_entries
+        }
 
     def push(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> int:
         landed = 0
@@ -235,6 +249,7 @@ class InMemoryReadTimeSources:
             landed += 1
             if len(ids) > self.max_entries + self._slack:
                 del ids[self.max_entries :]
+                self._trimmed.add((org_id, source))
         return landed
 
     def remove(self, posts: Sequence[tuple[Source, int]], org_id: int = 0) -> None:
@@ -261,15 +276,25 @@ class InMemoryReadTimeSources:
         out = []
         for source in sources:
             visible = self._lists.get((org_id, source), [])[: self.max_entries]
+            goes_on = (org_id, source) in self._lists and not self._whole_among([source], org_id)
             if after_id is not None:
-                out.append(window_above(visible, after_id, count))
-                continue
-            older = [i for i in visible if before_id is None or i < before_id]
-            out.append(TimelinePage("ready", older[:count], len(older) > count))
+                out.append(window_above(visible, after_id, count, goes_on))
+            else:
+                out.append(window_below(visible, before_id, count, goes_on))
         return out
 
 
-def window_above(visible: list[int], after_id: int, count: int) -> TimelinePage:
-    """The count ids of a newest-first list just above after_id (tl_newer's answer)."""
+def window_above(visible: list[int], after_id: int, count: int, goes_on: bool = False) -> TimelinePage:
+    """The count ids of a newest-first list just above after_id (tl_newer's answer); goes_on: the list is
+    not whole, reported when every visible id is above after_id."""
     above = [i for i in visible if i > after_id]
-    return TimelinePage("ready", above[-count:] if count else [], len(above) > count)
+    reached = len(above) == len(visible)
+    return TimelinePage("ready", above[-count:] if count else [], len(above) > count, goes_on and reached)
+
+
+def window_below(visible: list[int], before_id: int | None, count: int, goes_on: bool = False) -> TimelinePage:
+    """Up to count ids of a newest-first list older than before_id (tl_page's answer); goes_on as above,
+    reported when the read reached the list's last visible id."""
+    older = [i for i in visible if before_id is None or i < before_id]
+    more = len(older) > count
+    return TimelinePage("ready", older[:count], more, goes_on and not more)

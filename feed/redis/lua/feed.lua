@@ -138,9 +138,21 @@ local function first_older(key, cursor, len)
   return lo
 end
 
--- KEYS: timeline; ARGV: cursor ('' = newest), count, max, ttl seconds (0 keeps).
+-- Whether the timeline goes on past the list's visible entries (in the store):
+-- the list lacks the complete mark, or holds more than max ids.
+local function goes_on(tail, len, max)
+  return tail ~= '0' or len - 1 > max
+end
+
+-- More's bit 2 (ARGV[5] = '1' asks for it; callers that do not see 0 or 1 as
+-- before): the read reached the list's oldest visible entry and the timeline
+-- goes on past it, in the store.
+local GOES_ON = 2
+
+-- KEYS: timeline; ARGV: cursor ('' = newest), count, max, ttl seconds (0 keeps),
+-- and optionally '1' for the GOES_ON bit.
 -- Returns {state, more, ids...}: state 0 missing, 1 building, 2 ready; more = 1
--- when older entries exist past the returned ones.
+-- when older entries exist past the returned ones (+ GOES_ON).
 local function tl_page(keys, args)
   local key, cursor = keys[1], args[1]
   local count, max, ttl = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
@@ -160,7 +172,11 @@ local function tl_page(keys, args)
     local ids = redis.call('LRANGE', key, start, stop)
     for i = 1, #ids do out[#out + 1] = ids[i] end
   end
-  if stop + 1 < visible then out[2] = 1 end
+  if stop + 1 < visible then
+    out[2] = 1
+  elseif args[5] == '1' and goes_on(tail, len, max) then
+    out[2] = GOES_ON
+  end
   return out
 end
 
@@ -175,7 +191,8 @@ local function first_not_above(key, cursor, len)
   return lo
 end
 
--- KEYS: timeline; ARGV: after_id, count, max, ttl seconds (0 keeps).
+-- KEYS: timeline; ARGV: after_id, count, max, ttl seconds (0 keeps), and
+-- optionally '1' for the GOES_ON bit (every visible entry is above after_id).
 -- Returns {state, more, ids...} as tl_page does, newest first: the count ids
 -- just above after_id (the oldest of the newer ones, so paging newer skips
 -- none); more = 1 when newer entries exist past the returned ones.
@@ -198,6 +215,7 @@ local function tl_newer(keys, args)
     for i = 1, #ids do out[#out + 1] = ids[i] end
   end
   if start > 0 then out[2] = 1 end
+  if args[5] == '1' and stop == visible and goes_on(tail, len, max) then out[2] = out[2] + GOES_ON end
   return out
 end
 

@@ -201,6 +201,12 @@ _POSTS: tuple[Cql, ...] = (
         "WHERE author_id = ? AND bucket = ? AND post_id < ? LIMIT ?",
         True,
     ),
+    Cql(  # the oldest above a cursor: a newer page's
+        "select_author_posts_after",
+        "SELECT post_id, text, create_time_ms, org_id FROM posts_by_author "
+        "WHERE author_id = ? AND bucket = ? AND post_id > ? AND post_id < ? ORDER BY post_id ASC LIMIT ?",
+        True,
+    ),
     Cql(
         "delete_author_post",
         "DELETE FROM posts_by_author USING TIMESTAMP ? WHERE author_id = ? AND bucket = ? AND post_id = ?",
@@ -237,6 +243,12 @@ _POSTS: tuple[Cql, ...] = (
         "select_group_posts",
         "SELECT post_id, author_id, text, create_time_ms, org_id FROM posts_by_group "
         "WHERE group_id = ? AND bucket = ? AND post_id < ? LIMIT ?",
+        True,
+    ),
+    Cql(  # the oldest above a cursor: a newer page's
+        "select_group_posts_after",
+        "SELECT post_id, author_id, text, create_time_ms, org_id FROM posts_by_group "
+        "WHERE group_id = ? AND bucket = ? AND post_id > ? AND post_id < ? ORDER BY post_id ASC LIMIT ?",
         True,
     ),
     Cql(

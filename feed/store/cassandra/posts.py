@@ -151,17 +151,21 @@ class CassandraPostStore(PostStore):
         # Last: a purge that dies half way still finds the buckets when run again.
         self._db.execute("drop_author_buckets", (author_id,))
 
-    def list_author_posts(self, author_id: int, before_id: int | None, limit: int) -> list[Post]:
+    def list_author_posts(
+        self, author_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
         def post(row: Any) -> Post:
             return Post(row.post_id, author_id, row.text, row.create_time_ms, 0, row.org_id or 0)
 
-        return self._list("select_author_buckets", "select_author_posts", author_id, before_id, limit, post)
+        return self._list("select_author_buckets", "select_author_posts", author_id, before_id, limit, post, after_id)
 
-    def list_group_posts(self, group_id: int, before_id: int | None, limit: int) -> list[Post]:
+    def list_group_posts(
+        self, group_id: int, before_id: int | None, limit: int, after_id: int | None = None
+    ) -> list[Post]:
         def post(row: Any) -> Post:
             return Post(row.post_id, row.author_id, row.text, row.create_time_ms, group_id, row.org_id or 0)
 
-        return self._list("select_group_buckets", "select_group_posts", group_id, before_id, limit, post)
+        return self._list("select_group_buckets", "select_group_posts", group_id, before_id, limit, post, after_id)
 
     def _list(
         self,
@@ -171,22 +175,32 @@ class CassandraPostStore(PostStore):
         before_id: int | None,
         limit: int,
         make: Callable[[Any], Post],
+        after_id: int | None = None,
     ) -> list[Post]:
-        """Up to limit posts of one author or group with id < before_id, walking its buckets newest first."""
+        """Up to limit posts of one author or group with id < before_id, walking its buckets newest first;
+        given after_id, the oldest limit above it, walking them oldest first (answered newest first)."""
         if limit < 1:
             return []
         # MAX_ID is never issued, so "< MAX_ID" with no cursor misses nothing
         before = MAX_ID if before_id is None else before_id
         newest = author_bucket(before)
+        oldest = -1 if after_id is None else author_bucket(after_id)
         # The owner's non-empty buckets, newest first: years of silence cost no reads.
-        buckets = [row.bucket for row in self._db.execute(buckets_statement, (owner_id,)) if row.bucket <= newest]
+        rows = self._db.execute(buckets_statement, (owner_id,))
+        buckets = [row.bucket for row in rows if oldest <= row.bucket <= newest]
+        if after_id is not None:
+            buckets.reverse()
         posts: list[Post] = []
         for bucket in buckets:
             want = min(limit - len(posts), _MAX_LIMIT)
-            posts.extend(make(row) for row in self._db.execute(posts_statement, (owner_id, bucket, before, want)))
+            if after_id is None:
+                found = self._db.execute(posts_statement, (owner_id, bucket, before, want))
+            else:
+                found = self._db.execute(f"{posts_statement}_after", (owner_id, bucket, after_id, before, want))
+            posts.extend(make(row) for row in found)
             if len(posts) >= limit:
                 break
-        return posts
+        return posts if after_id is None else posts[::-1]
 
     def close(self) -> None:
         self._db.close()
