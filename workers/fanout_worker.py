@@ -12,6 +12,9 @@ partitions still owned are committed. SIGTERM finishes the batch in hand and
 commits it, or, in the middle of retries, leaves it uncommitted; the worker
 leaves the group and exits 0.
 
+After Redis has a batch and before its commit, the worker publishes what it applied on
+Redis pub/sub (feed/fanout/notify.py), best effort, for the read processes' live streams.
+
 Each applied batch is logged at INFO with the request ids of its events (from
 the `request-id` record header, at most MAX_LOGGED_REQUEST_IDS), and each event
 at DEBUG with its own; metrics are reported by hooks in workers/observability.py.

@@ -140,3 +140,29 @@ def test_a_token_that_is_not_a_prev_page_token_is_invalid_argument(stack, client
         assert watcher.ended == grpc.StatusCode.INVALID_ARGUMENT
     finally:
         watcher.close()
+
+
+def test_the_stream_address_serves_health_reflection_and_counts_streams_in_the_rpc_metrics(stack, client):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from feed.telemetry.scrape import scrape, value
+
+    with grpc.insecure_channel(stack.settings.stream_addr) as channel:
+        for service in ("", "feed.v1.FeedService", "liveness"):
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        assert "feed.v1.FeedService" in {s.name for reply in replies for s in reply.list_services_response.service}
+    read = stack.process("read service")
+    labels = {"service": "feed.v1.FeedService", "method": "WatchHomeTimeline", "code": "PERMISSION_DENIED"}
+    before = value(scrape(read.metrics_url), "feed_rpc_requests_total", **labels)
+    user = new_user()
+    refused = Watcher(stack.settings.stream_addr, user + 1, client.acting_as(user))
+    try:
+        assert refused.wait_for(lambda w: w.ended is not None)
+        assert refused.ended == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        refused.close()
+    assert value(scrape(read.metrics_url), "feed_rpc_requests_total", **labels) == before + 1
