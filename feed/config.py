@@ -22,6 +22,9 @@ class Settings:
     store_url: str = "sqlite:///var/feed.db"
     write_addr: str = "127.0.0.1:50051"
     read_addr: str = "127.0.0.1:50052"
+    # The read process's second (grpc.aio) server: WatchHomeTimeline streams, and every FeedService method.
+    stream_addr: str = "127.0.0.1:50053"
+    stream_max: int = 20_000  # open streams one read process holds; beyond, RESOURCE_EXHAUSTED
     metrics_addr: str = ""  # HOST:PORT for /metrics; empty: no metrics server
     timeline_max: int = 800
     post_max_chars: int = 5000
@@ -111,7 +114,9 @@ class Settings:
             raise InvalidArgument("FEED_JWT_MAX_LIFETIME_S must be at least 1")
         if self.events_partitions < 1:
             raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
-        for name in ("write_addr", "read_addr"):
+        if not 1 <= self.stream_max <= 1_000_000:
+            raise InvalidArgument("FEED_STREAM_MAX must be between 1 and 1000000")
+        for name in ("write_addr", "read_addr", "stream_addr"):
             host, _, port = getattr(self, name).rpartition(":")
             if not host or not port.isdigit():
                 raise InvalidArgument(f"FEED_{name.upper()} must be HOST:PORT, got {getattr(self, name)!r}")

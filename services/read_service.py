@@ -78,6 +78,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._orgs = orgs
         self._groups = GroupTimelineReader(store)
         self._access = GroupAccess(store.orgs)
+        self.stream_addr = ""  # where WatchHomeTimeline is served, for the message here
 
     @rpc
     def GetHomeTimeline(self, request, context) -> feed_service_pb2.GetHomeTimelineResponse:
@@ -145,6 +146,12 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._writes.take(caller.user_id)
         return _marker_to_proto(self._markers.set_marker(user, post_id, version, now))
 
+    def WatchHomeTimeline(self, request, context) -> None:
+        """Streams are served by the read process's aio server, not this one (services/stream_server.py)."""
+        context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, f"WatchHomeTimeline is served at FEED_STREAM_ADDR ({self.stream_addr})"
+        )
+
     @rpc
     def GetReadMarker(self, request, context) -> feed_service_pb2.ReadMarker:
         """The caller's marker; the empty one (version 0) if they never set one."""
@@ -183,6 +190,38 @@ def _wire(settings: Settings):
         # shares the write service's buckets: a user's marker sets and posts draw on one budget
         writes = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
         servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter, writes)
-        return Wiring([lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)], orgs.bind)
+        servicer.stream_addr = settings.stream_addr
+        register = [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)]
+        return Wiring(register, orgs.bind, extra=_stream_server(settings, servicer, home, store, orgs, limiter))
 
     return wire
+
+
+def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelineReader, store: Store, orgs, limiter):
+    """The factory of the process's stream server (services/stream_server.py), sharing the servicer."""
+    from feed.stream.hub import StreamHub
+    from feed.stream.reads import HomeNewerReads
+    from services.auth import AuthInterceptor
+    from services.interceptors import ObservabilityInterceptor
+    from services.stream_server import StreamServer
+    from services.stream_service import StreamingFeedServicer
+
+    def build(keys, inner):
+        hub = StreamHub(settings.stream_max)
+        reads = HomeNewerReads(home)
+        interceptors = [
+            ObservabilityInterceptor(SERVICE_NAMES),
+            AuthInterceptor(keys, SERVICE_NAMES, orgs.bind),
+            *inner,
+        ]
+        return StreamServer(
+            settings.stream_addr,
+            lambda pool: StreamingFeedServicer(servicer, hub, reads, store, keys, pool, limiter, orgs.bind),
+            hub,
+            settings.redis_url,
+            SERVICE_NAMES,
+            interceptors,
+            settings.rpc_threads,
+        )
+
+    return build

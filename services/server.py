@@ -14,6 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from concurrent import futures
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -76,12 +77,21 @@ def build_server(
     return server, health_servicer, port
 
 
+class ExtraServer(Protocol):
+    """Another server in the same process (the read process's stream server), started after
+    the main one and stopped before it."""
+
+    def start(self, readiness: ReadinessChecker | None) -> None: ...
+    def stop(self) -> None: ...
+
+
 def serve(
     server: grpc.Server,
     health_servicer: health.HealthServicer,
     service_names: list[str],
     stop: Stop,
     readiness: ReadinessChecker | None = None,
+    extra: ExtraServer | None = None,
 ) -> None:
     """Start, report health (SERVING, or as readiness says), wait for stop, report
     NOT_SERVING, drain in-flight calls, return."""
@@ -98,9 +108,14 @@ def serve(
     else:
         readiness.add_listener(report)  # reports the current state at once, then every change
     server.start()
+    if extra is not None:
+        extra.start(readiness)
     stop.wait()
     health_servicer.enter_graceful_shutdown()  # load balancers stop sending new calls
-    server.stop(GRACE_S).wait()
+    stopped = server.stop(GRACE_S)
+    if extra is not None:
+        extra.stop()  # its own graceful stop, while the main server drains
+    stopped.wait()
     log.info("server stopped")
 
 
@@ -112,6 +127,8 @@ class Wiring:
     register: list[Callable[[grpc.Server], None]]
     on_caller: Callable[[Principal], None] | None = None
     close: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+    # Another server of the process, built from the keys and the caller's inner interceptors.
+    extra: Callable[[AuthKeys, Sequence[grpc.ServerInterceptor]], ExtraServer] | None = None
 
 
 def run_service(
@@ -139,8 +156,9 @@ def run_service(
         addr, wiring.register, service_names, keys, settings.rpc_threads, wiring.on_caller, inner=inner
     )
     logging.getLogger(f"feed.{role}").info(f"{role} service listening", extra={"addr": addr, "port": port})
+    extra = None if wiring.extra is None else wiring.extra(keys, inner)
     try:
-        serve(server, health_servicer, service_names, stop, readiness)
+        serve(server, health_servicer, service_names, stop, readiness, extra)
     finally:
         readiness.stop()
         for close in wiring.close:

@@ -12,6 +12,9 @@ partitions still owned are committed. SIGTERM finishes the batch in hand and
 commits it, or, in the middle of retries, leaves it uncommitted; the worker
 leaves the group and exits 0.
 
+After Redis has a batch and before its commit, the worker publishes what it applied on
+Redis pub/sub (feed/fanout/notify.py), best effort, for the read processes' live streams.
+
 Each applied batch is logged at INFO with the request ids of its events (from
 the `request-id` record header, at most MAX_LOGGED_REQUEST_IDS), and each event
 at DEBUG with its own; metrics are reported by hooks in workers/observability.py.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kafka import OffsetAndMetadata, TopicPartition
@@ -31,6 +34,7 @@ from feed.config import Settings
 from feed.errors import Unavailable
 from feed.events import Envelope, InvalidEvent, decode
 from feed.fanout.apply import apply_plan
+from feed.fanout.notify import publish_applied
 from feed.fanout.plan import FanoutPlan, plan_fanout
 from feed.fanout.resolve import resolve
 from feed.fanout.retire import SourceRetirer
@@ -64,12 +68,14 @@ class FanoutWorker:
         timelines: TimelineStore,
         read_time: ReadTimeSources,
         post_cache: PostCache | None = None,
+        publish: Callable[[str, bytes], object] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.timelines = timelines
         self.read_time = read_time
         self.post_cache = post_cache  # deleted posts are tombstoned here too
+        self.publish = publish or (lambda channel, message: None)  # the applied notification (Redis PUBLISH)
         self.retirer = SourceRetirer(
             store, timelines, read_time, settings.celebrity_threshold, settings.read_time_retention_s
         )
@@ -114,15 +120,18 @@ class FanoutWorker:
             self.dead_letter(record, reason, "apply_failed")
         if not self.flush_dead_letters(stop):
             return
+        dead = {id(record) for (record, _), _ in outcome.dead}
+        kept = [(record, envelope) for record, envelope in items if id(record) not in dead]
+        envelopes = [envelope for _, envelope in kept]
+        # After Redis has the batch (a woken stream reads it there), before the commit (a worker
+        # killed in between re-applies and so re-publishes); best effort, never fails the batch.
+        publish_applied(self.publish, envelopes)
         # Only partitions still ours: a rebalance during the batch gave the others to a worker that re-applies them.
         owned = self.consumer.assignment()
         self.commit({tp: OffsetAndMetadata(b[-1].offset + 1, "", -1) for tp, b in records.items() if tp in owned})
-        dead = {id(record) for (record, _), _ in outcome.dead}
-        kept = [(record, envelope) for record, envelope in items if id(record) not in dead]
         landed = sum(landed for _, landed in outcome.applied)
         self.batches += 1
         self.deliveries += landed
-        envelopes = [envelope for _, envelope in kept]
         self.retirer.after_batch(envelope.event.org_id for envelope in envelopes)  # idle read-time sources leave
         observe_applied(envelopes, merged([plan for plan, _ in outcome.applied]), landed, started)
         self.log_applied(envelopes, [request_id_of(record) for record, _ in kept], landed, started)
@@ -256,7 +265,7 @@ def main(settings: Settings, stop: Stop) -> int:
     timelines = RedisTimelineStore(functions, settings.timeline_max)
     read_time = RedisReadTimeSources(functions, settings.timeline_max)
     posts = RedisPostCache(functions.client, settings.post_cache_ttl_s)
-    worker = FanoutWorker(settings, store, timelines, read_time, posts)
+    worker = FanoutWorker(settings, store, timelines, read_time, posts, functions.client.publish)
     try:
         worker.run(stop)
     finally:

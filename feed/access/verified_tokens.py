@@ -47,17 +47,21 @@ class VerifiedTokens:
 
     def verify(self, keys: AuthKeys, authorization: str | None) -> Principal:
         """The principal of an `authorization: Bearer <jwt>` value, or Unauthenticated saying why."""
+        return self.verify_with_expiry(keys, authorization)[0]
+
+    def verify_with_expiry(self, keys: AuthKeys, authorization: str | None) -> tuple[Principal, int]:
+        """verify, and the token's `exp`: a stream outliving its token ends then."""
         token = bearer_token(authorization)  # or refused, with the reason
         now = self._clock()
         entry = self._entries.get(token)
         if entry is not None:
             if entry[0] == keys and now < entry[2]:
-                return entry[1]
+                return entry[1], entry[2]
             self._entries.discard(token)  # expired, or verified with other keys
         principal, exp = verify_with_expiry(keys, authorization)  # the slow part, under no lock
         if now < exp:  # a token inside the verifier's leeway is accepted, not cached
             self._entries.put(token, (keys, principal, exp))
-        return principal
+        return principal, exp
 
 
 _PROCESS_CACHE = VerifiedTokens()
@@ -66,3 +70,8 @@ _PROCESS_CACHE = VerifiedTokens()
 def verify_cached(keys: AuthKeys, authorization: str | None) -> Principal:
     """feed.access.tokens.verify through this process's cache of verified tokens."""
     return _PROCESS_CACHE.verify(keys, authorization)
+
+
+def verify_cached_with_expiry(keys: AuthKeys, authorization: str | None) -> tuple[Principal, int]:
+    """verify_cached, and the token's `exp` (seconds since the epoch)."""
+    return _PROCESS_CACHE.verify_with_expiry(keys, authorization)

@@ -177,6 +177,7 @@ def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
         jwt_secret_file=str(data_dir / "jwt.secret"),
         write_addr=f"127.0.0.1:{free_port()}",
         read_addr=f"127.0.0.1:{free_port()}",
+        stream_addr=f"127.0.0.1:{free_port()}",
         celebrity_threshold=10 * plan.followers,  # every bench author is fanned out on write
         write_rate_per_s=0,  # no rate limit: the bench posts as fast as it can
     )

@@ -46,7 +46,17 @@ QUICK = Plan(
     probe_every_s=0.05,  # as many probes as a default run's, in less time
     create_post_calls=300,
 )
-PHASES = ["setup", "fan-out and ceiling", "memory", "writes", "visibility", "grpc floor", "reads", "read merge"]
+PHASES = [
+    "setup",
+    "fan-out and ceiling",
+    "memory",
+    "writes",
+    "visibility",
+    "streams",
+    "grpc floor",
+    "reads",
+    "read merge",
+]
 STORE_PHASES = ["setup", "writes", "visibility"]  # on Cassandra: only what depends on the store
 
 

@@ -54,6 +54,9 @@ FIGURES = [
     Figure("visible_p50_ms", "publish-to-visible p50, authors <= 1,000 followers", "ms"),
     Figure("visible_p99_ms", "publish-to-visible p99, authors <= 1,000 followers", "ms", 100.0, "<="),
     Figure("visible_p99_ms_10000", "publish-to-visible p99, 10,000 followers", "ms"),
+    Figure("stream_visible_p50_ms", "publish-to-stream p50, 4 followers' streams, authors <= 1,000", "ms"),
+    Figure("stream_visible_p99_ms", "publish-to-stream p99, 4 followers' streams, authors <= 1,000", "ms", 150.0, "<="),
+    Figure("stream_rss_kib_per_stream", "read-process RSS per idle stream (10,000 open)", "KiB", 50.0, "<="),
     Figure("bytes_per_timeline_entry", "Redis bytes per timeline entry (full timelines)", "B", 16.0, "<="),
 ]
 PER_STORE = ("create_post_cpu_us", "visible_p50_ms", "visible_p99_ms")  # rows shown once per store

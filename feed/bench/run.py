@@ -33,6 +33,7 @@ from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.reads import floor_ratio, loadgen_result, run_floor, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
+from feed.bench.streams import run_stream_probes, stream_figures, stream_memory
 from feed.bench.visibility import run_probes, visibility_figures
 from feed.bench.write_cpu import create_post_cpu, events_applied, wait_until_applied
 from feed.ids import IdGenerator
@@ -99,6 +100,8 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
         step(prefix + "visibility")
         figures.update(_visibility(stack, client, graph, plan, base))
         if whole:
+            step("streams")
+            figures.update(_streams(stack, graph, plan, base))
             stack.add_read_replicas(plan.read_replicas)
             base["read_addrs"] = stack.read_addrs
             step("grpc floor")  # before the reads: an overloaded read service may still be busy after them
@@ -204,3 +207,28 @@ def _visibility(stack: BenchStack, client, graph, plan: Plan, base: dict[str, An
     figures["mixed_post_p99_ms"] = mixed["post"]["p99_ms"]
     figures["mixed_errors"] = mixed["read"]["errors"] + mixed["post"]["errors"]
     return figures
+
+
+def _streams(stack: BenchStack, graph, plan: Plan, base: dict[str, Any]) -> dict[str, Any]:
+    """Publish-to-stream latency under the visibility phase's mixed load, then RSS per idle stream
+    (feed/bench/streams.py), both on the one read process."""
+    spec = {
+        **base,
+        "read_rate": plan.mixed_read_rate,
+        "post_rate": plan.mixed_post_rate,
+        "duration_s": plan.visible_seconds + LOAD_SETTLE_S + 1.0,
+    }
+    tokens = TokenProvider(keys_of(stack.settings.jwt_secret_file))
+    load = start_loadgen(spec)
+    try:
+        time.sleep(LOAD_SETTLE_S)  # as in _visibility: the load generator reaches its rate
+        s = stack.settings
+        latencies = run_stream_probes(
+            s.write_addr, s.stream_addr, tokens, graph.probes, graph.users, plan.visible_seconds, plan.probe_every_s
+        )
+    finally:
+        loadgen_result(load, spec["duration_s"])
+    read = stack.process("read service")
+    log = stack.data_dir / "logs" / "idle-streams.log"
+    memory = stream_memory(read.pid, read.metrics_url, s.stream_addr, s.jwt_secret_file, graph.users, log)
+    return {**stream_figures(latencies), **memory}

@@ -80,11 +80,17 @@ class BenchStack:
     def _start_listening(self, services: list[tuple[str, str, str]]) -> None:
         """Start (name, role, addr) services together, then wait until each listens."""
         started = [
-            (self.start_child(name, ["serve", role], {f"FEED_{role.upper()}_ADDR": addr}), addr)
-            for name, role, addr in services
+            (self.start_child(name, ["serve", role], self._ports(role, addr)), addr) for name, role, addr in services
         ]
         for proc, addr in started:
             wait_until_listening(addr, LISTEN_TIMEOUT_S, proc)
+
+    def _ports(self, role: str, addr: str) -> dict[str, str]:
+        """A service's listen address; a read replica's stream server on a port of its own too."""
+        if role != "read":
+            return {f"FEED_{role.upper()}_ADDR": addr}
+        stream = self.settings.stream_addr if addr == self.settings.read_addr else f"127.0.0.1:{free_port()}"
+        return {"FEED_READ_ADDR": addr, "FEED_STREAM_ADDR": stream}
 
     def start_floor_servers(self, total: int) -> list[tuple[ManagedProcess, str]]:
         """Floor servers (feed.bench.grpc_floor), each on its own port, as the read replicas are;
@@ -149,6 +155,7 @@ def start_dependencies(data_dir: Path, store: str = "sqlite") -> BenchStack:
             store_url=store_url,
             write_addr=f"127.0.0.1:{free_port()}",
             read_addr=f"127.0.0.1:{free_port()}",
+            stream_addr=f"127.0.0.1:{free_port()}",
             celebrity_threshold=CELEBRITY_THRESHOLD,
             jwt_secret_file=str((data_dir / "jwt.secret").resolve()),
         )

@@ -143,6 +143,8 @@ def start_stack(
             proc = start_feed(f"{role} service", ["serve", role], logs / f"{role}.log", env)
             launch(proc, SERVICE)  # the write service records events; only the relay talks to the broker
             wait_until_listening(addr, LISTEN_TIMEOUT_S, proc, stop)
+            if role == "read":  # its stream server starts after the unary one
+                wait_until_listening(settings.stream_addr, LISTEN_TIMEOUT_S, proc, stop)
         # The relay publishes what the write service records; it may start before anything is.
         launch(start_feed("outbox relay", ["relay"], logs / "relay.log", env), RELAY, broker_client=True)
         for n in range(1, workers + 1):
@@ -188,6 +190,7 @@ def describe(stack: Stack) -> str:
         "feed stack is up:",
         f"  write service (PostService, GraphService)  grpc://{s.write_addr}  (events via the outbox relay)",
         f"  read service (FeedService)                 grpc://{s.read_addr}",
+        f"  read service streams (WatchHomeTimeline)   grpc://{s.stream_addr}  (and every FeedService method)",
         f"  kafka bootstrap                            {s.kafka_bootstrap}  (topic {s.events_topic})",
         f"  redis                                      {s.redis_url}",
         f"  durable store                              {s.store_url}",

@@ -100,3 +100,9 @@ def source_posts_key(source: Source, org_id: int = 0) -> str:
     if source.group_id:
         return f"{org_prefix(org_id)}gp:{{{source.group_id}}}"
     return f"{org_prefix(org_id)}cp:{{{source.author_id}}}"
+
+
+# Pub/sub channel (not a key): the fan-out worker publishes one message per applied batch (the posts,
+# deletions and graph changes it applied: feed/fanout/notify.py); every read process's streams listen.
+# PUBLISH reaches the subscribers of every node of a Redis Cluster, so one channel serves them all.
+APPLIED_CHANNEL = "feed:applied"

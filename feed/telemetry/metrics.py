@@ -173,3 +173,14 @@ def timed(histogram: Histogram, errors: Counter, *labels: str) -> Iterator[None]
         raise
     finally:
         histogram.labels(*labels).observe(time.perf_counter() - started)
+
+
+# Live streams (feed/stream/, services/stream_service.py, feed/fanout/notify.py)
+STREAM_NOTIFY_FAILURES = Counter(
+    "feed_stream_notify_failures_total", "Applied notifications the fan-out worker could not publish"
+)
+STREAMS_OPEN = Gauge("feed_streams_open", "WatchHomeTimeline streams open on this process")
+STREAM_GAPS = Counter("feed_stream_gaps_total", "Gap events sent to streams, by reason", ["reason"])
+STREAM_RESUBSCRIBES = Counter(
+    "feed_stream_resubscribes_total", "Times the read process subscribed again to the applied notifications"
+)

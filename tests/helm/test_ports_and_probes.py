@@ -40,6 +40,15 @@ def test_grpc_port_is_the_one_the_service_listens_on(manifests, component):
     assert (grpc["port"], grpc["targetPort"], grpc["appProtocol"]) == (port, "grpc", "grpc")
 
 
+def test_stream_port_is_the_one_the_read_pods_stream_server_listens_on(manifests):
+    port = port_of(config_map_data(manifests)["FEED_STREAM_ADDR"])
+    assert _ports(_container(manifests, "read"))["stream"] == port
+    assert "stream" not in _ports(_container(manifests, "write"))
+    service = one(manifests, "Service", "feed-read")
+    (stream,) = [p for p in service["spec"]["ports"] if p["name"] == "stream"]
+    assert (stream["port"], stream["targetPort"], stream["appProtocol"]) == (port, "stream", "grpc")
+
+
 @pytest.mark.parametrize("component", sorted(GRPC_SERVICES))
 def test_grpc_probes_ask_the_health_service_about_the_real_service(manifests, component):
     variable, descriptor, module = GRPC_SERVICES[component]
@@ -77,7 +86,7 @@ def test_worker_and_relay_probes_read_their_metrics_endpoint(manifests, componen
 def test_listen_addresses_bind_every_interface_of_the_pod(manifests):
     """127.0.0.1, the code's default, would be unreachable from the kubelet and the Service."""
     data = config_map_data(manifests)
-    for variable in ("FEED_WRITE_ADDR", "FEED_READ_ADDR", "FEED_METRICS_ADDR"):
+    for variable in ("FEED_WRITE_ADDR", "FEED_READ_ADDR", "FEED_STREAM_ADDR", "FEED_METRICS_ADDR"):
         assert data[variable].rpartition(":")[0] == "0.0.0.0", variable
 
 

@@ -151,6 +151,7 @@ def isolated_settings(data_dir, **overrides):
         jwt_secret_file=str(data_dir / "jwt.secret"),
         write_addr=f"127.0.0.1:{free_port()}",
         read_addr=f"127.0.0.1:{free_port()}",
+        stream_addr=f"127.0.0.1:{free_port()}",
         **overrides,
     )
 
@@ -238,15 +239,18 @@ def start_feed_process(stack, name: str, args: list[str], log_dir, **env: str):
     return start_feed(name, args, log_dir / f"{name}.log", {**stack.settings.env(), **env})
 
 
-def start_replica(stack, role: str, log_dir) -> tuple:
-    """One more replica of the write or read service of a running stack, on a port of its own;
-    returns (process, HOST:PORT) at once: wait_listening() before calling it."""
+def start_replica(stack, role: str, log_dir, stream_addr: str = "") -> tuple:
+    """One more replica of the write or read service of a running stack, on a port of its own
+    (a read replica's stream server on stream_addr, or a free port); returns (process, HOST:PORT)
+    at once: wait_listening() before calling it."""
     from feed.devstack.procs import free_port
 
     addr = f"127.0.0.1:{free_port()}"
-    variable = "FEED_WRITE_ADDR" if role == "write" else "FEED_READ_ADDR"
+    env = {"FEED_WRITE_ADDR": addr} if role == "write" else {"FEED_READ_ADDR": addr}
+    if role == "read":
+        env["FEED_STREAM_ADDR"] = stream_addr or f"127.0.0.1:{free_port()}"
     name = f"{role}-replica-{addr.rpartition(':')[2]}"
-    return start_feed_process(stack, name, ["serve", role], log_dir, **{variable: addr}), addr
+    return start_feed_process(stack, name, ["serve", role], log_dir, **env), addr
 
 
 def wait_listening(proc, addr: str, timeout_s: float = 60) -> None:

@@ -104,6 +104,12 @@ EVERY_RPC = [
         feed_service_pb2.GetReadMarkerRequest(user_id=1),
     ),
     (
+        "stream",  # served at FEED_STREAM_ADDR; the call is iterated until its status
+        feed_service_pb2_grpc.FeedServiceStub,
+        "WatchHomeTimeline",
+        feed_service_pb2.WatchHomeTimelineRequest(user_id=1),
+    ),
+    (
         "write",
         group_service_pb2_grpc.GroupServiceStub,
         "CreateGroup",
@@ -170,11 +176,13 @@ def rpc_named(method: str) -> tuple:
 
 
 def call(stack, side, stub_class, method, request, authorization=None):
-    addr = stack.settings.write_addr if side == "write" else stack.settings.read_addr
+    addr = {"write": stack.settings.write_addr, "read": stack.settings.read_addr}.get(side, stack.settings.stream_addr)
     metadata = [("authorization", authorization)] if authorization is not None else None
     with grpc.insecure_channel(addr) as channel:
         try:
-            getattr(stub_class(channel), method)(request, metadata=metadata, timeout=10)
+            answer = getattr(stub_class(channel), method)(request, metadata=metadata, timeout=10)
+            if side == "stream":
+                next(iter(answer))  # a stream's refusal is its status; an accepted one would wait for events
         except grpc.RpcError as err:
             return err.code(), err.details()
     return grpc.StatusCode.OK, ""
@@ -226,7 +234,8 @@ def test_a_valid_token_of_these_claims_is_accepted(stack):
 
 def test_tokens_wrong_in_any_one_respect_are_refused_by_every_service(stack):
     for case, token, reason in refused_tokens(stack.keys):
-        for side, stub, method, request in map(rpc_named, ("CreatePost", "CreateGroup", "GetHomeTimeline")):
+        methods = ("CreatePost", "CreateGroup", "GetHomeTimeline", "WatchHomeTimeline")
+        for side, stub, method, request in map(rpc_named, methods):
             code, message = call(stack, side, stub, method, request, f"Bearer {token}")
             assert code == grpc.StatusCode.UNAUTHENTICATED and reason in message, (case, method, message)
 

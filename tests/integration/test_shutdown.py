@@ -117,7 +117,7 @@ def test_write_service_finishes_in_flight_calls_and_exits_0_on_sigterm(stack, tm
 
 def test_read_service_exits_0_on_sigterm(stack, tmp_path):
     addr = f"127.0.0.1:{free_port()}"
-    settings = dataclasses.replace(stack.settings, read_addr=addr)
+    settings = dataclasses.replace(stack.settings, read_addr=addr, stream_addr=f"127.0.0.1:{free_port()}")
     service = spawn("read", ["serve", "read"], settings, tmp_path)
     try:
         wait_until_listening(addr, 60, service)
@@ -177,4 +177,5 @@ def start_anew(kind: str, settings, tmp_path, n: int) -> ManagedProcess:
     service (a port of its own)."""
     if kind == "worker":
         return spawn(f"worker-{n}", ["worker"], settings, tmp_path, FEED_CONSUMER_GROUP=f"anytime-{new_user()}")
-    return spawn(f"read-{n}", ["serve", "read"], settings, tmp_path, FEED_READ_ADDR=f"127.0.0.1:{free_port()}")
+    ports = {"FEED_READ_ADDR": f"127.0.0.1:{free_port()}", "FEED_STREAM_ADDR": f"127.0.0.1:{free_port()}"}
+    return spawn(f"read-{n}", ["serve", "read"], settings, tmp_path, **ports)

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.integration
 
 def test_services_started_with_feed_trace_record_write_traces_that_replay(stack, client, tmp_path):
     settings = dataclasses.replace(
-        stack.settings, write_addr=f"127.0.0.1:{free_port()}", read_addr=f"127.0.0.1:{free_port()}"
+        stack.settings,
+        write_addr=f"127.0.0.1:{free_port()}",
+        read_addr=f"127.0.0.1:{free_port()}",
+        stream_addr=f"127.0.0.1:{free_port()}",
     )
     env = {**settings.env(), "FEED_TRACE_RECORD": str(tmp_path / "trace.jsonl.gz"), "FEED_TRACE_SAMPLE": "1"}
     procs = []

@@ -67,6 +67,7 @@ def worker_on(consumer: RevokingConsumer) -> FanoutWorker:
     worker.store = worker.read_time = None
     worker.timelines = types.SimpleNamespace(max_entries=800)
     worker.retirer = types.SimpleNamespace(after_batch=lambda org_ids: None)  # no read-time registry here
+    worker.publish = lambda channel, message: None  # no applied notifications here
     worker.dead_letters = InMemoryDeadLetters()
     worker.applied = {}
     worker.batches = worker.deliveries = 0

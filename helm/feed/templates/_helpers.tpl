@@ -94,6 +94,7 @@ FEED_REDIS_URL: {{ $v.redis.url | quote }}
 {{- end }}
 FEED_WRITE_ADDR: {{ printf "0.0.0.0:%d" (int $v.write.port) | quote }}
 FEED_READ_ADDR: {{ printf "0.0.0.0:%d" (int $v.read.port) | quote }}
+FEED_STREAM_ADDR: {{ printf "0.0.0.0:%d" (int $v.read.streamPort) | quote }}
 FEED_METRICS_ADDR: {{ printf "0.0.0.0:%d" (int $v.metrics.port) | quote }}
 FEED_EVENTS_TOPIC: {{ $v.kafka.topic | quote }}
 FEED_EVENTS_PARTITIONS: {{ $v.kafka.partitions | toString | quote }}
@@ -111,6 +112,7 @@ FEED_INACTIVE_DAYS: {{ $v.config.inactiveDays | toString | quote }}
 FEED_GROUP_INVITE_TTL_S: {{ $v.config.groupInviteTtlSeconds | int64 | toString | quote }}
 FEED_READ_TIME_RETENTION_S: {{ $v.config.readTimeRetentionSeconds | int64 | toString | quote }}
 FEED_RPC_THREADS: {{ $v.config.rpcThreads | toString | quote }}
+FEED_STREAM_MAX: {{ $v.config.streamMax | toString | quote }}
 FEED_WRITE_RATE_PER_S: {{ $v.config.writeRatePerSecond | toString | quote }}
 FEED_WRITE_BURST: {{ $v.config.writeBurst | toString | quote }}
 FEED_READ_RATE_PER_S: {{ $v.config.readRatePerSecond | toString | quote }}

@@ -1,0 +1,83 @@
+"""The reads a stream makes: newer pages of its user's home timeline, from its position.
+
+A stream delivers what GetHomeTimeline's newer pages return, so every filter of the
+home timeline applies (blocks, deletions, groups, organizations) and a post is sent
+once: the position only moves forward, past each post sent. Positions are the
+prev page tokens of GetHomeTimeline, so a client can resume a stream with either.
+These reads never spend the caller's read budget: the stream's open did, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Protocol
+
+from feed.domain import Post
+from feed.ids import now_ms
+from feed.page_tokens import decode_newer_cursor, encode_newer_cursor
+from feed.read.home import HomeTimelineReader
+from feed.read.newer import advance, after_older_page
+
+PAGE_SIZE = 50  # posts per catch-up read: a wake-up after one post reads one short page
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Delivery:
+    """A post to send, and the resume token after it (resuming there sends what follows it)."""
+
+    post: Post
+    token: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NewerBatch:
+    """One newer page from a position: deliveries oldest first, the position after them, and
+    whether more newer posts remain past it."""
+
+    deliveries: list[Delivery]
+    token: str
+    more: bool
+
+
+class NewerReads(Protocol):
+    def top(self, user_id: int, org_id: int) -> str:
+        """A position at the newest post of the timeline (now, for an empty one): start live."""
+        ...
+
+    def newer(self, user_id: int, org_id: int, token: str) -> NewerBatch:
+        """The page of posts just newer than token."""
+        ...
+
+
+class HomeNewerReads:
+    """NewerReads over the home timeline reader (sync: run it in the streams' thread pool)."""
+
+    def __init__(self, home: HomeTimelineReader, page_size: int = PAGE_SIZE, clock: Callable[[], int] = now_ms) -> None:
+        self._home = home
+        self._size = page_size
+        self._clock = clock
+
+    def top(self, user_id: int, org_id: int) -> str:
+        """The prev_page_token of the timeline's first page of one post: just above its newest post."""
+        page = self._home.read(user_id, None, 1, org_id)
+        return encode_newer_cursor(after_older_page(page, None, self._clock()))
+
+    def newer(self, user_id: int, org_id: int, token: str) -> NewerBatch:
+        start = decode_newer_cursor(token)
+        page = self._home.read_newer(user_id, start, self._size, org_id)  # no budget: the open spent it
+        oldest_first = page.posts[::-1]
+        read: list[int] = []
+        deliveries = []
+        for n, post in enumerate(oldest_first):
+            read.append(post.post_id)
+            # The last one's token is the page's own (it also skips the ids the filters hid for good).
+            after = page.newer if n == len(oldest_first) - 1 else advance(start, read)
+            deliveries.append(Delivery(post, encode_newer_cursor(after)))
+        return NewerBatch(deliveries, encode_newer_cursor(page.newer), page.more)
+
+
+def check_token(token: str) -> None:
+    """InvalidArgument unless token is a prev_page_token or a resume_token (checked at the stream's open)."""
+    if token:
+        decode_newer_cursor(token)
