@@ -13,7 +13,9 @@ import logging
 import pytest
 
 from feed.domain import Post, Source
+from feed.ids import now_ms
 from feed.read.guard_cache import GuardCache
+from feed.read.newer import after_older_page
 from feed.redis.keys import source_posts_key
 from tests.read.test_guard_cache import Writes
 from tests.read.world import World, ids, newest_first, sample, samples
@@ -134,3 +136,16 @@ def test_the_next_older_page_of_a_warm_reader_merges_below_its_cursor(world, wri
     first = world.home.read(reader.user_id, None, 2)
     second = world.home.read(reader.user_id, first.next_cursor, 2)
     assert ids(first.posts) + ids(second.posts) == everything
+
+
+def test_a_warm_readers_newer_page_merges_the_lists_and_a_source_followed_since(world, writes):
+    reader, star, friends, _ = reader_of_a_friend_and_two_stars(world, writes)
+    world.home.read(reader.user_id, None, 20)  # the guess: the two stars
+    cursor = after_older_page(world.home.read(reader.user_id, None, 20), None, now_ms())
+    new_star = writes.user()
+    writes.follow(reader, new_star)
+    arrived = [world.post_read_time(star.user_id), world.post_read_time(new_star.user_id)]
+    home_post = world.post(friends[0].author_id)
+    world.deliver(reader.user_id, home_post)
+    newer = world.home.read_newer(reader.user_id, cursor, 20)
+    assert ids(newer.posts) == newest_first(*arrived, home_post)
