@@ -26,6 +26,7 @@ from feed.health.readiness import ReadinessChecker
 from feed.stream.hub import StreamHub
 from feed.stream.subscriber import AppliedSubscriber
 from feed.v1 import feed_service_pb2_grpc
+from services.interceptors import tolerant
 from services.server import LIVENESS
 
 log = logging.getLogger("feed.stream")
@@ -94,6 +95,22 @@ class TrackedContexts(grpc.aio.ServerInterceptor):
         )
 
 
+class TolerantStreams(grpc.aio.ServerInterceptor):
+    """A stream's request that does not parse reaches the handler as a Malformed marker (which it
+    answers INVALID_ARGUMENT, counted), as ObservabilityInterceptor does for unary calls; else
+    grpc.aio answers UNKNOWN with the parser's exception, uncounted."""
+
+    async def intercept_service(self, continuation, details) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        if handler is None or handler.unary_stream is None or handler.request_deserializer is None:
+            return handler
+        return grpc.unary_stream_rpc_method_handler(
+            handler.unary_stream,
+            request_deserializer=tolerant(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+
+
 class StreamServer:
     """The aio server on its own thread and event loop; start() returns once it listens."""
 
@@ -157,7 +174,7 @@ class StreamServer:
         reads = futures.ThreadPoolExecutor(max(2, self._threads // 2), thread_name_prefix="stream-read")
         server = grpc.aio.server(
             migration_thread_pool=pool,
-            interceptors=[TrackedContexts(), *(SyncInterceptor(i) for i in self._interceptors)],
+            interceptors=[TrackedContexts(), TolerantStreams(), *(SyncInterceptor(i) for i in self._interceptors)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
         )
         feed_service_pb2_grpc.add_FeedServiceServicer_to_server(self._servicer(reads), server)

@@ -34,6 +34,7 @@ from feed.telemetry import metrics
 from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from services.edge import RETRY_AFTER_KEY, STATUS_OF, TRANSIENT, post_to_proto
+from services.interceptors import Malformed
 
 log = logging.getLogger("feed.stream")
 SERVICE = "feed.v1.FeedService"
@@ -115,6 +116,8 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
                 metrics.RPC_SECONDS.labels(SERVICE, METHOD).observe(time.perf_counter() - started)
 
     async def _watch(self, request, authorization: Any, context) -> None:
+        if type(request) is Malformed:  # bytes that do not parse (services.stream_server.TolerantStreams)
+            raise errors.InvalidArgument(request.reason)
         principal, exp = verify_cached_with_expiry(
             self._keys, authorization if isinstance(authorization, str) else None
         )

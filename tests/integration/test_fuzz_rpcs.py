@@ -31,9 +31,17 @@ SERVICES = [
     ("write", GRAPH.services_by_name["GraphService"]),
     ("write", GROUPS.services_by_name["GroupService"]),
     ("read", FEED.services_by_name["FeedService"]),
+    ("stream", FEED.services_by_name["FeedService"]),  # the read process's stream server serves it all
 ]
-METHODS = [(side, method) for side, service in SERVICES for method in service.methods]
-METHOD_IDS = [f"{m.containing_service.name}.{m.name}" for _, m in METHODS]
+# WatchHomeTimeline lives on the stream address only (the read address answers UNIMPLEMENTED, by design).
+METHODS = [
+    (side, method)
+    for side, service in SERVICES
+    for method in service.methods
+    if side == "stream" or not method.server_streaming
+]
+METHOD_IDS = [f"{side}:{m.containing_service.name}.{m.name}" for side, m in METHODS]
+PROCESS = {"write": "write service", "read": "read service", "stream": "read service"}
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "creator_id", "user_id")
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -64,7 +72,27 @@ def requests_for(method):
 
 
 def address(stack, side: str) -> str:
-    return stack.settings.write_addr if side == "write" else stack.settings.read_addr
+    return getattr(stack.settings, f"{side}_addr")  # write_addr, read_addr, stream_addr
+
+
+def callable_for(channel: grpc.Channel, method, serializer=None):
+    """A call of method that returns once its status is known: a stream is read to its end."""
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    if not method.server_streaming:
+        return channel.unary_unary(path, request_serializer=serializer, response_deserializer=None)
+    stream = channel.unary_stream(path, request_serializer=serializer, response_deserializer=None)
+
+    def call(request, metadata, timeout):
+        # A valid request opens a live stream that would never end: a short deadline ends it, and
+        # DEADLINE_EXCEEDED then means the stream was open and well.
+        try:
+            for _ in stream(request, metadata=metadata, timeout=min(timeout, 0.5)):
+                pass
+        except grpc.RpcError as err:
+            if err.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+
+    return call
 
 
 def as_user(stack, user_id: int) -> list[tuple[str, str]]:
@@ -83,11 +111,7 @@ def status_of(call, request, metadata) -> grpc.StatusCode:
 @pytest.mark.parametrize(("side", "method"), METHODS, ids=METHOD_IDS)
 def test_no_typed_request_yields_internal_or_unknown(stack, side, method):
     channel = grpc.insecure_channel(address(stack, side))
-    call = channel.unary_unary(
-        f"/{method.containing_service.full_name}/{method.name}",
-        request_serializer=lambda m: m.SerializeToString(),
-        response_deserializer=None,
-    )
+    call = callable_for(channel, method, lambda m: m.SerializeToString())
 
     @FUZZ
     @given(request=requests_for(method), actor=ids, token_kind=st.sampled_from("vgn"))
@@ -140,12 +164,12 @@ def malformed_requests(method) -> list[bytes]:
 
 @pytest.mark.parametrize(("side", "method"), METHODS, ids=METHOD_IDS)
 def test_malformed_bytes_are_invalid_arguments_counted_in_the_rpc_metrics(stack, side, method):
-    process = stack.process(f"{side} service")
+    process = stack.process(PROCESS[side])
     labels = {"service": method.containing_service.full_name, "method": method.name, "code": "INVALID_ARGUMENT"}
     before = value(scrape(process.metrics_url), "feed_rpc_requests_total", **labels)
     answered: list[grpc.StatusCode] = []
     with grpc.insecure_channel(address(stack, side)) as channel:
-        call = channel.unary_unary(f"/{method.containing_service.full_name}/{method.name}")  # bytes as they are
+        call = callable_for(channel, method)  # bytes as they are
         for raw in malformed_requests(method):
             answered.append(status_of(call, raw, as_user(stack, 1)))
     assert answered == [grpc.StatusCode.INVALID_ARGUMENT] * len(answered)
@@ -157,7 +181,7 @@ def test_malformed_bytes_are_invalid_arguments_counted_in_the_rpc_metrics(stack,
 def test_no_random_or_truncated_bytes_yield_internal_or_unknown(stack, side, method):
     valid = full_request(method)
     with grpc.insecure_channel(address(stack, side)) as channel:
-        call = channel.unary_unary(f"/{method.containing_service.full_name}/{method.name}")
+        call = callable_for(channel, method)
         for cut in range(1, len(valid)):
             status_of(call, valid[:cut], as_user(stack, 1_000_000_007))
 
