@@ -8,6 +8,7 @@ import grpc
 import pytest
 
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
+from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import eventually, new_user
 from tests.integration.streams import Watcher, watch_live
 
@@ -65,6 +66,28 @@ def test_blocked_authors_and_private_groups_never_arrive_and_new_followees_do(st
         followed_later = client.post(newcomer, "from a followee added while watching").post_id
         assert watcher.wait_for(lambda w: followed_later in w.posts()), watcher.posts()
         assert not set(hidden) & set(watcher.posts())
+    finally:
+        watcher.close()
+
+
+def test_a_group_post_and_a_read_time_authors_post_arrive(stack, client):
+    """The sources a home page merges arrive live too: a group the watcher is in, and an author
+    above FEED_CELEBRITY_THRESHOLD whose posts are merged at read time, not fanned out."""
+    friend, star, watcher_id = new_user(), new_user(), new_user()
+    client.follow(watcher_id, friend)
+    client.follow(watcher_id, star)
+    for _ in range(CELEBRITY_THRESHOLD):  # the star's posts go to their read-time list only
+        client.follow(new_user(), star)
+    club = client.create_group(friend, "club")
+    client.join(club, watcher_id)
+    watcher = watch_live(client, stack.settings.stream_addr, watcher_id, friend)
+    try:
+        # One at a time, each alone: a post of another source would wake the stream and bring it along.
+        loud = client.post(star, "from a star").post_id
+        assert watcher.wait_for(lambda w: loud in w.posts(), 5.0), watcher.posts()
+        in_club = client.post(friend, "in the club", group=club).post_id
+        assert watcher.wait_for(lambda w: in_club in w.posts(), 5.0), watcher.posts()
+        assert watcher.posts().count(loud) == watcher.posts().count(in_club) == 1
     finally:
         watcher.close()
 
