@@ -6,6 +6,7 @@ import dataclasses
 import math
 import random
 import signal
+import subprocess
 import threading
 import time
 
@@ -161,8 +162,13 @@ def test_a_sigterm_at_any_moment_of_a_process_stops_it_with_exit_0_within_its_gr
                 proc.signal(signal.SIGTERM)
                 signalled.append(time.monotonic())
             for proc, moment, at in zip(procs, batch, signalled, strict=True):
-                # TimeoutExpired here is a process that did not stop within its grace.
-                code = proc.proc.wait(max(0.0, at + STOP_WITHIN_S[kind] - time.monotonic()))
+                try:
+                    code = proc.proc.wait(max(0.0, at + STOP_WITHIN_S[kind] - time.monotonic()))
+                except subprocess.TimeoutExpired:  # its log says which step of the shutdown it was in
+                    raise AssertionError(
+                        f"seed {seed}, SIGTERM at {moment:.3f} s: {proc.name} did not stop within "
+                        f"{STOP_WITHIN_S[kind]} s\n{proc.tail()}"
+                    ) from None
                 assert code == 0, f"seed {seed}, SIGTERM at {moment:.3f} s: {proc.name} exited {code}\n{proc.tail()}"
         finally:
             for proc in procs:
