@@ -1,4 +1,4 @@
-"""The write service: PostService, GraphService and GroupService.
+"""The write service: PostService, GraphService, GroupService and FilterService.
 
 The write rules live in feed.actions (validate, check, rate limit, then store
 the change with its events in the outbox) and the other reads in feed.read.lookups; these servicers only turn a
@@ -20,6 +20,7 @@ from feed.access.versions import RedisRelationshipVersions, RelationshipVersions
 from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
+from feed.actions.quiet import QuietActions
 from feed.actions.sink import Bell, EventSink
 from feed.config import Settings
 from feed.ids import IdGenerator, now_ms
@@ -30,13 +31,21 @@ from feed.redis.connection import RedisFunctions, connect
 from feed.redis.post_cache import RedisPostCache
 from feed.shutdown import Stop
 from feed.store import Store
-from feed.v1 import graph_service_pb2, graph_service_pb2_grpc, group_service_pb2_grpc, post_pb2, post_service_pb2_grpc
+from feed.v1 import (
+    filter_service_pb2_grpc,
+    graph_service_pb2,
+    graph_service_pb2_grpc,
+    group_service_pb2_grpc,
+    post_pb2,
+    post_service_pb2_grpc,
+)
 from services.auth import current_principal
 from services.edge import post_to_proto, rpc
+from services.filter_service import FilterServicer
 from services.group_service import GroupServicer
 from services.server import Wiring, run_service
 
-SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService", "feed.v1.GroupService"]
+SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService", "feed.v1.GroupService", "feed.v1.FilterService"]
 
 
 class PostServicer(post_service_pb2_grpc.PostServiceServicer):
@@ -63,11 +72,12 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
 
 
 class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
-    """Follow edges, blocks and their lists."""
+    """Follow edges, blocks, mutes and their lists."""
 
-    def __init__(self, graph: GraphActions, lookups: Lookups) -> None:
+    def __init__(self, graph: GraphActions, lookups: Lookups, quiet: QuietActions) -> None:
         self._graph = graph
         self._lookups = lookups
+        self._quiet = quiet
 
     @rpc
     def Follow(self, request, context) -> empty_pb2.Empty:
@@ -98,6 +108,26 @@ class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
     def ListFollowing(self, request, context) -> graph_service_pb2.ListFollowingResponse:
         page = self._lookups.following(current_principal(), request.user_id, request.page_size, request.page_token)
         return graph_service_pb2.ListFollowingResponse(followee_ids=page.ids, next_page_token=page.next_token)
+
+    @rpc
+    def Mute(self, request, context) -> empty_pb2.Empty:
+        self._quiet.mute(current_principal(), request.muter_id, request.muted_id, request.duration_s)
+        return empty_pb2.Empty()
+
+    @rpc
+    def Unmute(self, request, context) -> empty_pb2.Empty:
+        self._quiet.unmute(current_principal(), request.muter_id, request.muted_id)
+        return empty_pb2.Empty()
+
+    @rpc
+    def ListMutes(self, request, context) -> graph_service_pb2.ListMutesResponse:
+        page = self._quiet.list_mutes(current_principal(), request.user_id, request.page_size, request.page_token)
+        response = graph_service_pb2.ListMutesResponse(next_page_token=page.next_token or "")
+        for mute in page.mutes:
+            msg = response.mutes.add(user_id=mute.muted_id)
+            if mute.expire_ms is not None:
+                msg.expire_time.FromMilliseconds(mute.expire_ms)
+        return response
 
 
 def main(settings: Settings, stop: Stop, inner: Sequence[grpc.ServerInterceptor] = ()) -> int:
@@ -137,7 +167,7 @@ def wire_servicers(
     *,
     versions: RelationshipVersions,
 ) -> Wiring:
-    """The three servicers over their use cases, from the service's connections; writes spend
+    """The four servicers over their use cases, from the service's connections; writes spend
     the limiter's budget, reads (GetPost, the lists) that of reads."""
     orgs = OrgDirectory(store.orgs)
     access = GroupAccess(store.orgs)
@@ -147,7 +177,8 @@ def wire_servicers(
     posts = PostServicer(
         PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
     )
-    graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink, versions), lookups)
+    quiet = QuietActions(store.quiet, orgs, limiter, versions, ids, clock)
+    graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink, versions), lookups, quiet)
     group_actions = GroupActions(
         store.orgs, store.graph, access, orgs, limiter, sink, ids, clock, settings.group_invite_ttl_s, versions=versions
     )
@@ -156,5 +187,6 @@ def wire_servicers(
         lambda s: post_service_pb2_grpc.add_PostServiceServicer_to_server(posts, s),
         lambda s: graph_service_pb2_grpc.add_GraphServiceServicer_to_server(graph, s),
         lambda s: group_service_pb2_grpc.add_GroupServiceServicer_to_server(groups, s),
+        lambda s: filter_service_pb2_grpc.add_FilterServiceServicer_to_server(FilterServicer(quiet), s),
     ]
     return Wiring(register, orgs.bind, [])

@@ -112,6 +112,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
         store.graph.purge_user(user)
         store.orgs.purge_user(user)
         store.markers.purge_marker(user)
+        store.quiet.purge_quiet(user)
         cached.extend(user_keys_outside_org_prefix(user))
         counts["users"] += 1
         bar.update(1)

@@ -40,6 +40,7 @@ ROLES = {
     "feed.v1.PostService": "write",
     "feed.v1.GraphService": "write",
     "feed.v1.GroupService": "write",
+    "feed.v1.FilterService": "write",
     "feed.v1.FeedService": "read",
 }
 

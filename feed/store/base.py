@@ -1,7 +1,7 @@
 """Narrow store contracts that every backend implements (see tests/store/contract.py).
 
 One interface per kind of data (the outbox in outbox.py, read markers in
-markers.py), so a backend can be tested and replaced piece by piece. Every
+markers.py, mutes and keyword filters in quiet.py), so a backend can be tested and replaced piece by piece. Every
 method is safe to call again with the same arguments (at-least-once callers
 retry; MarkerStore.set_marker, a compare-and-set, is the one exception), and no
 method returns an unbounded list:
@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from feed.domain import Group, Page, Post
 from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxEntry, OutboxStore
+from feed.store.quiet import QuietStore
 
 Outbox = Sequence[OutboxEntry]  # the events of one change, recorded with it or not at all
 
@@ -284,6 +285,7 @@ class Store:
     orgs: OrgStore
     outbox: OutboxStore
     markers: MarkerStore  # read markers (feed/store/markers.py)
+    quiet: QuietStore  # mutes and keyword filters (feed/store/quiet.py)
 
     def close(self) -> None:
         self.posts.close()
@@ -291,6 +293,7 @@ class Store:
         self.orgs.close()
         self.outbox.close()
         self.markers.close()
+        self.quiet.close()
 
 
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop

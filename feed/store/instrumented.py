@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from feed.store.base import GraphStore, OrgStore, PostStore, Store
 from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxStore
+from feed.store.quiet import QuietStore
 from feed.telemetry import metrics
 
 T = TypeVar("T", bound=type)
@@ -115,6 +116,11 @@ class InstrumentedMarkerStore(_Instrumented, MarkerStore):
     """A MarkerStore that times every call of the one it wraps."""
 
 
+@_delegating(QuietStore)
+class InstrumentedQuietStore(_Instrumented, QuietStore):
+    """A QuietStore that times every call of the one it wraps."""
+
+
 def instrument(store: Store, backend: str) -> Store:
     """The same store with every call timed under backend."""
     return Store(
@@ -123,6 +129,7 @@ def instrument(store: Store, backend: str) -> Store:
         orgs=InstrumentedOrgStore(store.orgs, backend),
         outbox=InstrumentedOutboxStore(store.outbox, backend),
         markers=InstrumentedMarkerStore(store.markers, backend),
+        quiet=InstrumentedQuietStore(store.quiet, backend),
     )
 
 
@@ -139,4 +146,5 @@ def uninstrumented(store: Store) -> Store:
         orgs=bare(store.orgs),
         outbox=bare(store.outbox),
         markers=bare(store.markers),
+        quiet=bare(store.quiet),
     )

@@ -20,6 +20,7 @@ from feed.page_tokens import decode_store_id_cursor, encode_store_id_cursor
 from feed.store.base import GraphStore, OrgStore, Outbox, PostStore
 from feed.store.sqlite_markers import MARKERS_SCHEMA
 from feed.store.sqlite_outbox import OUTBOX_SCHEMA, record, write_transaction
+from feed.store.sqlite_quiet import QUIET_SCHEMA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -111,6 +112,7 @@ class SqliteDatabase:
             self.conn.executescript(SCHEMA)
             self.conn.executescript(OUTBOX_SCHEMA)
             self.conn.executescript(MARKERS_SCHEMA)
+            self.conn.executescript(QUIET_SCHEMA)
             self.conn.execute(
                 "CREATE INDEX IF NOT EXISTS posts_by_group ON posts (group_id, post_id) WHERE group_id != 0"
             )

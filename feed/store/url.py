@@ -22,6 +22,7 @@ def _open_backend(url: str) -> Store:
         from feed.store.sqlite import SqliteDatabase, SqliteGraphStore, SqliteOrgStore, SqlitePostStore
         from feed.store.sqlite_markers import SqliteMarkerStore
         from feed.store.sqlite_outbox import SqliteOutboxStore
+        from feed.store.sqlite_quiet import SqliteQuietStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
@@ -34,6 +35,7 @@ def _open_backend(url: str) -> Store:
             orgs=SqliteOrgStore(db),
             outbox=SqliteOutboxStore(db),
             markers=SqliteMarkerStore(db),
+            quiet=SqliteQuietStore(db),
         )
     if parts.scheme == "cassandra":
         from feed.store.cassandra.store import open_cassandra_store

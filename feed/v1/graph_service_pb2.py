@@ -23,31 +23,42 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x65\x64/v1/graph_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\"9\n\rFollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\";\n\x0fUnfollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\"6\n\x0c\x42lockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"8\n\x0eUnblockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"N\n\x14ListFollowersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowersResponse\x12\x14\n\x0c\x66ollower_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14ListFollowingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowingResponse\x12\x14\n\x0c\x66ollowee_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x9a\x03\n\x0cGraphService\x12\x38\n\x06\x46ollow\x12\x16.feed.v1.FollowRequest\x1a\x16.google.protobuf.Empty\x12<\n\x08Unfollow\x12\x18.feed.v1.UnfollowRequest\x1a\x16.google.protobuf.Empty\x12\x36\n\x05\x42lock\x12\x15.feed.v1.BlockRequest\x1a\x16.google.protobuf.Empty\x12:\n\x07Unblock\x12\x17.feed.v1.UnblockRequest\x1a\x16.google.protobuf.Empty\x12N\n\rListFollowers\x12\x1d.feed.v1.ListFollowersRequest\x1a\x1e.feed.v1.ListFollowersResponse\x12N\n\rListFollowing\x12\x1d.feed.v1.ListFollowingRequest\x1a\x1e.feed.v1.ListFollowingResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66\x65\x65\x64/v1/graph_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"9\n\rFollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\";\n\x0fUnfollowRequest\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\"6\n\x0c\x42lockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"8\n\x0eUnblockRequest\x12\x12\n\nblocker_id\x18\x01 \x01(\x04\x12\x12\n\nblocked_id\x18\x02 \x01(\x04\"N\n\x14ListFollowersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowersResponse\x12\x14\n\x0c\x66ollower_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x14ListFollowingRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"F\n\x15ListFollowingResponse\x12\x14\n\x0c\x66ollowee_ids\x18\x01 \x03(\x04\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x0bMuteRequest\x12\x10\n\x08muter_id\x18\x01 \x01(\x04\x12\x10\n\x08muted_id\x18\x02 \x01(\x04\x12\x12\n\nduration_s\x18\x03 \x01(\x03\"3\n\rUnmuteRequest\x12\x10\n\x08muter_id\x18\x01 \x01(\x04\x12\x10\n\x08muted_id\x18\x02 \x01(\x04\"J\n\x10ListMutesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"H\n\x04Mute\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x11ListMutesResponse\x12\x1c\n\x05mutes\x18\x01 \x03(\x0b\x32\r.feed.v1.Mute\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xce\x04\n\x0cGraphService\x12\x38\n\x06\x46ollow\x12\x16.feed.v1.FollowRequest\x1a\x16.google.protobuf.Empty\x12<\n\x08Unfollow\x12\x18.feed.v1.UnfollowRequest\x1a\x16.google.protobuf.Empty\x12\x36\n\x05\x42lock\x12\x15.feed.v1.BlockRequest\x1a\x16.google.protobuf.Empty\x12:\n\x07Unblock\x12\x17.feed.v1.UnblockRequest\x1a\x16.google.protobuf.Empty\x12N\n\rListFollowers\x12\x1d.feed.v1.ListFollowersRequest\x1a\x1e.feed.v1.ListFollowersResponse\x12N\n\rListFollowing\x12\x1d.feed.v1.ListFollowingRequest\x1a\x1e.feed.v1.ListFollowingResponse\x12\x34\n\x04Mute\x12\x14.feed.v1.MuteRequest\x1a\x16.google.protobuf.Empty\x12\x38\n\x06Unmute\x12\x16.feed.v1.UnmuteRequest\x1a\x16.google.protobuf.Empty\x12\x42\n\tListMutes\x12\x19.feed.v1.ListMutesRequest\x1a\x1a.feed.v1.ListMutesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'feed.v1.graph_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FOLLOWREQUEST']._serialized_start=69
-  _globals['_FOLLOWREQUEST']._serialized_end=126
-  _globals['_UNFOLLOWREQUEST']._serialized_start=128
-  _globals['_UNFOLLOWREQUEST']._serialized_end=187
-  _globals['_BLOCKREQUEST']._serialized_start=189
-  _globals['_BLOCKREQUEST']._serialized_end=243
-  _globals['_UNBLOCKREQUEST']._serialized_start=245
-  _globals['_UNBLOCKREQUEST']._serialized_end=301
-  _globals['_LISTFOLLOWERSREQUEST']._serialized_start=303
-  _globals['_LISTFOLLOWERSREQUEST']._serialized_end=381
-  _globals['_LISTFOLLOWERSRESPONSE']._serialized_start=383
-  _globals['_LISTFOLLOWERSRESPONSE']._serialized_end=453
-  _globals['_LISTFOLLOWINGREQUEST']._serialized_start=455
-  _globals['_LISTFOLLOWINGREQUEST']._serialized_end=533
-  _globals['_LISTFOLLOWINGRESPONSE']._serialized_start=535
-  _globals['_LISTFOLLOWINGRESPONSE']._serialized_end=605
-  _globals['_GRAPHSERVICE']._serialized_start=608
-  _globals['_GRAPHSERVICE']._serialized_end=1018
+  _globals['_FOLLOWREQUEST']._serialized_start=102
+  _globals['_FOLLOWREQUEST']._serialized_end=159
+  _globals['_UNFOLLOWREQUEST']._serialized_start=161
+  _globals['_UNFOLLOWREQUEST']._serialized_end=220
+  _globals['_BLOCKREQUEST']._serialized_start=222
+  _globals['_BLOCKREQUEST']._serialized_end=276
+  _globals['_UNBLOCKREQUEST']._serialized_start=278
+  _globals['_UNBLOCKREQUEST']._serialized_end=334
+  _globals['_LISTFOLLOWERSREQUEST']._serialized_start=336
+  _globals['_LISTFOLLOWERSREQUEST']._serialized_end=414
+  _globals['_LISTFOLLOWERSRESPONSE']._serialized_start=416
+  _globals['_LISTFOLLOWERSRESPONSE']._serialized_end=486
+  _globals['_LISTFOLLOWINGREQUEST']._serialized_start=488
+  _globals['_LISTFOLLOWINGREQUEST']._serialized_end=566
+  _globals['_LISTFOLLOWINGRESPONSE']._serialized_start=568
+  _globals['_LISTFOLLOWINGRESPONSE']._serialized_end=638
+  _globals['_MUTEREQUEST']._serialized_start=640
+  _globals['_MUTEREQUEST']._serialized_end=709
+  _globals['_UNMUTEREQUEST']._serialized_start=711
+  _globals['_UNMUTEREQUEST']._serialized_end=762
+  _globals['_LISTMUTESREQUEST']._serialized_start=764
+  _globals['_LISTMUTESREQUEST']._serialized_end=838
+  _globals['_MUTE']._serialized_start=840
+  _globals['_MUTE']._serialized_end=912
+  _globals['_LISTMUTESRESPONSE']._serialized_start=914
+  _globals['_LISTMUTESRESPONSE']._serialized_end=988
+  _globals['_GRAPHSERVICE']._serialized_start=991
+  _globals['_GRAPHSERVICE']._serialized_end=1581
 # @@protoc_insertion_point(module_scope)

@@ -66,6 +66,21 @@ class GraphServiceStub:
                 request_serializer=feed_dot_v1_dot_graph__service__pb2.ListFollowingRequest.SerializeToString,
                 response_deserializer=feed_dot_v1_dot_graph__service__pb2.ListFollowingResponse.FromString,
                 _registered_method=True)
+        self.Mute = channel.unary_unary(
+                '/feed.v1.GraphService/Mute',
+                request_serializer=feed_dot_v1_dot_graph__service__pb2.MuteRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Unmute = channel.unary_unary(
+                '/feed.v1.GraphService/Unmute',
+                request_serializer=feed_dot_v1_dot_graph__service__pb2.UnmuteRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ListMutes = channel.unary_unary(
+                '/feed.v1.GraphService/ListMutes',
+                request_serializer=feed_dot_v1_dot_graph__service__pb2.ListMutesRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_graph__service__pb2.ListMutesResponse.FromString,
+                _registered_method=True)
 
 
 class GraphServiceServicer:
@@ -112,6 +127,30 @@ class GraphServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Mute(self, request, context):
+        """muter_id mutes muted_id: the muted user's posts are hidden from the muter's home and group
+        timelines and stream (those already there too) until Unmute or the mute expires. Following
+        stays as it was, and nothing the muted user can call tells them. Muting again replaces the
+        duration. INVALID_ARGUMENT for oneself or a duration past MAX (10 years).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unmute(self, request, context):
+        """Ends a mute at once (none: no change); the muted user's posts come back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMutes(self, request, context):
+        """The caller's active mutes (expired ones are not listed), in a stable order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GraphServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -144,6 +183,21 @@ def add_GraphServiceServicer_to_server(servicer, server):
                     servicer.ListFollowing,
                     request_deserializer=feed_dot_v1_dot_graph__service__pb2.ListFollowingRequest.FromString,
                     response_serializer=feed_dot_v1_dot_graph__service__pb2.ListFollowingResponse.SerializeToString,
+            ),
+            'Mute': grpc.unary_unary_rpc_method_handler(
+                    servicer.Mute,
+                    request_deserializer=feed_dot_v1_dot_graph__service__pb2.MuteRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Unmute': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unmute,
+                    request_deserializer=feed_dot_v1_dot_graph__service__pb2.UnmuteRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ListMutes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMutes,
+                    request_deserializer=feed_dot_v1_dot_graph__service__pb2.ListMutesRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_graph__service__pb2.ListMutesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -309,6 +363,87 @@ class GraphService:
             '/feed.v1.GraphService/ListFollowing',
             feed_dot_v1_dot_graph__service__pb2.ListFollowingRequest.SerializeToString,
             feed_dot_v1_dot_graph__service__pb2.ListFollowingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Mute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.GraphService/Mute',
+            feed_dot_v1_dot_graph__service__pb2.MuteRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unmute(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.GraphService/Unmute',
+            feed_dot_v1_dot_graph__service__pb2.UnmuteRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMutes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.GraphService/ListMutes',
+            feed_dot_v1_dot_graph__service__pb2.ListMutesRequest.SerializeToString,
+            feed_dot_v1_dot_graph__service__pb2.ListMutesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,6 +12,8 @@ from feed.access.tokens import AuthKeys, mint
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,
+    filter_service_pb2,
+    filter_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
     group_service_pb2,
@@ -72,6 +74,42 @@ EVERY_RPC = [
         graph_service_pb2_grpc.GraphServiceStub,
         "ListFollowing",
         graph_service_pb2.ListFollowingRequest(user_id=1),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Mute",
+        graph_service_pb2.MuteRequest(muter_id=1, muted_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "Unmute",
+        graph_service_pb2.UnmuteRequest(muter_id=1, muted_id=2),
+    ),
+    (
+        "write",
+        graph_service_pb2_grpc.GraphServiceStub,
+        "ListMutes",
+        graph_service_pb2.ListMutesRequest(user_id=1),
+    ),
+    (
+        "write",
+        filter_service_pb2_grpc.FilterServiceStub,
+        "CreateFilter",
+        filter_service_pb2.CreateFilterRequest(user_id=1, phrase="spoiler"),
+    ),
+    (
+        "write",
+        filter_service_pb2_grpc.FilterServiceStub,
+        "DeleteFilter",
+        filter_service_pb2.DeleteFilterRequest(user_id=1, filter_id=1),
+    ),
+    (
+        "write",
+        filter_service_pb2_grpc.FilterServiceStub,
+        "ListFilters",
+        filter_service_pb2.ListFiltersRequest(user_id=1),
     ),
     (
         "read",
@@ -152,7 +190,7 @@ def test_every_rpc_of_every_service_is_in_the_list():
     """Guards EVERY_RPC: a new method must be added to the tests above."""
     declared = {
         m.name
-        for module in (post_service_pb2, graph_service_pb2, group_service_pb2, feed_service_pb2)
+        for module in (post_service_pb2, graph_service_pb2, group_service_pb2, feed_service_pb2, filter_service_pb2)
         for s in module.DESCRIPTOR.services_by_name.values()
         for m in s.methods
     }

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from feed.access.tokens import mint
 from feed.telemetry.scrape import scrape, value
 from feed.v1.feed_service_pb2 import DESCRIPTOR as FEED
+from feed.v1.filter_service_pb2 import DESCRIPTOR as FILTERS
 from feed.v1.graph_service_pb2 import DESCRIPTOR as GRAPH
 from feed.v1.group_service_pb2 import DESCRIPTOR as GROUPS
 from feed.v1.post_service_pb2 import DESCRIPTOR as POSTS
@@ -30,6 +31,7 @@ SERVICES = [
     ("write", POSTS.services_by_name["PostService"]),
     ("write", GRAPH.services_by_name["GraphService"]),
     ("write", GROUPS.services_by_name["GroupService"]),
+    ("write", FILTERS.services_by_name["FilterService"]),
     ("read", FEED.services_by_name["FeedService"]),
     ("stream", FEED.services_by_name["FeedService"]),  # the read process's stream server serves it all
 ]
@@ -43,7 +45,7 @@ METHODS = [
 METHOD_IDS = [f"{side}:{m.containing_service.name}.{m.name}" for side, m in METHODS]
 PROCESS = {"write": "write service", "read": "read service", "stream": "read service"}
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "creator_id", "user_id")
+ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "muter_id", "creator_id", "user_id")
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 ids = st.one_of(
@@ -54,6 +56,10 @@ int32s = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 SCALARS = {
     FieldDescriptor.TYPE_UINT64: ids,
     FieldDescriptor.TYPE_INT32: int32s,
+    FieldDescriptor.TYPE_INT64: st.one_of(
+        st.integers(min_value=-(2**63), max_value=2**63 - 1), st.sampled_from([-1, 0, 1, 315_360_001, 2**63 - 1])
+    ),
+    FieldDescriptor.TYPE_BOOL: st.booleans(),
     FieldDescriptor.TYPE_ENUM: int32s,  # proto3 enums are open: any value arrives
     FieldDescriptor.TYPE_STRING: st.one_of(
         st.text(max_size=50), st.text(min_size=4990, max_size=5010, alphabet="aé✓ "), st.just("")
@@ -138,9 +144,8 @@ def tag(field_number: int, wire_type: int) -> bytes:
 
 def full_request(method) -> bytes:
     """A valid request with every field set, serialized."""
-    values = {
-        f.name: "text" if f.type == FieldDescriptor.TYPE_STRING else 1_000_000_007 for f in method.input_type.fields
-    }
+    example = {FieldDescriptor.TYPE_STRING: "text", FieldDescriptor.TYPE_BOOL: True}
+    values = {f.name: example.get(f.type, 1_000_000_007) for f in method.input_type.fields}
     return request_class(method)(**values).SerializeToString()
 
 

@@ -20,6 +20,7 @@ from tests.store.contract_data import _ids, _race, new_group, new_post, new_user
 from tests.store.invitation_contract import InvitationContract
 from tests.store.markers_contract import MarkerContract, MarkerRaceContract
 from tests.store.outbox_contract import OutboxContract
+from tests.store.quiet_contract import QuietContract
 
 
 def walk(fetch, page_size: int) -> list[int]:
@@ -54,7 +55,7 @@ class OnABackend:
         store.close()
 
 
-class StoreContract(OutboxContract, MarkerContract, InvitationContract, OnABackend):
+class StoreContract(OutboxContract, MarkerContract, InvitationContract, QuietContract, OnABackend):
     """Behaviour every Store backend must show."""
 
     # posts

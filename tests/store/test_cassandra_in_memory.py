@@ -16,6 +16,7 @@ from feed.store.cassandra.markers import CassandraMarkerStore
 from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
+from feed.store.cassandra.quiet import CassandraQuietStore
 from tests.store.contract import StoreContract
 from tests.store.in_memory_cassandra import InMemoryCassandraSession
 
@@ -31,6 +32,7 @@ class TestCassandraStoreInMemory(StoreContract):
             orgs=CassandraOrgStore(db),
             outbox=CassandraOutboxStore(db),
             markers=CassandraMarkerStore(db),
+            quiet=CassandraQuietStore(db),
         )
 
     @pytest.mark.skip(reason=NO_TIMESTAMPS)

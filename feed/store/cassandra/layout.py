@@ -338,9 +338,30 @@ _MARKERS: tuple[Cql, ...] = (
     Cql("marker.delete", "DELETE FROM read_markers WHERE user_id = ?", True),
 )
 
+# mutes and keyword filters (007): one partition per user; the TTL only cleans up, reads compare expire_ms
+_QUIET: tuple[Cql, ...] = (
+    Cql("mute.insert", "INSERT INTO mutes (muter_id, muted_id, expire_ms) VALUES (?, ?, ?) USING TTL ?", True),
+    Cql("mute.select", "SELECT muted_id FROM mutes WHERE muter_id = ? AND muted_id = ?", True),
+    Cql("mute.delete", "DELETE FROM mutes WHERE muter_id = ? AND muted_id = ?", True),
+    Cql("mute.page", "SELECT muted_id, expire_ms FROM mutes WHERE muter_id = ? AND muted_id > ? LIMIT ?", True),
+    Cql("mute.all", "SELECT muted_id, expire_ms FROM mutes WHERE muter_id = ?", True),
+    Cql("mute.purge", "DELETE FROM mutes WHERE muter_id = ?", True),
+    Cql(
+        "filter.insert",
+        "INSERT INTO keyword_filters (user_id, filter_id, phrase, whole_word, expire_ms) VALUES (?, ?, ?, ?, ?) "
+        "USING TTL ?",
+        True,
+    ),
+    Cql("filter.select", "SELECT filter_id FROM keyword_filters WHERE user_id = ? AND filter_id = ?", True),
+    Cql("filter.delete", "DELETE FROM keyword_filters WHERE user_id = ? AND filter_id = ?", True),
+    Cql("filter.all", "SELECT filter_id, phrase, whole_word, expire_ms FROM keyword_filters WHERE user_id = ?", True),
+    Cql("filter.purge", "DELETE FROM keyword_filters WHERE user_id = ?", True),
+)
+
 STATEMENTS: tuple[Cql, ...] = (
     *_POSTS,
     *_MARKERS,
+    *_QUIET,
     *_OUTBOX,
     *_USERS_AND_COUNTS,
     *_ORGS,

@@ -4,7 +4,7 @@ FEED_STORE=cassandra://host/keyspace and FEED_CASSANDRA_* (settings.py) say wher
 cluster is and how to reach it. The tables are in feed/store/cassandra/cql and
 are created by `feed schema apply`, never by the services (see schema.py).
 This module opens the store; the parts live in posts.py, graph.py,
-orgs.py, outbox.py and markers.py, sharing one session.
+orgs.py, outbox.py, markers.py and quiet.py, sharing one session.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from feed.store.cassandra.markers import CassandraMarkerStore
 from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
+from feed.store.cassandra.quiet import CassandraQuietStore
 from feed.store.cassandra.schema import schema_files
 from feed.store.cassandra.session import CassandraSession
 from feed.store.cassandra.settings import CassandraSettings
@@ -30,4 +31,5 @@ def open_cassandra_store(url: str) -> Store:
         orgs=CassandraOrgStore(db),
         outbox=CassandraOutboxStore(db),
         markers=CassandraMarkerStore(db),
+        quiet=CassandraQuietStore(db),
     )
