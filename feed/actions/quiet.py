@@ -24,6 +24,7 @@ from feed.validate import page_size
 
 MAX_DURATION_S = 10 * 365 * 86_400  # a mute or filter lasts at most 10 years (0: until undone)
 MAX_FILTERS = 100  # active filters per user: the read path compiles them into one pattern per reader
+MAX_MUTES = 5_000  # active mutes per user: the read path keeps a reader's whole set in memory
 MAX_PHRASE_CHARS = 100  # characters of a phrase, after trimming
 MUTES_PAGE_DEFAULT = 50
 MUTES_PAGE_MAX = 1000
@@ -67,8 +68,12 @@ class QuietActions:
         """Mute (again: the new duration replaces the old); an id of another organization, or never seen,
         is answered as Follow answers it (feed/access/orgs.py), and never bound."""
         muter, muted = self._pair(caller, muter_id, muted_id)
-        expire = expiry_ms(duration_s, self._clock())
+        now = self._clock()
+        expire = expiry_ms(duration_s, now)
         self._limiter.take(muter)
+        mutes = self._quiet.active_mutes(muter, now)
+        if len(mutes) >= MAX_MUTES and all(m.muted_id != muted for m in mutes):  # racing mutes may pass a few over
+            raise InvalidArgument(f"at most {MAX_MUTES} active mutes per user; unmute someone first")
         self._quiet.mute(muter, Mute(muted, expire))
         self._versions.bump([muter], caller.org_id)
 

@@ -131,7 +131,8 @@ class GraphServiceServicer:
         """muter_id mutes muted_id: the muted user's posts are hidden from the muter's home and group
         timelines and stream (those already there too) until Unmute or the mute expires. Following
         stays as it was, and nothing the muted user can call tells them. Muting again replaces the
-        duration. INVALID_ARGUMENT for oneself or a duration past MAX (10 years).
+        duration. INVALID_ARGUMENT for oneself, a negative duration or one past 10 years, and past
+        5000 active mutes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -387,6 +387,8 @@ def test_split_statements_drops_comments_and_keeps_quoted_semicolons():
 SMALL_BY_NATURE = {
     "author_post_buckets": "one row per 30-day bucket an author posted in: 12 a year",
     "group_post_buckets": "one row per 30-day bucket a group has posts in: 12 a year",
+    "mutes": "a user's own mutes: at most MAX_MUTES active (feed/actions/quiet.py), lapsed ones leave by TTL",
+    "keyword_filters": "a user's own filters: at most MAX_FILTERS active, lapsed ones leave by TTL",
 }
 
 
