@@ -4,9 +4,8 @@ Each drops one kind of post a reader must not see, even while the fan-out
 workers are still catching up (an unfollow, a block or a leave is applied to
 Redis later than to the store), and reports what it kept and removed. The stage
 names are stable strings: they label feed_read_stage_posts_total. To hide a
-new kind of post (a mute, a keyword), add its facts to ReadFacts, a filter
-here, and a FilterStage to the readers' lists (for_good only if what it hides
-can never be shown again).
+new kind of post, add its facts to ReadFacts, a filter here, and a FilterStage
+to the readers' lists (for_good only if what it hides can never be shown again).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ OTHER_ORGANIZATION = "other_organization"
 UNFOLLOWED_AUTHOR = "unfollowed_author"
 NOT_A_MEMBER = "not_a_member"
 BLOCKED_AUTHOR = "blocked_author"
+MUTED_OR_FILTERED = "muted_or_filtered"
 
 
 def drop_deleted(ids: list[int], found: dict[int, Post]) -> FilterResult:
@@ -54,17 +54,30 @@ def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
     return split(posts, [p for p in posts if not p.group_id or p.author_id not in blocked])
 
 
+def drop_muted_or_filtered(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Drop posts of authors the reader muted and posts whose text has a phrase the reader filters
+    (feed/read/quiet.py); hidden only while the mute or filter lasts."""
+    quiet = ctx.facts.quiet
+    if quiet is None or not quiet.size:
+        return FilterResult(posts, [])
+    hides = quiet.hides
+    return split(posts, [p for p in posts if not hides(p)])
+
+
 DELETED_COUNTS = StageCounts(DELETED)
 # The home timeline's filters, in order. Each sees only what the ones before it kept, so a post
 # is counted as removed by the first filter that drops it.
 # All of them hide for good (read repair removes what they drop from the reader's timeline): an
 # unfollow or a leave is undone only by a new follow or join, which backfills; an unblock brings
-# back no post repaired away. A filter that hides for a while (a mute) must not be for_good.
+# back no post repaired away. But for the last: mutes and filters hide for a while (until they end
+# or are undone, and the post must come back), so they are not for_good and read repair leaves them.
+QUIET_STAGE = FilterStage(MUTED_OR_FILTERED, drop_muted_or_filtered, for_good=False)
 HOME_FILTERS: tuple[FilterStage, ...] = (
     FilterStage(OTHER_ORGANIZATION, drop_other_organization, for_good=True),
     FilterStage(UNFOLLOWED_AUTHOR, drop_unfollowed_authors, for_good=True),
     FilterStage(NOT_A_MEMBER, drop_groups_not_joined, for_good=True),
     FilterStage(BLOCKED_AUTHOR, drop_blocked_authors, for_good=True),
+    QUIET_STAGE,
 )
 # A group's timeline: the caller's access to the group is checked before reading it.
-GROUP_FILTERS: tuple[FilterStage, ...] = (HOME_FILTERS[-1],)
+GROUP_FILTERS: tuple[FilterStage, ...] = (HOME_FILTERS[3], QUIET_STAGE)

@@ -1,7 +1,8 @@
 """The group timeline reader: a group's posts, newest first, from the durable store.
 
 Stages: source (the store's list of the group's posts) -> filters (authors the
-reader blocked, or who blocked the reader) -> page. The caller's access to the group is checked before
+reader blocked, or who blocked the reader; authors and phrases the reader muted
+or filters) -> page. The caller's access to the group is checked before
 (feed/access/groups.py), so no membership filter runs here.
 """
 
@@ -26,6 +27,7 @@ class GroupTimelineReader:
         guard = FollowGuard(self._store, reader_id)
         ctx = ReadContext(reader_id, 0, guard.facts)  # org unused: the group's access check covers it
         page = PageBuilder(page_size, before_id)
+        guard.learn_quiet()
         for _ in range(MAX_ROUNDS):
             count = page.wanted + 1  # one extra tells whether more remain
             posts = self._store.posts.list_group_posts(group_id, page.cursor, count)

@@ -19,6 +19,8 @@ import dataclasses
 from collections.abc import Iterable
 
 from feed.domain import Post, Source
+from feed.ids import now_ms
+from feed.read.quiet import Quiet, load_quiet
 from feed.read.stages import ReadFacts
 from feed.store.base import Store, walk_pages
 
@@ -39,11 +41,12 @@ class KnownFacts:
     groups_asked: frozenset[int]
     blocks_asked: frozenset[int]
     complete: bool
+    quiet: Quiet | None = None
 
     def size(self) -> int:
         """How many ids it holds (what a cache of them bounds)."""
         sets = (self.followed, self.groups, self.blocked, self.asked, self.groups_asked, self.blocks_asked)
-        return sum(map(len, sets))
+        return sum(map(len, sets)) + (0 if self.quiet is None else self.quiet.size)
 
 
 class FollowGuard:
@@ -69,6 +72,7 @@ class FollowGuard:
         self._groups_asked |= known.groups_asked
         self._blocks_asked |= known.blocks_asked
         self._complete = self._complete or known.complete
+        self.facts.quiet = self.facts.quiet or known.quiet
 
     def known(self) -> KnownFacts:
         """Everything learned so far, frozen."""
@@ -81,7 +85,17 @@ class FollowGuard:
             frozenset(self._groups_asked),
             frozenset(self._blocks_asked),
             self._complete,
+            self.facts.quiet,
         )
+
+    def learn_quiet(self, now: int | None = None) -> None:
+        """Load the reader's mutes and keyword filters, unless those known still hold at now (epoch ms):
+        a mute or filter that ended since they were loaded is dropped to the second."""
+        now = now_ms() if now is None else now
+        quiet = self.facts.quiet
+        if quiet is None or not quiet.holds_at(now):
+            self.facts.quiet = load_quiet(self._store.quiet, self._reader, now)
+            self.queries += 1
 
     def learn(self, posts: Iterable[Post], sources: frozenset[Source] = frozenset()) -> None:
         """Learn what filtering these posts and merging these read-time sources needs: at most

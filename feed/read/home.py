@@ -133,6 +133,7 @@ class HomeTimelineReader:
         posts: dict[int, Post] = {}
         if cached is not None:
             cached.resume(guard)
+        guard.learn_quiet()  # nothing to do while the reader's mutes and filters known still hold
         if not guard.knows(directory):  # one store query for the home page's authors and the sources
             posts = self._hydrator.hydrate(home.ids)
             guard.learn(posts.values(), directory)

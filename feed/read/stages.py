@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from feed.domain import Post
+from feed.read.quiet import Quiet
 from feed.telemetry import metrics
 
 
@@ -35,6 +36,7 @@ class ReadFacts:
     followed: set[int] = dataclasses.field(default_factory=set)  # authors the reader follows
     groups: set[int] = dataclasses.field(default_factory=set)  # groups the reader is a member of
     blocked: set[int] = dataclasses.field(default_factory=set)  # authors the reader blocked or who blocked the reader
+    quiet: Quiet | None = None  # the reader's mutes and keyword filters (None: not loaded, nothing hidden)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

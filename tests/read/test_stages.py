@@ -23,8 +23,8 @@ def post(post_id: int, author: int, group: int = 0, org: int = ORG) -> Post:
 
 def test_home_filters_run_in_their_documented_order():
     names = [s.name for s in HOME_FILTERS]
-    assert names == ["other_organization", "unfollowed_author", "not_a_member", "blocked_author"]
-    assert [s.name for s in GROUP_FILTERS] == ["blocked_author"]
+    assert names == ["other_organization", "unfollowed_author", "not_a_member", "blocked_author", "muted_or_filtered"]
+    assert [s.name for s in GROUP_FILTERS] == ["blocked_author", "muted_or_filtered"]
 
 
 def test_every_stage_series_is_exported_from_zero_before_any_read():
@@ -62,6 +62,8 @@ def test_the_home_filters_keep_only_what_the_reader_may_see_and_count_each_remov
         ("not_a_member", "removed"): 1,
         ("blocked_author", "kept"): 2,
         ("blocked_author", "removed"): 1,
+        ("muted_or_filtered", "kept"): 2,
+        ("muted_or_filtered", "removed"): 0,
     }
 
 

@@ -1,0 +1,83 @@
+"""A reader's mutes and keyword filters as the read path uses them: one set and one pattern.
+
+Loaded whole from the store (feed/store/quiet.py) by the follow guard, at most once a
+page and, with the guard cache (feed/read/guard_cache.py), once per change of the
+reader's relationship version: every Mute, Unmute, CreateFilter and DeleteFilter sets
+a new one. The filters are compiled into ONE regular expression per reader, kept with
+the facts, so a page pays one search per post whatever the number of filters. The
+facts hold until the earliest expiry among them (until_ms): from then on the guard
+loads them again, so a mute or filter ends to the second without any write.
+
+Matching is case-insensitive and Unicode-aware: text and phrases are NFKC-normalized
+(full-width letters, ligatures and composed accents compare equal) and casefolded
+("STRASSE" matches "straße"). A whole-word phrase must not touch a word character
+(any script's letters and digits, re's Unicode \\w) on either side, so "spoiler" hides
+"Spoiler alert!" and not "spoilers". Scripts written without spaces (Japanese,
+Chinese, Thai) have no word boundaries to find: use whole_word false for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+from feed.domain import Post
+from feed.store.quiet import KeywordFilter, Mute, QuietStore
+
+Search = Callable[[str], object]  # a compiled pattern's search: None when nothing matches
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quiet:
+    """What one reader hides now: posts by these authors, and posts whose text the pattern finds.
+
+    Frozen: shared by every page of the reader that starts from the guard cache."""
+
+    muted: frozenset[int]
+    search: Search | None  # None: no filter
+    until_ms: int | None  # the earliest expiry among them: these facts hold before it (None: until changed)
+    size: int = 0  # mutes and filters it holds (what a cache of them bounds)
+
+    def holds_at(self, now_ms: int) -> bool:
+        return self.until_ms is None or now_ms < self.until_ms
+
+    def hides(self, post: Post) -> bool:
+        """Whether the reader hides this post: a muted author, or a filtered phrase in its text.
+
+        A repost would be hidden for its reposter as for its author (issue 23): test both ids here."""
+        if post.author_id in self.muted:
+            return True
+        return self.search is not None and self.search(normalize(post.text)) is not None
+
+
+NOTHING = Quiet(frozenset(), None, None)
+
+
+def normalize(text: str) -> str:
+    """Text as phrases are compared with it: NFKC, then casefolded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def compile_filters(filters: Iterable[KeywordFilter]) -> Search | None:
+    """One pattern for every phrase (None for none): a literal, fenced off from word characters when whole_word."""
+    parts = []
+    for f in filters:
+        literal = re.escape(normalize(f.phrase))
+        parts.append(rf"(?<!\w){literal}(?!\w)" if f.whole_word else literal)
+    return re.compile("|".join(parts)).search if parts else None
+
+
+def quiet_of(mutes: list[Mute], filters: list[KeywordFilter]) -> Quiet:
+    """The facts of these active mutes and filters, holding until the first of them expires."""
+    if not mutes and not filters:
+        return NOTHING
+    expiries = [x.expire_ms for x in (*mutes, *filters) if x.expire_ms is not None]
+    until = min(expiries) if expiries else None
+    return Quiet(frozenset(m.muted_id for m in mutes), compile_filters(filters), until, len(mutes) + len(filters))
+
+
+def load_quiet(store: QuietStore, reader_id: int, now_ms: int) -> Quiet:
+    """The reader's mutes and filters active at now_ms, from the store (one call)."""
+    return quiet_of(*store.active_quiet(reader_id, now_ms))
