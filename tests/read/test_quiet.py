@@ -42,10 +42,15 @@ def test_matching_is_unicode_aware_in_other_scripts():
 
 
 def test_full_width_and_composed_forms_match_their_plain_phrase():
-    assert hidden([phrase("café", whole_word=True), phrase("abc")], "Ｃａｆé time", "cafe\u0301 au lait", "ＡＢＣ") == [
-        "Ｃａｆé time",
+    assert hidden(
+        [phrase("café", whole_word=True), phrase("abc")],
+        "\uff23\uff41\uff46é time",
         "cafe\u0301 au lait",
-        "ＡＢＣ",
+        "\uff21\uff22\uff23",
+    ) == [
+        "\uff23\uff41\uff46é time",
+        "cafe\u0301 au lait",
+        "\uff21\uff22\uff23",
     ]
 
 

@@ -15,16 +15,24 @@ from feed.access.versions import RedisRelationshipVersions
 from feed.actions.quiet import QuietActions
 from feed.domain import OPEN
 from feed.ids import IdGenerator, now_ms
+from feed.read.guard_cache import GuardCache
 from feed.redis.keys import home_timeline_key
 from tests.integration.stack import eventually
-from tests.read.test_guard_cache import Writes, home, world  # noqa: F401 (world: a fixture)
+from tests.read.test_guard_cache import Writes, home
 from tests.read.world import World, ids, newest_first
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def writes(world):  # noqa: F811
+def world(functions, tmp_path):
+    world = World(functions, tmp_path, guards=GuardCache())
+    yield world
+    world.store.close()
+
+
+@pytest.fixture
+def writes(world):
     writes = Writes(world)
     limiter = RedisRateLimiter(world.functions.client, 1000, 1000)
     versions = RedisRelationshipVersions(world.functions)
@@ -46,7 +54,7 @@ def reader_of(world: World, writes: Writes, *authors: Principal) -> Principal:
     return reader
 
 
-def test_a_mute_hides_posts_already_in_the_timeline_at_once_and_unmute_brings_them_back(world, writes):  # noqa: F811
+def test_a_mute_hides_posts_already_in_the_timeline_at_once_and_unmute_brings_them_back(world, writes):
     friend, pest = writes.user(), writes.user()
     reader = reader_of(world, writes, friend, pest)
     kept, hushed = world.post(friend.user_id), world.post(pest.user_id)
@@ -59,7 +67,7 @@ def test_a_mute_hides_posts_already_in_the_timeline_at_once_and_unmute_brings_th
     assert home(world, reader) == newest_first(kept, hushed)
 
 
-def test_a_mute_ends_to_the_second_without_any_write(world, writes):  # noqa: F811
+def test_a_mute_ends_to_the_second_without_any_write(world, writes):
     friend, pest = writes.user(), writes.user()
     reader = reader_of(world, writes, friend, pest)
     kept, hushed = world.post(friend.user_id), world.post(pest.user_id)
@@ -71,7 +79,7 @@ def test_a_mute_ends_to_the_second_without_any_write(world, writes):  # noqa: F8
     assert now_ms() >= muted_until - 5  # not back before the mute ended
 
 
-def test_a_whole_word_filter_hides_the_word_not_a_longer_one_until_deleted(world, writes):  # noqa: F811
+def test_a_whole_word_filter_hides_the_word_not_a_longer_one_until_deleted(world, writes):
     friend = writes.user()
     reader = reader_of(world, writes, friend)
     alert, plural = world.post(friend.user_id, "Spoiler alert!"), world.post(friend.user_id, "no spoilers here")
@@ -84,7 +92,7 @@ def test_a_whole_word_filter_hides_the_word_not_a_longer_one_until_deleted(world
     assert home(world, reader) == newest_first(alert, plural)
 
 
-def test_a_filter_with_a_duration_expires(world, writes):  # noqa: F811
+def test_a_filter_with_a_duration_expires(world, writes):
     friend = writes.user()
     reader = reader_of(world, writes, friend)
     post = world.post(friend.user_id, "ネタバレ注意")
@@ -95,7 +103,7 @@ def test_a_filter_with_a_duration_expires(world, writes):  # noqa: F811
     assert writes.quiet.list_filters(reader, reader.user_id) == []
 
 
-def test_the_group_timeline_hides_muted_authors_and_filtered_phrases(world, writes):  # noqa: F811
+def test_the_group_timeline_hides_muted_authors_and_filtered_phrases(world, writes):
     owner, pest, friend = writes.user(), writes.user(), writes.user()
     group = writes.groups.create(owner, owner.user_id, "g", OPEN).group_id
     for member in (pest, friend):
@@ -111,7 +119,7 @@ def test_the_group_timeline_hides_muted_authors_and_filtered_phrases(world, writ
     assert ids(world.groups.read(group, friend.user_id, None, 10).posts) == newest_first(loud, spoiler, fine)
 
 
-def test_a_readers_mutes_and_filters_are_loaded_once_while_nothing_changes(world, writes, monkeypatch):  # noqa: F811
+def test_a_readers_mutes_and_filters_are_loaded_once_while_nothing_changes(world, writes, monkeypatch):
     friend, pest = writes.user(), writes.user()
     reader = reader_of(world, writes, friend, pest)
     world.deliver(reader.user_id, world.post(friend.user_id), world.post(pest.user_id))
