@@ -18,7 +18,7 @@ from feed.access.tokens import AuthKeys, mint
 from feed.lru import BoundedLru
 
 Metadata = tuple[tuple[str, str], ...]
-ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "creator_id", "inviter_id", "user_id")
+ACTING_FIELDS = ("author_id", "follower_id", "blocker_id", "muter_id", "creator_id", "inviter_id", "user_id")
 TOKEN_TTL_S = 24 * 3600
 CACHE_MAX = 100_000  # bounded: tokens of the least recently used users are minted again
 

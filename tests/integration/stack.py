@@ -14,6 +14,7 @@ from feed.loadkit.tokens import TokenProvider, authenticated_channel
 from feed.v1 import (
     feed_service_pb2,
     feed_service_pb2_grpc,
+    filter_service_pb2_grpc,
     graph_service_pb2,
     graph_service_pb2_grpc,
     group_service_pb2,
@@ -52,6 +53,7 @@ class Client:
         self.graph = graph_service_pb2_grpc.GraphServiceStub(self.write_channel)
         self.groups = group_service_pb2_grpc.GroupServiceStub(self.write_channel)
         self.feed = feed_service_pb2_grpc.FeedServiceStub(self.read_channel)
+        self.filters = filter_service_pb2_grpc.FilterServiceStub(self.write_channel)
 
     def close(self) -> None:
         self.write_channel.close()
@@ -102,6 +104,13 @@ class Client:
 
     def unblock(self, blocker: int, blocked: int) -> None:
         self.graph.Unblock(graph_service_pb2.UnblockRequest(blocker_id=blocker, blocked_id=blocked), timeout=10)
+
+    def mute(self, muter: int, muted: int, duration_s: int = 0) -> None:
+        request = graph_service_pb2.MuteRequest(muter_id=muter, muted_id=muted, duration_s=duration_s)
+        self.graph.Mute(request, timeout=10)
+
+    def unmute(self, muter: int, muted: int) -> None:
+        self.graph.Unmute(graph_service_pb2.UnmuteRequest(muter_id=muter, muted_id=muted), timeout=10)
 
     def delete(self, author: int, post_id: int) -> None:
         self.posts.DeletePost(post_service_pb2.DeletePostRequest(author_id=author, post_id=post_id), timeout=10)
