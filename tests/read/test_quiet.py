@@ -21,7 +21,7 @@ def phrase(text: str, whole_word: bool = False, expire_ms: int | None = None) ->
 
 def hidden(filters: list[KeywordFilter], *texts: str) -> list[str]:
     quiet = quiet_of([], filters)
-    return [t for t in texts if quiet.hides(post(1, t))]
+    return [t for n, t in enumerate(texts) if quiet.hides(post(n, t))]  # ids differ: verdicts are by post
 
 
 def test_a_whole_word_filter_hides_the_word_in_any_case_and_not_a_longer_word():
@@ -61,6 +61,12 @@ def test_a_phrase_with_regex_characters_is_taken_literally():
     ]
 
 
+def test_phrases_sharing_a_prefix_each_match_on_their_own_terms():
+    filters = [phrase("spoil", True), phrase("spoiler", True), phrase("spoilt", False), phrase("sp", True)]
+    texts = ("spoil it", "a spoiler!", "spoils", "unspoilt", "spoilers", "sp.", "spa")
+    assert hidden(filters, *texts) == ["spoil it", "a spoiler!", "unspoilt", "sp."]
+
+
 def test_a_muted_author_is_hidden_and_everyone_else_kept_in_order():
     quiet = quiet_of([Mute(PEST)], [phrase("spoiler", True)])
     ctx = ReadContext(READER, 0, ReadFacts(quiet=quiet))
@@ -82,3 +88,15 @@ def test_a_reader_with_nothing_muted_or_filtered_keeps_every_post():
     posts = [post(2, "spoiler"), post(1, "x", PEST)]
     assert drop_muted_or_filtered(posts, ReadContext(READER, 0, ReadFacts(quiet=NOTHING))).kept == posts
     assert drop_muted_or_filtered(posts, ReadContext(READER, 0, ReadFacts())).kept == posts
+
+
+def test_a_verdict_is_remembered_per_post_and_the_memory_stays_bounded():
+    quiet = quiet_of([], [phrase("spoiler", True)])
+    calls = []
+    search = quiet.search
+    object.__setattr__(quiet, "search", lambda text: calls.append(text) or search(text))
+    assert quiet.hides(post(1, "a spoiler")) and quiet.hides(post(1, "a spoiler"))
+    assert len(calls) == 1
+    for n in range(2, 2000):
+        quiet.hides(post(n, "fine"))
+    assert len(quiet.verdicts) <= 256
