@@ -30,7 +30,7 @@ from feed.domain import Post
 from feed.store.quiet import KeywordFilter, Mute, QuietStore
 
 Search = Callable[[str], object]  # a compiled pattern's search: None when nothing matches
-VERDICTS_MAX = 256  # posts whose filter verdict one reader's facts remember (then all forgotten): ~20 KB a reader
+VERDICTS_MAX = 64  # filter verdicts one reader's facts remember (then all forgotten): a page and a refresh, ~5 KB
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
