@@ -26,6 +26,9 @@ for_good filter) are then removed from it in the background (feed/read/repair.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from feed.domain import Post
 from feed.page_tokens import NewerCursor
 from feed.read.deep import DeepRead
@@ -45,6 +48,10 @@ from feed.store.base import Store
 from feed.timeline.page import TimelinePage
 from feed.timeline.sources import ReadTimeSources
 from feed.timeline.store import TimelineStore
+
+Builder = PageBuilder | NewerPageBuilder
+# Where a round reads: (below this cursor, above this id, ids per source, how the sources' pages merge).
+Window = tuple[int | None, int | None, int, Callable[[list[TimelinePage]], Candidates]]
 
 
 class HomeTimelineReader:
@@ -74,34 +81,12 @@ class HomeTimelineReader:
     ) -> FeedPage:
         """One page of at most page_size posts older than before_id; budget (the reader's rate limit)
         is spent in the page's first Redis round trip."""
-        guard = FollowGuard(self._store, user_id)
-        cached = None if self._guards is None else self._guards.open(user_id, org_id)
-        ctx = ReadContext(user_id, org_id, guard.facts)
-        page = PageBuilder(page_size, before_id)
-        deep = DeepRead(self._store, user_id)  # no bottom: feed/read/deep.py
-        gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
-        home_ids: set[int] = set()
-        try:
-            for n in range(MAX_ROUNDS):
-                count = page.wanted + 1  # one extra tells whether more remain
-                pages, posts = self.sources(
-                    ctx, guard, page.cursor, count, budget, cached if n == 0 else None, deep=deep
-                )
-                budget = None  # spent once, in the first round (the version is read there too)
-                home_ids.update(pages[0].ids)
-                candidates = merge_sources(pages, count)
-                found = self.hydrate(candidates, posts, guard, gone)
-                done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
-                if done is not None:
-                    break
-            else:
-                done = page.unfinished()
-            if cached is not None:
-                cached.keep(guard)
-            return done
-        finally:
-            ours = [i for i in gone if i in home_ids and i not in deep.stored]  # read-time lists, store: not ours
-            self.repair.remove(user_id, ours, org_id)
+
+        def window(page: PageBuilder) -> Window:
+            count = page.wanted + 1  # one extra tells whether more remain
+            return page.cursor, None, count, lambda pages: merge_sources(pages, count)
+
+        return self._assemble(user_id, org_id, PageBuilder(page_size, before_id), budget, window)
 
     def sources(
         self,
@@ -155,27 +140,37 @@ class HomeTimelineReader:
         self, user_id: int, newer: NewerCursor, page_size: int, org_id: int = 0, budget: Rider | None = None
     ) -> NewerPage:
         """The newer page at a prev_page_token's cursor (feed/read/newer.py): at most page_size posts just
-        above it, the oldest first in time; budget as for read() (None: the live stream's reads spend none).
+        above it, the oldest first in time; budget as for read() (None: the live stream's reads spend none)."""
 
-        The same stages as read(), round after round while the filters hide whole windows."""
+        def window(page: NewerPageBuilder) -> Window:
+            skip = page.skip
+            count = page.wanted + 1  # one extra tells whether more remain
+            # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
+            return None, page.after, count + len(skip), lambda pages: merge_newer(pages, count, skip)
+
+        return self._assemble(user_id, org_id, NewerPageBuilder(page_size, newer), budget, window)
+
+    def _assemble(
+        self, user_id: int, org_id: int, page: Builder, budget: Rider | None, window: Callable[[Any], Window]
+    ) -> FeedPage | NewerPage:
+        """The rounds of one page, older or newer: sources -> merge -> hydrate -> filters -> page, again
+        while the filters hide whole windows (up to MAX_ROUNDS). window(page) says where this round reads
+        (below a cursor, or above an id), how many ids each source gives, and how they merge."""
         guard = FollowGuard(self._store, user_id)
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
-        page = NewerPageBuilder(page_size, newer)
-        deep = DeepRead(self._store, user_id)  # a window below a list's tail: feed/read/deep.py
-        gone: list[int] = []
+        deep = DeepRead(self._store, user_id)  # no bottom, and windows below a list's tail: feed/read/deep.py
+        gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()
         try:
             for n in range(MAX_ROUNDS):
-                skip = page.skip
-                count = page.wanted + 1  # one extra tells whether more remain
-                # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
+                cursor, after_id, fetch, merge = window(page)
                 pages, posts = self.sources(
-                    ctx, guard, None, count + len(skip), budget, cached if n == 0 else None, page.after, deep
+                    ctx, guard, cursor, fetch, budget, cached if n == 0 else None, after_id, deep
                 )
-                budget = None
+                budget = None  # spent once, in the first round (the version is read there too)
                 home_ids.update(pages[0].ids)
-                candidates = merge_newer(pages, count, skip)
+                candidates = merge(pages)
                 found = self.hydrate(candidates, posts, guard, gone)
                 done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
                 if done is not None:
@@ -186,7 +181,8 @@ class HomeTimelineReader:
                 cached.keep(guard)
             return done
         finally:
-            self.repair.remove(user_id, [i for i in gone if i in home_ids and i not in deep.stored], org_id)
+            ours = [i for i in gone if i in home_ids and i not in deep.stored]  # read-time lists, store: not ours
+            self.repair.remove(user_id, ours, org_id)
 
     def hydrate(
         self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]
