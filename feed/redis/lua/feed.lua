@@ -127,15 +127,31 @@ local function tl_remove(keys, args)
   return removed
 end
 
--- Binary search: index of the first entry older than cursor (marks count as oldest).
-local function first_older(key, cursor, len)
+-- Binary search: index of the first entry older than cursor, or with or_equal
+-- the first not newer than it (marks count as oldest).
+local function first_below(key, cursor, len, or_equal)
   local lo, hi = 0, len
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
     local e = redis.call('LINDEX', key, mid)
-    if is_mark(e) or newer(cursor, e) then hi = mid else lo = mid + 1 end
+    if is_mark(e) or newer(cursor, e) or (or_equal and e == cursor) then hi = mid else lo = mid + 1 end
   end
   return lo
+end
+
+-- A timeline list opened for a page read: the early reply when it is missing
+-- ({0, 0}) or being rebuilt ({1, 0}); else nil, its length, its tail and its
+-- visible entries (neither a mark nor past max). Refreshes the TTL (0 keeps).
+local function open_page(key, max, ttl)
+  local len = redis.call('LLEN', key)
+  if len == 0 then return {0, 0} end
+  local tail = redis.call('LINDEX', key, -1)
+  if is_building(tail) then return {1, 0} end
+  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+  local visible = len
+  if is_mark(tail) then visible = len - 1 end
+  if visible > max then visible = max end
+  return nil, len, tail, visible
 end
 
 -- Whether the timeline goes on past the list's visible entries (in the store):
@@ -156,16 +172,10 @@ local GOES_ON = 2
 local function tl_page(keys, args)
   local key, cursor = keys[1], args[1]
   local count, max, ttl = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
-  local len = redis.call('LLEN', key)
-  if len == 0 then return {0, 0} end
-  local tail = redis.call('LINDEX', key, -1)
-  if is_building(tail) then return {1, 0} end
-  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-  local visible = len
-  if is_mark(tail) then visible = len - 1 end
-  if visible > max then visible = max end
+  local early, len, tail, visible = open_page(key, max, ttl)
+  if early then return early end
   local start = 0
-  if cursor ~= '' then start = first_older(key, cursor, visible) end
+  if cursor ~= '' then start = first_below(key, cursor, visible, false) end
   local stop = math.min(start + count, visible) - 1
   local out = {2, 0}
   if stop >= start then
@@ -180,17 +190,6 @@ local function tl_page(keys, args)
   return out
 end
 
--- Binary search: index of the first entry not newer than cursor (marks count as oldest).
-local function first_not_above(key, cursor, len)
-  local lo, hi = 0, len
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local e = redis.call('LINDEX', key, mid)
-    if is_mark(e) or not newer(e, cursor) then hi = mid else lo = mid + 1 end
-  end
-  return lo
-end
-
 -- KEYS: timeline; ARGV: after_id, count, max, ttl seconds (0 keeps), and
 -- optionally '1' for the GOES_ON bit (every visible entry is above after_id).
 -- Returns {state, more, ids...} as tl_page does, newest first: the count ids
@@ -199,15 +198,9 @@ end
 local function tl_newer(keys, args)
   local key, after = keys[1], args[1]
   local count, max, ttl = tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
-  local len = redis.call('LLEN', key)
-  if len == 0 then return {0, 0} end
-  local tail = redis.call('LINDEX', key, -1)
-  if is_building(tail) then return {1, 0} end
-  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-  local visible = len
-  if is_mark(tail) then visible = len - 1 end
-  if visible > max then visible = max end
-  local stop = first_not_above(key, after, visible)  -- entries [0, stop) are newer than after
+  local early, len, tail, visible = open_page(key, max, ttl)
+  if early then return early end
+  local stop = first_below(key, after, visible, true)  -- entries [0, stop) are newer than after
   local start = math.max(0, stop - count)
   local out = {2, 0}
   if stop > start then
