@@ -4,6 +4,9 @@ the workers drain (shared by the model-based test and the chaos suite)."""
 from __future__ import annotations
 
 import dataclasses
+import time
+
+from tests.integration.quiet_model import QuietModel, Span
 
 
 @dataclasses.dataclass
@@ -33,6 +36,8 @@ class FeedModel:
     # (user, post) of group posts a block hid from the user and a read may have repaired out of their
     # home timeline for good: once the block is lifted they are back, or not (feed/read/repair.py).
     maybe_gone: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+    texts: dict[int, str] = dataclasses.field(default_factory=dict)  # post id -> text (missing: no filter finds it)
+    quiet: QuietModel = dataclasses.field(default_factory=QuietModel)  # mutes and keyword filters
 
     def live(self) -> dict[int, int]:
         """Post id -> author of every post not deleted."""
@@ -47,15 +52,30 @@ class FeedModel:
             return author == user or (user, author) in self.follows
         return user in self.groups[group].members and not self.blocked_either_way(user, author)
 
-    def home(self, user: int) -> list[int]:
-        return sorted((post for post in self.live() if self.sees(user, post)), reverse=True)
+    def hidden(self, reader: int, post: int, read: Span | None) -> bool | None:
+        """Whether the reader's mutes and filters hide the post during the read (None: now; the answer
+        None: a mute may have ended meanwhile, see quiet_model.py)."""
+        read = read or (time.time(),) * 2
+        return self.quiet.hides(reader, self.posts[post], self.texts.get(post, ""), read)
 
-    def group_timeline(self, group: int, reader: int) -> list[int]:
-        """The group's live posts, newest first, without those of authors blocked either way."""
+    def home(self, user: int, read: Span | None = None) -> list[int]:
+        """The user's home timeline, newest first, as a read during `read` shows it (when settled)."""
+        shown = (p for p in self.live() if self.sees(user, p) and self.hidden(user, p, read) is False)
+        return sorted(shown, reverse=True)
+
+    def may_show(self, user: int, read: Span) -> set[int]:
+        """Every post a home page read during `read` may show: home, and the posts of a mute that may have ended."""
+        return {p for p in self.live() if self.sees(user, p) and self.hidden(user, p, read) is not True}
+
+    def group_timeline(self, group: int, reader: int, read: Span | None = None) -> list[int]:
+        """The group's live posts, newest first, without those of authors blocked either way and those the
+        reader's mutes and filters hide."""
         visible = (
             post
             for post, author in self.live().items()
-            if self.post_group.get(post, 0) == group and not self.blocked_either_way(reader, author)
+            if self.post_group.get(post, 0) == group
+            and not self.blocked_either_way(reader, author)
+            and self.hidden(reader, post, read) is False
         )
         return sorted(visible, reverse=True)
 
@@ -88,7 +108,7 @@ class FeedModel:
             if self.post_group.get(post, 0) and author in (blocker, blocked):
                 self.maybe_gone.add((blocked if author == blocker else blocker, post))
 
-    def home_as_shown(self, user: int, shown: list[int]) -> list[int]:
-        """home(user), without the maybe-gone posts that the timeline shown lacks."""
+    def home_as_shown(self, user: int, shown: list[int], read: Span | None = None) -> list[int]:
+        """home(user, read), without the maybe-gone posts that the timeline shown lacks."""
         present = set(shown)
-        return [p for p in self.home(user) if p in present or (user, p) not in self.maybe_gone]
+        return [p for p in self.home(user, read) if p in present or (user, p) not in self.maybe_gone]

@@ -1,17 +1,25 @@
 """Model-based test: random sequences of follow, unfollow, block, unblock, post, delete,
-group creation, joins, invitations, leaves, group posts and reads over twenty users, one of
-them above the (lowered) celebrity threshold and groups on both sides of it, against the
-real stack. Every read must be safe at once (no deleted post, no author the reader does not
-follow, no group the reader is not in, no block ignored, newest first); a group's timeline
-equals the model's at once (it is read from the store); once the workers drain, every home
-timeline read through gRPC equals the reference model's, page by page."""
+group creation, joins, invitations, leaves, group posts, mutes, unmutes, keyword filters
+and reads over twenty users, one of them above the (lowered) celebrity threshold and groups
+on both sides of it, against the real stack. Every read must be safe at once (no deleted
+post, no author the reader does not follow, no group the reader is not in, no block ignored,
+no muted author, no filtered phrase, newest first); a group's timeline equals the model's at
+once (it is read from the store); once the workers drain, every home timeline read through
+gRPC equals the reference model's, page by page.
+
+Mutes last until unmuted, 1 s or an hour: the 1 s ones end within a sequence, so the test
+checks that posts come back to the second without any write, which only a real expiry
+shows (an unmute is a write, and bumps the reader's version). Filters last until deleted or
+an hour: their expiry is the same code path as a mute's (the facts' until_ms), and
+tests/integration/test_quiet.py times one."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -19,16 +27,34 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from feed.v1 import post_pb2
+from feed.v1 import filter_service_pb2, post_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
+from tests.integration.quiet_model import FilterModel, Span
 from tests.integration.reference_model import FeedModel, GroupModel
 from tests.integration.stack import drained, eventually, new_user
 
 pytestmark = pytest.mark.integration
+T = TypeVar("T")
 USERS = 20
 PAGE = 3
 STAR = 0  # index of the user who starts above the celebrity threshold
 CROWD = CELEBRITY_THRESHOLD + 2  # members of the group that starts above the threshold (fanned out on read)
+# Post texts and filter phrases chosen so that case, NFKC (the fi ligature), casefolding (ß), underscores,
+# plurals and trimming each decide some verdicts, whole word or not.
+TEXTS = (
+    "model post",
+    "Spoiler alert!",
+    "I love spoilers",
+    "Cats & dogs",
+    "STRASSE gesperrt",
+    "die Straße",
+    "\ufb01sh and chips",
+    "crypto_giveaway now",
+    "Election night: results",
+)
+PHRASES = ("spoiler", "Spoiler alert", "cat", "Straße", "fish", "giveaway", "election night", " post ", "dogs")
+MUTE_DURATIONS_S = (0, 1, 3600)  # until unmuted; ends within the sequence; outlasts it
+SETTLE_S = 30.0  # how long an exact check may wait for a mute that may have ended mid-read to be surely over
 
 
 def status(call) -> grpc.StatusCode:
@@ -50,6 +76,10 @@ def paged(read_page: Callable[[str], Any], expected: list[int]) -> tuple[list[li
         if not token:
             break
     return pages, chunks_of(expected)
+
+
+def flat(pages: list[list[int]]) -> list[int]:
+    return [post for page in pages for post in page]
 
 
 def chunks_of(expected: list[int]) -> list[list[int]]:
@@ -187,11 +217,12 @@ def make_machine(stack, client):
                 client.unblock(self.users[a], self.users[b])
                 self.model.unblock(self.users[a], self.users[b])
 
-        @rule(a=st.one_of(st.just(STAR), user_index))
-        def post(self, a: int) -> None:
-            created = client.post(self.users[a], "model post")
+        @rule(a=st.one_of(st.just(STAR), user_index), text=st.sampled_from(TEXTS))
+        def post(self, a: int, text: str) -> None:
+            created = client.post(self.users[a], text)
             self.model.posts[created.post_id] = self.users[a]
             self.model.post_group[created.post_id] = 0
+            self.model.texts[created.post_id] = text
 
         @rule(a=user_index, private=st.booleans())
         def create_group(self, a: int, private: bool) -> None:
@@ -230,14 +261,14 @@ def make_machine(stack, client):
             self.check_read(user)  # the group's posts are gone at once
 
         @has_groups
-        @rule(data=st.data(), a=user_index, member=st.integers(min_value=0, max_value=3))
-        def post_to_group(self, data: st.DataObject, a: int, member: int) -> None:
+        @rule(data=st.data(), a=user_index, member=st.integers(min_value=0, max_value=3), text=st.sampled_from(TEXTS))
+        def post_to_group(self, data: st.DataObject, a: int, member: int, text: str) -> None:
             """A member posts to a group (mostly), or someone else tries to."""
             group = data.draw(st.sampled_from(sorted(self.model.groups)), label="group")
             members = sorted(self.model.groups[group].members)
             author = data.draw(st.sampled_from(members), "author") if member and members else self.users[a]
             try:
-                created = client.post(author, "model group post", group=group)
+                created = client.post(author, text, group=group)
             except grpc.RpcError as err:
                 if not self.model.may_see_group(group, author):
                     assert err.code() == grpc.StatusCode.NOT_FOUND
@@ -245,16 +276,17 @@ def make_machine(stack, client):
                     assert author not in members and err.code() == grpc.StatusCode.PERMISSION_DENIED
                 return
             assert author in members, "a non-member posted to a group"
-            self.record_group_post(created, author, group)
+            self.record_group_post(created, author, group, text)
 
         def post_in(self, author: int, group: int) -> None:
             """A member's post to a group, which must succeed."""
             self.record_group_post(client.post(author, "model group post", group=group), author, group)
 
-        def record_group_post(self, created: post_pb2.Post, author: int, group: int) -> None:
+        def record_group_post(self, created: post_pb2.Post, author: int, group: int, text: str = "") -> None:
             assert created.group_id == group
             self.model.posts[created.post_id] = author
             self.model.post_group[created.post_id] = group
+            self.model.texts[created.post_id] = text or "model group post"
 
         @precondition(lambda self: self.membership_edges())
         @rule(data=st.data(), how=st.sampled_from(["leave", "member blocks", "author blocks"]))
@@ -296,10 +328,28 @@ def make_machine(stack, client):
                 assert code == grpc.StatusCode.NOT_FOUND
                 return
             assert code == grpc.StatusCode.OK
-            pages, chunks = paged(
-                lambda token: client.group_timeline(group, user, PAGE, token), self.model.group_timeline(group, user)
+            pages, expected = self.read_settled(
+                user,
+                lambda: self.walk(lambda token: client.group_timeline(group, user, PAGE, token)),
+                lambda pages, read: self.model.group_timeline(group, user, read),
             )
-            assert pages == chunks, f"group {group}, reader {user}"
+            assert pages == chunks_of(expected), f"group {group}, reader {user}"
+
+        def walk(self, read_page: Callable[[str], Any]) -> list[list[int]]:
+            """The ids of every page read_page gives, from the first (no more than the live posts fill)."""
+            return paged(read_page, list(self.model.live()))[0]
+
+        def read_settled(self, user: int, read: Callable[[], T], expect: Callable[[T, Span], list[int]]):
+            """read(), and what the model expects of it, at a moment when none of the user's mutes may have
+            ended halfway through: read again (for at most SETTLE_S) while one may have."""
+            deadline = time.monotonic() + SETTLE_S
+            while True:
+                began = time.time()
+                got = read()
+                span = (began, time.time())
+                if self.model.quiet.settled(user, span):
+                    return got, expect(got, span)
+                assert time.monotonic() < deadline, f"a mute of user {user} never settled"
 
         @precondition(lambda self: self.model.posts)
         @rule(data=st.data())
@@ -319,23 +369,109 @@ def make_machine(stack, client):
             self.check_read(self.users[a])
 
         def check_read(self, user: int) -> None:
+            began = time.time()
             page = client.home(user, 100)
             shown = [p.post_id for p in page.posts]
-            assert shown == sorted(set(shown), reverse=True)
-            # While the workers catch up a post may be missing, but never one the user must not see.
-            assert set(shown) <= set(self.model.home(user))
             # The page just above it: only what arrived since, never a post shown already or hidden.
             newer = [p.post_id for p in client.home(user, 100, page.prev_page_token).posts]
+            allowed = self.model.may_show(user, (began, time.time()))  # a 1 s mute may end between the two
+            assert shown == sorted(set(shown), reverse=True)
+            # While the workers catch up a post may be missing, but never one the user must not see.
+            assert set(shown) <= allowed, f"user {user} shown {sorted(set(shown) - allowed)}"
             assert newer == sorted(set(newer), reverse=True)
-            assert not set(newer) & set(shown) and set(newer) <= set(self.model.home(user))
+            assert not set(newer) & set(shown) and set(newer) <= allowed
+
+        @rule(a=user_index, b=user_index, duration_s=st.sampled_from(MUTE_DURATIONS_S))
+        def mute(self, a: int, b: int, duration_s: int) -> None:
+            self.mute_and_check(self.users[a], self.users[b], duration_s)
+
+        @precondition(lambda self: self.seen_authors())
+        @rule(data=st.data(), duration_s=st.sampled_from(MUTE_DURATIONS_S))
+        def mute_an_author_the_reader_sees(self, data: st.DataObject, duration_s: int) -> None:
+            """The case mutes exist for: posts already in the reader's timeline (or group) must go at once."""
+            reader, author = data.draw(st.sampled_from(self.seen_authors()))
+            self.mute_and_check(reader, author, duration_s)
+
+        def seen_authors(self) -> list[tuple[int, int]]:
+            """(reader, author) of every post a reader sees by someone else."""
+            return sorted(
+                {(u, self.model.posts[p]) for u in self.users for p in self.model.home(u) if self.model.posts[p] != u}
+            )
+
+        def mute_and_check(self, muter: int, muted: int, duration_s: int) -> None:
+            began = time.time()
+            code = status(lambda: client.mute(muter, muted, duration_s))
+            if muter == muted:
+                assert code == grpc.StatusCode.INVALID_ARGUMENT
+                return
+            assert code == grpc.StatusCode.OK
+            self.model.quiet.mute(muter, muted, duration_s, (began, time.time()))
+            self.check_read(muter)
+
+        @rule(a=user_index, b=user_index)
+        def unmute(self, a: int, b: int) -> None:
+            muter, muted = self.users[a], self.users[b]
+            code = status(lambda: client.unmute(muter, muted))
+            if a == b:
+                assert code == grpc.StatusCode.INVALID_ARGUMENT
+                return
+            assert code == grpc.StatusCode.OK  # also when there was no mute
+            self.model.quiet.unmute(muter, muted)
+            self.check_read(muter)
+
+        @rule(a=user_index, phrase=st.sampled_from(PHRASES), whole_word=st.booleans(), lasting=st.booleans())
+        def create_filter(self, a: int, phrase: str, whole_word: bool, lasting: bool) -> None:
+            self.filter_and_check(self.users[a], phrase, whole_word, 3600 if lasting else 0)
+
+        @precondition(lambda self: self.seen_posts())
+        @rule(data=st.data(), whole_word=st.booleans(), part=st.booleans())
+        def filter_a_word_the_reader_sees(self, data: st.DataObject, whole_word: bool, part: bool) -> None:
+            """A word of a post in the reader's timeline, or all of it but its last character: hidden at
+            once, but for a part of a word filtered as a whole word."""
+            reader, post = data.draw(st.sampled_from(self.seen_posts()))
+            word = data.draw(st.sampled_from(self.model.texts.get(post, "model post").split()), label="word")
+            self.filter_and_check(reader, word[:-1] if part and len(word) > 1 else word, whole_word, 0)
+
+        def seen_posts(self) -> list[tuple[int, int]]:
+            return sorted({(u, p) for u in self.users for p in self.model.home(u)})
+
+        def filter_and_check(self, user: int, phrase: str, whole_word: bool, duration_s: int) -> None:
+            request = filter_service_pb2.CreateFilterRequest(
+                user_id=user, phrase=phrase, whole_word=whole_word, duration_s=duration_s
+            )
+            made = client.filters.CreateFilter(request, timeout=10)
+            assert (made.phrase, made.whole_word) == (phrase.strip(), whole_word)
+            self.model.quiet.filters[made.filter_id] = FilterModel(user, phrase.strip(), whole_word)
+            self.check_read(user)
+
+        @precondition(lambda self: self.model.quiet.filters)
+        @rule(data=st.data(), a=user_index, by_owner=st.integers(min_value=0, max_value=3))
+        def delete_filter(self, data: st.DataObject, a: int, by_owner: int) -> None:
+            """The owner deletes a filter (mostly) and its posts are back at once; anyone else is told NOT_FOUND."""
+            filter_id = data.draw(st.sampled_from(sorted(self.model.quiet.filters)), label="filter")
+            owner = self.model.quiet.filters[filter_id].user
+            user = owner if by_owner else self.users[a]
+            request = filter_service_pb2.DeleteFilterRequest(user_id=user, filter_id=filter_id)
+            code = status(lambda: client.filters.DeleteFilter(request, timeout=10))
+            if user != owner:
+                assert code == grpc.StatusCode.NOT_FOUND
+                return
+            assert code == grpc.StatusCode.OK
+            del self.model.quiet.filters[filter_id]
+            listed = client.filters.ListFilters(filter_service_pb2.ListFiltersRequest(user_id=user), timeout=10)
+            assert sorted(f.filter_id for f in listed.filters) == self.model.quiet.filters_of(user)
+            self.check_read(user)
 
         def teardown(self) -> None:
             if self.paused:
                 self.workers_catch_up()
             eventually(lambda: drained(stack), timeout_s=60)
             for user in self.users:
-                pages, _ = paged(lambda token, user=user: client.home(user, PAGE, token), self.model.home(user))
-                expected = self.model.home_as_shown(user, [p for page in pages for p in page])
+                pages, expected = self.read_settled(
+                    user,
+                    lambda user=user: self.walk(lambda token: client.home(user, PAGE, token)),
+                    lambda pages, read, user=user: self.model.home_as_shown(user, flat(pages), read),
+                )
                 assert pages == chunks_of(expected), f"user {user}"
 
     return FeedMachine
