@@ -55,6 +55,7 @@ PHASES = [
     "streams",
     "grpc floor",
     "reads",
+    "filtered reads",
     "read merge",
 ]
 STORE_PHASES = ["setup", "writes", "visibility"]  # on Cassandra: only what depends on the store

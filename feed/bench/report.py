@@ -43,6 +43,8 @@ FIGURES = [
     Figure("read_rps_2000", "reads: achieved rate at 2,000 offered", "req/s", 1900.0, ">="),
     Figure("read_p99_ms_2000", "reads: p99 at 2,000 offered", "ms"),
     Figure("read_cpu_us_per_page", "reads: read-service CPU per page at read_cpu_rps offered", "us", 500.0, "<="),
+    Figure("read_cpu_us_per_page_filtered", "reads, 100 filters + 20 mutes a reader: CPU per page, same rate", "us"),
+    Figure("read_filtered_cpu_ratio", "filtered / unfiltered read CPU per page", "", 1.2, "<="),
     Figure("read_merge_rps", "merging reads (5 read-time authors, 2 groups): rate at read_merge_offered_rps", "req/s"),
     Figure("read_merge_p99_ms", "merging reads: p99", "ms"),
     Figure("read_merge_cpu_us_per_page", "merging reads: read-service CPU per page", "us", 750.0, "<="),

@@ -6,7 +6,8 @@ ceiling (on a second, empty redis-server), timeline memory, publish-to-visible
 under a mixed load, the gRPC floor (feed.bench.grpc_floor: an empty call's CPU at
 the reads' highest rate), then read latency and CPU per page at each offered rate
 (read service in its own processes), last because its highest rates may overload it,
-and then reads of a home timeline that merges 5 read-time authors and 2 read-time groups.
+the highest rate again once every reader has 100 keyword filters and 20 mutes, and then
+reads of a home timeline that merges 5 read-time authors and 2 read-time groups.
 CreatePost's write-service CPU per call is measured just before the visibility phase.
 
 On Cassandra (`--store cassandra`, or `both`: SQLite, then Cassandra) the run
@@ -31,6 +32,7 @@ from feed.bench.memory import bytes_per_entry
 from feed.bench.merge_reads import run_merge_phase
 from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
+from feed.bench.quiet_reads import filtered_ratio, run_quiet_phase
 from feed.bench.reads import floor_ratio, loadgen_result, run_floor, run_reads, start_loadgen, warm_up
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.streams import run_stream_probes, stream_figures, stream_memory
@@ -109,6 +111,10 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
             step("reads")  # last: its highest rates may overload the read service
             figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds, stack.read_pids()))
             figures.update(floor_ratio(figures))
+            step("filtered reads")  # after the reads, on their readers: the same pages, filters and mutes checked
+            rate, pids = max(plan.read_rates), stack.read_pids()
+            figures.update(run_quiet_phase(client, stack.settings.store_url, base, rate, plan.read_seconds, pids))
+            figures.update(filtered_ratio(figures))
             step("read merge")  # after the other reads: its registry would change their pages
             figures.update(run_merge_phase(stack, client, graph, plan, ids, base))
     finally:
