@@ -1,11 +1,11 @@
 """Between trace records and gRPC request messages, both ways: one table per RPC.
 
 A record carries what a request means, not what it literally held where the literal
-value would not survive a replay: a created post or group is named by the ordinal of the
-record that created it (`post_ref`, `group_ref`), since the server assigns their ids; a
-page token becomes `next` ("continue where my previous page of this list ended"); text
-and group names become their length (a trace is shared, content is user data, and only
-its size loads the system).
+value would not survive a replay: a created post, group or keyword filter is named by the
+ordinal of the record that created it (`post_ref`, `group_ref`, `filter_ref`), since the
+server assigns their ids; a page token becomes `next` ("continue where my previous page of
+this list ended"); text, group names and filter phrases become their length (a trace is
+shared, content is user data, and only its size loads the system).
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
 from feed.loadtest.trace import Record
-from feed.v1 import feed_service_pb2, graph_service_pb2, group_service_pb2, post_pb2, post_service_pb2
+from feed.v1 import (
+    feed_service_pb2,
+    filter_service_pb2,
+    graph_service_pb2,
+    group_service_pb2,
+    post_pb2,
+    post_service_pb2,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +48,7 @@ class RpcSpec:
 
 
 _POSTS, _GRAPH, _FEED = "feed.v1.PostService", "feed.v1.GraphService", "feed.v1.FeedService"
-_GROUPS = "feed.v1.GroupService"
+_GROUPS, _FILTERS = "feed.v1.GroupService", "feed.v1.FilterService"
 _U = ("user_id",)
 
 
@@ -82,6 +89,18 @@ SPECS: dict[str, RpcSpec] = {
         _spec("LeaveGroup", _GROUPS, "write", group_service_pb2, empty_pb2.Empty, _U),
         _spec("ListGroupMembers", _GROUPS, "write", group_service_pb2, group_service_pb2.ListGroupMembersResponse, _U),
         _spec("ListMyGroups", _GROUPS, "write", group_service_pb2, group_service_pb2.ListMyGroupsResponse, _U),
+        _spec("Mute", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("muter_id",)),
+        _spec("Unmute", _GRAPH, "write", graph_service_pb2, empty_pb2.Empty, ("muter_id",)),
+        RpcSpec(
+            "CreateFilter",
+            _FILTERS,
+            "write",
+            filter_service_pb2.CreateFilterRequest,
+            filter_service_pb2.Filter,
+            _U,
+            "filter_id",
+        ),
+        _spec("DeleteFilter", _FILTERS, "write", filter_service_pb2, empty_pb2.Empty, _U),
     )
 }
 BY_PATH = {spec.path: spec for spec in SPECS.values()}
@@ -95,10 +114,14 @@ PAGED = {
     "ListMyGroups",
 }
 REFERENCING = {"DeletePost", "GetPost"}  # name a post by post_ref
-REF_FIELDS = ("post_ref", "group_ref")  # record fields naming the record that created a post or a group
+REF_FIELDS = ("post_ref", "group_ref", "filter_ref")  # record fields naming the record that created one
 VISIBILITY = {"open": group_service_pb2.GROUP_VISIBILITY_OPEN, "private": group_service_pb2.GROUP_VISIBILITY_PRIVATE}
 NAME_MAX = 100  # a group name's longest, as the API takes it
 _FILLER = ("the quick brown fox jumps over the lazy dog " * 120)[:5000]
+# Words of filter phrases: none occurs in _FILLER, so a replayed filter hides no filler post (a phrase
+# that did would hide every post of its user, since all filler texts are one text cut at lengths).
+_PHRASE_WORDS = ("spoiler", "election", "crypto", "giveaway", "season", "finale", "match", "score", "rumour", "leak")
+PHRASE_MAX = 100  # a filter phrase's longest, as the API takes it
 
 
 def actor_of(record: Record) -> int:
@@ -120,11 +143,26 @@ def filler_text(length: int) -> str:
     return _FILLER[: max(1, min(length, len(_FILLER)))]
 
 
+def filter_phrase(length: int, salt: int) -> str:
+    """A filter phrase of the recorded or generated length, of words no filler text holds; salt (the
+    user) varies the words, so users' phrases differ as people's do."""
+    length = max(1, min(length, PHRASE_MAX))
+    words = [_PHRASE_WORDS[(salt + n) % len(_PHRASE_WORDS)] for n in range(PHRASE_MAX // 5 + 1)]
+    phrase = " ".join(words)[:length].strip()
+    # A word cut short may be in the filler ("s" is: it holds every letter): then digits, which it never holds.
+    return phrase if phrase not in _FILLER else f"{salt:0{length}d}"[-length:]
+
+
 def to_request(
-    record: Record, post_id: int = 0, page_token: str = "", key_prefix: str = "", group_id: int = 0
+    record: Record,
+    post_id: int = 0,
+    page_token: str = "",
+    key_prefix: str = "",
+    group_id: int = 0,
+    filter_id: int = 0,
 ) -> Message:
-    """The request a record stands for, given the server-assigned post and group ids and the paging
-    token it needs.
+    """The request a record stands for, given the server-assigned post, group and filter ids and the
+    paging token it needs.
 
     key_prefix makes idempotency keys unique to one replay run, so a second replay of the
     same trace creates posts again instead of getting the first run's back.
@@ -147,6 +185,19 @@ def to_request(
         return post_service_pb2.DeletePostRequest(author_id=record["author_id"], post_id=post_id)
     if rpc == "GetPost":
         return post_service_pb2.GetPostRequest(post_id=post_id)
+    if rpc == "CreateFilter":
+        user = record["user_id"]
+        phrase = record["phrase"] if "phrase" in record else filter_phrase(record.get("phrase_len", 8), user)
+        whole_word, duration_s = record.get("whole_word", False), record.get("duration_s", 0)
+        return filter_service_pb2.CreateFilterRequest(
+            user_id=user, phrase=phrase, whole_word=whole_word, duration_s=duration_s
+        )
+    if rpc == "DeleteFilter":
+        return filter_service_pb2.DeleteFilterRequest(user_id=record["user_id"], filter_id=filter_id)
+    if rpc == "Mute":
+        return graph_service_pb2.MuteRequest(
+            muter_id=record["muter_id"], muted_id=record["muted_id"], duration_s=record.get("duration_s", 0)
+        )
     names = _field_names(rpc)
     fields: dict[str, Any] = {"group_id": group_id} if "group_id" in names else {}
     if rpc in PAGED:
@@ -154,7 +205,7 @@ def to_request(
         return SPECS[rpc].request(**fields)
     if rpc == "JoinGroup":
         return SPECS[rpc].request(**fields, user_id=record["user_id"], inviter_id=record.get("inviter_id", 0))
-    # ids only: Follow, Unfollow, Block, Unblock, GetGroup, LeaveGroup
+    # ids only: Follow, Unfollow, Block, Unblock, Unmute, GetGroup, LeaveGroup
     return SPECS[rpc].request(**fields, **{name: record[name] for name in names if name != "group_id"})
 
 
@@ -163,8 +214,10 @@ def from_request(
     request: Any,
     ref_of: Callable[[int], int | None],
     group_ref_of: Callable[[int], int | None] = lambda group_id: None,
+    filter_ref_of: Callable[[int], int | None] = lambda filter_id: None,
 ) -> Record | None:
-    """The trace fields of a served request (no "t"); None when a post or group it names is not in the trace.
+    """The trace fields of a served request (no "t"); None when a post, group or filter it names is not
+    in the trace.
 
     Only message fields are read: never metadata, and never a value a replay could not
     use or should not see (page tokens, post text, group names, raw idempotency keys).
@@ -183,6 +236,11 @@ def from_request(
     if rpc == "CreateGroup":
         private = request.visibility == group_service_pb2.GROUP_VISIBILITY_PRIVATE
         return {"creator_id": request.creator_id, "name_len": len(request.name), "visibility": _visibility(private)}
+    if rpc in ("CreateFilter", "Mute"):
+        return _quiet_fields(rpc, request)
+    if rpc == "DeleteFilter":
+        ref = filter_ref_of(request.filter_id)
+        return None if ref is None else {"user_id": request.user_id, "filter_ref": ref}
     if rpc in REFERENCING:
         ref = ref_of(request.post_id)
         if ref is None:
@@ -198,6 +256,20 @@ def from_request(
         fields["page_size"] = request.page_size
     if request.page_token:
         fields["next"] = True
+    return fields
+
+
+def _quiet_fields(rpc: str, request: Any) -> Record:
+    """A Mute's ids, or a CreateFilter's user and phrase length (the phrase is user data); whole_word and
+    duration_s only when set."""
+    if rpc == "Mute":
+        fields: Record = {"muter_id": request.muter_id, "muted_id": request.muted_id}
+    else:
+        fields = {"user_id": request.user_id, "phrase_len": len(request.phrase)}
+        if request.whole_word:
+            fields["whole_word"] = True
+    if request.duration_s:
+        fields["duration_s"] = request.duration_s
     return fields
 
 

@@ -7,8 +7,10 @@ import dataclasses
 from feed.errors import InvalidArgument
 from feed.loadtest.trace import RPCS
 
+# Mutes and filters: rare next to reads and posts (a user quiets something now and then), 0.7% together.
+QUIET_MIX = {"Mute": 0.3, "Unmute": 0.1, "CreateFilter": 0.2, "DeleteFilter": 0.1}
 DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
-    "GetHomeTimeline": 55.0,
+    "GetHomeTimeline": 54.3,
     "GetUserTimeline": 12.0,
     "CreatePost": 12.0,
     "GetPost": 6.0,
@@ -17,9 +19,10 @@ DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
     "DeletePost": 2.0,
     "ListFollowers": 3.0,
     "ListFollowing": 3.0,
+    **QUIET_MIX,
 }
 DEFAULT_GROUP_MIX = {  # the default when there are groups: about a sixth of the traffic is theirs
-    "GetHomeTimeline": 44.0,
+    "GetHomeTimeline": 43.3,
     "GetUserTimeline": 9.0,
     "CreatePost": 12.0,
     "GetPost": 5.0,
@@ -35,6 +38,7 @@ DEFAULT_GROUP_MIX = {  # the default when there are groups: about a sixth of the
     "ListMyGroups": 2.0,
     "GetGroup": 1.0,
     "CreateGroup": 0.5,
+    **QUIET_MIX,
 }
 
 

@@ -35,7 +35,7 @@ from feed.loadtest.trace import TraceHeader, TraceWriter, encode
 log = logging.getLogger("feed.trace")
 BUFFER_MAX = 65_536  # records waiting for the writer thread; beyond it new ones are dropped, never queued
 FLUSH_INTERVAL_S = 1.0  # a crash loses at most this much of the recording
-CREATED_MAX = 1_000_000  # post (group) id -> ordinal of its CreatePost (CreateGroup); older ones are forgotten
+CREATED_MAX = 1_000_000  # post (group, filter) id -> ordinal of its CreatePost (...); older ones are forgotten
 ROLES = {
     "feed.v1.PostService": "write",
     "feed.v1.GraphService": "write",
@@ -70,6 +70,7 @@ class TraceRecorder:
         self._ordinal = 0
         self._created: OrderedDict[int, int] = OrderedDict()
         self._groups: OrderedDict[int, int] = OrderedDict()  # group id -> ordinal of its CreateGroup
+        self._filters: OrderedDict[int, int] = OrderedDict()  # filter id -> ordinal of its CreateFilter
         self.skipped: Counter[str] = Counter()  # why requests were left out: "dropped", "DeletePost: ..."
         self._closed = False
         header = TraceHeader(
@@ -87,13 +88,16 @@ class TraceRecorder:
         with self._lock:
             if self._closed:
                 return None
-            fields = from_request(rpc, request, self._created.get, self._groups.get)
+            fields = from_request(rpc, request, self._created.get, self._groups.get, self._filters.get)
             if fields is None:
                 unknown_group = getattr(request, "group_id", 0) and request.group_id not in self._groups
-                self.skipped[f"{rpc}: {'group' if unknown_group else 'post'} not created in this recording"] += 1
+                noun = "group" if unknown_group else "filter" if rpc == "DeleteFilter" else "post"
+                self.skipped[f"{rpc}: {noun} not created in this recording"] += 1
                 return None
             if rpc == "DeletePost":
                 self._created.pop(request.post_id, None)
+            elif rpc == "DeleteFilter":
+                self._filters.pop(request.filter_id, None)
             if len(self._buffer) >= BUFFER_MAX:
                 self.skipped["dropped: buffer full"] += 1
                 return None
@@ -116,6 +120,10 @@ class TraceRecorder:
     def created_group(self, ordinal: int, group_id: int) -> None:
         """The server's id for a recorded CreateGroup, so later group requests can name the record."""
         self._remember(self._groups, group_id, ordinal)
+
+    def created_filter(self, ordinal: int, filter_id: int) -> None:
+        """The server's id for a recorded CreateFilter, so a later DeleteFilter can name the record."""
+        self._remember(self._filters, filter_id, ordinal)
 
     def _remember(self, ids: OrderedDict[int, int], server_id: int, ordinal: int) -> None:
         with self._lock:
@@ -188,6 +196,8 @@ class RecordingInterceptor(grpc.ServerInterceptor):
                     recorder.created(ordinal, response.post_id)
                 elif rpc == "CreateGroup":
                     recorder.created_group(ordinal, response.group_id)
+                elif rpc == "CreateFilter":
+                    recorder.created_filter(ordinal, response.filter_id)
             return response
 
         return grpc.unary_unary_rpc_method_handler(

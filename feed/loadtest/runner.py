@@ -114,7 +114,8 @@ class Replay:
         for field in REF_FIELDS:
             if field not in record or field in ids:
                 continue
-            forget = field == "post_ref" and record["rpc"] == "DeletePost"  # nothing names a deleted post again
+            # nothing names a deleted post or filter again
+            forget = record["rpc"] == {"post_ref": "DeletePost", "filter_ref": "DeleteFilter"}.get(field)
             made = self.state.post((src, record[field]), forget=forget)
             if made is None or made == 0:
                 create, noun = _CREATED_BY[field]
@@ -156,7 +157,9 @@ class Replay:
         group_id = ids.get("group_ref", 0)
         token = self.state.token(rpc, record["user_id"], _scope(src, record)) if record.get("next") else ""
         try:
-            request = to_request(record, ids.get("post_ref", 0), token, self.key_prefix, group_id)
+            request = to_request(
+                record, ids.get("post_ref", 0), token, self.key_prefix, group_id, ids.get("filter_ref", 0)
+            )
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or foreign trace: say so, go on
             self._skip(record, f"bad record ({type(exc).__name__}: {exc})")
             self._leave_queue(queued)
@@ -192,6 +195,8 @@ class Replay:
         rpc = record["rpc"]
         if rpc == "CreateGroup":
             self.state.created((src, ordinal), response.group_id)
+        elif rpc == "CreateFilter":
+            self.state.created((src, ordinal), response.filter_id)
         elif rpc == "CreatePost":
             self.state.created((src, ordinal), response.post_id)
             author = record["author_id"]
@@ -224,7 +229,11 @@ class Replay:
         }
 
 
-_CREATED_BY = {"post_ref": ("CreatePost", "post"), "group_ref": ("CreateGroup", "group")}  # ref field: its create
+_CREATED_BY = {  # ref field: its create
+    "post_ref": ("CreatePost", "post"),
+    "group_ref": ("CreateGroup", "group"),
+    "filter_ref": ("CreateFilter", "filter"),
+}
 
 
 def _member_keys(src: int, record: Record) -> list[MemberKey]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from feed.loadtest.graph import Org
 from feed.loadtest.groups import Group, GroupBook
+from feed.loadtest.quiet import QuietBook
 from feed.loadtest.trace import Record
 
 if TYPE_CHECKING:
@@ -28,7 +29,13 @@ POST_POOL_MAX = 10_000  # per organization: posts later deletes and gets may nam
 PAGING_POOL_MAX = 1_000  # per organization and rpc: readers who may ask for their next page
 MIN_REF_AGE_MS = 2_000  # a request naming a post or a page comes this long after it: the answer is back by then
 NAMES_A_GROUP = {"GetGroup", "JoinGroup", "LeaveGroup", "ListGroupMembers", "GetGroupTimeline"}
-FALLBACK = {"Unfollow": "Follow", **dict.fromkeys(NAMES_A_GROUP, "ListMyGroups")}  # when nothing valid is found
+FALLBACK = {  # when nothing valid is found; each chain ends in a kind that always is
+    "Unfollow": "Follow",
+    **dict.fromkeys(NAMES_A_GROUP, "ListMyGroups"),
+    "Unmute": "Mute",
+    "DeleteFilter": "CreateFilter",
+    "CreateFilter": "Mute",
+}
 
 
 class Stream:
@@ -38,6 +45,7 @@ class Stream:
         self.p, self.graph, self.rng = params, org.graph, rng
         self.org: Record = {"org": org.org_id} if org.org_id else {}  # absent: the default organization
         self.book = GroupBook(org.graph, rng, MIN_REF_AGE_MS, params.private_groups)
+        self.quiet = QuietBook(org.graph, rng, MIN_REF_AGE_MS)
         self.young: deque[tuple[int, int, int]] = deque()  # (t, ordinal, author): not yet safe to name
         self.posts: list[tuple[int, int]] = []  # (ordinal, author) safe to name
         self.paging: dict[str, deque[tuple[int, int]]] = {}  # rpc -> (t, user) whose next page may come
@@ -50,7 +58,7 @@ class Stream:
         if rpc in NAMES_A_GROUP and not self.book.groups:
             rpc = "CreateGroup"  # likewise: no group to name yet
         fields = getattr(self, "_" + rpc)(t, ordinal)
-        if fields is None:  # nobody to unfollow, no member to act: a request that is always valid
+        while fields is None:  # nobody to unfollow, no member to act: a request that is valid
             rpc = FALLBACK[rpc]
             fields = getattr(self, "_" + rpc)(t, ordinal)
         return {"t": t, "rpc": rpc, **self.org, **fields}
@@ -158,6 +166,18 @@ class Stream:
 
     def _ListGroupMembers(self, t: int, ordinal: int) -> Record | None:
         return self._group_paged("ListGroupMembers", t)
+
+    def _Mute(self, t: int, ordinal: int) -> Record:
+        return self.quiet.mute(t)
+
+    def _Unmute(self, t: int, ordinal: int) -> Record | None:
+        return self.quiet.unmute(t)
+
+    def _CreateFilter(self, t: int, ordinal: int) -> Record | None:
+        return self.quiet.create_filter(t, ordinal)
+
+    def _DeleteFilter(self, t: int, ordinal: int) -> Record | None:
+        return self.quiet.delete_filter(t)
 
 
 class Population:

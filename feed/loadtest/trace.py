@@ -39,6 +39,10 @@ RPCS = (
     "ListGroupMembers",
     "ListMyGroups",
     "GetGroupTimeline",
+    "Mute",
+    "Unmute",
+    "CreateFilter",
+    "DeleteFilter",
 )
 WRITE_BATCH = 512  # records per compressor call: one call per line costs more than the JSON encoding
 

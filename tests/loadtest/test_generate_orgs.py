@@ -12,7 +12,17 @@ from feed.loadtest.messages import actor_of
 from feed.loadtest.params import GeneratorParams, default_mix
 from feed.loadtest.stream import MIN_REF_AGE_MS
 
-USER_FIELDS = ("author_id", "follower_id", "followee_id", "creator_id", "inviter_id", "user_id", "actor")
+USER_FIELDS = (
+    "author_id",
+    "follower_id",
+    "followee_id",
+    "creator_id",
+    "inviter_id",
+    "user_id",
+    "actor",
+    "muter_id",
+    "muted_id",
+)
 MEMBER_ACTIONS = {"CreatePost", "GetGroupTimeline", "ListGroupMembers", "GetGroup"}  # need membership if private
 
 

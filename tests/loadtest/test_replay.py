@@ -47,6 +47,8 @@ class InMemoryServices:
             return DoneFuture(SPECS[rpc].response(post_id=next(self._ids), author_id=request.author_id))
         if rpc == "CreateGroup":
             return DoneFuture(SPECS[rpc].response(group_id=next(self._ids), creator_id=request.creator_id))
+        if rpc == "CreateFilter":
+            return DoneFuture(SPECS[rpc].response(filter_id=next(self._ids), phrase=request.phrase))
         if rpc == "GetHomeTimeline":
             return DoneFuture(SPECS[rpc].response(next_page_token=f"page-after-{request.page_token or 'first'}"))
         if rpc == "GetGroupTimeline":  # a token only valid for its group
@@ -101,12 +103,15 @@ def test_deletes_name_the_id_the_server_gave_and_next_pages_send_the_last_token(
     created = {}
     tokens = {}
     for n, (rpc, _, _) in enumerate(services.calls):
-        if rpc == "CreatePost":
+        if rpc in ("CreatePost", "CreateFilter"):  # each answer takes the double's next id
             created[n] = 1000 + len(created)
     with TraceReader(trace) as reader:
         for (rpc, request, _), record in zip(services.calls, reader, strict=True):
             if rpc in ("DeletePost", "GetPost"):
                 assert request.post_id == created[record["post_ref"]]
+            if rpc == "DeleteFilter":
+                assert request.filter_id == created[record["filter_ref"]]
+                assert services.calls[record["filter_ref"]][1].user_id == request.user_id  # the owner deletes it
             if rpc == "GetHomeTimeline":
                 expected = tokens.get(request.user_id, "") if record.get("next") else ""
                 assert request.page_token == expected
@@ -206,9 +211,8 @@ def test_each_call_carries_its_records_org_and_group_requests_name_the_group_the
         records = list(reader)
     assert (result["requests"], result["errors"], result["skipped"]) == (len(records), 0, 0)
     assert services.orgs == [r.get("org", 0) for r in records] and set(services.orgs) == {0, 1, 2}
-    made = {
-        n: 1000 + i for i, n in enumerate(n for n, r in enumerate(records) if r["rpc"] in ("CreatePost", "CreateGroup"))
-    }
+    creates = ("CreatePost", "CreateGroup", "CreateFilter")  # each answer takes the double's next id
+    made = {n: 1000 + i for i, n in enumerate(n for n, r in enumerate(records) if r["rpc"] in creates)}
     last_token: dict[tuple[int, int], str] = {}
     for n, ((rpc, request, user), record) in enumerate(zip(services.calls, records, strict=True)):
         if "group_ref" in record:
