@@ -328,12 +328,24 @@ def make_machine(stack, client):
                 assert code == grpc.StatusCode.NOT_FOUND
                 return
             assert code == grpc.StatusCode.OK
+            self.check_group(group, user)
+
+        def check_group(self, group: int, user: int) -> None:
+            """The group's timeline as user reads it equals the model's, page by page."""
             pages, expected = self.read_settled(
                 user,
                 lambda: self.walk(lambda token: client.group_timeline(group, user, PAGE, token)),
                 lambda pages, read: self.model.group_timeline(group, user, read),
             )
             assert pages == chunks_of(expected), f"group {group}, reader {user}"
+
+        def check_quieted(self, user: int) -> None:
+            """After a change of user's mutes or filters: their home page at once, and every group of
+            theirs with a post (group timelines hide what home pages hide)."""
+            self.check_read(user)
+            live_groups = {self.model.post_group[p] for p in self.model.live()} - {0}
+            for group in sorted(g for g in live_groups if user in self.model.groups[g].members):
+                self.check_group(group, user)
 
         def walk(self, read_page: Callable[[str], Any]) -> list[list[int]]:
             """The ids of every page read_page gives, from the first (no more than the live posts fill)."""
@@ -406,7 +418,7 @@ def make_machine(stack, client):
                 return
             assert code == grpc.StatusCode.OK
             self.model.quiet.mute(muter, muted, duration_s, (began, time.time()))
-            self.check_read(muter)
+            self.check_quieted(muter)
 
         @rule(a=user_index, b=user_index)
         def unmute(self, a: int, b: int) -> None:
@@ -417,7 +429,7 @@ def make_machine(stack, client):
                 return
             assert code == grpc.StatusCode.OK  # also when there was no mute
             self.model.quiet.unmute(muter, muted)
-            self.check_read(muter)
+            self.check_quieted(muter)
 
         @rule(a=user_index, phrase=st.sampled_from(PHRASES), whole_word=st.booleans(), lasting=st.booleans())
         def create_filter(self, a: int, phrase: str, whole_word: bool, lasting: bool) -> None:
@@ -442,7 +454,7 @@ def make_machine(stack, client):
             made = client.filters.CreateFilter(request, timeout=10)
             assert (made.phrase, made.whole_word) == (phrase.strip(), whole_word)
             self.model.quiet.filters[made.filter_id] = FilterModel(user, phrase.strip(), whole_word)
-            self.check_read(user)
+            self.check_quieted(user)
 
         @precondition(lambda self: self.model.quiet.filters)
         @rule(data=st.data(), a=user_index, by_owner=st.integers(min_value=0, max_value=3))
@@ -460,7 +472,7 @@ def make_machine(stack, client):
             del self.model.quiet.filters[filter_id]
             listed = client.filters.ListFilters(filter_service_pb2.ListFiltersRequest(user_id=user), timeout=10)
             assert sorted(f.filter_id for f in listed.filters) == self.model.quiet.filters_of(user)
-            self.check_read(user)
+            self.check_quieted(user)
 
         def teardown(self) -> None:
             if self.paused:
