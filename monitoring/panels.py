@@ -314,8 +314,8 @@ ROWS: list[tuple[str, list[Panel]]] = [
             Panel(
                 "Stream gaps and lost notifications",
                 "ops",
-                "Gap events sent to streams (the client re-reads the page), by reason; notifications the workers "
-                "could not publish; times a read process subscribed again to the applied notifications.",
+                "Gap events sent to streams (the client pages from the gap's token instead), by reason; "
+                "notifications the workers could not publish; times a read process subscribed again to them.",
                 [
                     (rate("feed_stream_gaps_total", "reason"), "gaps: {{reason}}"),
                     (rate("feed_stream_notify_failures_total"), "notify failures"),
