@@ -1,0 +1,22 @@
+"""A FeedClient for the session's stack, and one for any other stack or replica."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed.client import FeedClient, RetryPolicy
+from feed.client.tokens import DevTokens
+
+
+def client_for(stack, timeout_s: float = 10.0, retry: RetryPolicy | None = None, **addrs: str) -> FeedClient:
+    """A FeedClient on the stack's addresses (or those given: write_addr, read_addr, stream_addr),
+    minting tokens with the stack's keys."""
+    s = stack.settings
+    addrs = {"write_addr": s.write_addr, "read_addr": s.read_addr, "stream_addr": s.stream_addr, **addrs}
+    return FeedClient(**addrs, token_source=DevTokens(stack.keys), timeout_s=timeout_s, retry=retry)
+
+
+@pytest.fixture
+def feed_client(stack):
+    with client_for(stack) as client:
+        yield client
