@@ -8,7 +8,7 @@ from feed.client.calls import DEFAULT_TIMEOUT_S, Calls, open_channel
 from feed.client.groups import GroupCalls
 from feed.client.reads import ReadCalls
 from feed.client.retry import RetryPolicy
-from feed.client.tokens import TokenSource, token_source
+from feed.client.tokens import TokenSource, as_token_source
 from feed.client.writes import WriteCalls
 from feed.config import Settings
 from feed.v1 import (
@@ -48,7 +48,7 @@ class FeedClient(WriteCalls, GroupCalls, ReadCalls):
             "stream": stream_addr or settings.stream_addr,
         }
         self._channels = {role: open_channel(addr) for role, addr in addrs.items()}
-        self._calls = Calls(_tokens(token_source), timeout_s, retry)
+        self._calls = Calls(as_token_source(token_source), timeout_s, retry)
         write, read = self._channels["write"], self._channels["read"]
         self._posts = post_service_pb2_grpc.PostServiceStub(write)
         self._graph = graph_service_pb2_grpc.GraphServiceStub(write)
@@ -70,6 +70,3 @@ class FeedClient(WriteCalls, GroupCalls, ReadCalls):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-_tokens = token_source

@@ -49,7 +49,9 @@ class ReadCalls:
 
         return Paged(page, page_token, until_empty=True)
 
-    def user_timeline(self, user_id: int, author_id: int, limit: int | None = None, page_size: int = PAGE_SIZE):
+    def user_timeline(
+        self, user_id: int, author_id: int, limit: int | None = None, page_size: int = PAGE_SIZE
+    ) -> Paged[Post]:
         """author_id's own posts as user_id sees them, newest first."""
 
         def page(token: str) -> tuple[tuple[Post, ...], str]:
@@ -59,7 +61,9 @@ class ReadCalls:
 
         return Paged(page, limit=limit)
 
-    def group_timeline(self, user_id: int, group_id: int, limit: int | None = None, page_size: int = PAGE_SIZE):
+    def group_timeline(
+        self, user_id: int, group_id: int, limit: int | None = None, page_size: int = PAGE_SIZE
+    ) -> Paged[Post]:
         """The group's posts as user_id may read them, newest first (NotFound: no such group for them)."""
 
         def page(token: str) -> tuple[tuple[Post, ...], str]:

@@ -24,7 +24,7 @@ def fixed_token(token: str) -> TokenSource:
     return lambda user_id: token
 
 
-def token_source(source: TokenSource | str) -> TokenSource:
+def as_token_source(source: TokenSource | str) -> TokenSource:
     """A source from what FeedClient was given: a callable as it is, a string as a fixed token."""
     return fixed_token(source) if isinstance(source, str) else source
 

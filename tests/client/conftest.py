@@ -1,19 +1,10 @@
-"""A FeedClient for the session's stack, and one for any other stack or replica."""
+"""A FeedClient for the session's stack."""
 
 from __future__ import annotations
 
 import pytest
 
-from feed.client import FeedClient, RetryPolicy
-from feed.client.tokens import DevTokens
-
-
-def client_for(stack, timeout_s: float = 10.0, retry: RetryPolicy | None = None, **addrs: str) -> FeedClient:
-    """A FeedClient on the stack's addresses (or those given: write_addr, read_addr, stream_addr),
-    minting tokens with the stack's keys."""
-    s = stack.settings
-    addrs = {"write_addr": s.write_addr, "read_addr": s.read_addr, "stream_addr": s.stream_addr, **addrs}
-    return FeedClient(**addrs, token_source=DevTokens(stack.keys), timeout_s=timeout_s, retry=retry)
+from tests.client.stack_client import client_for
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from feed.client import (
     Unauthenticated,
     Visibility,
 )
-from tests.client.conftest import client_for
+from tests.client.stack_client import client_for
 from tests.integration.stack import eventually, new_user, start_replica, wait_listening
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from feed.client import RetryPolicy, Unavailable
-from tests.client.conftest import client_for
 from tests.client.lossy_proxy import LossyProxy
+from tests.client.stack_client import client_for
 from tests.integration.stack import new_user, start_replica, wait_listening
 
 pytestmark = pytest.mark.integration

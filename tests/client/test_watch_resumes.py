@@ -10,7 +10,7 @@ import pytest
 from feed.client import FeedClient, PostArrived
 from feed.client.tokens import DevTokens, expires_at
 from feed.devstack.procs import free_port
-from tests.client.conftest import client_for
+from tests.client.stack_client import client_for
 from tests.integration.stack import new_user, start_replica, wait_listening
 
 pytestmark = pytest.mark.integration
