@@ -1,5 +1,6 @@
-"""The README's "A short tour" still works as written: its python blocks run, in order, against a
-stack of their own (a clean one, as after `make up` on a fresh clone), and print what they say.
+"""The README's "A short tour" still works as written: its python blocks, and the API section's that go
+on from them, run in order against a stack of their own (a clean one, as after `make up` on a fresh
+clone), and print what they say.
 
 A line `# prints: X` in a block says the block's previous print shows X; the printed lines must
 include every X, in the order of the comments.
@@ -24,11 +25,11 @@ PRINTS = re.compile(r"^# prints: (.*)$", re.MULTILINE)
 
 
 def tour_code() -> str:
-    """The python blocks of the README's tour section, joined in order."""
+    """The python blocks of the README's tour and API sections, joined in order."""
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## A short tour") : readme.index("## The API")]
+    section = readme[readme.index("## A short tour") : readme.index("## Configuration")]
     blocks = BLOCK.findall(section)
-    assert len(blocks) >= 3, "the tour lost its python blocks"
+    assert len(blocks) >= 4, "the tour lost its python blocks"
     return "\n".join(blocks)
 
 
