@@ -54,7 +54,7 @@ def test_a_create_post_made_while_the_write_service_restarts_lands_once(stack, t
     patient = RetryPolicy(attempts=40, initial_s=0.1, max_s=1.0)  # about 30 s: a restart takes a few
     with client_for(stack, write_addr=addr, retry=patient) as client:
         client.follow(author, new_user())  # the channel is connected before the service goes away
-        assert proc.stop() == 0
+        proc.stop(30)  # SIGTERM: the service drains and exits (a loaded machine may take a while)
         result: dict[str, object] = {}
         worker = threading.Thread(target=lambda: result.update(post=client.create_post(author, "across a restart")))
         worker.start()
