@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import grpc
 
 from feed.v1 import feed_service_pb2, post_pb2
@@ -25,23 +27,31 @@ class InMemoryRpcError(grpc.RpcError):
 
 
 class InMemoryStream:
-    """One WatchHomeTimeline call: its events, then its end (None: ends OK)."""
+    """One WatchHomeTimeline call: its events, then its end (None: ends OK; hold: stays open until
+    cancelled, as a live stream does)."""
 
-    def __init__(self, events: list, end: grpc.StatusCode | None = None) -> None:
+    def __init__(self, events: list, end: grpc.StatusCode | None = None, hold: bool = False) -> None:
         self._events = list(events)
         self._end = end
-        self.cancelled = False
+        self._hold = hold
+        self._cancel = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
 
     def __iter__(self):
         for event in self._events:
             if self.cancelled:
                 raise InMemoryRpcError(grpc.StatusCode.CANCELLED, "cancelled")
             yield event
+        if self._hold and self._cancel.wait(30):
+            raise InMemoryRpcError(grpc.StatusCode.CANCELLED, "cancelled")
         if self._end is not None:
             raise InMemoryRpcError(self._end, f"ended with {self._end.name}")
 
     def cancel(self) -> bool:
-        self.cancelled = True
+        self._cancel.set()
         return True
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
+import jwt
 import pytest
 
 from feed.client import Gap, PostArrived, RetryPolicy, Unauthenticated
@@ -10,6 +13,7 @@ from feed.client.watch import Resume, Watch
 from tests.client.doubles import InMemoryStream, InMemoryStreams, gap_event, post_event
 
 UNAVAILABLE, UNAUTHENTICATED = grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED
+PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
 BACKOFF = RetryPolicy(attempts=1, initial_s=1.0, multiplier=2.0, max_s=4.0)
 
 
@@ -83,3 +87,25 @@ def test_closing_a_watch_cancels_its_stream_and_ends_iteration():
     assert stream.cancelled
     assert list(watch) == []
     assert watch.resume_token == "after-1"
+
+
+def test_a_stream_is_reopened_with_a_fresh_token_before_the_old_one_expires():
+    """The source has a later-expiring token by the time the first nears its exp: the watch cancels
+    and reopens with it from its last event, instead of letting the server end the stream."""
+    short = jwt.encode({"exp": int(time.time()) + 2}, "k" * 32)
+    fresh = jwt.encode({"exp": int(time.time()) + 3600}, "k" * 32)
+    asked = []
+
+    def tokens(user: int) -> str:
+        asked.append(user)
+        return short if len(asked) == 1 else fresh
+
+    streams = InMemoryStreams(
+        InMemoryStream([post_event(1)], hold=True), InMemoryStream([post_event(2)], PERMISSION_DENIED)
+    )
+    watch = Watch(streams, 9, tokens, Resume(""), lambda s: None)
+    started = time.monotonic()
+    assert next(watch).post.post_id == 1
+    assert next(watch).post.post_id == 2  # after the renewal, not at a deadline: the first stream held on
+    assert time.monotonic() - started < 2.5
+    assert streams.opened == [(short, ""), (fresh, "after-1")]
