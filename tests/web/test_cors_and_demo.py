@@ -1,4 +1,5 @@
-"""CORS grants only for configured origins; the demo token only where the demo is on; probes."""
+"""CORS grants only for configured origins; the demo token only where the demo is on; probes;
+and what the gateway answers on its own when the services behind it do not."""
 
 from __future__ import annotations
 
@@ -97,3 +98,12 @@ def test_with_the_demo_on_a_token_is_minted_for_the_user_asked(tmp_path, secret)
         for bad in ({"userId": "zero"}, {"userId": "0"}, {}, ["2"]):
             refused = web.post("/demo/token", json=bad)
             assert (refused.status_code, refused.json()["code"]) == (400, "invalid_argument")
+
+
+def test_a_service_that_does_not_answer_is_unavailable_never_a_500(tmp_path, secret):
+    from feed.devstack.procs import free_port
+
+    nowhere = f"127.0.0.1:{free_port()}"
+    with gateway(tmp_path, write_addr=nowhere, read_addr=nowhere, stream_addr=nowhere) as web:
+        answer = web.post(HOME, content=b'{"userId": "2"}', headers={"content-type": "application/json"})
+        assert (answer.status_code, answer.json()["code"]) == (503, "unavailable")
