@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import types
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,10 +25,13 @@ from connectrpc.request import RequestContext
 from feed.config import Settings
 from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id
 
+log = logging.getLogger("feed.web")
 READ_SERVICE = "feed.v1.FeedService"  # every other service is the write process's
 UNARY_TIMEOUT_S = 30.0  # a caller that sends no deadline still gets one: no call holds a slot for ever
 FORWARDED = ("authorization",)  # request headers the services read (besides x-request-id)
 MAX_MESSAGE_BYTES = 4 << 20  # a page of hydrated posts; what gRPC clients accept by default
+UNREACHABLE = "the service behind the gateway is not reachable: retry shortly"
+MAX_DETAIL_CHARS = 300
 SHUTDOWN_MESSAGE = "the gateway is shutting down: call again (streams: resume with the last resume_token)"
 
 # gRPC and Connect share their codes by name, except CANCELLED, which Connect spells CANCELED.
@@ -36,8 +40,20 @@ _CODES[grpc.StatusCode.CANCELLED] = Code.CANCELED
 
 
 def connect_error(error: grpc.aio.AioRpcError) -> ConnectError:
-    """The Connect error for a gRPC status: same code, same message (the Connect spec maps it to HTTP)."""
-    return ConnectError(_CODES.get(error.code(), Code.UNKNOWN), error.details() or "")
+    """The Connect error for a gRPC status: same code, same message (the Connect spec maps it to HTTP).
+
+    Except a service that could not be reached: gRPC's own text names internal addresses, so
+    the caller gets a plain one and the log the original. Our services' answers are told
+    apart by the request id every one of them returns in its trailers."""
+    code, message = _CODES.get(error.code(), Code.UNKNOWN), error.details() or ""
+    if code is Code.UNAVAILABLE and not _answered_by_a_service(error):
+        log.warning("service unreachable", extra={"detail": message[:MAX_DETAIL_CHARS]})
+        message = UNREACHABLE
+    return ConnectError(code, message)
+
+
+def _answered_by_a_service(error: grpc.aio.AioRpcError) -> bool:
+    return any(key == METADATA_KEY for key, _ in error.trailing_metadata() or ())
 
 
 class Upstreams:

@@ -107,3 +107,4 @@ def test_a_service_that_does_not_answer_is_unavailable_never_a_500(tmp_path, sec
     with gateway(tmp_path, write_addr=nowhere, read_addr=nowhere, stream_addr=nowhere) as web:
         answer = web.post(HOME, content=b'{"userId": "2"}', headers={"content-type": "application/json"})
         assert (answer.status_code, answer.json()["code"]) == (503, "unavailable")
+        assert nowhere not in answer.json()["message"]  # no internal address reaches a browser
