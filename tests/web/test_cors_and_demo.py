@@ -108,3 +108,20 @@ def test_a_service_that_does_not_answer_is_unavailable_never_a_500(tmp_path, sec
         answer = web.post(HOME, content=b'{"userId": "2"}', headers={"content-type": "application/json"})
         assert (answer.status_code, answer.json()["code"]) == (503, "unavailable")
         assert nowhere not in answer.json()["message"]  # no internal address reaches a browser
+
+
+def test_the_demo_pages_files_are_served_at_the_root_when_the_package_has_them(tmp_path, secret, monkeypatch):
+    import feed.web.app
+
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "index.html").write_text("<h1>feed demo</h1>")
+    monkeypatch.setattr(feed.web.app, "STATIC", static)
+    with gateway(tmp_path) as web:
+        page = web.get("/")
+        assert (page.status_code, page.text) == (200, "<h1>feed demo</h1>")
+        assert page.headers["content-type"].startswith("text/html")
+        assert web.get("/healthz").status_code == 200  # the routes before the files still win
+    monkeypatch.setattr(feed.web.app, "STATIC", tmp_path / "absent")
+    with gateway(tmp_path) as web:
+        assert web.get("/").status_code == 404
