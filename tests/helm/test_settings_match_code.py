@@ -14,7 +14,15 @@ from feed.access.tokens import AuthKeys
 from feed.config import Settings
 from feed.redis.connection import connect
 from feed.store.cassandra.settings import CassandraSettings
-from tests.helm.chart import ALL_SECRETS, VALUE_SETS, config_map_data, container_env, of_kind, one, render
+from tests.helm.chart import (
+    ALL_SECRETS,
+    VALUE_SETS,
+    config_map_data,
+    container_env,
+    feed_containers,
+    one,
+    render,
+)
 
 NO_REDIS = ("-schema", "-web")  # workloads that never open Redis: with a Redis password, they get none
 # Set by the chart for a feature the code does not have yet; see docs/deploy.md.
@@ -50,9 +58,8 @@ def settings_variables() -> set[str]:
 
 
 def _containers(manifests):
-    for workload in of_kind(manifests, "Deployment") + of_kind(manifests, "Job"):
-        for container in workload["spec"]["template"]["spec"]["containers"]:
-            yield workload["metadata"]["name"], container
+    """The containers that run feed (not redis_exporter's), with their workload's name."""
+    yield from feed_containers(manifests)
 
 
 def test_recording_finds_the_settings_and_the_cassandra_variables():
@@ -132,7 +139,7 @@ def test_schema_job_reaches_the_same_cassandra_as_the_services(manifests):
     job = one(manifests, "Job", "feed-schema")["spec"]["template"]["spec"]["containers"][0]
     data = config_map_data(manifests)
     for entry in job["env"]:
-        if "value" in entry:
+        if "value" in entry and entry["name"].startswith("FEED_"):
             assert entry["value"] == data[entry["name"]], entry["name"]
 
 

@@ -178,6 +178,45 @@ code reads without it ever being a value of this chart. Call with (dict "root" $
 {{- end }}
 {{- end }}
 
+{{/*
+OpenTelemetry's standard variables when tracing.enabled (none otherwise: no exporter): where spans go,
+the share of traces kept (parent-based, so a caller's decision wins), and which component and pod sent
+them (the downward API fills the pod and namespace). Call with (dict "root" $ "component" "write").
+*/}}
+{{- define "feed.tracingEnv" -}}
+{{- $t := .root.Values.tracing -}}
+{{- if $t.enabled }}
+- name: K8S_NAMESPACE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: K8S_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "feed-%s" .component | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ printf "service.namespace=feed,service.version=%s,k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.pod.name=$(K8S_POD_NAME)" .root.Chart.AppVersion | quote }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ required "tracing.otlpEndpoint is required when tracing.enabled is true" $t.otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $t.protocol | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $t.sampleRatio | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/* A feed container's env: Secrets by reference, then tracing. Call with (dict "root" $ "component" c "jwt" bool). */}}
+{{- define "feed.env" -}}
+{{ include "feed.secretEnv" . }}
+{{ include "feed.tracingEnv" . }}
+{{- end }}
+
 {{- define "feed.podSecurityContext" -}}
 runAsNonRoot: true
 runAsUser: {{ .Values.runAsUser }}
