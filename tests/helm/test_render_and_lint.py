@@ -31,9 +31,11 @@ def test_there_are_the_documented_example_files():
 
 def test_each_value_set_renders_the_four_workloads_and_their_services(value_set, manifests):
     names = {kind: {m["metadata"]["name"] for m in of_kind(manifests, kind)} for kind in ("Deployment", "Service")}
-    exporter = {"feed-redis-exporter"} if merged_values(VALUE_SETS[value_set])["redisExporter"]["enabled"] else set()
-    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"} | exporter
-    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"} | exporter
+    values = merged_values(VALUE_SETS[value_set])
+    exporter = {"feed-redis-exporter"} if values["redisExporter"]["enabled"] else set()
+    web = {"feed-web"} if values["web"]["enabled"] else set()
+    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"} | exporter | web
+    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"} | exporter | web
     assert len(of_kind(manifests, "ConfigMap")) >= 1
     assert [j["metadata"]["name"] for j in of_kind(manifests, "Job")] == ["feed-schema"]
 

@@ -23,6 +23,7 @@ from tests.helm.chart import (
 )
 
 COMPONENTS = {"feed-write": "write", "feed-read": "read", "feed-worker": "worker", "feed-relay": "relay"}
+COMPONENTS["feed-web"] = "web"
 COMPONENTS["feed-schema"] = "schema"
 
 
