@@ -80,8 +80,8 @@ function envelope(flags, json) {
 }
 
 // The server stream: yields each HomeTimelineEvent; returns at a clean end, throws ApiError otherwise.
-// onOpen runs once the server has accepted the stream (the response headers arrived).
-async function* watchHomeTimeline(request, signal, onOpen) {
+// The response (headers included) begins with the first event: a quiet stream stays "pending" meanwhile.
+async function* watchHomeTimeline(request, signal) {
   const response = await fetch("/feed.v1.FeedService/WatchHomeTimeline", {
     method: "POST",
     headers: headers("application/connect+json"),
@@ -92,7 +92,6 @@ async function* watchHomeTimeline(request, signal, onOpen) {
     const body = await response.json().catch(() => ({})); // refused before streaming: a unary-style error
     throw new ApiError(body.code || "unknown", body.message || response.statusText);
   }
-  onOpen();
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = new Uint8Array(0);
@@ -184,7 +183,7 @@ function showPending() {
 }
 
 function setLive(state) {
-  $("live").dataset.state = state; // off | connecting | live | reconnecting
+  $("live").dataset.state = state; // off | live | reconnecting
   $("live").textContent = state === "live" ? "● live" : state === "off" ? "" : `○ ${state}…`;
 }
 
@@ -226,10 +225,12 @@ function onEvent(v, event) {
 async function keepWatching(v) {
   let backoff = BACKOFF_MIN_MS;
   while (v === view) {
-    setLive("connecting");
+    // Live as soon as the request is out: the server answers only with its first event, so a quiet
+    // stream looks the same as one still opening; a refusal or a drop shows as "reconnecting".
+    setLive("live");
     try {
       const request = { userId: session.userId, pageToken: v.resumeToken };
-      for await (const event of watchHomeTimeline(request, v.abort.signal, () => setLive("live"))) {
+      for await (const event of watchHomeTimeline(request, v.abort.signal)) {
         backoff = BACKOFF_MIN_MS;
         onEvent(v, event);
       }
