@@ -66,9 +66,17 @@ class DemoPage:
         self.driver = browser.driver
         self.user = user
         self.driver.get(url)
-        self.type_into("user-id", str(user))
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        """Sign in as self.user; return once the first page is read and the stream requested."""
+        self.type_into("user-id", str(self.user))
         self.click("#sign-in button[type=submit]")
         eventually(self.is_live, timeout_s=30)
+
+    def sign_out(self) -> None:
+        self.click("#sign-out")
+        eventually(lambda: self.find("#sign-in").is_displayed(), timeout_s=5)
 
     def find(self, selector: str):
         return self.driver.find_element(By.CSS_SELECTOR, selector)
@@ -102,6 +110,31 @@ class DemoPage:
         self.type_into("followee-id", str(user))
         self.click("#follow-button")
         eventually(lambda: f"following user {user}" in self.find("#status").text, timeout_s=10)
+
+    def unfollow(self, user: int) -> None:
+        self.type_into("followee-id", str(user))
+        self.click("#unfollow-button")
+        eventually(lambda: f"unfollowed user {user}" in self.find("#status").text, timeout_s=10)
+
+    def post_ids(self) -> list[int]:
+        """The ids of the posts shown, top first."""
+        script = "return [...document.querySelectorAll('#timeline .post')].map(e => e.dataset.postId)"
+        return [int(post_id) for post_id in self.driver.execute_script(script)]
+
+    def author_ids(self) -> set[int]:
+        script = "return [...document.querySelectorAll('#timeline .post')].map(e => e.dataset.authorId)"
+        return {int(author_id) for author_id in self.driver.execute_script(script)}
+
+    def load_all(self) -> None:
+        """Click "Load more" until it goes away, each time waiting for the page it asked for."""
+        more = self.find("#load-more")
+        for _ in range(100):
+            if not more.is_displayed():
+                return
+            shown = len(self.post_ids())
+            more.click()
+            eventually(lambda shown=shown: len(self.post_ids()) > shown or not more.is_displayed(), timeout_s=10)
+        raise AssertionError("load more did not end")
 
     def timeline_texts(self) -> list[str]:
         """The texts of the posts shown, top first (one script: no round trip per post)."""

@@ -15,6 +15,7 @@ from tests.web_demo.browser import Browser, DemoPage, require_chromium
 pytestmark = pytest.mark.integration
 
 VISIBLE_WITHIN_S = 2.0  # from clicking Post on one page to the text on the other
+PAGE_SIZE = 20  # posts a page of the demo asks for (app.js)
 OUTPUT = Path(__file__).resolve().parents[2] / "var" / "test-output"
 
 
@@ -124,3 +125,31 @@ def test_after_the_gateway_restarts_the_page_resumes_and_shows_what_was_posted_m
     wait_until_shown(b, text, 40)  # the backoff tops out at 30 s (jittered)
     assert b.same_document(), "B's page reloaded"
     assert b.timeline_texts().count(text) == 1
+
+
+def test_load_more_pages_back_through_the_whole_timeline_in_order_without_duplicates(web_stack, pages):
+    a, b = pages
+    with client_of(web_stack) as client:
+        for n in range(PAGE_SIZE + 5):
+            client.post(a.user, f"older post {n}")
+        eventually(lambda: drained(web_stack), timeout_s=60)
+        b.sign_out()
+        b.sign_in()  # a fresh view: the newest page only
+        assert len(b.post_ids()) == PAGE_SIZE
+        assert b.find("#load-more").is_displayed()
+
+        b.load_all()
+        assert b.post_ids() == client.home_ids(b.user)
+
+
+def test_unfollowing_on_the_page_removes_that_authors_posts_from_it(web_stack, pages):
+    a, b = pages
+    text = f"before the unfollow: {uuid.uuid4().hex[:8]}"
+    a.post(text)
+    wait_until_shown(b, text, 10)
+    try:
+        b.unfollow(a.user)
+        assert a.user not in b.author_ids()
+    finally:
+        b.follow(a.user)
+        eventually(lambda: drained(web_stack), timeout_s=60)

@@ -1,124 +1,13 @@
-// The feed demo page, and the front-end teams' reference for calling the feed API from a browser.
-//
-// Every call goes to this page's own origin (the web gateway, FEED_WEB_ADDR) over the Connect protocol:
-// - unary: POST /feed.v1.<Service>/<Method>, content-type application/json, the request and the answer in
-//   the proto3 JSON mapping (camelCase names, 64-bit ids as strings: never turn them into Numbers, they
-//   exceed 2^53); an error is a 4xx/5xx status with {"code": "...", "message": "..."}.
-// - server stream (WatchHomeTimeline): content-type application/connect+json, the request and every answer
-//   in an envelope (1 flag byte, a 4-byte big-endian length, JSON); the last envelope has flag 0x02 and
-//   carries {} or {"error": {...}}.
-"use strict";
+// The feed demo page: sign in as a demo user, read and page the home timeline, post, follow, delete,
+// and watch new posts arrive live. Plain DOM, no framework; the API calls themselves are in api.js.
+
+import { call, session, signIn, signOut, watchHomeTimeline } from "./api.js";
 
 const PAGE_SIZE = 20;
 const SCROLLED_PX = 80; // scrolled further down than this, new posts wait behind the pill: the page never jumps
 const BACKOFF_MIN_MS = 500; // first wait before reopening a dropped stream; doubles up to the max, jittered
 const BACKOFF_MAX_MS = 30_000;
 const CREATE_ATTEMPTS = 4; // CreatePost tries on "unavailable", all with the same idempotency key
-const SESSION_KEY = "feed.demo.session"; // sessionStorage: {token, userId}, gone when the tab closes
-
-class ApiError extends Error {
-  constructor(code, message) {
-    super(`${code}: ${message}`);
-    this.code = code; // the Connect code: "unauthenticated", "not_found", "unavailable", ...
-  }
-}
-
-// ---- The API ----------------------------------------------------------------------------------
-
-let session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-
-function headers(contentType) {
-  return {
-    "content-type": contentType,
-    "connect-protocol-version": "1",
-    authorization: `Bearer ${session.token}`, // the same bearer token the gRPC port takes
-  };
-}
-
-// One unary call, e.g. call("feed.v1.FeedService/GetHomeTimeline", {userId: "2", pageSize: 20}).
-async function call(method, request, retried = false) {
-  let response;
-  try {
-    response = await fetch(`/${method}`, {
-      method: "POST",
-      headers: headers("application/json"),
-      body: JSON.stringify(request),
-    });
-  } catch (e) {
-    throw new ApiError("unavailable", e.message); // no answer at all: the network or the gateway
-  }
-  const body = await response.json().catch(() => ({}));
-  if (response.ok) return body;
-  const error = new ApiError(body.code || "unknown", body.message || response.statusText);
-  if (error.code === "unauthenticated" && !retried) {
-    await signIn(session.userId); // the demo token expired: mint another, then try once more
-    return call(method, request, true);
-  }
-  throw error;
-}
-
-// Demo sign-in: a token for any user id, minted by the local stack (never offered in production).
-async function signIn(userId) {
-  const response = await fetch("/demo/token", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ userId }),
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(body.code || "unknown", body.message || response.statusText);
-  session = { token: body.token, userId: body.userId };
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
-}
-
-function envelope(flags, json) {
-  const payload = new TextEncoder().encode(JSON.stringify(json));
-  const bytes = new Uint8Array(5 + payload.length);
-  bytes[0] = flags;
-  new DataView(bytes.buffer).setUint32(1, payload.length); // big-endian by default
-  bytes.set(payload, 5);
-  return bytes;
-}
-
-// The server stream: yields each HomeTimelineEvent; returns at a clean end, throws ApiError otherwise.
-// The response (headers included) begins with the first event: a quiet stream stays "pending" meanwhile.
-async function* watchHomeTimeline(request, signal) {
-  const response = await fetch("/feed.v1.FeedService/WatchHomeTimeline", {
-    method: "POST",
-    headers: headers("application/connect+json"),
-    body: envelope(0, request),
-    signal,
-  });
-  if (!response.ok) {
-    const body = await response.json().catch(() => ({})); // refused before streaming: a unary-style error
-    throw new ApiError(body.code || "unknown", body.message || response.statusText);
-  }
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = new Uint8Array(0);
-  for (;;) {
-    while (buffer.length >= 5) {
-      // a read may end inside an envelope, or hold several: take only whole ones
-      const length = new DataView(buffer.buffer, buffer.byteOffset).getUint32(1);
-      if (buffer.length < 5 + length) break;
-      const flags = buffer[0];
-      const message = JSON.parse(decoder.decode(buffer.subarray(5, 5 + length)));
-      buffer = buffer.slice(5 + length);
-      if (flags & 0x02) {
-        if (message.error) throw new ApiError(message.error.code, message.error.message || "");
-        return;
-      }
-      yield message;
-    }
-    const { value, done } = await reader.read();
-    if (done) throw new ApiError("unavailable", "the stream ended without its end-of-stream message");
-    const joined = new Uint8Array(buffer.length + value.length);
-    joined.set(buffer);
-    joined.set(value, buffer.length);
-    buffer = joined;
-  }
-}
-
-// ---- The page ---------------------------------------------------------------------------------
 
 const $ = (id) => document.getElementById(id);
 let view = null; // one timeline view: replaced (and its stream aborted) on sign-out and reload
@@ -156,10 +45,14 @@ function renderPost(post) {
   return item;
 }
 
+function isShown(postId) {
+  return $("timeline").querySelector(`[data-post-id="${postId}"]`) !== null;
+}
+
 // Insert newest first by id (ids are time-ordered), once: the stream, a page and one's own post may overlap.
 function insertPost(post) {
   const list = $("timeline");
-  if (list.querySelector(`[data-post-id="${post.postId}"]`)) return;
+  if (isShown(post.postId)) return;
   const id = BigInt(post.postId);
   const before = [...list.children].find((item) => BigInt(item.dataset.postId) < id);
   list.insertBefore(renderPost(post), before || null);
@@ -204,6 +97,7 @@ async function loadPage(v, pageToken) {
 function onEvent(v, event) {
   v.resumeToken = event.resumeToken || v.resumeToken; // resume after this event, whatever happens next
   if (event.post) {
+    if (isShown(event.post.postId)) return; // one's own post, shown when CreatePost answered
     if (isScrolledDown()) {
       v.pending.push(event.post);
       updatePill();
@@ -268,6 +162,7 @@ async function start() {
 }
 
 function showSignedIn(signedIn) {
+  say("");
   $("sign-in").hidden = signedIn;
   $("app").hidden = !signedIn;
   $("sign-out").hidden = !signedIn;
@@ -323,8 +218,7 @@ $("sign-in").addEventListener("submit", async (event) => {
 $("sign-out").addEventListener("click", () => {
   if (view) view.abort.abort();
   view = null;
-  session = null;
-  sessionStorage.removeItem(SESSION_KEY);
+  signOut();
   setLive("off");
   showSignedIn(false);
 });
