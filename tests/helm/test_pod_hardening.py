@@ -77,4 +77,5 @@ def test_each_process_gets_only_the_secrets_it_uses():
         "feed-worker": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},
         "feed-relay": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},  # Redis: only for its readiness check
         "feed-schema": {"FEED_CASSANDRA_PASSWORD"},
+        "feed-web": set(),  # no store, no Redis; the JWT secret only with web.demo
     }

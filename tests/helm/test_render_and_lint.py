@@ -21,8 +21,8 @@ def test_there_are_the_documented_example_files():
 
 def test_each_value_set_renders_the_four_workloads_and_their_services(manifests):
     names = {kind: {m["metadata"]["name"] for m in of_kind(manifests, kind)} for kind in ("Deployment", "Service")}
-    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"}
-    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"}
+    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay", "feed-web"}
+    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics", "feed-web"}
     assert len(of_kind(manifests, "ConfigMap")) >= 1
     assert [j["metadata"]["name"] for j in of_kind(manifests, "Job")] == ["feed-schema"]
 
