@@ -22,6 +22,7 @@ OUTPUT = Path(__file__).resolve().parents[2] / "var" / "test-output"
 @pytest.fixture(scope="module")
 def web_stack(tmp_path_factory):
     """A stack of its own with the web gateway (demo sign-in on, as `feed up` has it) serving the page."""
+    require_chromium()  # before starting anything
     with private_stack(tmp_path_factory, "web-demo", workers=1, web=True, web_demo=True) as stack:
         yield stack
 
@@ -29,7 +30,6 @@ def web_stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pages(web_stack, tmp_path_factory):
     """Author A's and follower B's pages, both signed in and live; B followed A through its page."""
-    require_chromium()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     stack = web_stack
     url = f"http://{stack.settings.web_addr}/"
@@ -57,7 +57,7 @@ def wait_until_shown(page: DemoPage, text: str, timeout_s: float) -> None:
     eventually(shown, timeout_s=timeout_s, interval_s=0.05)
 
 
-def test_a_post_made_on_one_page_appears_on_a_followers_open_page_within_2_s(pages):
+def test_a_post_made_on_one_page_appears_on_a_followers_open_page_within_2_s(pages, capsys):
     a, b = pages
     b.mark_document()
     text = f"live from user {a.user}: {uuid.uuid4().hex[:8]}"
@@ -72,7 +72,8 @@ def test_a_post_made_on_one_page_appears_on_a_followers_open_page_within_2_s(pag
     assert text in a.timeline_texts()  # the author sees their own post too
     shot = OUTPUT / "demo-page.png"
     b.driver.save_screenshot(str(shot))
-    print(f"post visible on the follower's page {seen_after * 1000:.0f} ms after the click; screenshot: {shot}")
+    with capsys.disabled():  # shown in every run, not only with -s
+        print(f"\npost visible on the follower's page {seen_after * 1000:.0f} ms after the click; screenshot: {shot}")
     assert b.errors() == [] and a.errors() == []
 
 
