@@ -84,6 +84,8 @@ def build_app(settings: Settings) -> Starlette:
         routes.append(Mount(connect.path, app=connect))
     if settings.web_demo:
         routes.append(Route("/demo/token", _demo_token(AuthKeys.from_settings(settings), settings), methods=["POST"]))
+    else:  # claimed here so the static files below do not answer it (405): off, it is simply not there
+        routes.append(Route("/demo/token", _not_found, methods=["GET", "HEAD", "POST"]))
     if STATIC.is_dir():
         routes.append(Mount("/", app=StaticFiles(directory=STATIC, html=True)))
     middleware = []
@@ -106,6 +108,10 @@ def build_app(settings: Settings) -> Starlette:
 async def _healthz(request: Request) -> PlainTextResponse:
     """Liveness and readiness of the gateway itself: it holds no state, so serving is being ready."""
     return PlainTextResponse("ok\n")
+
+
+async def _not_found(request: Request) -> JSONResponse:
+    return JSONResponse({"code": "not_found", "message": "not found"}, status_code=404)
 
 
 def _demo_token(keys: AuthKeys, settings: Settings):
