@@ -183,7 +183,7 @@ def _wire(settings: Settings):
         functions = RedisFunctions(client)
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
         read_time = RedisReadTimeSources(functions, settings.timeline_max)
-        hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+        hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts, store.reposts)
         home = HomeTimelineReader(store, timelines, read_time, hydrator, guards=GuardCache())
         orgs = OrgDirectory(store.orgs)
         limiter = read_limiter(client, settings.read_rate_per_s, settings.read_burst)
