@@ -93,6 +93,14 @@ class Unreposted:
 
 
 DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed | GroupJoined | GroupLeft | Reposted | Unreposted
+
+
+def fanout_view(event: DomainEvent) -> DomainEvent:
+    """The event as fan-out plans it: a repost is a post of the reposter's under the repost's id, an
+    unrepost that entry's delete (docs/reposts.md); every other event as it is."""
+    return event.as_post() if isinstance(event, Reposted | Unreposted) else event
+
+
 # Ids that may be 0 (the default organization; a post outside any group); every other id must not.
 OPTIONAL_FIELDS = frozenset({"org_id", "group_id"})
 # Ids are uint64 on the wire but signed 64-bit in SQLite, Cassandra and Redis scores: anything above

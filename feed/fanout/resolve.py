@@ -7,12 +7,24 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.events import (
+    Envelope,
+    Followed,
+    GroupJoined,
+    GroupLeft,
+    PostCreated,
+    PostDeleted,
+    Reposted,
+    Unfollowed,
+    fanout_view,
+)
 from feed.redis.keys import TIMELINE_SLACK
 from feed.store.base import Store, walk_pages
+from feed.store.reposts import Repost
 from feed.timeline.sources import ReadTimeSources
 
 FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
+MAX_REPOSTS_REMOVED = 100_000  # reposts of one deleted post whose entries a delete removes (the rest: read time)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,6 +86,10 @@ class Facts:
     unmerge_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
     # Deleting source -> its whole audience, walked page by page when the removals are applied.
     delete_audiences: dict[Source, AudiencePages] = dataclasses.field(default_factory=dict)
+    # Repost id -> original id, of the batch's reposts still stored and whose original is live.
+    originals: dict[int, int] = dataclasses.field(default_factory=dict)
+    # Deleted post id -> its reposts, whose entries leave their reposters' audiences with it.
+    deleted_reposts: dict[int, list[Repost]] = dataclasses.field(default_factory=dict)
 
 
 GraphEvent = Followed | Unfollowed | GroupJoined | GroupLeft
@@ -99,10 +115,15 @@ def resolve(
     source's newest posts; an unmerge removes that many plus TIMELINE_SLACK.
     A batch of posts alone costs no post listing and no more Redis round trips.
     """
-    events = [e.event for e in envelopes]
+    raw = [e.event for e in envelopes]
+    events = [fanout_view(e) for e in raw]  # reposts as posts of the reposter's (docs/reposts.md)
     posts = [e for e in events if isinstance(e, PostCreated)]
     posting = {p.source for p in posts}
+    originals = live_reposts(store, [e for e in raw if isinstance(e, Reposted)])
+    deleted = [e.post_id for e in raw if isinstance(e, PostDeleted)]
+    deleted_reposts = {post_id: store.reposts.reposts_of(post_id, MAX_REPOSTS_REMOVED) for post_id in deleted}
     deleting = {e.source for e in events if isinstance(e, PostDeleted)}
+    deleting |= {Source(author_id=r.reposter_id) for found in deleted_reposts.values() for r in found}
     edges = {Edge(e.follower_id, e.followee_id) for e in events if isinstance(e, Followed | Unfollowed)}
     joins = {Membership(e.user_id, e.group_id) for e in events if isinstance(e, GroupJoined | GroupLeft)}
     counts = {source: audience_size(store, source) for source in posting}
@@ -113,7 +134,7 @@ def resolve(
     listed = already_listed(read_time_sources, posts, read_time, merging, backfill_posts)
     return Facts(
         followers={source: audience_of(store, source) for source in posting - read_time.keys()},
-        live_posts=set(store.posts.get_posts([p.post_id for p in posts])) if posts else set(),
+        live_posts=live_posts(store, posts, originals),
         following={edge for edge in edges if store.graph.is_following(edge.follower_id, edge.followee_id)},
         read_time=read_time,
         read_time_posts=listed,
@@ -123,7 +144,25 @@ def resolve(
         # Deletes reach every follower even of a read-time source: posts from before the source
         # crossed the threshold were fanned out on write. Listed lazily: an audience can be millions.
         delete_audiences={source: AudiencePages(store, source) for source in deleting},
+        originals=originals,
+        deleted_reposts={post_id: found for post_id, found in deleted_reposts.items() if found},
     )
+
+
+def live_reposts(store: Store, reposted: Sequence[Reposted]) -> dict[int, int]:
+    """Repost id -> original id, of these reposts that are still stored and whose original is live: an
+    unreposted repost, or one of a deleted post, is pushed nowhere (two store queries, none without reposts)."""
+    if not reposted:
+        return {}
+    stored = store.reposts.get_reposts([e.repost_id for e in reposted])
+    live = store.posts.get_posts({r.post_id for r in stored.values()})
+    return {r.repost_id: r.post_id for r in stored.values() if r.post_id in live}
+
+
+def live_posts(store: Store, posts: Sequence[PostCreated], originals: dict[int, int]) -> set[int]:
+    """The batch's created posts not deleted since, live reposts included (known from originals)."""
+    ids = [p.post_id for p in posts if p.post_id not in originals]
+    return (set(store.posts.get_posts(ids)) if ids else set()) | set(originals)
 
 
 def admitted(
