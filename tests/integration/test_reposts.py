@@ -14,6 +14,7 @@ from feed.redis.keys import home_timeline_key
 from feed.v1 import post_service_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org, new_user, private_stack
+from tests.integration.streams import watch_live
 
 pytestmark = pytest.mark.integration
 USERS = OrgUsers()
@@ -196,3 +197,17 @@ def test_reposts_come_back_once_after_redis_loses_everything(rstack, rc):
     connect(rstack.settings.redis_url).flushall()
     assert (post, b) in home(rc, c)
     assert ids(rc, d).count(post) == 1
+
+
+def test_a_repost_streams_to_the_reposters_followers_as_its_original(rstack, rc):
+    a, b, c = users(rc, 3)
+    rc.follow(c, b)
+    post = rc.post(a, "live").post_id
+    watcher = watch_live(rc, rstack.settings.stream_addr, c, b)
+    try:
+        repost(rc, b, post)
+        assert watcher.wait_for(lambda w: post in w.posts(), 10.0)
+        shown = next(e.post for e in watcher.events if e.HasField("post") and e.post.post_id == post)
+        assert (shown.author_id, shown.reposted_by_user_id, shown.text) == (a, b, "live")
+    finally:
+        watcher.close()
