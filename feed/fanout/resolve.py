@@ -18,13 +18,13 @@ from feed.events import (
     Unfollowed,
     fanout_view,
 )
+from feed.fanout.reposts import MAX_REPOSTS_REMOVED, live_posts, live_reposts
 from feed.redis.keys import TIMELINE_SLACK
 from feed.store.base import Store, walk_pages
 from feed.store.reposts import Repost
 from feed.timeline.sources import ReadTimeSources
 
 FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
-MAX_REPOSTS_REMOVED = 100_000  # reposts of one deleted post whose entries a delete removes (the rest: read time)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -147,22 +147,6 @@ def resolve(
         originals=originals,
         deleted_reposts={post_id: found for post_id, found in deleted_reposts.items() if found},
     )
-
-
-def live_reposts(store: Store, reposted: Sequence[Reposted]) -> dict[int, int]:
-    """Repost id -> original id, of these reposts that are still stored and whose original is live: an
-    unreposted repost, or one of a deleted post, is pushed nowhere (two store queries, none without reposts)."""
-    if not reposted:
-        return {}
-    stored = store.reposts.get_reposts([e.repost_id for e in reposted])
-    live = store.posts.get_posts({r.post_id for r in stored.values()})
-    return {r.repost_id: r.post_id for r in stored.values() if r.post_id in live}
-
-
-def live_posts(store: Store, posts: Sequence[PostCreated], originals: dict[int, int]) -> set[int]:
-    """The batch's created posts not deleted since, live reposts included (known from originals)."""
-    ids = [p.post_id for p in posts if p.post_id not in originals]
-    return (set(store.posts.get_posts(ids)) if ids else set()) | set(originals)
 
 
 def admitted(

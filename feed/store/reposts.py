@@ -60,6 +60,15 @@ class RepostStore(abc.ABC):
     def list_user_reposts(self, reposter_id: int, before_id: int | None, limit: int) -> list[Repost]:
         """Up to limit reposts of one user with ids below before_id (None: from the newest), newest first."""
 
+    def purge_reposts(self, reposter_id: int, page: int = 1000) -> list[int]:
+        """Erase the user's reposts (an organization's deletion), without events; the ids erased."""
+        erased: list[int] = []
+        while found := self.list_user_reposts(reposter_id, None, page):
+            for repost in found:
+                self.delete_repost(repost)
+            erased += [r.repost_id for r in found]
+        return erased
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""

@@ -52,6 +52,15 @@ class RepostContract:
         assert store.reposts.list_user_reposts(reposter, newer.repost_id, 10) == [older]
         assert store.reposts.list_user_reposts(reposter, None, 1) == [newer]
 
+    def test_purging_a_user_erases_their_reposts_only(self, store: Store) -> None:
+        reposter, other, post_id = new_user(), new_user(), _ids.next_id()
+        mine = [store.reposts.create_repost(a_repost(reposter, _ids.next_id()))[0] for _ in range(3)]
+        theirs, _ = store.reposts.create_repost(a_repost(other, post_id))
+        assert sorted(store.reposts.purge_reposts(reposter, page=2)) == sorted(r.repost_id for r in mine)
+        assert store.reposts.list_user_reposts(reposter, None, 10) == []
+        assert store.reposts.get_reposts([r.repost_id for r in mine]) == {}
+        assert store.reposts.find_repost(other, post_id) == theirs
+
     def test_a_deleted_repost_is_gone_everywhere_and_its_event_recorded(self, store: Store) -> None:
         reposter, post_id = new_user(), _ids.next_id()
         repost, _ = store.reposts.create_repost(a_repost(reposter, post_id))

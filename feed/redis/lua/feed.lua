@@ -120,7 +120,7 @@ end
 -- has a companion hash (same hash tag) of repost id -> original id for the
 -- reposts pushed into it, so that a push can tell what its newest entries stand for.
 local REPOST_WINDOW = 40  -- a repost is not added when its post is among this many newest entries
-local REPOST_INDEX_MAX = 2 * REPOST_WINDOW  -- companion fields kept before pruning those below the window
+local REPOST_INDEX_MAX = REPOST_WINDOW + 8  -- companion fields kept before pruning those below the window
 
 -- Whether original, or a repost of it, is among the newest REPOST_WINDOW entries of key.
 local function shown_near_top(key, rkey, original)
