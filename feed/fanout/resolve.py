@@ -171,19 +171,23 @@ def admitted(
 def posts_to_move(
     store: Store, merging: set[Source], unmerging: set[Source], max_entries: int
 ) -> tuple[dict[Source, list[int]], dict[Source, list[int]]]:
-    """The newest post ids of the sources a batch backfills and of those it unmerges, newest first.
+    """The newest post ids of the sources a batch backfills and of those it unmerges, newest first: an
+    author's reposts' ids among them (a follow brings them as a rebuild would, an unfollow takes them out).
 
-    One store query per source, long enough for both when a batch both merges and unmerges it.
-    Listed now, written when the plan is applied: why that gap loses nothing is told in apply.py.
+    One store query per group and two per author, long enough for both when a batch both merges and
+    unmerges it. Listed now, written when the plan is applied: why that gap loses nothing is told in apply.py.
     """
     limits = {source: max_entries for source in merging} | {s: max_entries + TIMELINE_SLACK for s in unmerging}
     newest = {}
     for source, limit in limits.items():
         if source.group_id:
             found = store.posts.list_group_posts(source.group_id, None, limit)
-        else:
-            found = store.posts.list_author_posts(source.author_id, None, limit)
-        newest[source] = [p.post_id for p in found]
+            newest[source] = [p.post_id for p in found]
+            continue
+        found = store.posts.list_author_posts(source.author_id, None, limit)
+        reposts = store.reposts.list_user_reposts(source.author_id, None, limit)
+        ids = [p.post_id for p in found] + [r.repost_id for r in reposts]
+        newest[source] = sorted(ids, reverse=True)[:limit] if reposts else ids
     return {s: newest[s][:max_entries] for s in merging}, {s: newest[s] for s in unmerging}
 
 

@@ -211,3 +211,17 @@ def test_a_repost_streams_to_the_reposters_followers_as_its_original(rstack, rc)
         assert (shown.author_id, shown.reposted_by_user_id, shown.text) == (a, b, "live")
     finally:
         watcher.close()
+
+
+def test_a_follow_brings_the_followees_reposts_and_an_unfollow_takes_them_out(rstack, rc):
+    a, b, c = users(rc, 3)
+    post = rc.post(a, "shared before the follow").post_id
+    repost(rc, b, post)
+    eventually(lambda: drained(rstack), timeout_s=30)
+    rc.follow(c, b)
+    eventually(lambda: (post, b) in home(rc, c))
+    rc.unfollow(c, b)
+    assert post not in ids(rc, c)
+    eventually(lambda: drained(rstack), timeout_s=30)
+    raw = connect(rstack.settings.redis_url).lrange(home_timeline_key(c), 0, -1)
+    assert [x for x in raw if x != b"0"] == []
