@@ -76,9 +76,9 @@ def post_to_proto(post: Post) -> post_pb2.Post:
         text=post.text,
         group_id=post.group_id,
         org_id=post.org_id,
-        reposted_by_user_id=post.reposted_by,
-        repost_count=post.repost_count,
     )
+    if post.reposted_by or post.repost_count:  # set only when there is something: most posts have neither
+        msg.reposted_by_user_id, msg.repost_count = post.reposted_by, post.repost_count
     seconds, millis = divmod(post.create_time_ms, 1000)
     created = msg.create_time  # set directly, not FromMilliseconds(): this runs for every post of every page
     created.seconds, created.nanos = seconds, millis * 1_000_000

@@ -106,7 +106,8 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
                 next_page_token=encode_id_cursor(newer.older_than),
                 prev_page_token=encode_newer_cursor(newer.newer),
             )
-        shown = decode_older_cursor(request.page_token)[1]  # originals earlier pages showed (docs/reposts.md)
+        # The originals earlier pages of this walk showed through reposts (docs/reposts.md); none on a first page.
+        shown = decode_older_cursor(request.page_token)[1] if request.page_token else ()
         page = self._home.read(user, cursor, size, caller.org_id, budget, shown)
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts],

@@ -43,9 +43,11 @@ def drop_unfollowed_authors(posts: list[Post], ctx: ReadContext) -> FilterResult
     kept = [
         p
         for p in posts
-        if (p.group_id and not p.reposted_by)
-        or (p.reposted_by or p.author_id) == reader
-        or (p.reposted_by or p.author_id) in followed
+        if (
+            (p.group_id or p.author_id == reader or p.author_id in followed)
+            if not p.reposted_by  # the common post, tested as before reposts existed
+            else (p.reposted_by == reader or p.reposted_by in followed)
+        )
     ]
     return split(posts, kept)
 
