@@ -23,7 +23,7 @@ from feed.v1.post_pb2 import Post
 from google.protobuf.empty_pb2 import Empty
 from pyqwest import Client, SyncClient
 
-from .post_service_pb2 import CreatePostRequest, DeletePostRequest, GetPostRequest
+from .post_service_pb2 import CreatePostRequest, DeletePostRequest, GetPostRequest, RepostRequest, UnrepostRequest
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -57,6 +57,21 @@ class PostService(Protocol):
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
     async def get_post(self, request: GetPostRequest, ctx: RequestContext[GetPostRequest, Post], /) -> Post:
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def repost(self, request: RepostRequest, ctx: RequestContext[RepostRequest, Post], /) -> Post:
+        """
+        Shares a post with the reposter's followers (docs/reposts.md): it appears
+        in their home timelines at the time of the repost, as the original post
+        with reposted_by_user_id set. Repeating it returns the same repost. A post
+        the caller may not see answers NOT_FOUND, as an unknown one.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def unrepost(self, request: UnrepostRequest, ctx: RequestContext[UnrepostRequest, Empty], /) -> Empty:
+        """
+        Takes a repost back; nothing to take back is OK.
+        """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
 
@@ -105,6 +120,28 @@ class PostServiceASGIApplication(ConnectASGIApplication[PostService]):
                         stream_type=StreamType.UNARY,
                     ),
                     function=svc.get_post,
+                ),
+                "/feed.v1.PostService/Repost": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Repost",
+                        service_name="feed.v1.PostService",
+                        input=RepostRequest,
+                        output=Post,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.repost,
+                ),
+                "/feed.v1.PostService/Unrepost": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Unrepost",
+                        service_name="feed.v1.PostService",
+                        input=UnrepostRequest,
+                        output=Empty,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.unrepost,
                 ),
             },
             interceptors=interceptors,
@@ -214,6 +251,55 @@ class PostServiceClient(ConnectClient):
             headers=headers,
             timeout_ms=timeout_ms,
         )
+    async def repost(
+        self,
+        request: RepostRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Post:
+        """
+        Shares a post with the reposter's followers (docs/reposts.md): it appears
+        in their home timelines at the time of the repost, as the original post
+        with reposted_by_user_id set. Repeating it returns the same repost. A post
+        the caller may not see answers NOT_FOUND, as an unknown one.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Repost",
+                service_name="feed.v1.PostService",
+                input=RepostRequest,
+                output=Post,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def unrepost(
+        self,
+        request: UnrepostRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Empty:
+        """
+        Takes a repost back; nothing to take back is OK.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Unrepost",
+                service_name="feed.v1.PostService",
+                input=UnrepostRequest,
+                output=Empty,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
 
 class PostServiceSync(Protocol):
     """
@@ -233,6 +319,21 @@ class PostServiceSync(Protocol):
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
     def get_post(self, request: GetPostRequest, ctx: RequestContext[GetPostRequest, Post], /) -> Post:
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def repost(self, request: RepostRequest, ctx: RequestContext[RepostRequest, Post], /) -> Post:
+        """
+        Shares a post with the reposter's followers (docs/reposts.md): it appears
+        in their home timelines at the time of the repost, as the original post
+        with reposted_by_user_id set. Repeating it returns the same repost. A post
+        the caller may not see answers NOT_FOUND, as an unknown one.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def unrepost(self, request: UnrepostRequest, ctx: RequestContext[UnrepostRequest, Empty], /) -> Empty:
+        """
+        Takes a repost back; nothing to take back is OK.
+        """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
 
@@ -279,6 +380,28 @@ class PostServiceWSGIApplication(ConnectWSGIApplication):
                         stream_type=StreamType.UNARY,
                     ),
                     function=service.get_post,
+                ),
+                "/feed.v1.PostService/Repost": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Repost",
+                        service_name="feed.v1.PostService",
+                        input=RepostRequest,
+                        output=Post,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.repost,
+                ),
+                "/feed.v1.PostService/Unrepost": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Unrepost",
+                        service_name="feed.v1.PostService",
+                        input=UnrepostRequest,
+                        output=Empty,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.unrepost,
                 ),
             },
             interceptors=interceptors,
@@ -382,6 +505,55 @@ class PostServiceClientSync(ConnectClientSync):
                 service_name="feed.v1.PostService",
                 input=GetPostRequest,
                 output=Post,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def repost(
+        self,
+        request: RepostRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Post:
+        """
+        Shares a post with the reposter's followers (docs/reposts.md): it appears
+        in their home timelines at the time of the repost, as the original post
+        with reposted_by_user_id set. Repeating it returns the same repost. A post
+        the caller may not see answers NOT_FOUND, as an unknown one.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Repost",
+                service_name="feed.v1.PostService",
+                input=RepostRequest,
+                output=Post,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def unrepost(
+        self,
+        request: UnrepostRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Empty:
+        """
+        Takes a repost back; nothing to take back is OK.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Unrepost",
+                service_name="feed.v1.PostService",
+                input=UnrepostRequest,
+                output=Empty,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),
