@@ -1,14 +1,15 @@
 # Two commands for a newcomer: `make up` runs the stack, `make test` tests it.
 # Both install what they need first: a virtualenv with the project, and
 # redis-server, a JDK and Maven from Debian's packages when they are missing
-# (the JDK and Maven run the real Apache Kafka the worker tests use).
+# (the JDK and Maven run the real Apache Kafka the worker tests use); `make test` also
+# Chromium and its driver for the demo page's browser test.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: deps up up-full test lint proto proto-check bench clean
+.PHONY: deps chromium up up-full test lint proto proto-check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -30,6 +31,16 @@ deps: $(STAMP)
 			maven >/dev/null; }
 	@sh monitoring/install-promtool.sh $(BIN)/promtool
 
+# The demo page's test drives Debian's Chromium through its chromedriver. Not fatal: where apt-get
+# cannot install them, that one test skips and says why.
+chromium:
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { \
+		echo "installing chromium and chromium-driver (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver fonts-liberation >/dev/null; } \
+		|| echo "could not install chromium: tests/web_demo will skip"; }
+
 up: deps
 	$(BIN)/feed up
 
@@ -37,7 +48,7 @@ up: deps
 up-full: deps
 	$(BIN)/feed up --full
 
-test: deps lint proto-check
+test: deps chromium lint proto-check
 	$(BIN)/pytest
 
 bench: deps

@@ -25,6 +25,11 @@ class Settings:
     # The read process's second (grpc.aio) server: WatchHomeTimeline streams, and every FeedService method.
     stream_addr: str = "127.0.0.1:50053"
     stream_max: int = 20_000  # open streams one read process holds; beyond, RESOURCE_EXHAUSTED
+    # The browser's one origin (`feed serve web`): Connect and gRPC-Web for every service, forwarded over gRPC.
+    web_addr: str = "127.0.0.1:8080"
+    # Origins (scheme://host[:port], comma-separated) whose pages may call web_addr; empty: same origin only.
+    web_allowed_origins: str = ""
+    web_demo: bool = False  # POST /demo/token mints a token for any user: local stacks only (`feed up`)
     metrics_addr: str = ""  # HOST:PORT for /metrics; empty: no metrics server
     timeline_max: int = 800
     post_max_chars: int = 5000
@@ -116,10 +121,15 @@ class Settings:
             raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
         if not 1 <= self.stream_max <= 1_000_000:
             raise InvalidArgument("FEED_STREAM_MAX must be between 1 and 1000000")
-        for name in ("write_addr", "read_addr", "stream_addr"):
+        for name in ("write_addr", "read_addr", "stream_addr", "web_addr"):
             host, _, port = getattr(self, name).rpartition(":")
             if not host or not port.isdigit():
                 raise InvalidArgument(f"FEED_{name.upper()} must be HOST:PORT, got {getattr(self, name)!r}")
+
+    @property
+    def web_origins(self) -> list[str]:
+        """The origins of FEED_WEB_ALLOWED_ORIGINS, without blanks."""
+        return [origin.strip() for origin in self.web_allowed_origins.split(",") if origin.strip()]
 
     @property
     def timeline_ttl_s(self) -> int:
@@ -136,9 +146,14 @@ class Settings:
 
 
 _ENV_NAMES = {"store_url": "FEED_STORE"}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is bool:  # before int: a bool is an int too
+        if raw.lower() in _TRUE | _FALSE:
+            return raw.lower() in _TRUE
+        raise InvalidArgument(f"{name} must be true or false, got {raw!r}")
     if kind is int:
         try:
             return int(raw)

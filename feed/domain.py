@@ -15,6 +15,16 @@ class Post:
     create_time_ms: int
     group_id: int = 0  # the group it was posted in; 0: posted to the author's followers
     org_id: int = 0  # the author's organization
+    # A repost entry of a timeline (docs/reposts.md): post_id is the repost's own id (the entry, the cursor),
+    # repost_of the original's id, reposted_by the reposter; the other fields are the original's.
+    reposted_by: int = 0
+    repost_of: int = 0
+    repost_count: int = 0  # users who repost it now (as far as the cache knows)
+
+    @property
+    def original_id(self) -> int:
+        """The id of the post a reader sees: the original's for a repost, else this post's."""
+        return self.repost_of or self.post_id
 
 
 @dataclasses.dataclass(frozen=True, slots=True, order=True)

@@ -64,7 +64,43 @@ class GroupLeft:
     org_id: int = 0
 
 
-DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed | GroupJoined | GroupLeft
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reposted:
+    """reposter_id reposted post_id; repost_id is the entry its followers' timelines get."""
+
+    repost_id: int
+    reposter_id: int
+    post_id: int
+    org_id: int = 0
+
+    def as_post(self) -> PostCreated:
+        """The repost as fan-out sees it: a post of the reposter's with the repost's id."""
+        return PostCreated(self.repost_id, self.reposter_id, self.org_id)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unreposted:
+    """The repost repost_id was taken back."""
+
+    repost_id: int
+    reposter_id: int
+    post_id: int
+    org_id: int = 0
+
+    def as_post(self) -> PostDeleted:
+        """The unrepost as fan-out sees it: the delete of the reposter's entry."""
+        return PostDeleted(self.repost_id, self.reposter_id, self.org_id)
+
+
+DomainEvent = PostCreated | PostDeleted | Followed | Unfollowed | GroupJoined | GroupLeft | Reposted | Unreposted
+
+
+def fanout_view(event: DomainEvent) -> DomainEvent:
+    """The event as fan-out plans it: a repost is a post of the reposter's under the repost's id, an
+    unrepost that entry's delete (docs/reposts.md); every other event as it is."""
+    return event.as_post() if isinstance(event, Reposted | Unreposted) else event
+
+
 # Ids that may be 0 (the default organization; a post outside any group); every other id must not.
 OPTIONAL_FIELDS = frozenset({"org_id", "group_id"})
 # Ids are uint64 on the wire but signed 64-bit in SQLite, Cassandra and Redis scores: anything above
@@ -91,12 +127,14 @@ class InvalidEvent(ValueError):
 
 
 def partition_key(event: DomainEvent) -> bytes:
-    """The Kafka record key: the author (post events), follower (graph events) or member (group
-    events), 8 bytes big-endian."""
+    """The Kafka record key: the author (post events), reposter (repost events), follower (graph events)
+    or member (group events), 8 bytes big-endian."""
     if isinstance(event, PostCreated | PostDeleted):
         user = event.author_id
     elif isinstance(event, GroupJoined | GroupLeft):
         user = event.user_id
+    elif isinstance(event, Reposted | Unreposted):
+        user = event.reposter_id
     else:
         user = event.follower_id
     return user.to_bytes(8, "big")
@@ -156,5 +194,7 @@ _FIELD_OF: dict[type, str] = {
     Unfollowed: "unfollowed",
     GroupJoined: "group_joined",
     GroupLeft: "group_left",
+    Reposted: "reposted",
+    Unreposted: "unreposted",
 }
 _CLASS_OF = {field: cls for cls, field in _FIELD_OF.items()}

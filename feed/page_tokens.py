@@ -18,6 +18,7 @@ from feed.ids import MAX_ID, NODE_BITS, SEQUENCE_BITS
 _ID_CURSOR = 1
 _STORE_TOKEN = 2
 _NEWER_CURSOR = 3
+_SHOWN_CURSOR = 4  # an older-page cursor with the originals earlier pages showed through reposts
 MAX_TOKEN_CHARS = 512
 _MAX_ID_DIGITS = len(str(MAX_ID))
 # How late (in id time) a post may land in a timeline below ids a newer page already returned and still
@@ -28,6 +29,9 @@ SETTLE_IDS = SETTLE_MS << (NODE_BITS + SEQUENCE_BITS)
 # Ids of that window a newer cursor remembers as already read, so that the rescan skips them: bounded
 # so a token stays under MAX_TOKEN_CHARS (each at most 5 bytes as a varint delta, below SETTLE_IDS).
 MAX_SEEN = 32
+# Originals an older-page token remembers as shown through reposts, so the next pages show each post once
+# (docs/reposts.md): the newest ones, each at most 9 bytes as a varint (under MAX_TOKEN_CHARS).
+MAX_SHOWN = 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,19 +47,37 @@ class NewerCursor:
     seen: tuple[int, ...] = ()
 
 
-def encode_id_cursor(post_id: int) -> str:
-    return _encode(_ID_CURSOR, post_id.to_bytes(8, "big"))
+def encode_id_cursor(post_id: int, shown: tuple[int, ...] = ()) -> str:
+    """An older-page token: the id to read below, and the newest MAX_SHOWN originals shown through reposts."""
+    if not shown:
+        return _encode(_ID_CURSOR, post_id.to_bytes(8, "big"))
+    out = bytearray(post_id.to_bytes(8, "big"))
+    for original in shown[-MAX_SHOWN:]:
+        _put_varint(out, original)
+    return _encode(_SHOWN_CURSOR, bytes(out))
 
 
 def decode_id_cursor(token: str) -> int | None:
     """The post id a timeline page token points below; None for an empty token."""
+    return decode_older_cursor(token)[0]
+
+
+def decode_older_cursor(token: str) -> tuple[int | None, tuple[int, ...]]:
+    """The id an older-page token points below (None for an empty token) and the originals it remembers."""
     if not token:
-        return None
-    payload = _decode(token, _ID_CURSOR)
-    value = int.from_bytes(payload, "big") if len(payload) == 8 else 0
+        return None, ()
+    kind = _kind(token)
+    payload = _decode(token, _SHOWN_CURSOR if kind == _SHOWN_CURSOR else _ID_CURSOR)
+    value = int.from_bytes(payload[:8], "big") if len(payload) == 8 or kind == _SHOWN_CURSOR else 0
     if not 0 < value <= MAX_ID:
         raise InvalidArgument("page_token is not valid")
-    return value
+    shown, at = [], 8
+    while kind == _SHOWN_CURSOR and at < len(payload):
+        original, at = _get_varint(payload, at)
+        if not 0 < original <= MAX_ID or len(shown) == MAX_SHOWN:
+            raise InvalidArgument("page_token is not valid")
+        shown.append(original)
+    return value, tuple(shown)
 
 
 def encode_newer_cursor(newer: NewerCursor) -> str:
@@ -95,6 +117,12 @@ def decode_home_token(token: str) -> int | NewerCursor | None:
     if token and _kind(token) == _NEWER_CURSOR:
         return decode_newer_cursor(token)
     return decode_id_cursor(token)
+
+
+def shown_after(shown: tuple[int, ...], reposted: list[int]) -> tuple[int, ...]:
+    """What the next older-page token remembers: the originals shown before and on this page, the newest
+    MAX_SHOWN."""
+    return (shown + tuple(reposted))[-MAX_SHOWN:] if reposted else shown
 
 
 def wrap_store_token(token: str | None) -> str:

@@ -71,8 +71,14 @@ def _add_trailing(context: grpc.ServicerContext, item: tuple[str, str]) -> None:
 
 def post_to_proto(post: Post) -> post_pb2.Post:
     msg = post_pb2.Post(
-        post_id=post.post_id, author_id=post.author_id, text=post.text, group_id=post.group_id, org_id=post.org_id
+        post_id=post.repost_of or post.post_id,  # a repost entry shows its original (docs/reposts.md)
+        author_id=post.author_id,
+        text=post.text,
+        group_id=post.group_id,
+        org_id=post.org_id,
     )
+    if post.reposted_by or post.repost_count:  # set only when there is something: most posts have neither
+        msg.reposted_by_user_id, msg.repost_count = post.reposted_by, post.repost_count
     seconds, millis = divmod(post.create_time_ms, 1000)
     created = msg.create_time  # set directly, not FromMilliseconds(): this runs for every post of every page
     created.seconds, created.nanos = seconds, millis * 1_000_000

@@ -16,7 +16,15 @@ from feed.access.rate_limit import RedisRateLimiter, read_limiter
 from feed.config import Settings
 from feed.errors import InvalidArgument
 from feed.ids import is_future_id, now_ms, require_id
-from feed.page_tokens import NewerCursor, decode_home_token, decode_id_cursor, encode_id_cursor, encode_newer_cursor
+from feed.page_tokens import (
+    NewerCursor,
+    decode_home_token,
+    decode_id_cursor,
+    decode_older_cursor,
+    encode_id_cursor,
+    encode_newer_cursor,
+    shown_after,
+)
 from feed.read.group import GroupTimelineReader
 from feed.read.guard_cache import GuardCache
 from feed.read.home import HomeTimelineReader
@@ -42,8 +50,11 @@ PAGE_MAX = 100
 SERVICE_NAMES = ["feed.v1.FeedService"]
 
 
-def _token(page: FeedPage) -> str:
-    return "" if page.next_cursor is None else encode_id_cursor(page.next_cursor)
+def _token(page: FeedPage, shown: tuple[int, ...] = ()) -> str:
+    """The next older page's token; a home timeline's remembers the originals its pages showed as reposts."""
+    if page.next_cursor is None:
+        return ""
+    return encode_id_cursor(page.next_cursor, shown_after(shown, [p.repost_of for p in page.posts if p.repost_of]))
 
 
 def _marker_to_proto(marker: Marker | None) -> feed_service_pb2.ReadMarker:
@@ -95,10 +106,12 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
                 next_page_token=encode_id_cursor(newer.older_than),
                 prev_page_token=encode_newer_cursor(newer.newer),
             )
-        page = self._home.read(user, cursor, size, caller.org_id, budget)
+        # The originals earlier pages of this walk showed through reposts (docs/reposts.md); none on a first page.
+        shown = decode_older_cursor(request.page_token)[1] if request.page_token else ()
+        page = self._home.read(user, cursor, size, caller.org_id, budget, shown)
         return feed_service_pb2.GetHomeTimelineResponse(
             posts=[post_to_proto(p) for p in page.posts],
-            next_page_token=_token(page),
+            next_page_token=_token(page, shown),
             prev_page_token=encode_newer_cursor(after_older_page(page, cursor, self._clock())),
         )
 
@@ -183,7 +196,7 @@ def _wire(settings: Settings):
         functions = RedisFunctions(client)
         timelines = RedisTimelineStore(functions, settings.timeline_max, settings.timeline_ttl_s)
         read_time = RedisReadTimeSources(functions, settings.timeline_max)
-        hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts)
+        hydrator = Hydrator(RedisPostCache(client, settings.post_cache_ttl_s), store.posts, store.reposts)
         home = HomeTimelineReader(store, timelines, read_time, hydrator, guards=GuardCache())
         orgs = OrgDirectory(store.orgs)
         limiter = read_limiter(client, settings.read_rate_per_s, settings.read_burst)

@@ -21,6 +21,7 @@ from feed.actions.graph import GraphActions
 from feed.actions.groups import GroupActions
 from feed.actions.posts import PostActions
 from feed.actions.quiet import QuietActions
+from feed.actions.reposts import RepostActions
 from feed.actions.sink import Bell, EventSink
 from feed.config import Settings
 from feed.ids import IdGenerator, now_ms
@@ -49,11 +50,12 @@ SERVICE_NAMES = ["feed.v1.PostService", "feed.v1.GraphService", "feed.v1.GroupSe
 
 
 class PostServicer(post_service_pb2_grpc.PostServiceServicer):
-    """Creates, deletes and reads single posts."""
+    """Creates, deletes, reposts and reads single posts."""
 
-    def __init__(self, posts: PostActions, lookups: Lookups) -> None:
+    def __init__(self, posts: PostActions, lookups: Lookups, reposts: RepostActions) -> None:
         self._posts = posts
         self._lookups = lookups
+        self._reposts = reposts
 
     @rpc
     def CreatePost(self, request, context) -> post_pb2.Post:
@@ -69,6 +71,15 @@ class PostServicer(post_service_pb2_grpc.PostServiceServicer):
     @rpc
     def GetPost(self, request, context) -> post_pb2.Post:
         return post_to_proto(self._lookups.post(current_principal(), request.post_id))
+
+    @rpc
+    def Repost(self, request, context) -> post_pb2.Post:
+        return post_to_proto(self._reposts.repost(current_principal(), request.user_id, request.post_id))
+
+    @rpc
+    def Unrepost(self, request, context) -> empty_pb2.Empty:
+        self._reposts.unrepost(current_principal(), request.user_id, request.post_id)
+        return empty_pb2.Empty()
 
 
 class GraphServicer(graph_service_pb2_grpc.GraphServiceServicer):
@@ -173,9 +184,10 @@ def wire_servicers(
     access = GroupAccess(store.orgs)
     sink = EventSink(clock, bell)
     ids = IdGenerator()
-    lookups = Lookups(store, Hydrator(cache, store.posts), orgs, access, reads)
+    lookups = Lookups(store, Hydrator(cache, store.posts, store.reposts), orgs, access, reads)
+    reposts = RepostActions(store.reposts, lookups.shareable, cache, limiter, sink, ids, clock)
     posts = PostServicer(
-        PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups
+        PostActions(store.posts, access, cache, limiter, sink, ids, clock, settings.post_max_chars), lookups, reposts
     )
     quiet = QuietActions(store.quiet, orgs, limiter, versions, ids, clock)
     graph = GraphServicer(GraphActions(store.graph, orgs, limiter, sink, versions), lookups, quiet)

@@ -8,7 +8,9 @@ from feed.events import (
     InvalidEvent,
     PostCreated,
     PostDeleted,
+    Reposted,
     Unfollowed,
+    Unreposted,
     decode,
     encode,
     partition_key,
@@ -16,7 +18,17 @@ from feed.events import (
 from feed.v1 import events_pb2
 
 
-@pytest.mark.parametrize("event", [PostCreated(2**62, 7), PostDeleted(9, 7), Followed(1, 2), Unfollowed(3, 4)])
+@pytest.mark.parametrize(
+    "event",
+    [
+        PostCreated(2**62, 7),
+        PostDeleted(9, 7),
+        Followed(1, 2),
+        Unfollowed(3, 4),
+        Reposted(11, 7, 9, 3),
+        Unreposted(11, 7, 9),
+    ],
+)
 def test_every_event_round_trips(event):
     envelope = Envelope("e-1", 1_800_000_000_123, event)
     assert decode(encode(envelope)) == envelope
@@ -24,6 +36,7 @@ def test_every_event_round_trips(event):
 
 def test_post_events_are_keyed_by_author_and_graph_events_by_follower():
     assert partition_key(PostCreated(9, 7)) == (7).to_bytes(8, "big")
+    assert partition_key(Reposted(11, 8, 9)) == partition_key(Unreposted(11, 8, 9)) == (8).to_bytes(8, "big")
     assert partition_key(Followed(5, 6)) == (5).to_bytes(8, "big")
 
 
@@ -33,6 +46,7 @@ def test_post_events_are_keyed_by_author_and_graph_events_by_follower():
         (b"\xff\xff\xff", "undecodable"),
         (events_pb2.Event(event_id="x").SerializeToString(), "no payload"),
         (events_pb2.Event(post_created=events_pb2.PostCreated(post_id=0, author_id=1)).SerializeToString(), "zero"),
+        (events_pb2.Event(reposted=events_pb2.Reposted(repost_id=1, reposter_id=2)).SerializeToString(), "zero"),
     ],
 )
 def test_invalid_records_are_refused_with_a_reason(data, reason):

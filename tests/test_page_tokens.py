@@ -10,14 +10,17 @@ from feed.errors import InvalidArgument
 from feed.ids import MAX_ID
 from feed.page_tokens import (
     MAX_SEEN,
+    MAX_SHOWN,
     MAX_TOKEN_CHARS,
     SETTLE_IDS,
     NewerCursor,
     decode_home_token,
     decode_id_cursor,
     decode_newer_cursor,
+    decode_older_cursor,
     encode_id_cursor,
     encode_newer_cursor,
+    shown_after,
     unwrap_store_token,
     wrap_store_token,
 )
@@ -119,3 +122,28 @@ def test_arbitrary_newer_payloads_are_either_valid_cursors_or_clear_errors(paylo
         assert 0 <= newer.floor <= newer.cursor - len(newer.seen) and newer.cursor - newer.floor <= SETTLE_IDS
         assert list(newer.seen) == sorted(set(newer.seen), reverse=True) and len(newer.seen) <= MAX_SEEN
         assert all(newer.floor < i <= newer.cursor for i in newer.seen)
+
+
+@given(
+    st.integers(min_value=1, max_value=MAX_ID),
+    st.lists(st.integers(min_value=1, max_value=MAX_ID), min_size=1, max_size=3 * MAX_SHOWN),
+)
+def test_an_older_cursor_keeps_the_newest_originals_shown_within_its_bounds(post_id, shown):
+    token = encode_id_cursor(post_id, tuple(shown))
+    assert len(token) <= MAX_TOKEN_CHARS
+    assert decode_older_cursor(token) == (post_id, tuple(shown[-MAX_SHOWN:]))
+    assert decode_home_token(token) == decode_id_cursor(token) == post_id
+
+
+def test_an_older_cursor_remembering_too_many_or_zero_ids_is_refused():
+    payload = (5).to_bytes(8, "big") + bytes([1] * (MAX_SHOWN + 1))  # one-byte varints
+    too_many = base64.urlsafe_b64encode(bytes([4]) + payload).decode().rstrip("=")
+    zero = base64.urlsafe_b64encode(bytes([4]) + (5).to_bytes(8, "big") + b"\x00").decode().rstrip("=")
+    for token in (too_many, zero):
+        with pytest.raises(InvalidArgument):
+            decode_older_cursor(token)
+
+
+def test_what_the_next_token_remembers_is_bounded_to_the_newest():
+    assert shown_after((1, 2), []) == (1, 2)
+    assert shown_after(tuple(range(1, MAX_SHOWN + 1)), [99]) == (*range(2, MAX_SHOWN + 1), 99)

@@ -113,6 +113,7 @@ def delete_org(store: Store, redis_client, org_id: int, progress: bool = True) -
         store.orgs.purge_user(user)
         store.markers.purge_marker(user)
         store.quiet.purge_quiet(user)
+        cached.extend(post_key(repost_id) for repost_id in store.reposts.purge_reposts(user))
         cached.extend(user_keys_outside_org_prefix(user))
         counts["users"] += 1
         bar.update(1)

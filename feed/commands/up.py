@@ -6,6 +6,8 @@ service does not take the stack down."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -40,9 +42,11 @@ def main(argv: list[str], stop: Stop) -> int:
     if args.redis_cluster and args.redis_cluster < 3:
         parser.error("--redis-cluster needs at least 3 primaries")
     settings = Settings.from_env()
+    if not os.environ.get("FEED_WEB_DEMO"):  # a local stack: the demo page signs in with minted tokens
+        settings = dataclasses.replace(settings, web_demo=True)
     try:
         stack = start_stack(
-            settings, args.data_dir, args.workers, redis_masters=args.redis_cluster, full=args.full, stop=stop
+            settings, args.data_dir, args.workers, redis_masters=args.redis_cluster, full=args.full, stop=stop, web=True
         )
     except Stopped:
         print("stopped while starting", flush=True)  # start_stack stopped what it had started

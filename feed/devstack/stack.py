@@ -97,12 +97,14 @@ def start_stack(
     redis_masters: int = 0,
     full: bool = False,
     stop: Stop | None = None,
+    web: bool = False,
 ) -> Stack:
     """Start dependencies as needed, then the services and workers; wait until they listen.
 
     full: Apache Kafka instead of Tansu, and Apache Cassandra (a keyspace `feed`, its schema
     applied) instead of the SQLite store, unless FEED_KAFKA_BOOTSTRAP or FEED_STORE name others.
-    stop: give up the waits once it is set, stop what started and raise Stopped."""
+    stop: give up the waits once it is set, stop what started and raise Stopped.
+    web: also the browser gateway (`feed serve web`) on settings.web_addr, in front of the services."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if settings.jwt_algorithm in SYMMETRIC and not os.environ.get("FEED_JWT_SECRET"):
@@ -145,6 +147,10 @@ def start_stack(
             wait_until_listening(addr, LISTEN_TIMEOUT_S, proc, stop)
             if role == "read":  # its stream server starts after the unary one
                 wait_until_listening(settings.stream_addr, LISTEN_TIMEOUT_S, proc, stop)
+        if web:  # after the services: it forwards to them (and would answer UNAVAILABLE until they listen)
+            proc = start_feed("web gateway", ["serve", "web"], logs / "web.log", env)
+            launch(proc, SERVICE)
+            wait_until_listening(settings.web_addr, LISTEN_TIMEOUT_S, proc, stop)
         # The relay publishes what the write service records; it may start before anything is.
         launch(start_feed("outbox relay", ["relay"], logs / "relay.log", env), RELAY, broker_client=True)
         for n in range(1, workers + 1):
@@ -191,6 +197,10 @@ def describe(stack: Stack) -> str:
         f"  write service (PostService, GraphService)  grpc://{s.write_addr}  (events via the outbox relay)",
         f"  read service (FeedService)                 grpc://{s.read_addr}",
         f"  read service streams (WatchHomeTimeline)   grpc://{s.stream_addr}  (and every FeedService method)",
+    ]
+    if any(p.name == "web gateway" for p in stack.processes):
+        lines.append(f"  browsers, curl (Connect, gRPC-Web)         http://{s.web_addr}/")
+    lines += [
         f"  kafka bootstrap                            {s.kafka_bootstrap}  (topic {s.events_topic})",
         f"  redis                                      {s.redis_url}",
         f"  durable store                              {s.store_url}",

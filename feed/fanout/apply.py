@@ -42,15 +42,20 @@ def apply_plan(
     # One audience per source, whatever its number of posts; a group post's author is a
     # member (a former one no longer reads the group), so only author posts add the author.
     audiences: dict[tuple[int, Source, int], Audience] = {}
-    posts = []
+    posts, reposts = [], []
     for fanout in plan.fanouts:
         lone_author = fanout.author_id if fanout.source.group_id and not fanout.followers else 0
         key = (fanout.org_id, fanout.source, lone_author)
         audience = audiences.get(key)
         if audience is None:
             audience = audiences[key] = Audience(recipients(fanout), fanout.org_id)
-        posts.append((fanout.post_id, audience))
+        if fanout.original_id:  # a repost: pushed only where its post is not among the newest entries
+            reposts.append((fanout.post_id, fanout.original_id, audience))
+        else:
+            posts.append((fanout.post_id, audience))
     landed = timelines.fan_out(posts, progress)
+    if reposts:
+        landed += timelines.fan_out_reposts(reposts)
     for deletion in plan.deletions:
         delete_everywhere(timelines, deletion, progress, post_cache)
     for removal in plan.removals:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed, fanout_view
 from feed.redis.keys import APPLIED_CHANNEL
 from feed.telemetry import metrics
 
@@ -61,7 +61,7 @@ def notes_of(envelopes: Iterable[Envelope]) -> Applied:
     """The notification for a batch's applied events (every post, read-time ones included)."""
     posts, deletions, graph = [], [], []
     for envelope in envelopes:
-        event = envelope.event
+        event = fanout_view(envelope.event)  # a repost is a post of the reposter's, an unrepost its delete
         if isinstance(event, PostCreated | PostDeleted):
             note = PostNote(event.org_id, event.author_id, event.group_id, event.post_id)
             (posts if isinstance(event, PostCreated) else deletions).append(note)

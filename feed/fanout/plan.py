@@ -7,7 +7,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from feed.domain import Source
-from feed.events import DomainEvent, Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.events import (
+    DomainEvent,
+    Envelope,
+    Followed,
+    GroupJoined,
+    GroupLeft,
+    PostCreated,
+    PostDeleted,
+    Unfollowed,
+    fanout_view,
+)
 from feed.fanout.resolve import Edge, Facts, Membership, edge_source
 
 
@@ -20,6 +30,7 @@ class PostFanout:
     source: Source  # whose audience `followers` is: the author's, or the group's
     followers: Sequence[int] = ()  # shared with the batch's Facts, never copied per post
     org_id: int = 0
+    original_id: int = 0  # a repost (post_id is the repost's id): the post it shares (docs/reposts.md)
 
 
 class Pushes:
@@ -110,7 +121,7 @@ class FanoutPlan:
 def plan_fanout(envelopes: Sequence[Envelope], facts: Facts) -> FanoutPlan:
     """Decide the timeline changes for a batch; each author's posts reach the author too."""
     plan = FanoutPlan()
-    events = [envelope.event for envelope in envelopes]
+    events = [fanout_view(envelope.event) for envelope in envelopes]  # a repost as a post of the reposter's
     plan_posts(plan, events, facts)
     plan_graph(plan, events, facts)
     # Oldest first: a timeline receiving several posts of the batch then gets each on top.
@@ -126,16 +137,21 @@ def plan_posts(plan: FanoutPlan, events: Sequence[DomainEvent], facts: Facts) ->
             if event.post_id not in facts.live_posts:
                 continue  # deleted before we got here: pushing it would only waste a slot
             source, org = event.source, event.org_id
+            original = facts.originals.get(event.post_id, 0)
             if source in facts.read_time or event.post_id in facts.read_time_posts:
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, (), org))
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, (), org, original))
                 plan.read_time_pushes.append(ReadTimePost(source, event.post_id, org))
                 plan.skipped_read_time += facts.read_time.get(source, 0)
             else:
                 followers = facts.followers.get(source, ())
-                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, followers, org))
+                plan.fanouts.append(PostFanout(event.post_id, event.author_id, source, followers, org, original))
         elif isinstance(event, PostDeleted):
             deleted_by_source[(event.org_id, event.source, event.author_id)].append(event.post_id)
             plan.read_time_removals.append(ReadTimePost(event.source, event.post_id, event.org_id))
+            for repost in facts.deleted_reposts.get(event.post_id, ()):  # its reposts go with it, everywhere
+                reposter = Source(author_id=repost.reposter_id)
+                deleted_by_source[(repost.org_id, reposter, repost.reposter_id)].append(repost.repost_id)
+                plan.read_time_removals.append(ReadTimePost(reposter, repost.repost_id, repost.org_id))
     for (org, source, author), post_ids in deleted_by_source.items():
         plan.deletions.append(Deletion(org, author, tuple(post_ids), facts.delete_audiences.get(source, ())))
 

@@ -7,9 +7,21 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.events import (
+    Envelope,
+    Followed,
+    GroupJoined,
+    GroupLeft,
+    PostCreated,
+    PostDeleted,
+    Reposted,
+    Unfollowed,
+    fanout_view,
+)
+from feed.fanout.reposts import MAX_REPOSTS_REMOVED, live_posts, live_reposts
 from feed.redis.keys import TIMELINE_SLACK
 from feed.store.base import Store, walk_pages
+from feed.store.reposts import Repost
 from feed.timeline.sources import ReadTimeSources
 
 FOLLOWER_PAGE = 10_000  # followers per store query while resolving a batch
@@ -74,6 +86,10 @@ class Facts:
     unmerge_posts: dict[Source, list[int]] = dataclasses.field(default_factory=dict)
     # Deleting source -> its whole audience, walked page by page when the removals are applied.
     delete_audiences: dict[Source, AudiencePages] = dataclasses.field(default_factory=dict)
+    # Repost id -> original id, of the batch's reposts still stored and whose original is live.
+    originals: dict[int, int] = dataclasses.field(default_factory=dict)
+    # Deleted post id -> its reposts, whose entries leave their reposters' audiences with it.
+    deleted_reposts: dict[int, list[Repost]] = dataclasses.field(default_factory=dict)
 
 
 GraphEvent = Followed | Unfollowed | GroupJoined | GroupLeft
@@ -99,10 +115,15 @@ def resolve(
     source's newest posts; an unmerge removes that many plus TIMELINE_SLACK.
     A batch of posts alone costs no post listing and no more Redis round trips.
     """
-    events = [e.event for e in envelopes]
+    raw = [e.event for e in envelopes]
+    events = [fanout_view(e) for e in raw]  # reposts as posts of the reposter's (docs/reposts.md)
     posts = [e for e in events if isinstance(e, PostCreated)]
     posting = {p.source for p in posts}
+    originals = live_reposts(store, [e for e in raw if isinstance(e, Reposted)])
+    deleted = [e.post_id for e in raw if isinstance(e, PostDeleted)]
+    deleted_reposts = {post_id: store.reposts.reposts_of(post_id, MAX_REPOSTS_REMOVED) for post_id in deleted}
     deleting = {e.source for e in events if isinstance(e, PostDeleted)}
+    deleting |= {Source(author_id=r.reposter_id) for found in deleted_reposts.values() for r in found}
     edges = {Edge(e.follower_id, e.followee_id) for e in events if isinstance(e, Followed | Unfollowed)}
     joins = {Membership(e.user_id, e.group_id) for e in events if isinstance(e, GroupJoined | GroupLeft)}
     counts = {source: audience_size(store, source) for source in posting}
@@ -113,7 +134,7 @@ def resolve(
     listed = already_listed(read_time_sources, posts, read_time, merging, backfill_posts)
     return Facts(
         followers={source: audience_of(store, source) for source in posting - read_time.keys()},
-        live_posts=set(store.posts.get_posts([p.post_id for p in posts])) if posts else set(),
+        live_posts=live_posts(store, posts, originals),
         following={edge for edge in edges if store.graph.is_following(edge.follower_id, edge.followee_id)},
         read_time=read_time,
         read_time_posts=listed,
@@ -123,6 +144,8 @@ def resolve(
         # Deletes reach every follower even of a read-time source: posts from before the source
         # crossed the threshold were fanned out on write. Listed lazily: an audience can be millions.
         delete_audiences={source: AudiencePages(store, source) for source in deleting},
+        originals=originals,
+        deleted_reposts={post_id: found for post_id, found in deleted_reposts.items() if found},
     )
 
 
@@ -148,19 +171,23 @@ def admitted(
 def posts_to_move(
     store: Store, merging: set[Source], unmerging: set[Source], max_entries: int
 ) -> tuple[dict[Source, list[int]], dict[Source, list[int]]]:
-    """The newest post ids of the sources a batch backfills and of those it unmerges, newest first.
+    """The newest post ids of the sources a batch backfills and of those it unmerges, newest first: an
+    author's reposts' ids among them (a follow brings them as a rebuild would, an unfollow takes them out).
 
-    One store query per source, long enough for both when a batch both merges and unmerges it.
-    Listed now, written when the plan is applied: why that gap loses nothing is told in apply.py.
+    One store query per group and two per author, long enough for both when a batch both merges and
+    unmerges it. Listed now, written when the plan is applied: why that gap loses nothing is told in apply.py.
     """
     limits = {source: max_entries for source in merging} | {s: max_entries + TIMELINE_SLACK for s in unmerging}
     newest = {}
     for source, limit in limits.items():
         if source.group_id:
             found = store.posts.list_group_posts(source.group_id, None, limit)
-        else:
-            found = store.posts.list_author_posts(source.author_id, None, limit)
-        newest[source] = [p.post_id for p in found]
+            newest[source] = [p.post_id for p in found]
+            continue
+        found = store.posts.list_author_posts(source.author_id, None, limit)
+        reposts = store.reposts.list_user_reposts(source.author_id, None, limit)
+        ids = [p.post_id for p in found] + [r.repost_id for r in reposts]
+        newest[source] = sorted(ids, reverse=True)[:limit] if reposts else ids
     return {s: newest[s][:max_entries] for s in merging}, {s: newest[s] for s in unmerging}
 
 

@@ -19,6 +19,7 @@ UNFOLLOWED_AUTHOR = "unfollowed_author"
 NOT_A_MEMBER = "not_a_member"
 BLOCKED_AUTHOR = "blocked_author"
 MUTED_OR_FILTERED = "muted_or_filtered"
+DUPLICATE = "duplicate_post"
 
 
 def drop_deleted(ids: list[int], found: dict[int, Post]) -> FilterResult:
@@ -36,9 +37,19 @@ def drop_other_organization(posts: list[Post], ctx: ReadContext) -> FilterResult
 
 
 def drop_unfollowed_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
-    """Keep posts to followers only when the reader wrote them or follows their author now."""
+    """Keep posts to followers only when the reader wrote them or follows their author now; reposts (of any
+    post) only when the reader made them or follows their reposter now."""
     reader, followed = ctx.reader_id, ctx.facts.followed
-    return split(posts, [p for p in posts if p.group_id or p.author_id == reader or p.author_id in followed])
+    kept = [
+        p
+        for p in posts
+        if (
+            (p.group_id or p.author_id == reader or p.author_id in followed)
+            if not p.reposted_by  # the common post, tested as before reposts existed
+            else (p.reposted_by == reader or p.reposted_by in followed)
+        )
+    ]
+    return split(posts, kept)
 
 
 def drop_groups_not_joined(posts: list[Post], ctx: ReadContext) -> FilterResult:
@@ -48,10 +59,32 @@ def drop_groups_not_joined(posts: list[Post], ctx: ReadContext) -> FilterResult:
 
 
 def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
-    """Keep group posts only by authors with no block between them and the reader, either way (a block
-    also ends the follows both ways, so posts to followers are already covered by drop_unfollowed_authors)."""
+    """Keep group posts and reposts only with no block between the reader and their author or reposter, either
+    way (a block also ends the follows both ways, so posts to followers are already covered by
+    drop_unfollowed_authors)."""
     blocked = ctx.facts.blocked
-    return split(posts, [p for p in posts if not p.group_id or p.author_id not in blocked])
+    kept = [
+        p
+        for p in posts
+        if not (p.group_id or p.reposted_by) or (p.author_id not in blocked and p.reposted_by not in blocked)
+    ]
+    return split(posts, kept)
+
+
+def drop_duplicates(posts: list[Post], ctx: ReadContext) -> FilterResult:
+    """Keep the newest entry of each post (a repost, or the post itself) among this page's and the ids in
+    ctx.facts.shown: the originals that earlier pages of the walk showed through reposts (docs/reposts.md).
+    A page without reposts and with nothing shown before costs one scan."""
+    shown = ctx.facts.shown
+    if not shown and not any(p.repost_of for p in posts):
+        return FilterResult(posts, [])
+    kept = []
+    for p in posts:
+        original = p.repost_of or p.post_id
+        if original not in shown:
+            shown.add(original)
+            kept.append(p)
+    return split(posts, kept)
 
 
 def drop_muted_or_filtered(posts: list[Post], ctx: ReadContext) -> FilterResult:
@@ -78,6 +111,8 @@ HOME_FILTERS: tuple[FilterStage, ...] = (
     FilterStage(NOT_A_MEMBER, drop_groups_not_joined, for_good=True),
     FilterStage(BLOCKED_AUTHOR, drop_blocked_authors, for_good=True),
     QUIET_STAGE,
+    # Last, so only posts the page shows count as shown; not for good: the entry shown may go (an unrepost).
+    FilterStage(DUPLICATE, drop_duplicates, for_good=False),
 )
 # A group's timeline: the caller's access to the group is checked before reading it.
 GROUP_FILTERS: tuple[FilterStage, ...] = (HOME_FILTERS[3], QUIET_STAGE)

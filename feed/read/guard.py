@@ -107,7 +107,12 @@ class FollowGuard:
         groups = {s.group_id for s in sources if s.group_id}
         group_authors: set[int] = set()
         for post in posts:
-            if post.group_id:
+            if post.reposted_by:  # shown for its reposter, hidden by a block of either (docs/reposts.md)
+                authors.add(post.reposted_by)
+                group_authors.update((post.author_id, post.reposted_by))
+                if post.group_id:
+                    groups.add(post.group_id)
+            elif post.group_id:
                 groups.add(post.group_id)
                 group_authors.add(post.author_id)
             else:

@@ -77,16 +77,22 @@ class HomeTimelineReader:
         self.repair = repair or ReadRepair(timelines)
 
     def read(
-        self, user_id: int, before_id: int | None, page_size: int, org_id: int = 0, budget: Rider | None = None
+        self,
+        user_id: int,
+        before_id: int | None,
+        page_size: int,
+        org_id: int = 0,
+        budget: Rider | None = None,
+        shown: tuple[int, ...] = (),
     ) -> FeedPage:
         """One page of at most page_size posts older than before_id; budget (the reader's rate limit)
-        is spent in the page's first Redis round trip."""
+        is spent in the page's first Redis round trip; shown: posts earlier pages showed through reposts."""
 
         def window(page: PageBuilder) -> Window:
             count = page.wanted + 1  # one extra tells whether more remain
             return page.cursor, None, count, lambda pages: merge_sources(pages, count)
 
-        return self._assemble(user_id, org_id, PageBuilder(page_size, before_id), budget, window)
+        return self._assemble(user_id, org_id, PageBuilder(page_size, before_id), budget, window, shown)
 
     def sources(
         self,
@@ -151,7 +157,13 @@ class HomeTimelineReader:
         return self._assemble(user_id, org_id, NewerPageBuilder(page_size, newer), budget, window)
 
     def _assemble(
-        self, user_id: int, org_id: int, page: Builder, budget: Rider | None, window: Callable[[Any], Window]
+        self,
+        user_id: int,
+        org_id: int,
+        page: Builder,
+        budget: Rider | None,
+        window: Callable[[Any], Window],
+        shown: tuple[int, ...] = (),
     ) -> FeedPage | NewerPage:
         """The rounds of one page, older or newer: sources -> merge -> hydrate -> filters -> page, again
         while the filters hide whole windows (up to MAX_ROUNDS). window(page) says where this round reads
@@ -159,6 +171,7 @@ class HomeTimelineReader:
         guard = FollowGuard(self._store, user_id)
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
+        guard.facts.shown.update(shown)
         deep = DeepRead(self._store, user_id)  # no bottom, and windows below a list's tail: feed/read/deep.py
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()

@@ -20,7 +20,7 @@ from feed.access.orgs import OrgDirectory
 from feed.access.rate_limit import RedisRateLimiter
 from feed.access.tokens import Principal
 from feed.domain import Group, Page, Post
-from feed.errors import NotFound
+from feed.errors import NotFound, PermissionDenied
 from feed.ids import is_future_id, now_ms, require_id
 from feed.page_tokens import unwrap_store_token, wrap_store_token
 from feed.read.hydrate import Hydrator
@@ -72,17 +72,33 @@ class Lookups:
         and the caller, either way."""
         post_id = require_id(post_id, "post_id")
         self._limiter.take(caller.user_id)
+        post = self._live_post(caller, post_id)
+        refuse_if_blocked(self._store.graph, post.author_id, caller.user_id)
+        return post
+
+    def shareable(self, caller: Principal, post_id: int) -> Post:
+        """As post(), for a repost (no rate limit taken: the caller's write took one); a block either way
+        answers NotFound too, as an unknown post (docs/reposts.md)."""
+        post = self._live_post(caller, require_id(post_id, "post_id"))
+        try:
+            refuse_if_blocked(self._store.graph, post.author_id, caller.user_id)
+        except PermissionDenied:
+            raise NotFound(f"post {post_id} not found") from None
+        return post
+
+    def _live_post(self, caller: Principal, post_id: int) -> Post:
+        """The live original post of that id in the caller's organization and groups; NotFound alike for
+        an unknown id, a repost's id, another organization's post and a group the caller may not see."""
         if is_future_id(post_id, self._clock()):
             raise NotFound(f"post {post_id} not found")  # no generator made it yet: nothing to look up
         post = self._hydrator.hydrate([post_id]).get(post_id)
-        if post is None or post.org_id != caller.org_id:
+        if post is None or post.repost_of or post.org_id != caller.org_id:
             raise NotFound(f"post {post_id} not found")
         if post.group_id:
             try:
                 self._groups.visible(post.group_id, caller)
             except NotFound:
                 raise NotFound(f"post {post_id} not found") from None
-        refuse_if_blocked(self._store.graph, post.author_id, caller.user_id)
         return post
 
     def followers(self, caller: Principal, user_id: int, size: int, token: str) -> IdPage:

@@ -52,10 +52,8 @@ class Quiet:
         return self.until_ms is None or now_ms < self.until_ms
 
     def hides(self, post: Post) -> bool:
-        """Whether the reader hides this post: a muted author, or a filtered phrase in its text.
-
-        A repost would be hidden for its reposter as for its author (issue 23): test both ids here."""
-        if post.author_id in self.muted:
+        """Whether the reader hides this post: a muted author or reposter, or a filtered phrase in its text."""
+        if post.author_id in self.muted or post.reposted_by in self.muted:
             return True
         if self.search is None:
             return False

@@ -37,6 +37,9 @@ class ReadFacts:
     groups: set[int] = dataclasses.field(default_factory=set)  # groups the reader is a member of
     blocked: set[int] = dataclasses.field(default_factory=set)  # authors the reader blocked or who blocked the reader
     quiet: Quiet | None = None  # the reader's mutes and keyword filters (None: not loaded, nothing hidden)
+    # Ids of the posts this walk of pages showed already (reposted ones from the page token, then this
+    # page's): the duplicate filter shows each post once (docs/reposts.md).
+    shown: set[int] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -51,6 +51,15 @@ def home_timeline_key(user_id: int, org_id: int = 0) -> str:
     return f"{org_prefix(org_id)}tl:{{{timeline_shard(user_id)}}}:{user_id}"
 
 
+def repost_index_key(timeline_key: str) -> str:
+    """The companion of a home timeline: repost id -> original id of the reposts pushed into it
+    (feed.lua tl_repost, docs/reposts.md). The timeline's hash tag, so both are in one cluster slot."""
+    prefix, tag, rest = timeline_key.rpartition("tl:{")
+    if not tag:
+        raise ValueError(f"not a home timeline key: {timeline_key}")
+    return f"{prefix}tr:{{{rest}"
+
+
 def relationship_version_key(user_id: int, org_id: int = 0) -> str:
     """A random value that changes whenever the user's follows, groups or blocks change (feed/access/versions.py).
 

@@ -14,7 +14,7 @@ Post keys carry no hash tag (a page's posts are by many authors, so no tag
 would group them): on a Redis Cluster a page's lookup is one MGET per slot,
 pipelined per node, and fills are pipelined per node the same way.
 
-Each round trip is timed (post_cache_get, post_cache_fill, post_cache_mark_deleted)
+Each round trip is timed (post_cache_get, post_cache_fill, post_cache_mark_deleted, post_cache_forget)
 and a Redis that does not answer raises Unavailable, by the one policy of
 feed/redis/calls.py.
 """
@@ -39,18 +39,44 @@ DECODED_MAX = 20_000  # decoded posts a process keeps (about 10 MB)
 
 
 def serialize(post: Post) -> bytes:
+    """A post's cached bytes; a repost's are a pointer: its original's id and its reposter (docs/reposts.md)."""
+    if post.repost_of:
+        return post_pb2.Post(
+            post_id=post.repost_of, reposted_by_user_id=post.reposted_by, org_id=post.org_id
+        ).SerializeToString()
     msg = post_pb2.Post(
-        post_id=post.post_id, author_id=post.author_id, text=post.text, group_id=post.group_id, org_id=post.org_id
+        post_id=post.post_id,
+        author_id=post.author_id,
+        text=post.text,
+        group_id=post.group_id,
+        org_id=post.org_id,
+        repost_count=post.repost_count,
     )
     msg.create_time.FromMilliseconds(post.create_time_ms)
     return msg.SerializeToString()
 
 
 def deserialize(data: bytes) -> Post:
+    """A cached post (a repost's pointer: post_id its original's id, reposted_by set, no author: see pointer_at)."""
     msg = post_pb2.Post.FromString(data)
     created = msg.create_time  # arithmetic, not ToMilliseconds(): this runs for every post of every page
     create_time_ms = created.seconds * 1000 + created.nanos // 1_000_000
-    return Post(msg.post_id, msg.author_id, msg.text, create_time_ms, msg.group_id, msg.org_id)
+    return Post(
+        msg.post_id,
+        msg.author_id,
+        msg.text,
+        create_time_ms,
+        msg.group_id,
+        msg.org_id,
+        msg.reposted_by_user_id,
+        0,
+        msg.repost_count,
+    )
+
+
+def pointer_at(repost_id: int, pointer: Post) -> Post:
+    """The unresolved repost a cached pointer stands for: its own id, the original's id, the reposter, no author."""
+    return Post(repost_id, 0, "", 0, 0, pointer.org_id, reposted_by=pointer.reposted_by, repost_of=pointer.post_id)
 
 
 class PostCache(Protocol):
@@ -67,6 +93,10 @@ class PostCache(Protocol):
 
     def mark_deleted(self, post_id: int) -> None:
         """Overwrite any cached copy with a tombstone: only for a post that was deleted."""
+        ...
+
+    def forget(self, post_id: int) -> None:
+        """Drop the cached copy (a repost changed its count): the next read loads it from the store."""
         ...
 
 
@@ -104,7 +134,7 @@ class RedisPostCache:
                 if len(decoded) >= DECODED_MAX:
                     decoded.clear()
                 decoded[value] = post
-            found[post_id] = post
+            found[post_id] = pointer_at(post_id, post) if post.reposted_by else post
         return found, deleted
 
     def fill(self, posts: Sequence[Post]) -> None:
@@ -121,3 +151,9 @@ class RedisPostCache:
         """Overwrite any cached copy with a tombstone (done before the delete is published)."""
         with round_trip("post_cache_mark_deleted"):
             self._client.set(post_key(post_id), TOMBSTONE, ex=self._ttl_s)
+
+    def forget(self, post_id: int) -> None:
+        """Drop the cached copy. Should it drop a tombstone written meanwhile, the store still says
+        deleted, and reads find nothing there."""
+        with round_trip("post_cache_forget"):
+            self._client.delete(post_key(post_id))

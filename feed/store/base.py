@@ -24,6 +24,7 @@ from feed.domain import Group, Page, Post
 from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxEntry, OutboxStore
 from feed.store.quiet import QuietStore
+from feed.store.reposts import RepostStore
 
 Outbox = Sequence[OutboxEntry]  # the events of one change, recorded with it or not at all
 
@@ -286,6 +287,7 @@ class Store:
     outbox: OutboxStore
     markers: MarkerStore  # read markers (feed/store/markers.py)
     quiet: QuietStore  # mutes and keyword filters (feed/store/quiet.py)
+    reposts: RepostStore  # who reposted what (feed/store/reposts.py)
 
     def close(self) -> None:
         self.posts.close()
@@ -294,6 +296,7 @@ class Store:
         self.outbox.close()
         self.markers.close()
         self.quiet.close()
+        self.reposts.close()
 
 
 MAX_PAGES = 1_000_000  # a walk longer than this means a backend returned a token loop

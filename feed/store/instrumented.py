@@ -19,6 +19,7 @@ from feed.store.base import GraphStore, OrgStore, PostStore, Store
 from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxStore
 from feed.store.quiet import QuietStore
+from feed.store.reposts import RepostStore
 from feed.telemetry import metrics
 
 T = TypeVar("T", bound=type)
@@ -121,6 +122,11 @@ class InstrumentedQuietStore(_Instrumented, QuietStore):
     """A QuietStore that times every call of the one it wraps."""
 
 
+@_delegating(RepostStore)
+class InstrumentedRepostStore(_Instrumented, RepostStore):
+    """A RepostStore that times every call of the one it wraps."""
+
+
 def instrument(store: Store, backend: str) -> Store:
     """The same store with every call timed under backend."""
     return Store(
@@ -130,6 +136,7 @@ def instrument(store: Store, backend: str) -> Store:
         outbox=InstrumentedOutboxStore(store.outbox, backend),
         markers=InstrumentedMarkerStore(store.markers, backend),
         quiet=InstrumentedQuietStore(store.quiet, backend),
+        reposts=InstrumentedRepostStore(store.reposts, backend),
     )
 
 
@@ -147,4 +154,5 @@ def uninstrumented(store: Store) -> Store:
         outbox=bare(store.outbox),
         markers=bare(store.markers),
         quiet=bare(store.quiet),
+        reposts=bare(store.reposts),
     )

@@ -23,6 +23,7 @@ def _open_backend(url: str) -> Store:
         from feed.store.sqlite_markers import SqliteMarkerStore
         from feed.store.sqlite_outbox import SqliteOutboxStore
         from feed.store.sqlite_quiet import SqliteQuietStore
+        from feed.store.sqlite_reposts import SqliteRepostStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
@@ -36,6 +37,7 @@ def _open_backend(url: str) -> Store:
             outbox=SqliteOutboxStore(db),
             markers=SqliteMarkerStore(db),
             quiet=SqliteQuietStore(db),
+            reposts=SqliteRepostStore(db),
         )
     if parts.scheme == "cassandra":
         from feed.store.cassandra.store import open_cassandra_store

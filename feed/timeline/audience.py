@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from feed.redis.keys import home_timeline_key, timeline_shard
+from feed.redis.keys import home_timeline_key, repost_index_key, timeline_shard
 
 KEYS_PER_CALL = 1000  # bounds one function call's run time on the Redis server
 # A pipeline ends at the first shard boundary past this many keys (or anywhere past 4 times
@@ -85,3 +85,28 @@ def _shard_calls(groups: list[tuple[int, list[str]]], max_entries: int, slack: i
                 keys, args = [], [max_entries, slack]
     if keys:
         yield ("tl_fanout", keys, args)
+
+
+def repost_calls(reposts: Sequence[tuple[int, int, Audience]], max_entries: int, slack: int) -> list[Call]:
+    """tl_repost calls delivering each (repost id, original id) to its audience: per shard, each timeline key
+    followed by its companion (docs/reposts.md), at most KEYS_PER_CALL keys a call, oldest repost first."""
+    per_shard: dict[int, list[tuple[int, int, list[str]]]] = defaultdict(list)
+    for repost_id, original_id, audience in sorted(reposts, key=lambda r: r[0]):
+        for shard, keys in audience.by_shard.items():
+            per_shard[shard].append((repost_id, original_id, keys))
+    calls: list[Call] = []
+    per_call = KEYS_PER_CALL // 2
+    for shard in sorted(per_shard):
+        keys: list[str] = []
+        args: list[Any] = [max_entries, slack]
+        for repost_id, original_id, group in per_shard[shard]:
+            for start in range(0, len(group), per_call):
+                part = group[start : start + per_call]
+                if len(keys) // 2 + len(part) > per_call:
+                    calls.append(("tl_repost", keys, args))
+                    keys, args = [], [max_entries, slack]
+                keys += [k for key in part for k in (key, repost_index_key(key))]
+                args += (repost_id, original_id, len(part))
+        if keys:
+            calls.append(("tl_repost", keys, args))
+    return calls

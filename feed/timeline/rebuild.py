@@ -1,7 +1,7 @@
 """Rebuild a home timeline from the durable store when Redis does not have it.
 
-A timeline is the newest posts of the user and everyone they follow, and of
-every group they are a member of. The rebuild claims the timeline first (a
+A timeline is the newest posts (and reposts, each post once: docs/reposts.md) of
+the user and everyone they follow, and of every group they are a member of. The rebuild claims the timeline first (a
 building mark holding a random token, that fan-out pushes into), then reads the
 store, then merges: a post fanned out while the store was being read lands
 either in the snapshot or in the marked list, never between. Only the
@@ -27,6 +27,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections.abc import Iterable, Iterator
 
 from feed.domain import Post, Source
 from feed.store.base import Store, walk_pages
@@ -97,14 +98,31 @@ def newest_post_ids(
     Raises RebuildAbandoned once time.monotonic() passes deadline."""
     sources, capped = home_sources(store, user_id, MAX_AUTHORS, MAX_GROUPS)
     per_source: list[list[int]] = []
+    originals: dict[int, int] = {}  # repost id -> original id, of the followed authors' reposts
     for source in sources:
         _check(deadline)
         found, more = source_posts(store, source, None, limit, org_id)
         capped = capped or more  # such a source may have older posts
         per_source.append([p.post_id for p in found])
-    merged = list(itertools.islice(heapq.merge(*per_source, reverse=True), limit + 1))
+        if source.author_id:
+            reposts = [r for r in store.reposts.list_user_reposts(source.author_id, None, limit) if r.org_id == org_id]
+            capped = capped or len(reposts) >= limit
+            originals.update((r.repost_id, r.post_id) for r in reposts)
+            per_source.append([r.repost_id for r in reposts])
+    merged = list(itertools.islice(once_each(heapq.merge(*per_source, reverse=True), originals), limit + 1))
     complete = not capped and len(merged) <= limit
     return merged[:limit], complete
+
+
+def once_each(ids: Iterable[int], originals: dict[int, int]) -> Iterator[int]:
+    """Ids newest first, each post once: a repost (originals names its post) or a post already met through a
+    newer entry is skipped (docs/reposts.md), and an id met twice (an author followed twice over) too."""
+    met: set[int] = set()
+    for entry in ids:
+        post_id = originals.get(entry, entry)
+        if post_id not in met and entry not in met:
+            met.update((post_id, entry))
+            yield entry
 
 
 def _check(deadline: float) -> None:

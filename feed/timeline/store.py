@@ -25,7 +25,7 @@ from feed.redis.calls import OptionalCall, Rider, round_trip
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
-from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls
+from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls, repost_calls
 from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
@@ -47,6 +47,7 @@ class TimelineStore(Protocol):
     max_entries: int
 
     def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int: ...
+    def fan_out_reposts(self, reposts: Sequence[tuple[int, int, Audience]]) -> int: ...
     def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int: ...
     def remove(self, user_ids: Iterable[int], post_ids: Sequence[int], org_id: int = 0) -> int: ...
     def merge(self, user_id: int, post_ids: Sequence[int], org_id: int = 0) -> bool: ...
@@ -123,6 +124,12 @@ class RedisTimelineStore:
             if self._senders is None:
                 self._senders = ThreadPoolExecutor(PIPELINES_IN_FLIGHT, thread_name_prefix="fanout-send")
             return self._senders
+
+    def fan_out_reposts(self, reposts: Sequence[tuple[int, int, Audience]]) -> int:
+        """Insert each (repost id, original id) into its audience's materialized timelines, except where the
+        original or a repost of it is among the newest entries (feed.lua tl_repost); return how many landed."""
+        calls = repost_calls(reposts, self.max_entries, TIMELINE_SLACK)
+        return sum(self._fn.call_many(calls)) if calls else 0
 
     def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int:
         """Insert (user_id, post_id) pairs into materialized timelines; return how many landed."""

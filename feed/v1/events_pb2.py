@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66\x65\x65\x64/v1/events.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x02\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x0cpost_created\x18\n \x01(\x0b\x32\x14.feed.v1.PostCreatedH\x00\x12,\n\x0cpost_deleted\x18\x0b \x01(\x0b\x32\x14.feed.v1.PostDeletedH\x00\x12%\n\x08\x66ollowed\x18\x0c \x01(\x0b\x32\x11.feed.v1.FollowedH\x00\x12)\n\nunfollowed\x18\r \x01(\x0b\x32\x13.feed.v1.UnfollowedH\x00\x12,\n\x0cgroup_joined\x18\x0e \x01(\x0b\x32\x14.feed.v1.GroupJoinedH\x00\x12(\n\ngroup_left\x18\x0f \x01(\x0b\x32\x12.feed.v1.GroupLeftH\x00\x42\t\n\x07payload\"S\n\x0bPostCreated\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"S\n\x0bPostDeleted\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"D\n\x08\x46ollowed\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\"F\n\nUnfollowed\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\"@\n\x0bGroupJoined\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\">\n\tGroupLeft\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x66\x65\x65\x64/v1/events.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x03\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x0cpost_created\x18\n \x01(\x0b\x32\x14.feed.v1.PostCreatedH\x00\x12,\n\x0cpost_deleted\x18\x0b \x01(\x0b\x32\x14.feed.v1.PostDeletedH\x00\x12%\n\x08\x66ollowed\x18\x0c \x01(\x0b\x32\x11.feed.v1.FollowedH\x00\x12)\n\nunfollowed\x18\r \x01(\x0b\x32\x13.feed.v1.UnfollowedH\x00\x12,\n\x0cgroup_joined\x18\x0e \x01(\x0b\x32\x14.feed.v1.GroupJoinedH\x00\x12(\n\ngroup_left\x18\x0f \x01(\x0b\x32\x12.feed.v1.GroupLeftH\x00\x12%\n\x08reposted\x18\x10 \x01(\x0b\x32\x11.feed.v1.RepostedH\x00\x12)\n\nunreposted\x18\x11 \x01(\x0b\x32\x13.feed.v1.UnrepostedH\x00\x42\t\n\x07payload\"S\n\x0bPostCreated\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"S\n\x0bPostDeleted\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"D\n\x08\x46ollowed\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\"F\n\nUnfollowed\x12\x13\n\x0b\x66ollower_id\x18\x01 \x01(\x04\x12\x13\n\x0b\x66ollowee_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\"@\n\x0bGroupJoined\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\">\n\tGroupLeft\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x0e\n\x06org_id\x18\x03 \x01(\x04\"S\n\x08Reposted\x12\x11\n\trepost_id\x18\x01 \x01(\x04\x12\x13\n\x0breposter_id\x18\x02 \x01(\x04\x12\x0f\n\x07post_id\x18\x03 \x01(\x04\x12\x0e\n\x06org_id\x18\x04 \x01(\x04\"U\n\nUnreposted\x12\x11\n\trepost_id\x18\x01 \x01(\x04\x12\x13\n\x0breposter_id\x18\x02 \x01(\x04\x12\x0f\n\x07post_id\x18\x03 \x01(\x04\x12\x0e\n\x06org_id\x18\x04 \x01(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,17 +33,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'feed.v1.events_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENT']._serialized_start=67
-  _globals['_EVENT']._serialized_end=413
-  _globals['_POSTCREATED']._serialized_start=415
-  _globals['_POSTCREATED']._serialized_end=498
-  _globals['_POSTDELETED']._serialized_start=500
-  _globals['_POSTDELETED']._serialized_end=583
-  _globals['_FOLLOWED']._serialized_start=585
-  _globals['_FOLLOWED']._serialized_end=653
-  _globals['_UNFOLLOWED']._serialized_start=655
-  _globals['_UNFOLLOWED']._serialized_end=725
-  _globals['_GROUPJOINED']._serialized_start=727
-  _globals['_GROUPJOINED']._serialized_end=791
-  _globals['_GROUPLEFT']._serialized_start=793
-  _globals['_GROUPLEFT']._serialized_end=855
+  _globals['_EVENT']._serialized_end=495
+  _globals['_POSTCREATED']._serialized_start=497
+  _globals['_POSTCREATED']._serialized_end=580
+  _globals['_POSTDELETED']._serialized_start=582
+  _globals['_POSTDELETED']._serialized_end=665
+  _globals['_FOLLOWED']._serialized_start=667
+  _globals['_FOLLOWED']._serialized_end=735
+  _globals['_UNFOLLOWED']._serialized_start=737
+  _globals['_UNFOLLOWED']._serialized_end=807
+  _globals['_GROUPJOINED']._serialized_start=809
+  _globals['_GROUPJOINED']._serialized_end=873
+  _globals['_GROUPLEFT']._serialized_start=875
+  _globals['_GROUPLEFT']._serialized_end=937
+  _globals['_REPOSTED']._serialized_start=939
+  _globals['_REPOSTED']._serialized_end=1022
+  _globals['_UNREPOSTED']._serialized_start=1024
+  _globals['_UNREPOSTED']._serialized_end=1109
 # @@protoc_insertion_point(module_scope)

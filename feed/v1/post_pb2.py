@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x66\x65\x65\x64/v1/post.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n\x04Post\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0c\n\x04text\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x05 \x01(\x04\x12\x0e\n\x06org_id\x18\x06 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x66\x65\x65\x64/v1/post.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x01\n\x04Post\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x11\n\tauthor_id\x18\x02 \x01(\x04\x12\x0c\n\x04text\x18\x03 \x01(\t\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_id\x18\x05 \x01(\x04\x12\x0e\n\x06org_id\x18\x06 \x01(\x04\x12\x1b\n\x13reposted_by_user_id\x18\x07 \x01(\x04\x12\x14\n\x0crepost_count\x18\x08 \x01(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'feed.v1.post_pb2', _globals
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POST']._serialized_start=65
-  _globals['_POST']._serialized_end=204
+  _globals['_POST']._serialized_end=255
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from feed.v1 import post_pb2 as feed_dot_v1_dot_post__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/post_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x12\x66\x65\x65\x64/v1/post.proto\"_\n\x11\x43reatePostRequest\x12\x11\n\tauthor_id\x18\x01 \x01(\x04\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"7\n\x11\x44\x65letePostRequest\x12\x11\n\tauthor_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x32\xbb\x01\n\x0bPostService\x12\x37\n\nCreatePost\x12\x1a.feed.v1.CreatePostRequest\x1a\r.feed.v1.Post\x12@\n\nDeletePost\x12\x1a.feed.v1.DeletePostRequest\x1a\x16.google.protobuf.Empty\x12\x31\n\x07GetPost\x12\x17.feed.v1.GetPostRequest\x1a\r.feed.v1.Postb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/post_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x12\x66\x65\x65\x64/v1/post.proto\"_\n\x11\x43reatePostRequest\x12\x11\n\tauthor_id\x18\x01 \x01(\x04\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x10\n\x08group_id\x18\x04 \x01(\x04\"7\n\x11\x44\x65letePostRequest\x12\x11\n\tauthor_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\"!\n\x0eGetPostRequest\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\"1\n\rRepostRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\"3\n\x0fUnrepostRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\x32\xaa\x02\n\x0bPostService\x12\x37\n\nCreatePost\x12\x1a.feed.v1.CreatePostRequest\x1a\r.feed.v1.Post\x12@\n\nDeletePost\x12\x1a.feed.v1.DeletePostRequest\x1a\x16.google.protobuf.Empty\x12\x31\n\x07GetPost\x12\x17.feed.v1.GetPostRequest\x1a\r.feed.v1.Post\x12/\n\x06Repost\x12\x16.feed.v1.RepostRequest\x1a\r.feed.v1.Post\x12<\n\x08Unrepost\x12\x18.feed.v1.UnrepostRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEPOSTREQUEST']._serialized_end=240
   _globals['_GETPOSTREQUEST']._serialized_start=242
   _globals['_GETPOSTREQUEST']._serialized_end=275
-  _globals['_POSTSERVICE']._serialized_start=278
-  _globals['_POSTSERVICE']._serialized_end=465
+  _globals['_REPOSTREQUEST']._serialized_start=277
+  _globals['_REPOSTREQUEST']._serialized_end=326
+  _globals['_UNREPOSTREQUEST']._serialized_start=328
+  _globals['_UNREPOSTREQUEST']._serialized_end=379
+  _globals['_POSTSERVICE']._serialized_start=382
+  _globals['_POSTSERVICE']._serialized_end=680
 # @@protoc_insertion_point(module_scope)

@@ -31,3 +31,19 @@ class GetPostRequest(_message.Message):
     POST_ID_FIELD_NUMBER: _ClassVar[int]
     post_id: int
     def __init__(self, post_id: _Optional[int] = ...) -> None: ...
+
+class RepostRequest(_message.Message):
+    __slots__ = ("user_id", "post_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    post_id: int
+    def __init__(self, user_id: _Optional[int] = ..., post_id: _Optional[int] = ...) -> None: ...
+
+class UnrepostRequest(_message.Message):
+    __slots__ = ("user_id", "post_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: int
+    post_id: int
+    def __init__(self, user_id: _Optional[int] = ..., post_id: _Optional[int] = ...) -> None: ...

@@ -52,6 +52,16 @@ class PostServiceStub:
                 request_serializer=feed_dot_v1_dot_post__service__pb2.GetPostRequest.SerializeToString,
                 response_deserializer=feed_dot_v1_dot_post__pb2.Post.FromString,
                 _registered_method=True)
+        self.Repost = channel.unary_unary(
+                '/feed.v1.PostService/Repost',
+                request_serializer=feed_dot_v1_dot_post__service__pb2.RepostRequest.SerializeToString,
+                response_deserializer=feed_dot_v1_dot_post__pb2.Post.FromString,
+                _registered_method=True)
+        self.Unrepost = channel.unary_unary(
+                '/feed.v1.PostService/Unrepost',
+                request_serializer=feed_dot_v1_dot_post__service__pb2.UnrepostRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class PostServiceServicer:
@@ -79,6 +89,23 @@ class PostServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Repost(self, request, context):
+        """Shares a post with the reposter's followers (docs/reposts.md): it appears
+        in their home timelines at the time of the repost, as the original post
+        with reposted_by_user_id set. Repeating it returns the same repost. A post
+        the caller may not see answers NOT_FOUND, as an unknown one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unrepost(self, request, context):
+        """Takes a repost back; nothing to take back is OK.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PostServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +123,16 @@ def add_PostServiceServicer_to_server(servicer, server):
                     servicer.GetPost,
                     request_deserializer=feed_dot_v1_dot_post__service__pb2.GetPostRequest.FromString,
                     response_serializer=feed_dot_v1_dot_post__pb2.Post.SerializeToString,
+            ),
+            'Repost': grpc.unary_unary_rpc_method_handler(
+                    servicer.Repost,
+                    request_deserializer=feed_dot_v1_dot_post__service__pb2.RepostRequest.FromString,
+                    response_serializer=feed_dot_v1_dot_post__pb2.Post.SerializeToString,
+            ),
+            'Unrepost': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unrepost,
+                    request_deserializer=feed_dot_v1_dot_post__service__pb2.UnrepostRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +217,60 @@ class PostService:
             '/feed.v1.PostService/GetPost',
             feed_dot_v1_dot_post__service__pb2.GetPostRequest.SerializeToString,
             feed_dot_v1_dot_post__pb2.Post.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Repost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.PostService/Repost',
+            feed_dot_v1_dot_post__service__pb2.RepostRequest.SerializeToString,
+            feed_dot_v1_dot_post__pb2.Post.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unrepost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/feed.v1.PostService/Unrepost',
+            feed_dot_v1_dot_post__service__pb2.UnrepostRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

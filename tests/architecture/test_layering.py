@@ -54,3 +54,18 @@ def test_the_core_modules_reached_from_a_service_never_reach_the_load_tools():
 def test_the_top_of_the_core_holds_a_dozen_modules_at_most():
     top = sorted(p.name for p in (ROOT / "feed").glob("*.py") if p.name != "__init__.py")
     assert len(top) <= TOP_LEVEL_MAX, top
+
+
+def test_the_client_reaches_no_server_side_module():
+    """feed.client runs in callers' processes: it may use the API's types, errors, tokens and settings,
+    never the services, workers, stores, Redis or the load tools (their dependencies would come along)."""
+    graph = import_graph()
+    seen: set[str] = set()
+    todo = [m for m in graph if _within(m, ("feed.client",))]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    allowed = {"feed", "feed.errors", "feed.config", "feed.ids", "feed.access", "feed.access.tokens"}
+    assert sorted(m for m in seen if m not in allowed and not _within(m, ("feed.client",))) == []

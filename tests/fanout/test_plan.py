@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed
+from feed.events import (
+    Envelope,
+    Followed,
+    GroupJoined,
+    GroupLeft,
+    PostCreated,
+    PostDeleted,
+    Reposted,
+    Unfollowed,
+    Unreposted,
+)
 from feed.fanout.plan import Deletion, Merge, ReadTimePost, Removal, plan_fanout
 from feed.fanout.resolve import Edge, Facts, Membership
+from feed.store.reposts import Repost
 
 
 def env(event) -> Envelope:
@@ -161,3 +172,38 @@ def test_joins_backfill_and_leaves_remove_only_while_the_membership_says_so():
     plan = plan_fanout(events, known)
     assert plan.merges == [Merge(2, 4, (501,))]
     assert plan.removals == [Removal(4, (3,), (521,))]
+
+
+def test_a_repost_goes_to_the_reposter_and_their_followers_carrying_its_original():
+    plan = plan_fanout([env(Reposted(300, 7, 100))], facts({author(7): [8, 9]}, live=[300], originals={300: 100}))
+    assert sorted(plan.pushes) == [(7, 300), (8, 300), (9, 300)]
+    assert [f.original_id for f in plan.fanouts] == [100]
+
+
+def test_an_undone_repost_or_one_of_a_deleted_post_is_pushed_nowhere():
+    plan = plan_fanout([env(Reposted(300, 7, 100))], facts({author(7): [8]}, live=[], originals={}))
+    assert list(plan.pushes) == []
+
+
+def test_a_repost_of_a_read_time_reposter_goes_to_their_list():
+    plan = plan_fanout([env(Reposted(300, 7, 100))], facts(live=[300], originals={300: 100}, read_time={author(7): 5}))
+    assert plan.read_time_pushes == [ReadTimePost(author(7), 300, 0)]
+    assert sorted(plan.pushes) == [(7, 300)]
+
+
+def test_deleting_a_post_removes_its_reposts_from_their_reposters_audiences_and_lists():
+    reposts = {100: [Repost(300, 7, 100), Repost(301, 8, 100)]}
+    audiences = {author(1): [[2]], author(7): [[9]], author(8): [[10]]}
+    plan = plan_fanout([env(PostDeleted(100, 1))], facts(delete_audiences=audiences, deleted_reposts=reposts))
+    assert plan.deletions == [
+        Deletion(0, 1, (100,), [[2]]),
+        Deletion(0, 7, (300,), [[9]]),
+        Deletion(0, 8, (301,), [[10]]),
+    ]
+    assert ReadTimePost(author(7), 300, 0) in plan.read_time_removals
+
+
+def test_an_unrepost_removes_the_repost_entry_like_a_delete():
+    plan = plan_fanout([env(Unreposted(300, 7, 100))], facts(delete_audiences={author(7): [[9]]}))
+    assert plan.deletions == [Deletion(0, 7, (300,), [[9]])]
+    assert plan.read_time_removals == [ReadTimePost(author(7), 300, 0)]

@@ -18,6 +18,7 @@ CHART_DIR = Path(__file__).resolve().parents[2] / "helm" / "feed"
 RELEASE = "feed"
 NAMESPACE = "feed"
 SECRET_PLACEHOLDER = "<from-secret>"
+EXPORTER_CONTAINER = "redis-exporter"  # redisExporter.enabled: the one container that does not run feed
 _VARIABLE_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 # Every value the chart takes from a Secret, set, so that every secret path renders.
 ALL_SECRETS = {
@@ -25,6 +26,7 @@ ALL_SECRETS = {
     "cassandra": {"auth": {"username": "feed", "existingSecret": "feed-cassandra"}},
     "auth": {"jwt": {"existingSecret": "feed-jwt"}},
 }
+TRACING_ON = {"enabled": True, "otlpEndpoint": "http://otel-collector.observability:4317"}
 
 
 def example_files() -> list[Path]:
@@ -84,6 +86,17 @@ def one(manifests: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
 
 def deployment(manifests: list[dict[str, Any]], component: str) -> dict[str, Any]:
     return one(manifests, "Deployment", f"{RELEASE}-{component}")
+
+
+def feed_containers(manifests: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(workload name, container) for every container that runs the feed image: all but redis_exporter's."""
+    return [
+        (workload["metadata"]["name"], container)
+        for workload in manifests
+        if workload["kind"] in ("Deployment", "Job")
+        for container in workload["spec"]["template"]["spec"]["containers"]
+        if container["name"] != EXPORTER_CONTAINER
+    ]
 
 
 def pod_specs(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -78,6 +78,7 @@ def test_service_monitor_scrapes_the_metrics_port_of_every_service():
         "feed-read",
         "feed-worker-metrics",
         "feed-relay-metrics",
+        "feed-web",
     }
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics"

@@ -6,8 +6,11 @@ common way monitoring rots. Metric names are taken from feed.telemetry.metrics' 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import itertools
 import json
+import pkgutil
 import re
 
 import yaml
@@ -23,10 +26,22 @@ OUTBOX_ALERTS = {
     "FeedOutboxRelayDown": "critical",
 }
 SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}
+# Queried by the dashboard for a part another branch adds; drop a name once the code exports it.
+AWAITED: dict[str, str] = {}
+
+
+def _register_web_metrics() -> None:
+    """The web gateway may declare its metrics in its own modules: import them so they count too."""
+    if importlib.util.find_spec("feed.web") is None:
+        return
+    package = importlib.import_module("feed.web")
+    for module in pkgutil.walk_packages(package.__path__, "feed.web."):
+        importlib.import_module(module.name)
 
 
 def exported_series() -> set[str]:
     """Every feed_* series name the processes can expose, suffixes included."""
+    _register_web_metrics()
     names = set()
     for family in REGISTRY.collect():
         names |= {family.name + suffix for suffix in SUFFIXES.get(family.type, ("",))}
@@ -63,7 +78,12 @@ def test_dashboard_is_grafana_json_over_exported_metrics():
     dashboard = json.loads((CHART_DIR / "files" / "dashboard.json").read_text())
     assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
     used = {name for expr in _dashboard_exprs() for name in FEED_METRIC.findall(expr)}
-    assert used and used <= exported_series(), sorted(used - exported_series())
+    assert used and used <= exported_series() | set(AWAITED), sorted(used - exported_series() - set(AWAITED))
+
+
+def test_awaited_metrics_are_not_exported_yet():
+    """When the code exports one, drop it from AWAITED so the check above covers it again."""
+    assert not set(AWAITED) & exported_series()
 
 
 def test_the_outbox_relay_has_its_alerts():
@@ -92,6 +112,7 @@ def test_dashboard_has_an_outbox_relay_row_over_the_relay_metrics():
         "feed_outbox_lag_seconds",
         "feed_outbox_published_total",
         "feed_outbox_publish_failures_total",
+        "feed_outbox_last_pass_timestamp_seconds",
     }
 
 

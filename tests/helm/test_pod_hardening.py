@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.helm.chart import ALL_SECRETS, VALUE_SETS, config_map_data, merged_values, of_kind, pod_specs, render
+from tests.helm.chart import (
+    ALL_SECRETS,
+    TRACING_ON,
+    VALUE_SETS,
+    config_map_data,
+    merged_values,
+    of_kind,
+    pod_specs,
+    render,
+)
 
 
 def test_pods_run_as_the_fixed_non_root_user(value_set, manifests):
@@ -66,15 +75,18 @@ def test_no_secret_is_rendered_and_secret_values_come_by_reference():
 
 
 def test_each_process_gets_only_the_secrets_it_uses():
-    manifests = render(ALL_SECRETS)
+    manifests = render({**ALL_SECRETS, "redisExporter": {"enabled": True}, "tracing": TRACING_ON})
     secrets = {}
     for workload in of_kind(manifests, "Deployment") + of_kind(manifests, "Job"):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
-        secrets[workload["metadata"]["name"]] = {e["name"] for e in container["env"] if "valueFrom" in e}
+        from_secrets = {e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})}
+        secrets[workload["metadata"]["name"]] = from_secrets
     assert secrets == {
+        "feed-redis-exporter": {"REDIS_PASSWORD"},
         "feed-write": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD", "FEED_JWT_SECRET"},
         "feed-read": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD", "FEED_JWT_SECRET"},
         "feed-worker": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},
         "feed-relay": {"FEED_CASSANDRA_PASSWORD", "REDIS_PASSWORD"},  # Redis: only for its readiness check
         "feed-schema": {"FEED_CASSANDRA_PASSWORD"},
+        "feed-web": set(),  # no store, no Redis; the JWT secret only with web.demo
     }

@@ -12,7 +12,7 @@ import pytest
 from feed.cli import main as feed_main
 from feed.v1 import feed_service_pb2, post_service_pb2
 from services import read_service, write_service
-from tests.helm.chart import config_map_data, deployment, of_kind, one, port_of
+from tests.helm.chart import config_map_data, deployment, feed_containers, of_kind, one, port_of
 
 GRPC_SERVICES = {
     # component: (address variable, the gRPC service its readiness asks about, names the server registers)
@@ -92,10 +92,8 @@ def test_listen_addresses_bind_every_interface_of_the_pod(manifests):
 
 def test_container_args_are_commands_the_cli_accepts(manifests, capsys):
     """`feed ARGS --help` exits 0 only when every word of ARGS names a real command."""
-    workloads = of_kind(manifests, "Deployment") + of_kind(manifests, "Job")
-    for workload in workloads:
-        for container in workload["spec"]["template"]["spec"]["containers"]:
-            with pytest.raises(SystemExit) as stop:
-                feed_main([*container["args"], "--help"])
-            assert stop.value.code == 0, (workload["metadata"]["name"], container["args"])
+    for name, container in feed_containers(manifests):
+        with pytest.raises(SystemExit) as stop:
+            feed_main([*container["args"], "--help"])
+        assert stop.value.code == 0, (name, container["args"])
     capsys.readouterr()

@@ -9,7 +9,17 @@ from __future__ import annotations
 import helm_python as helm
 import pytest
 
-from tests.helm.chart import CHART_DIR, VALUE_SETS, deployment, example_files, of_kind, one, render, rendered
+from tests.helm.chart import (
+    CHART_DIR,
+    VALUE_SETS,
+    deployment,
+    example_files,
+    merged_values,
+    of_kind,
+    one,
+    render,
+    rendered,
+)
 
 WARNING = 2  # lint severities: 1 info, 2 warning, 3 error
 OPTIONAL_KINDS = ("HorizontalPodAutoscaler", "ScaledObject", "ServiceMonitor", "PrometheusRule")
@@ -19,10 +29,13 @@ def test_there_are_the_documented_example_files():
     assert {p.name for p in example_files()} >= {"small.yaml", "production.yaml", "autoscaling.yaml"}
 
 
-def test_each_value_set_renders_the_four_workloads_and_their_services(manifests):
+def test_each_value_set_renders_the_four_workloads_and_their_services(value_set, manifests):
     names = {kind: {m["metadata"]["name"] for m in of_kind(manifests, kind)} for kind in ("Deployment", "Service")}
-    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"}
-    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"}
+    values = merged_values(VALUE_SETS[value_set])
+    exporter = {"feed-redis-exporter"} if values["redisExporter"]["enabled"] else set()
+    web = {"feed-web"} if values["web"]["enabled"] else set()
+    assert names["Deployment"] == {"feed-write", "feed-read", "feed-worker", "feed-relay"} | exporter | web
+    assert names["Service"] == {"feed-write", "feed-read", "feed-worker-metrics", "feed-relay-metrics"} | exporter | web
     assert len(of_kind(manifests, "ConfigMap")) >= 1
     assert [j["metadata"]["name"] for j in of_kind(manifests, "Job")] == ["feed-schema"]
 

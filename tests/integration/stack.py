@@ -155,6 +155,7 @@ def isolated_settings(data_dir, **overrides):
     from feed.devstack.procs import free_port
 
     overrides.setdefault("store_url", f"sqlite:///{data_dir / 'feed.db'}")  # or a Cassandra keyspace's URL
+    overrides.setdefault("web_addr", f"127.0.0.1:{free_port()}")  # used when the stack starts its web gateway
     return dataclasses.replace(
         Settings.from_env({}),
         jwt_secret_file=str(data_dir / "jwt.secret"),
@@ -192,13 +193,13 @@ def drained(stack) -> bool:
 
 
 @contextlib.contextmanager
-def private_stack(tmp_path_factory, name: str, workers: int = 1, **overrides):
+def private_stack(tmp_path_factory, name: str, workers: int = 1, web: bool = False, **overrides):
     """A whole stack of a test's own (freezing its broker or Redis disturbs no other test);
-    on exit every process must stop cleanly."""
+    on exit every process must stop cleanly. web: with the browser gateway on settings.web_addr."""
     from feed.devstack.stack import start_stack
 
     data = tmp_path_factory.mktemp(name)
-    running = start_stack(isolated_settings(data, **overrides), data, workers=workers)
+    running = start_stack(isolated_settings(data, **overrides), data, workers=workers, web=web)
     try:
         yield running
     finally:

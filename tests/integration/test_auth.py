@@ -39,6 +39,13 @@ EVERY_RPC = [
         post_service_pb2.DeletePostRequest(author_id=1, post_id=1),
     ),
     ("write", post_service_pb2_grpc.PostServiceStub, "GetPost", post_service_pb2.GetPostRequest(post_id=1)),
+    ("write", post_service_pb2_grpc.PostServiceStub, "Repost", post_service_pb2.RepostRequest(user_id=1, post_id=1)),
+    (
+        "write",
+        post_service_pb2_grpc.PostServiceStub,
+        "Unrepost",
+        post_service_pb2.UnrepostRequest(user_id=1, post_id=1),
+    ),
     (
         "write",
         graph_service_pb2_grpc.GraphServiceStub,

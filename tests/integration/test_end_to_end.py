@@ -8,6 +8,7 @@ import time
 import grpc
 import pytest
 
+from tests.client.stack_client import client_for
 from tests.integration.stack import eventually, new_user
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,7 @@ def test_a_user_who_never_read_gets_their_timeline_built_on_first_read(client):
     assert [p.post_id for p in client.home(fan).posts] == list(reversed(ids))
 
 
-def test_paging_returns_every_post_once_in_order_while_new_posts_arrive(client):
+def test_paging_returns_every_post_once_in_order_while_new_posts_arrive(stack, client):
     author, fan = new_user(), new_user()
     client.follow(fan, author)
     client.home(fan)
@@ -67,14 +68,8 @@ def test_paging_returns_every_post_once_in_order_while_new_posts_arrive(client):
     writer = threading.Thread(target=keep_posting)
     writer.start()
     try:
-        seen: list[int] = []
-        token = ""
-        for _ in range(100):
-            page = client.home(fan, 4, token)
-            seen += [p.post_id for p in page.posts]
-            token = page.next_page_token
-            if not token:
-                break
+        with client_for(stack) as reader:  # feed.client: its iterator follows next_page_token
+            seen = [post.post_id for post in reader.home_timeline(fan, page_size=4)]
     finally:
         stop.set()
         writer.join()

@@ -147,7 +147,7 @@ def random_moments(seed: int, count: int) -> list[float]:
     return sorted(math.exp(rng.uniform(low, high)) for _ in range(count))
 
 
-@pytest.mark.parametrize("kind", ["worker", "read service"])
+@pytest.mark.parametrize("kind", ["worker", "read service", "web gateway"])
 def test_a_sigterm_at_any_moment_of_a_process_stops_it_with_exit_0_within_its_grace(stack, tmp_path, kind):
     seed = random.randrange(1 << 30)
     moments = random_moments(seed, RANDOM_MOMENTS)
@@ -175,13 +175,16 @@ def test_a_sigterm_at_any_moment_of_a_process_stops_it_with_exit_0_within_its_gr
                 proc.stop(1)
 
 
-STOP_WITHIN_S = {"worker": 30.0, "read service": 15.0}  # the worker commits and leaves its group
+# the worker commits and leaves its group
+STOP_WITHIN_S = {"worker": 30.0, "read service": 15.0, "web gateway": 15.0}
 
 
 def start_anew(kind: str, settings, tmp_path, n: int) -> ManagedProcess:
-    """A fresh worker (a consumer group of its own: the stack's group never rebalances) or read
-    service (a port of its own)."""
+    """A fresh worker (a consumer group of its own: the stack's group never rebalances), read
+    service or web gateway (a port of its own)."""
     if kind == "worker":
         return spawn(f"worker-{n}", ["worker"], settings, tmp_path, FEED_CONSUMER_GROUP=f"anytime-{new_user()}")
+    if kind == "web gateway":
+        return spawn(f"web-{n}", ["serve", "web"], settings, tmp_path, FEED_WEB_ADDR=f"127.0.0.1:{free_port()}")
     ports = {"FEED_READ_ADDR": f"127.0.0.1:{free_port()}", "FEED_STREAM_ADDR": f"127.0.0.1:{free_port()}"}
     return spawn(f"read-{n}", ["serve", "read"], settings, tmp_path, **ports)

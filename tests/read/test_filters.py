@@ -6,6 +6,7 @@ from feed.domain import Post
 from feed.read.filters import (
     drop_blocked_authors,
     drop_deleted,
+    drop_duplicates,
     drop_groups_not_joined,
     drop_other_organization,
     drop_unfollowed_authors,
@@ -75,3 +76,56 @@ def test_filters_keep_the_very_list_when_nothing_is_removed():
 def test_filters_answer_empty_for_no_posts():
     for drop in (drop_other_organization, drop_unfollowed_authors, drop_groups_not_joined, drop_blocked_authors):
         assert drop([], ctx()) == FilterResult([], [])
+
+
+def repost(entry_id: int, original: Post, reposter: int) -> Post:
+    """A repost entry as hydration makes it: the original's fields under the entry's id."""
+    return Post(
+        entry_id,
+        original.author_id,
+        original.text,
+        original.create_time_ms,
+        original.group_id,
+        original.org_id,
+        reposted_by=reposter,
+        repost_of=original.post_id,
+    )
+
+
+def test_a_repost_is_kept_for_its_reposter_whoever_wrote_the_original():
+    kept = drop_unfollowed_authors(
+        [
+            repost(9, post(1, STRANGER), FRIEND),
+            repost(8, post(2, FRIEND), STRANGER),
+            repost(7, post(3, STRANGER), READER),
+        ],
+        ctx(),
+    )
+    assert kept_and_removed(kept) == ([9, 7], [8])
+
+
+def test_a_block_of_the_author_or_of_the_reposter_hides_a_repost():
+    posts = [repost(9, post(1, PEST), FRIEND), repost(8, post(2, FRIEND), PEST), repost(7, post(3, STRANGER), FRIEND)]
+    assert kept_and_removed(drop_blocked_authors(posts, ctx())) == ([7], [9, 8])
+
+
+def test_a_page_shows_each_post_once_and_remembers_those_shown_for_the_next():
+    original, other = post(1, STRANGER), post(2, FRIEND)
+    facts = ReadFacts({FRIEND}, set(), set(), shown={5})
+    posts = [
+        repost(9, original, FRIEND),
+        repost(8, original, READER),
+        repost(6, post(5, FRIEND), FRIEND),
+        other,
+        original,
+    ]
+    result = drop_duplicates(posts, ReadContext(READER, ORG, facts))
+    assert kept_and_removed(result) == ([9, 2], [8, 6, 1])
+    assert {1, 2} <= facts.shown
+
+
+def test_a_page_without_reposts_is_left_as_it_is():
+    posts = [post(3, FRIEND), post(2, FRIEND)]
+    facts = ReadFacts({FRIEND}, set(), set())
+    assert drop_duplicates(posts, ReadContext(READER, ORG, facts)).kept is posts
+    assert facts.shown == set()

@@ -8,6 +8,7 @@ from feed.domain import Post
 from feed.ids import IdGenerator
 from feed.read.hydrate import Hydrator
 from feed.redis.post_cache import RedisPostCache
+from feed.store.reposts import Repost
 
 ids = IdGenerator(node=5)
 
@@ -31,3 +32,19 @@ def test_a_found_post_is_cached_and_a_deleted_one_stays_hidden(hydrator, sqlite_
     assert redis_client.dbsize() == 1
     RedisPostCache(redis_client, ttl_s=86_400).mark_deleted(post.post_id)  # what DeletePost does
     assert hydrator.hydrate([post.post_id]) == {}
+
+
+def test_a_repost_hydrates_as_its_original_with_its_reposter_until_the_original_is_deleted(sqlite_store, redis_client):
+    cache = RedisPostCache(redis_client, ttl_s=86_400)
+    hydrator = Hydrator(cache, sqlite_store.posts, sqlite_store.reposts)
+    original = sqlite_store.posts.create_post(Post(ids.next_id(), 1, "shared", 1_700_000_000_000))[0]
+    repost = sqlite_store.reposts.create_repost(Repost(ids.next_id(), 2, original.post_id))[0]
+    plain = ids.next_id()
+    for _ in range(2):  # from the store, then from the cache (the repost as a pointer)
+        found = hydrator.hydrate([repost.repost_id, plain])
+        assert list(found) == [repost.repost_id]
+        shown = found[repost.repost_id]
+        assert (shown.text, shown.author_id, shown.reposted_by, shown.repost_of) == ("shared", 1, 2, original.post_id)
+        assert shown.repost_count == 1
+    cache.mark_deleted(original.post_id)
+    assert hydrator.hydrate([repost.repost_id]) == {}

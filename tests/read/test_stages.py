@@ -23,7 +23,14 @@ def post(post_id: int, author: int, group: int = 0, org: int = ORG) -> Post:
 
 def test_home_filters_run_in_their_documented_order():
     names = [s.name for s in HOME_FILTERS]
-    assert names == ["other_organization", "unfollowed_author", "not_a_member", "blocked_author", "muted_or_filtered"]
+    assert names == [
+        "other_organization",
+        "unfollowed_author",
+        "not_a_member",
+        "blocked_author",
+        "muted_or_filtered",
+        "duplicate_post",
+    ]
     assert [s.name for s in GROUP_FILTERS] == ["blocked_author", "muted_or_filtered"]
 
 
@@ -64,6 +71,8 @@ def test_the_home_filters_keep_only_what_the_reader_may_see_and_count_each_remov
         ("blocked_author", "removed"): 1,
         ("muted_or_filtered", "kept"): 2,
         ("muted_or_filtered", "removed"): 0,
+        ("duplicate_post", "kept"): 2,
+        ("duplicate_post", "removed"): 0,
     }
 
 

@@ -43,6 +43,9 @@ class InMemoryPostCache:
     def mark_deleted(self, post_id: int) -> None:
         self._entries[post_id] = (_TOMBSTONE, self._clock() + self._ttl_s)
 
+    def forget(self, post_id: int) -> None:
+        self._entries.pop(post_id, None)
+
     def ttl_of(self, post_id: int) -> float:
         """Seconds until the entry expires (0 when there is none)."""
         entry = self._live(post_id)

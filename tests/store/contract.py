@@ -21,6 +21,7 @@ from tests.store.invitation_contract import InvitationContract
 from tests.store.markers_contract import MarkerContract, MarkerRaceContract
 from tests.store.outbox_contract import OutboxContract
 from tests.store.quiet_contract import QuietContract
+from tests.store.reposts_contract import RepostContract
 
 
 def walk(fetch, page_size: int) -> list[int]:
@@ -55,7 +56,7 @@ class OnABackend:
         store.close()
 
 
-class StoreContract(OutboxContract, MarkerContract, InvitationContract, QuietContract, OnABackend):
+class StoreContract(OutboxContract, MarkerContract, InvitationContract, QuietContract, RepostContract, OnABackend):
     """Behaviour every Store backend must show."""
 
     # posts

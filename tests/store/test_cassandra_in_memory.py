@@ -17,6 +17,7 @@ from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
 from feed.store.cassandra.quiet import CassandraQuietStore
+from feed.store.cassandra.reposts import CassandraRepostStore
 from tests.store.contract import StoreContract
 from tests.store.in_memory_cassandra import InMemoryCassandraSession
 
@@ -33,6 +34,7 @@ class TestCassandraStoreInMemory(StoreContract):
             outbox=CassandraOutboxStore(db),
             markers=CassandraMarkerStore(db),
             quiet=CassandraQuietStore(db),
+            reposts=CassandraRepostStore(db),
         )
 
     @pytest.mark.skip(reason=NO_TIMESTAMPS)

@@ -306,3 +306,31 @@ class TimelineStoreContract:
         store.drop(1, org_id=5)
         assert store.page(1, None, 5, org_id=5).state == "missing"
         assert read_all(store, 1) == [other]
+
+    # reposts (feed.lua tl_repost, docs/reposts.md)
+
+    def test_a_repost_lands_only_where_its_post_is_not_among_the_newest_40_entries(self) -> None:
+        store = self.make_store(800)
+        near, far, fresh_user, missing = 101, 102, 103, 104
+        original, *fillers = fresh(46)
+        materialize(store, near, [original, *fillers[:39]])  # the original is the 40th newest
+        materialize(store, far, [original, *fillers[:40]])  # the 41st: out of the window
+        materialize(store, fresh_user)
+        repost_id, again = fresh(2)
+        audience = Audience([near, far, fresh_user, missing])
+        assert store.fan_out_reposts([(repost_id, original, audience)]) == 2
+        assert repost_id not in read_all(store, near)
+        assert read_all(store, far)[0] == repost_id
+        assert read_all(store, fresh_user) == [repost_id]
+        # A second repost of the same post: the first repost stands for it among the newest entries.
+        assert store.fan_out_reposts([(again, original, audience)]) == 0
+        assert store.page(missing, None, 10).state == "missing"
+
+    def test_replaying_a_repost_adds_nothing(self) -> None:
+        store = self.make_store(800)
+        materialize(store, 105)
+        original, repost_id = fresh(2)
+        audience = Audience([105])
+        assert store.fan_out_reposts([(repost_id, original, audience)]) == 1
+        assert store.fan_out_reposts([(repost_id, original, audience)]) == 0
+        assert read_all(store, 105) == [repost_id]

@@ -23,6 +23,7 @@ from feed.timeline.page import TimelinePage
 from feed.timeline.sources import MAX_SOURCES, SourceList
 
 TRUNCATED, COMPLETE, BUILDING = "truncated", "complete", "building"
+REPOST_WINDOW = 40  # as feed.lua: a repost is not added when its post is among this many newest entries
 
 
 @dataclasses.dataclass
@@ -43,6 +44,7 @@ class InMemoryTimelineStore:
         self.max_entries = max_entries
         self._slack = slack
         self._timelines: dict[str, _Timeline] = {}
+        self.originals: dict[int, int] = {}  # repost id -> original id, of the reposts pushed (feed.lua's companions)
 
     def fan_out(self, posts: Sequence[tuple[int, Audience]], progress: Callable[[], None] | None = None) -> int:
         """Insert each post id into its audience's existing timelines, oldest post first; progress is not
@@ -51,6 +53,22 @@ class InMemoryTimelineStore:
         for post_id, audience in sorted(posts, key=lambda p: p[0]):
             for keys in audience.by_shard.values():
                 landed += sum(self._push_one(key, post_id) for key in keys)
+        return landed
+
+    def fan_out_reposts(self, reposts: Sequence[tuple[int, int, Audience]]) -> int:
+        """As feed.lua tl_repost: each repost id into its audience's existing timelines, except where its
+        original or a repost of it is among the newest REPOST_WINDOW entries."""
+        landed = 0
+        for repost_id, original_id, audience in sorted(reposts, key=lambda r: r[0]):
+            for keys in audience.by_shard.values():
+                for key in keys:
+                    timeline = self._timelines.get(key)
+                    if timeline is None:
+                        continue
+                    recent = [self.originals.get(i, i) for i in timeline.ids[:REPOST_WINDOW]]
+                    if original_id not in recent and self._push_one(key, repost_id):
+                        self.originals[repost_id] = original_id
+                        landed += 1
         return landed
 
     def push(self, deliveries: Iterable[tuple[int, int]], org_id: int = 0) -> int:

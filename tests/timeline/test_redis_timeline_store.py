@@ -8,7 +8,7 @@ import redis
 
 from feed.domain import Source
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, read_time_sources_key
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, read_time_sources_key, repost_index_key
 from feed.timeline import audience
 from feed.timeline.audience import Audience
 from feed.timeline.sources import RedisReadTimeSources
@@ -108,3 +108,17 @@ def test_a_reader_from_before_the_registry_version_is_still_answered_during_a_ro
     read_time.push([(Source(author_id=7), fresh(1)[0])])
     assert functions.call("tl_celebrities", [read_time_sources_key()], [-1]) == [1, b"7"]  # {size, members...}
     assert functions.call("tl_celebrities", [read_time_sources_key()], [1]) == [1]
+
+
+def test_a_timelines_repost_companion_stays_small_and_expires_with_it(functions, redis_client):
+    """The repost id -> original id hash keeps only what the newest-40 window can still look up."""
+    store = RedisTimelineStore(functions, 800)
+    materialize(store, 7)
+    redis_client.expire(home_timeline_key(7), 600)
+    for _ in range(300):
+        original, repost_id = fresh(2)
+        store.fan_out_reposts([(repost_id, original, Audience([7]))])
+    assert len(read_all(store, 7, page=100)) == 300
+    companion = repost_index_key(home_timeline_key(7))
+    assert 40 <= redis_client.hlen(companion) <= 48
+    assert 0 < redis_client.ttl(companion) <= 600

@@ -116,6 +116,64 @@ local function tl_fanout(keys, args)
   return added
 end
 
+-- Reposts (docs/reposts.md). A repost is an entry of its own id; each timeline
+-- has a companion hash (same hash tag) of repost id -> original id for the
+-- reposts pushed into it, so that a push can tell what its newest entries stand for.
+local REPOST_WINDOW = 40  -- a repost is not added when its post is among this many newest entries
+local REPOST_INDEX_MAX = REPOST_WINDOW + 8  -- companion fields kept before pruning those below the window
+
+-- Whether original, or a repost of it, is among the newest REPOST_WINDOW entries of key.
+local function shown_near_top(key, rkey, original)
+  local recent = redis.call('LRANGE', key, 0, REPOST_WINDOW - 1)
+  if #recent == 0 then return false end
+  for i = 1, #recent do
+    if recent[i] == original then return true end
+  end
+  local originals = redis.call('HMGET', rkey, unpack(recent))
+  for i = 1, #originals do
+    if originals[i] == original then return true end
+  end
+  return false
+end
+
+-- Keep the companion small: past REPOST_INDEX_MAX fields, drop those older than the
+-- window's last entry (they can never be looked up again), and expire it with its list.
+local function prune_index(key, rkey)
+  if redis.call('HLEN', rkey) > REPOST_INDEX_MAX then
+    local floor = redis.call('LINDEX', key, REPOST_WINDOW - 1)
+    if floor and not is_mark(floor) then
+      for _, field in ipairs(redis.call('HKEYS', rkey)) do
+        if not newer(field, floor) then redis.call('HDEL', rkey, field) end
+      end
+    end
+  end
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then redis.call('PEXPIRE', rkey, ttl) end
+end
+
+-- KEYS: pairs (timeline, its companion hash), all of one shard; ARGV: max, slack,
+-- then triples (repost id, original id, n): the next n pairs receive the repost.
+-- Checked and pushed in one call per shard, so no concurrent push slips between.
+local function tl_repost(keys, args)
+  local max, slack = tonumber(args[1]), tonumber(args[2])
+  local added, k = 0, 0
+  for a = 3, #args, 3 do
+    local id, original, n = args[a], args[a + 1], tonumber(args[a + 2])
+    for i = k + 1, k + 2 * n, 2 do
+      local key, rkey = keys[i], keys[i + 1]
+      if redis.call('EXISTS', key) == 1 and not shown_near_top(key, rkey, original) then
+        if push_one(key, id, max, slack) == 1 then
+          redis.call('HSET', rkey, id, original)
+          prune_index(key, rkey)
+          added = added + 1
+        end
+      end
+    end
+    k = k + 2 * n
+  end
+  return added
+end
+
 -- KEYS: timelines; ARGV: ids to remove from every one of them.
 local function tl_remove(keys, args)
   local removed = 0
@@ -439,6 +497,7 @@ redis.register_function('rv_get', rv_get)
 redis.register_function('rv_set', rv_set)
 redis.register_function('tl_push', tl_push)
 redis.register_function('tl_fanout', tl_fanout)
+redis.register_function('tl_repost', tl_repost)
 redis.register_function('tl_celebrities', tl_celebrities)
 redis.register_function('tl_ensure', tl_ensure)
 redis.register_function('rt_register', rt_register)

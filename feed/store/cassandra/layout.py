@@ -357,11 +357,48 @@ _QUIET: tuple[Cql, ...] = (
     Cql("filter.all", "SELECT filter_id, phrase, whole_word, expire_ms FROM keyword_filters WHERE user_id = ?", True),
     Cql("filter.purge", "DELETE FROM keyword_filters WHERE user_id = ?", True),
 )
+# Reposts (008_reposts.cql): one record in four tables, written and deleted in one batch; the count apart.
+REPOST_COLUMNS = "repost_id, reposter_id, post_id, org_id, create_time_ms"
+_REPOSTS = (
+    Cql("repost.insert", f"INSERT INTO reposts ({REPOST_COLUMNS}) VALUES (?, ?, ?, ?, ?)", True),
+    Cql("repost.insert_key", f"INSERT INTO repost_keys ({REPOST_COLUMNS}) VALUES (?, ?, ?, ?, ?)", True),
+    Cql(
+        "repost.insert_by_post",
+        f"INSERT INTO reposts_by_post ({REPOST_COLUMNS}, bucket) VALUES (?, ?, ?, ?, ?, ?)",
+        True,
+    ),
+    Cql(
+        "repost.insert_by_user",
+        f"INSERT INTO reposts_by_user ({REPOST_COLUMNS}, bucket) VALUES (?, ?, ?, ?, ?, ?)",
+        True,
+    ),
+    Cql("repost.select", f"SELECT {REPOST_COLUMNS} FROM reposts WHERE repost_id = ?", True),
+    Cql("repost.find", f"SELECT {REPOST_COLUMNS} FROM repost_keys WHERE reposter_id = ? AND post_id = ?", True),
+    Cql("repost.of", f"SELECT {REPOST_COLUMNS} FROM reposts_by_post WHERE post_id = ? AND bucket = ? LIMIT ?", True),
+    Cql(
+        "repost.of_user",
+        f"SELECT {REPOST_COLUMNS} FROM reposts_by_user WHERE reposter_id = ? AND bucket = ? AND repost_id < ? LIMIT ?",
+        True,
+    ),
+    Cql("repost.count", "SELECT reposts FROM repost_counts WHERE post_id = ?", True),
+    Cql("repost.add_count", "UPDATE repost_counts SET reposts = reposts + ? WHERE post_id = ?", False),
+    Cql("repost.delete", "DELETE FROM reposts WHERE repost_id = ?", True),
+    Cql("repost.delete_key", "DELETE FROM repost_keys WHERE reposter_id = ? AND post_id = ?", True),
+    Cql(
+        "repost.delete_by_post", "DELETE FROM reposts_by_post WHERE post_id = ? AND bucket = ? AND repost_id = ?", True
+    ),
+    Cql(
+        "repost.delete_by_user",
+        "DELETE FROM reposts_by_user WHERE reposter_id = ? AND bucket = ? AND repost_id = ?",
+        True,
+    ),
+)
 
 STATEMENTS: tuple[Cql, ...] = (
     *_POSTS,
     *_MARKERS,
     *_QUIET,
+    *_REPOSTS,
     *_OUTBOX,
     *_USERS_AND_COUNTS,
     *_ORGS,

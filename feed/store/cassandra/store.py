@@ -4,7 +4,7 @@ FEED_STORE=cassandra://host/keyspace and FEED_CASSANDRA_* (settings.py) say wher
 cluster is and how to reach it. The tables are in feed/store/cassandra/cql and
 are created by `feed schema apply`, never by the services (see schema.py).
 This module opens the store; the parts live in posts.py, graph.py,
-orgs.py, outbox.py, markers.py and quiet.py, sharing one session.
+orgs.py, outbox.py, markers.py, quiet.py and reposts.py, sharing one session.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from feed.store.cassandra.orgs import CassandraOrgStore
 from feed.store.cassandra.outbox import CassandraOutboxStore
 from feed.store.cassandra.posts import CassandraPostStore
 from feed.store.cassandra.quiet import CassandraQuietStore
+from feed.store.cassandra.reposts import CassandraRepostStore
 from feed.store.cassandra.schema import schema_files
 from feed.store.cassandra.session import CassandraSession
 from feed.store.cassandra.settings import CassandraSettings
@@ -32,4 +33,5 @@ def open_cassandra_store(url: str) -> Store:
         outbox=CassandraOutboxStore(db),
         markers=CassandraMarkerStore(db),
         quiet=CassandraQuietStore(db),
+        reposts=CassandraRepostStore(db),
     )

@@ -83,6 +83,20 @@ FEED_CASSANDRA_USERNAME: {{ . | quote }}
 {{- end }}
 
 {{/*
+The web gateway's upstreams: the write and read Services (the ConfigMap's FEED_*_ADDR are
+the listen addresses of the services' own pods). Container env, so it wins over envFrom.
+*/}}
+{{- define "feed.webUpstreamEnv" -}}
+{{- $full := include "feed.fullname" . -}}
+- name: FEED_WRITE_ADDR
+  value: {{ printf "%s-write:%d" $full (int .Values.write.port) | quote }}
+- name: FEED_READ_ADDR
+  value: {{ printf "%s-read:%d" $full (int .Values.read.port) | quote }}
+- name: FEED_STREAM_ADDR
+  value: {{ printf "%s-read:%d" $full (int .Values.read.streamPort) | quote }}
+{{- end }}
+
+{{/*
 Settings read by feed.config.Settings. Listen addresses bind every interface of the pod;
 FEED_REDIS_URL moves to the container env when Redis has a password (see feed.secretEnv).
 */}}
@@ -95,6 +109,9 @@ FEED_REDIS_URL: {{ $v.redis.url | quote }}
 FEED_WRITE_ADDR: {{ printf "0.0.0.0:%d" (int $v.write.port) | quote }}
 FEED_READ_ADDR: {{ printf "0.0.0.0:%d" (int $v.read.port) | quote }}
 FEED_STREAM_ADDR: {{ printf "0.0.0.0:%d" (int $v.read.streamPort) | quote }}
+FEED_WEB_ADDR: {{ printf "0.0.0.0:%d" (int $v.web.port) | quote }}
+FEED_WEB_ALLOWED_ORIGINS: {{ join "," $v.web.allowedOrigins | quote }}
+FEED_WEB_DEMO: {{ $v.web.demo | toString | quote }}
 FEED_METRICS_ADDR: {{ printf "0.0.0.0:%d" (int $v.metrics.port) | quote }}
 FEED_EVENTS_TOPIC: {{ $v.kafka.topic | quote }}
 FEED_EVENTS_PARTITIONS: {{ $v.kafka.partitions | toString | quote }}
@@ -159,6 +176,45 @@ code reads without it ever being a value of this chart. Call with (dict "root" $
       key: {{ $v.auth.jwt.secretKey }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+OpenTelemetry's standard variables when tracing.enabled (none otherwise: no exporter): where spans go,
+the share of traces kept (parent-based, so a caller's decision wins), and which component and pod sent
+them (the downward API fills the pod and namespace). Call with (dict "root" $ "component" "write").
+*/}}
+{{- define "feed.tracingEnv" -}}
+{{- $t := .root.Values.tracing -}}
+{{- if $t.enabled }}
+- name: K8S_NAMESPACE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: K8S_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "feed-%s" .component | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ printf "service.namespace=feed,service.version=%s,k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.pod.name=$(K8S_POD_NAME)" .root.Chart.AppVersion | quote }}
+- name: OTEL_TRACES_EXPORTER
+  value: otlp
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ required "tracing.otlpEndpoint is required when tracing.enabled is true" $t.otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $t.protocol | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $t.sampleRatio | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{/* A feed container's env: Secrets by reference, then tracing. Call with (dict "root" $ "component" c "jwt" bool). */}}
+{{- define "feed.env" -}}
+{{ include "feed.secretEnv" . }}
+{{ include "feed.tracingEnv" . }}
 {{- end }}
 
 {{- define "feed.podSecurityContext" -}}
@@ -289,10 +345,11 @@ Called from the ConfigMap, which every install renders.
 {{- if and (not $v.worker.keda.enabled) (gt (int $v.worker.replicaCount) $partitions) }}
 {{- fail (printf "worker.replicaCount (%d) must not be above kafka.partitions (%d): a partition has one consumer per group, so workers past the partition count would sit idle" (int $v.worker.replicaCount) $partitions) }}
 {{- end }}
-{{- range $component := list "write" "read" }}
-{{- $a := (index $v $component).autoscaling }}
-{{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
-{{- fail (printf "%s.autoscaling.minReplicas (%d) must not be above %s.autoscaling.maxReplicas (%d)" $component (int $a.minReplicas) $component (int $a.maxReplicas)) }}
+{{- range $component := list "write" "read" "web" }}
+{{- with (index $v $component).autoscaling }}
+{{- if and .enabled (gt (int .minReplicas) (int .maxReplicas)) }}
+{{- fail (printf "%s.autoscaling.minReplicas (%d) must not be above %s.autoscaling.maxReplicas (%d)" $component (int .minReplicas) $component (int .maxReplicas)) }}
+{{- end }}
 {{- end }}
 {{- $c := index $v $component }}
 {{- if lt (int $c.terminationGracePeriodSeconds) (add (int $c.preStopSleepSeconds) 10 | int) }}
@@ -300,7 +357,7 @@ Called from the ConfigMap, which every install renders.
 {{- end }}
 {{- end }}
 {{- $ports := dict }}
-{{- range $name, $port := dict "write.port" $v.write.port "read.port" $v.read.port "metrics.port" $v.metrics.port }}
+{{- range $name, $port := dict "write.port" $v.write.port "read.port" $v.read.port "read.streamPort" $v.read.streamPort "web.port" $v.web.port "metrics.port" $v.metrics.port }}
 {{- $key := toString $port }}
 {{- if hasKey $ports $key }}
 {{- fail (printf "%s and %s are both %s: every port must differ" (get $ports $key) $name $key) }}
