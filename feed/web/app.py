@@ -59,7 +59,14 @@ ALLOW_HEADERS = [
     "x-user-agent",
     "x-request-id",
 ]
-EXPOSE_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id", "content-encoding"]
+EXPOSE_HEADERS = [
+    "grpc-status",
+    "grpc-message",
+    "grpc-status-details-bin",
+    "x-request-id",
+    "content-encoding",
+    "retry-after",
+]
 PREFLIGHT_CACHE_S = 7200  # the most Chromium honours
 DEMO_TOKEN_TTL_S = 86_400
 

@@ -73,3 +73,41 @@ def test_sigterm_ends_open_streams_with_unavailable_and_the_gateway_exits_0(web_
         if stream is not None:
             stream.close()
         gateway.stop()
+
+
+def test_a_quiet_stream_answers_its_headers_at_once_with_a_heartbeat(web_stack, web_url):
+    quiet = new_user()  # follows no one: nothing will ever wake this stream
+    stream = ConnectStream(web_url, quiet, mint(web_stack.keys, quiet))
+    try:
+        # A browser (and a proxy's header timeout) needs the response's headers before any post.
+        assert stream.wait_for(lambda s: s.status == 200 and bool(s.events), 15.0), (stream.status, stream.failure)
+        assert stream.events[0] == {"heartbeat": {}}  # no resumeToken: the client keeps the one it has
+        assert stream.end is None
+    finally:
+        stream.close()
+
+
+def test_an_idle_stream_gets_heartbeats_and_its_posts_still_carry_their_tokens(web_stack, web_client, tmp_path):
+    addr = f"127.0.0.1:{free_port()}"
+    env = {"FEED_WEB_ADDR": addr, "FEED_WEB_HEARTBEAT_S": "0.5"}
+    gateway = start_feed_process(web_stack, "web-heartbeat", ["serve", "web"], tmp_path, **env)
+    author, reader = new_user(), new_user()
+    web_client.follow(reader, author)
+    stream = None
+    try:
+        wait_listening(gateway, addr)
+        stream = ConnectStream(f"http://{addr}", reader, mint(web_stack.keys, reader))
+        assert stream.wait_for(lambda s: s.heartbeats() >= 4, 20.0), (stream.events, stream.end, stream.failure)
+        for n in range(5):  # until the stream is live upstream too (within the write burst)
+            web_client.post(author, f"after a quiet while {n}")
+            if stream.wait_for(lambda s: bool(s.posts()), 3.0):
+                break
+        assert stream.posts(), stream.events
+        arrived = next(event for event in stream.events if "post" in event)
+        assert arrived["resumeToken"]
+        assert all(set(event) == {"heartbeat"} for event in stream.events if "post" not in event)
+        assert stream.end is None and stream.status == 200
+    finally:
+        if stream is not None:
+            stream.close()
+        gateway.stop()
