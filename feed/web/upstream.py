@@ -23,6 +23,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
 
+from feed.client.calls import keepalive_options
 from feed.config import Settings
 from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id
 
@@ -34,6 +35,10 @@ MAX_MESSAGE_BYTES = 4 << 20  # a page of hydrated posts; what gRPC clients accep
 UNREACHABLE = "the service behind the gateway is not reachable: retry shortly"
 MAX_DETAIL_CHARS = 300
 SHUTDOWN_MESSAGE = "the gateway is shutting down: call again (streams: resume with the last resume_token)"
+# Heartbeats keep a browser's stream open however long the service behind is silent, so a connection
+# to it that died without a word would hold every stream on it for ever: pinged, it ends them (the
+# browsers resume). One connection carries all of a gateway's streams: its pings cost nothing.
+STREAM_KEEPALIVE_S = 10.0
 RETRY_AFTER_MS = "retry-after-ms"  # the services' trailing hint (services.edge.RETRY_AFTER_KEY: not importable here)
 RETRY_AFTER = "retry-after"  # HTTP's header (RFC 9110), in seconds
 
@@ -85,7 +90,12 @@ class Upstreams:
 
     def open(self) -> None:
         options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-        self._channels = {role: grpc.aio.insecure_channel(addr, options=options) for role, addr in self._addrs.items()}
+        self._channels = {
+            role: grpc.aio.insecure_channel(
+                addr, options=[*options, *keepalive_options(STREAM_KEEPALIVE_S if role == "stream" else None)]
+            )
+            for role, addr in self._addrs.items()
+        }
         self._unary.cache_clear()
         self._stream.cache_clear()
 

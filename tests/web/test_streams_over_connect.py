@@ -10,6 +10,8 @@ import pytest
 
 from feed.access.tokens import mint
 from feed.devstack.procs import free_port
+from feed.web.upstream import STREAM_KEEPALIVE_S
+from tests.client.blackhole_proxy import BlackholeProxy
 from tests.integration.stack import new_user, start_feed_process, wait_listening
 from tests.web.streams import ConnectStream
 
@@ -111,3 +113,32 @@ def test_an_idle_stream_gets_heartbeats_and_its_posts_still_carry_their_tokens(w
         if stream is not None:
             stream.close()
         gateway.stop()
+
+
+def test_a_stream_whose_service_connection_goes_silent_ends_unavailable_despite_its_heartbeats(
+    web_stack, web_client, tmp_path
+):
+    proxy = BlackholeProxy(web_stack.settings.stream_addr)
+    addr = f"127.0.0.1:{free_port()}"
+    env = {"FEED_WEB_ADDR": addr, "FEED_STREAM_ADDR": proxy.addr, "FEED_WEB_HEARTBEAT_S": "1"}
+    gateway = start_feed_process(web_stack, "web-silent-upstream", ["serve", "web"], tmp_path, **env)
+    author, reader = new_user(), new_user()
+    web_client.follow(reader, author)
+    stream = None
+    try:
+        wait_listening(gateway, addr)
+        stream = ConnectStream(f"http://{addr}", reader, mint(web_stack.keys, reader))
+        for n in range(5):  # until the stream is open end to end (within the write burst)
+            web_client.post(author, f"before the silence {n}")
+            if stream.wait_for(lambda s: bool(s.posts()), 3.0):
+                break
+        assert stream.posts(), (stream.events, stream.end, stream.failure)
+        proxy.blackhole()
+        within_s = STREAM_KEEPALIVE_S * 2 + 15  # a ping, its answer's timeout, a loaded machine
+        assert stream.wait_for(lambda s: s.end is not None, within_s), (stream.heartbeats(), stream.failure)
+        assert stream.error_code() == "unavailable"  # the browser resumes from its last resume_token
+    finally:
+        if stream is not None:
+            stream.close()
+        gateway.stop()
+        proxy.close()
