@@ -30,6 +30,7 @@ class Settings:
     # Origins (scheme://host[:port], comma-separated) whose pages may call web_addr; empty: same origin only.
     web_allowed_origins: str = ""
     web_demo: bool = False  # POST /demo/token mints a token for any user: local stacks only (`feed up`)
+    web_heartbeat_s: float = 15.0  # a gateway stream quiet this long gets a heartbeat event (below idle timeouts)
     metrics_addr: str = ""  # HOST:PORT for /metrics; empty: no metrics server
     timeline_max: int = 800
     post_max_chars: int = 5000
@@ -121,6 +122,8 @@ class Settings:
             raise InvalidArgument("FEED_EVENTS_PARTITIONS must be at least 1")
         if not 1 <= self.stream_max <= 1_000_000:
             raise InvalidArgument("FEED_STREAM_MAX must be between 1 and 1000000")
+        if not 0 < self.web_heartbeat_s <= 3600:
+            raise InvalidArgument("FEED_WEB_HEARTBEAT_S must be more than 0 and at most 3600")
         for name in ("write_addr", "read_addr", "stream_addr", "web_addr"):
             host, _, port = getattr(self, name).rpartition(":")
             if not host or not port.isdigit():

@@ -33,6 +33,15 @@ log = logging.getLogger("feed.stream")
 GRACE_S = 5.0  # after the streams ended: unary calls in flight finish within it
 STREAMS_END_S = 5.0  # streams told to end (UNAVAILABLE) have this long to go before the server stops
 MAX_MESSAGE_BYTES = 1 << 20
+# Clients ping a quiet stream's connection to notice a silent drop (feed.client pings every 30 s). gRPC's
+# default lets a connection that sends no data be pinged once per 5 min, and answers more with GOAWAY
+# too_many_pings, which would end every quiet watch; pings every 5 s or slower are accepted.
+KEEPALIVE_MIN_PING_S = 5
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.so_reuseport", 0),
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_PING_S * 1000),
+]
 
 
 class TrackedContext:
@@ -175,7 +184,7 @@ class StreamServer:
         server = grpc.aio.server(
             migration_thread_pool=pool,
             interceptors=[TrackedContexts(), TolerantStreams(), *(SyncInterceptor(i) for i in self._interceptors)],
-            options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
+            options=SERVER_OPTIONS,
         )
         feed_service_pb2_grpc.add_FeedServiceServicer_to_server(self._servicer(reads), server)
         health_servicer = health.aio.HealthServicer()

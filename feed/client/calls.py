@@ -15,11 +15,32 @@ DEFAULT_TIMEOUT_S = 10.0  # every call has a deadline: a hung server costs a cal
 # A restarted server is found again within about 2 s: gRPC's own default waits up to 120 s between tries
 # and fails calls at once meanwhile, which would spend a retry budget before the server is back.
 CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 2000))
+# A watch is quiet for minutes; over a connection a NAT or load balancer dropped without a word it would
+# wait until TCP gives up (15 min and more). Pings every KEEPALIVE_S notice within a third more; the
+# stream server accepts pings every 5 s or slower (services/stream_server.py KEEPALIVE_MIN_PING_S).
+KEEPALIVE_S = 30.0
+KEEPALIVE_TIMEOUT_MAX_S = 10.0
 
 
-def open_channel(addr: str) -> grpc.Channel:
-    """An insecure channel to HOST:PORT with the client's reconnect settings."""
-    return grpc.insecure_channel(addr, options=CHANNEL_OPTIONS)
+def open_channel(addr: str, keepalive_s: float | None = None) -> grpc.Channel:
+    """An insecure channel to HOST:PORT with the client's reconnect settings; keepalive_s: ping an
+    open call's connection after that long without a frame (for streams), None: never."""
+    return grpc.insecure_channel(addr, options=CHANNEL_OPTIONS + keepalive_options(keepalive_s))
+
+
+def keepalive_options(keepalive_s: float | None) -> tuple[tuple[str, int], ...]:
+    """gRPC's channel arguments for pings every keepalive_s while a call is open, each answered within
+    a third of it (at most KEEPALIVE_TIMEOUT_MAX_S) or the connection is closed and the call fails."""
+    if keepalive_s is None:
+        return ()
+    timeout_ms = int(min(keepalive_s / 3, KEEPALIVE_TIMEOUT_MAX_S) * 1000)
+    return (
+        ("grpc.keepalive_time_ms", int(keepalive_s * 1000)),
+        ("grpc.keepalive_timeout_ms", timeout_ms),
+        ("grpc.http2.ping_timeout_ms", timeout_ms),  # grpcio 1.85 waits for the ping's answer this long (default 60 s)
+        ("grpc.keepalive_permit_without_calls", 0),  # an idle channel has nothing to lose
+        ("grpc.http2.max_pings_without_data", 0),  # else gRPC stops after 2 pings on a stream that only listens
+    )
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 
-from feed.client.calls import DEFAULT_TIMEOUT_S, Calls, open_channel
+from feed.client.calls import DEFAULT_TIMEOUT_S, KEEPALIVE_S, Calls, open_channel
 from feed.client.groups import GroupCalls
 from feed.client.reads import ReadCalls
 from feed.client.retry import RetryPolicy
@@ -26,7 +26,8 @@ class FeedClient(WriteCalls, GroupCalls, ReadCalls):
 
     Every method's first argument is the user it acts as; the call carries token_source(that user)
     as its bearer token (a string: one fixed token for every call). Addresses default to
-    FEED_WRITE_ADDR, FEED_READ_ADDR and FEED_STREAM_ADDR. Every call has a deadline (timeout_s);
+    FEED_WRITE_ADDR, FEED_READ_ADDR and FEED_STREAM_ADDR. Every call has a deadline (timeout_s); a
+    watch's connection is pinged after keepalive_s without a frame, so a silent drop ends it (it resumes);
     failures raise a FeedError subclass per status (NotFound, PermissionDenied, Unavailable...).
     Use it in a `with` block, or close() it: that closes the channels and ends open watches."""
 
@@ -38,6 +39,7 @@ class FeedClient(WriteCalls, GroupCalls, ReadCalls):
         token_source: TokenSource | str = "",
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         if not token_source:
             raise ValueError("FeedClient needs a token_source: a callable user_id -> token, or a token")
@@ -47,7 +49,10 @@ class FeedClient(WriteCalls, GroupCalls, ReadCalls):
             "read": read_addr or settings.read_addr,
             "stream": stream_addr or settings.stream_addr,
         }
-        self._channels = {role: open_channel(addr) for role, addr in addrs.items()}
+        # Only the stream's channel pings: a unary call has a deadline, a watch has none.
+        self._channels = {
+            role: open_channel(addr, keepalive_s if role == "stream" else None) for role, addr in addrs.items()
+        }
         self._calls = Calls(as_token_source(token_source), timeout_s, retry)
         write, read = self._channels["write"], self._channels["read"]
         self._posts = post_service_pb2_grpc.PostServiceStub(write)

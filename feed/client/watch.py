@@ -135,6 +135,8 @@ class Watch:
             renewal = _Renewal(call, token, lambda: self._tokens(self._user))
             try:
                 for message in call:
+                    if not message.resume_token:  # a heartbeat (or a kind this client does not know): no position
+                        continue
                     event = event_of(message)
                     self._resume.seen(message.resume_token)  # before yielding: a caller who stops here resumes after it
                     if event is not None:

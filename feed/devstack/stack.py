@@ -13,9 +13,13 @@ Tansu and Apache Cassandra for the SQLite file, each started from its Maven jars
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import http.client
 import os
 import signal
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +29,9 @@ from feed.devstack.cassandra import start_cassandra
 from feed.devstack.kafka import start_kafka
 from feed.devstack.local import start_redis, start_redis_cluster, start_tansu
 from feed.devstack.procs import (
+    POLL_S,
     ManagedProcess,
+    pause,
     start_feed,
     wait_until_listening,
     wait_until_workers_own_partitions,
@@ -33,6 +39,7 @@ from feed.devstack.procs import (
 from feed.messaging.topics import ensure_topic
 from feed.shutdown import Stop
 from feed.store.url import apply_schema
+from feed.web import PID_HEADER
 
 SERVICE_GRACE_S = 15.0  # the servers drain in-flight calls for up to 10 s
 WORKER_GRACE_S = 60.0
@@ -41,6 +48,7 @@ LISTEN_TIMEOUT_S = 60  # a service imports, connects to Redis, the store and the
 FULL_KEYSPACE = "feed"
 ONE_NODE_REPLICATION = "{'class': 'SimpleStrategy', 'replication_factor': 1}"  # one node holds every row
 BROKER_READY_TIMEOUT_S = 30  # a restarted broker answers and has the events topic again
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via an HTTP proxy
 
 
 Restart = Callable[[], ManagedProcess]  # starts a child again on the same addresses
@@ -148,9 +156,7 @@ def start_stack(
             if role == "read":  # its stream server starts after the unary one
                 wait_until_listening(settings.stream_addr, LISTEN_TIMEOUT_S, proc, stop)
         if web:  # after the services: it forwards to them (and would answer UNAVAILABLE until they listen)
-            proc = start_feed("web gateway", ["serve", "web"], logs / "web.log", env)
-            launch(proc, SERVICE)
-            wait_until_listening(settings.web_addr, LISTEN_TIMEOUT_S, proc, stop)
+            launch(start_gateway(settings, logs, stop), SERVICE)
         # The relay publishes what the write service records; it may start before anything is.
         launch(start_feed("outbox relay", ["relay"], logs / "relay.log", env), RELAY, broker_client=True)
         for n in range(1, workers + 1):
@@ -163,6 +169,35 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+def start_gateway(settings: Settings, logs: Path, stop: Stop | None = None) -> ManagedProcess:
+    """`feed serve web` on settings.web_addr; returns once it serves, raises (and stops it) if it cannot."""
+    proc = start_feed("web gateway", ["serve", "web"], logs / "web.log", settings.env())
+    try:
+        _wait_until_gateway_serves(proc, settings.web_addr, stop)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
+def _wait_until_gateway_serves(proc: ManagedProcess, addr: str, stop: Stop | None) -> None:
+    """Until proc itself answers GET /healthz: something else on its port answers too (the gateway
+    then exits, unable to bind), so the answer must name proc's pid, and proc must still run."""
+    deadline = time.monotonic() + LISTEN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise proc.exited()
+        url = f"http://{addr}/healthz"
+        with (
+            contextlib.suppress(OSError, ValueError, http.client.HTTPException),
+            _DIRECT.open(url, timeout=1) as answer,
+        ):
+            if answer.status == 200 and answer.headers.get(PID_HEADER) == str(proc.pid):
+                return
+        pause(POLL_S, stop)
+    raise TimeoutError(f"the web gateway did not answer on {addr} after {LISTEN_TIMEOUT_S}s")
 
 
 def _one(started: tuple[ManagedProcess, str]) -> tuple[list[ManagedProcess], str]:

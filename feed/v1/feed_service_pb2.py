@@ -26,7 +26,7 @@ from feed.v1 import post_pb2 as feed_dot_v1_dot_post__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/feed_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x12\x66\x65\x65\x64/v1/post.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x16GetHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17GetHomeTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0fprev_page_token\x18\x03 \x01(\t\"?\n\x18WatchHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x12\n\npage_token\x18\x02 \x01(\t\"\x91\x01\n\x11HomeTimelineEvent\x12\x1d\n\x04post\x18\x01 \x01(\x0b\x32\r.feed.v1.PostH\x00\x12\x19\n\x0f\x64\x65leted_post_id\x18\x02 \x01(\x04H\x00\x12#\n\x03gap\x18\x03 \x01(\x0b\x32\x14.feed.v1.TimelineGapH\x00\x12\x14\n\x0cresume_token\x18\x04 \x01(\tB\x07\n\x05\x65vent\"!\n\x0bTimelineGap\x12\x12\n\npage_token\x18\x01 \x01(\t\"P\n\x16GetUserTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetUserTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17GetGroupTimelineRequest\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x18GetGroupTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\nReadMarker\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14SetReadMarkerRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\x12\x0f\n\x07version\x18\x03 \x01(\x04\"\'\n\x14GetReadMarkerRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x32\xf2\x03\n\x0b\x46\x65\x65\x64Service\x12T\n\x0fGetHomeTimeline\x12\x1f.feed.v1.GetHomeTimelineRequest\x1a .feed.v1.GetHomeTimelineResponse\x12T\n\x11WatchHomeTimeline\x12!.feed.v1.WatchHomeTimelineRequest\x1a\x1a.feed.v1.HomeTimelineEvent0\x01\x12T\n\x0fGetUserTimeline\x12\x1f.feed.v1.GetUserTimelineRequest\x1a .feed.v1.GetUserTimelineResponse\x12W\n\x10GetGroupTimeline\x12 .feed.v1.GetGroupTimelineRequest\x1a!.feed.v1.GetGroupTimelineResponse\x12\x43\n\rSetReadMarker\x12\x1d.feed.v1.SetReadMarkerRequest\x1a\x13.feed.v1.ReadMarker\x12\x43\n\rGetReadMarker\x12\x1d.feed.v1.GetReadMarkerRequest\x1a\x13.feed.v1.ReadMarkerb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66\x65\x65\x64/v1/feed_service.proto\x12\x07\x66\x65\x65\x64.v1\x1a\x12\x66\x65\x65\x64/v1/post.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x16GetHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17GetHomeTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0fprev_page_token\x18\x03 \x01(\t\"?\n\x18WatchHomeTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xba\x01\n\x11HomeTimelineEvent\x12\x1d\n\x04post\x18\x01 \x01(\x0b\x32\r.feed.v1.PostH\x00\x12\x19\n\x0f\x64\x65leted_post_id\x18\x02 \x01(\x04H\x00\x12#\n\x03gap\x18\x03 \x01(\x0b\x32\x14.feed.v1.TimelineGapH\x00\x12\'\n\theartbeat\x18\x05 \x01(\x0b\x32\x12.feed.v1.HeartbeatH\x00\x12\x14\n\x0cresume_token\x18\x04 \x01(\tB\x07\n\x05\x65vent\"\x0b\n\tHeartbeat\"!\n\x0bTimelineGap\x12\x12\n\npage_token\x18\x01 \x01(\t\"P\n\x16GetUserTimelineRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x17GetUserTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17GetGroupTimelineRequest\x12\x10\n\x08group_id\x18\x01 \x01(\x04\x12\x0f\n\x07user_id\x18\x02 \x01(\x04\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x18GetGroupTimelineResponse\x12\x1c\n\x05posts\x18\x01 \x03(\x0b\x32\r.feed.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\nReadMarker\x12\x0f\n\x07post_id\x18\x01 \x01(\x04\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14SetReadMarkerRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x0f\n\x07post_id\x18\x02 \x01(\x04\x12\x0f\n\x07version\x18\x03 \x01(\x04\"\'\n\x14GetReadMarkerRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x32\xf2\x03\n\x0b\x46\x65\x65\x64Service\x12T\n\x0fGetHomeTimeline\x12\x1f.feed.v1.GetHomeTimelineRequest\x1a .feed.v1.GetHomeTimelineResponse\x12T\n\x11WatchHomeTimeline\x12!.feed.v1.WatchHomeTimelineRequest\x1a\x1a.feed.v1.HomeTimelineEvent0\x01\x12T\n\x0fGetUserTimeline\x12\x1f.feed.v1.GetUserTimelineRequest\x1a .feed.v1.GetUserTimelineResponse\x12W\n\x10GetGroupTimeline\x12 .feed.v1.GetGroupTimelineRequest\x1a!.feed.v1.GetGroupTimelineResponse\x12\x43\n\rSetReadMarker\x12\x1d.feed.v1.SetReadMarkerRequest\x1a\x13.feed.v1.ReadMarker\x12\x43\n\rGetReadMarker\x12\x1d.feed.v1.GetReadMarkerRequest\x1a\x13.feed.v1.ReadMarkerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,23 +40,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHHOMETIMELINEREQUEST']._serialized_start=281
   _globals['_WATCHHOMETIMELINEREQUEST']._serialized_end=344
   _globals['_HOMETIMELINEEVENT']._serialized_start=347
-  _globals['_HOMETIMELINEEVENT']._serialized_end=492
-  _globals['_TIMELINEGAP']._serialized_start=494
-  _globals['_TIMELINEGAP']._serialized_end=527
-  _globals['_GETUSERTIMELINEREQUEST']._serialized_start=529
-  _globals['_GETUSERTIMELINEREQUEST']._serialized_end=609
-  _globals['_GETUSERTIMELINERESPONSE']._serialized_start=611
-  _globals['_GETUSERTIMELINERESPONSE']._serialized_end=691
-  _globals['_GETGROUPTIMELINEREQUEST']._serialized_start=693
-  _globals['_GETGROUPTIMELINEREQUEST']._serialized_end=792
-  _globals['_GETGROUPTIMELINERESPONSE']._serialized_start=794
-  _globals['_GETGROUPTIMELINERESPONSE']._serialized_end=875
-  _globals['_READMARKER']._serialized_start=877
-  _globals['_READMARKER']._serialized_end=972
-  _globals['_SETREADMARKERREQUEST']._serialized_start=974
-  _globals['_SETREADMARKERREQUEST']._serialized_end=1047
-  _globals['_GETREADMARKERREQUEST']._serialized_start=1049
-  _globals['_GETREADMARKERREQUEST']._serialized_end=1088
-  _globals['_FEEDSERVICE']._serialized_start=1091
-  _globals['_FEEDSERVICE']._serialized_end=1589
+  _globals['_HOMETIMELINEEVENT']._serialized_end=533
+  _globals['_HEARTBEAT']._serialized_start=535
+  _globals['_HEARTBEAT']._serialized_end=546
+  _globals['_TIMELINEGAP']._serialized_start=548
+  _globals['_TIMELINEGAP']._serialized_end=581
+  _globals['_GETUSERTIMELINEREQUEST']._serialized_start=583
+  _globals['_GETUSERTIMELINEREQUEST']._serialized_end=663
+  _globals['_GETUSERTIMELINERESPONSE']._serialized_start=665
+  _globals['_GETUSERTIMELINERESPONSE']._serialized_end=745
+  _globals['_GETGROUPTIMELINEREQUEST']._serialized_start=747
+  _globals['_GETGROUPTIMELINEREQUEST']._serialized_end=846
+  _globals['_GETGROUPTIMELINERESPONSE']._serialized_start=848
+  _globals['_GETGROUPTIMELINERESPONSE']._serialized_end=929
+  _globals['_READMARKER']._serialized_start=931
+  _globals['_READMARKER']._serialized_end=1026
+  _globals['_SETREADMARKERREQUEST']._serialized_start=1028
+  _globals['_SETREADMARKERREQUEST']._serialized_end=1101
+  _globals['_GETREADMARKERREQUEST']._serialized_start=1103
+  _globals['_GETREADMARKERREQUEST']._serialized_end=1142
+  _globals['_FEEDSERVICE']._serialized_start=1145
+  _globals['_FEEDSERVICE']._serialized_end=1643
 # @@protoc_insertion_point(module_scope)

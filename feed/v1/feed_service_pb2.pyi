@@ -39,16 +39,22 @@ class WatchHomeTimelineRequest(_message.Message):
     def __init__(self, user_id: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class HomeTimelineEvent(_message.Message):
-    __slots__ = ("post", "deleted_post_id", "gap", "resume_token")
+    __slots__ = ("post", "deleted_post_id", "gap", "heartbeat", "resume_token")
     POST_FIELD_NUMBER: _ClassVar[int]
     DELETED_POST_ID_FIELD_NUMBER: _ClassVar[int]
     GAP_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     post: _post_pb2.Post
     deleted_post_id: int
     gap: TimelineGap
+    heartbeat: Heartbeat
     resume_token: str
-    def __init__(self, post: _Optional[_Union[_post_pb2.Post, _Mapping]] = ..., deleted_post_id: _Optional[int] = ..., gap: _Optional[_Union[TimelineGap, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, post: _Optional[_Union[_post_pb2.Post, _Mapping]] = ..., deleted_post_id: _Optional[int] = ..., gap: _Optional[_Union[TimelineGap, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class TimelineGap(_message.Message):
     __slots__ = ("page_token",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from feed.v1 import (
     group_service_connect,
     post_service_connect,
 )
+from feed.web import PID_HEADER
 from feed.web.observe import Observe
 from feed.web.upstream import Upstreams, forwarder
 
@@ -59,7 +61,14 @@ ALLOW_HEADERS = [
     "x-user-agent",
     "x-request-id",
 ]
-EXPOSE_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id", "content-encoding"]
+EXPOSE_HEADERS = [
+    "grpc-status",
+    "grpc-message",
+    "grpc-status-details-bin",
+    "x-request-id",
+    "content-encoding",
+    "retry-after",
+]
 PREFLIGHT_CACHE_S = 7200  # the most Chromium honours
 DEMO_TOKEN_TTL_S = 86_400
 
@@ -106,8 +115,11 @@ def build_app(settings: Settings) -> Starlette:
 
 
 async def _healthz(request: Request) -> PlainTextResponse:
-    """Liveness and readiness of the gateway itself: it holds no state, so serving is being ready."""
-    return PlainTextResponse("ok\n")
+    """Liveness and readiness of the gateway itself: it holds no state, so serving is being ready.
+
+    x-feed-pid names the process that answered, so whoever started it (feed.devstack) can tell it
+    from another program, or an older gateway, holding the port."""
+    return PlainTextResponse("ok\n", headers={PID_HEADER: str(os.getpid())})
 
 
 async def _not_found(request: Request) -> JSONResponse:

@@ -77,3 +77,8 @@ def gap_event(page_token: str) -> feed_service_pb2.HomeTimelineEvent:
     return feed_service_pb2.HomeTimelineEvent(
         gap=feed_service_pb2.TimelineGap(page_token=page_token), resume_token="top"
     )
+
+
+def heartbeat_event() -> feed_service_pb2.HomeTimelineEvent:
+    """What the web gateway sends a quiet stream: no event, no resume_token."""
+    return feed_service_pb2.HomeTimelineEvent(heartbeat=feed_service_pb2.Heartbeat())

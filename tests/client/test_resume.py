@@ -10,7 +10,7 @@ import pytest
 
 from feed.client import Gap, PostArrived, RetryPolicy, Unauthenticated
 from feed.client.watch import Resume, Watch
-from tests.client.doubles import InMemoryStream, InMemoryStreams, gap_event, post_event
+from tests.client.doubles import InMemoryStream, InMemoryStreams, gap_event, heartbeat_event, post_event
 
 UNAVAILABLE, UNAUTHENTICATED = grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNAUTHENTICATED
 PERMISSION_DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -109,3 +109,16 @@ def test_a_stream_is_reopened_with_a_fresh_token_before_the_old_one_expires():
     assert next(watch).post.post_id == 2  # after the renewal, not at a deadline: the first stream held on
     assert time.monotonic() - started < 2.5
     assert streams.opened == [(short, ""), (fresh, "after-1")]
+
+
+def test_a_heartbeat_is_skipped_and_the_watch_resumes_after_the_last_real_event():
+    streams = InMemoryStreams(
+        InMemoryStream([heartbeat_event(), post_event(1), heartbeat_event()], UNAVAILABLE),
+        InMemoryStream([post_event(2)], PERMISSION_DENIED),
+    )
+    watch = Watch(streams, 9, lambda user: "t", Resume("start", BACKOFF, rand=lambda: 1.0), lambda s: None)
+    events = []
+    with pytest.raises(Exception, match="PERMISSION_DENIED"):
+        events.extend(watch)
+    assert [e.post.post_id for e in events] == [1, 2]
+    assert [page_token for _, page_token in streams.opened] == ["start", "after-1"]

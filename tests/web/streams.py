@@ -56,6 +56,9 @@ class ConnectStream:
     def posts(self) -> list[str]:
         return [event["post"]["postId"] for event in list(self.events) if "post" in event]
 
+    def heartbeats(self) -> int:
+        return sum(1 for event in list(self.events) if "heartbeat" in event)
+
     def error_code(self) -> str | None:
         return (self.end or {}).get("error", {}).get("code")
 

@@ -14,7 +14,7 @@ from feed.access.tokens import mint
 from feed.telemetry.scrape import scrape, value
 from feed.v1 import feed_service_pb2, post_pb2, post_service_pb2
 from tests.integration.stack import eventually, new_user
-from tests.web.conftest import WRITE_BURST
+from tests.web.conftest import ALLOWED_ORIGIN, WRITE_BURST
 from tests.web.wire import TRAILERS, envelope, frames, trailers
 
 pytestmark = pytest.mark.integration
@@ -125,6 +125,22 @@ def test_errors_map_to_the_connect_codes_and_http_statuses(web_stack, web_url):
     refused = [answer for answer in flood if answer.status_code != 200]
     assert refused, "the write limit never refused a call"
     assert {(a.status_code, a.json()["code"]) for a in refused} == {(429, "resource_exhausted")}
+
+
+def test_a_rate_limited_call_tells_the_caller_when_to_retry_in_retry_after(web_stack, web_url):
+    user = new_user()
+    auth = {**bearer(web_stack, user), "origin": ALLOWED_ORIGIN}
+    flood = [
+        call_json(web_url, "/feed.v1.PostService/CreatePost", {"authorId": str(user), "text": f"flood {n}"}, auth)
+        for n in range(WRITE_BURST + 4)
+    ]
+    refused = [answer for answer in flood if answer.status_code == 429]
+    assert refused, "the write limit never refused a call"
+    for answer in refused:
+        # At 0.5 writes a second, the next one is allowed within 2 s: whole seconds, rounded up.
+        assert answer.headers.get("retry-after") in {"1", "2"}, answer.headers
+        exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
+        assert "retry-after" in exposed  # so a page of an allowed origin can read it
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,21 @@ def test_allowed_origins_are_a_comma_separated_list_and_the_demo_flag_a_boolean(
     assert Settings.from_env({"FEED_WEB_DEMO": "0"}).web_demo is False
 
 
-@pytest.mark.parametrize("env", [{"FEED_WEB_DEMO": "maybe"}, {"FEED_WEB_ADDR": "8080"}])
+def test_the_heartbeat_interval_defaults_below_common_proxy_idle_timeouts_and_is_read_back():
+    assert Settings.from_env({}).web_heartbeat_s == 15.0  # nginx's and AWS ALB's idle timeouts: 60 s
+    settings = Settings.from_env({"FEED_WEB_HEARTBEAT_S": "2.5"})
+    assert Settings.from_env(settings.env()).web_heartbeat_s == 2.5
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"FEED_WEB_DEMO": "maybe"},
+        {"FEED_WEB_ADDR": "8080"},
+        {"FEED_WEB_HEARTBEAT_S": "0"},
+        {"FEED_WEB_HEARTBEAT_S": "-1"},
+    ],
+)
 def test_a_bad_web_setting_is_refused_with_its_name(env):
     with pytest.raises(InvalidArgument, match=next(iter(env))):
         Settings.from_env(env)

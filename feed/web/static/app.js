@@ -76,7 +76,7 @@ function showPending() {
 }
 
 function setLive(state) {
-  $("live").dataset.state = state; // off | live | reconnecting
+  $("live").dataset.state = state; // off | connecting | live | reconnecting
   $("live").textContent = state === "live" ? "● live" : state === "off" ? "" : `○ ${state}…`;
 }
 
@@ -118,13 +118,14 @@ function onEvent(v, event) {
 // after a drop, resume from the last resume_token after a jittered, doubling wait.
 async function keepWatching(v) {
   let backoff = BACKOFF_MIN_MS;
+  setLive("connecting");
   while (v === view) {
-    // Live as soon as the request is out: the server answers only with its first event, so a quiet
-    // stream looks the same as one still opening; a refusal or a drop shows as "reconnecting".
-    setLive("live");
     try {
       const request = { userId: session.userId, pageToken: v.resumeToken };
       for await (const event of watchHomeTimeline(request, v.abort.signal)) {
+        // The gateway answers a heartbeat at open and every 15 s of quiet: the stream is open.
+        setLive("live");
+        if (event.heartbeat) continue; // no event and no resumeToken: nothing to show or keep
         backoff = BACKOFF_MIN_MS;
         onEvent(v, event);
       }
