@@ -112,6 +112,7 @@ FEED_STREAM_ADDR: {{ printf "0.0.0.0:%d" (int $v.read.streamPort) | quote }}
 FEED_WEB_ADDR: {{ printf "0.0.0.0:%d" (int $v.web.port) | quote }}
 FEED_WEB_ALLOWED_ORIGINS: {{ join "," $v.web.allowedOrigins | quote }}
 FEED_WEB_DEMO: {{ $v.web.demo | toString | quote }}
+FEED_WEB_HEARTBEAT_S: {{ $v.web.heartbeatSeconds | toString | quote }}
 FEED_METRICS_ADDR: {{ printf "0.0.0.0:%d" (int $v.metrics.port) | quote }}
 FEED_EVENTS_TOPIC: {{ $v.kafka.topic | quote }}
 FEED_EVENTS_PARTITIONS: {{ $v.kafka.partitions | toString | quote }}
