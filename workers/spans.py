@@ -6,7 +6,7 @@ trace of its own with a link to each record's context (the relay's publish span,
 the Redis calls of apply). Then every applied event gets a CONSUMER span `apply <Type>` in
 its own trace, child of its publish span and linked to the batch, spanning the batch's apply:
 so one CreatePost's trace shows the write call, the publish and the delivery. A record
-without trace context gets no span of its own (it would start a trace per event).
+without trace context, or of an unsampled trace, gets no span of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ def _span_context(record: Any) -> trace.SpanContext:
 @contextlib.contextmanager
 def batch_span(records: Sequence[Any], topic: str) -> Iterator[trace.Span]:
     """The current span while a polled batch is applied."""
-    links = [trace.Link(c) for c in (_span_context(r) for r in records) if c.is_valid][:MAX_LINKS]
     attributes = {
         "messaging.system": "kafka",
         "messaging.destination.name": topic,
@@ -41,8 +40,11 @@ def batch_span(records: Sequence[Any], topic: str) -> Iterator[trace.Span]:
         "messaging.batch.message_count": len(records),
     }
     with tracing.tracer().start_as_current_span(
-        "fan-out batch", kind=trace.SpanKind.CONSUMER, links=links, attributes=attributes, record_exception=False
+        "fan-out batch", kind=trace.SpanKind.CONSUMER, attributes=attributes, record_exception=False
     ) as span:
+        if span.is_recording():  # links added after sampling: an unsampled batch never reads the headers
+            for context in [c for c in map(_span_context, records) if c.is_valid][:MAX_LINKS]:
+                span.add_link(context)
         yield span
 
 
@@ -53,8 +55,8 @@ def event_spans(items: Sequence[tuple[Any, Envelope]], started_ns: int, batch: t
     link = [trace.Link(batch.get_span_context())]
     for record, envelope in items:
         parent = context_from(record.headers)
-        if not trace.get_current_span(parent).get_span_context().is_valid:
-            continue
+        if not trace.get_current_span(parent).get_span_context().trace_flags.sampled:
+            continue  # no context (published untraced), or its trace is not kept
         span = tracer.start_span(
             f"apply {envelope.kind}",
             context=parent,

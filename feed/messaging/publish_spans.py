@@ -3,8 +3,9 @@
 The write call put its trace context in the outbox entry's headers (feed/messaging/publisher.py
 with_request_id); each record's publish span is that context's child, and the record goes to
 Kafka carrying the publish span's context instead, so the worker's spans hang below the
-publish. A span ends when the broker acknowledged its record (or the publish failed). Built
-only when tracing is on.
+publish. A span ends when the broker acknowledged its record (or the publish failed). A record
+of an unsampled trace gets no span and keeps its context; one without context gets a publish
+span of its own, sampled like any root. Built only when tracing is on.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class PublishSpans:
         self.headers: list[list[tuple[str, bytes]]] = []
         for entry in entries:
             parent = context_from(entry.headers)
+            recorded = trace.get_current_span(parent).get_span_context()
+            if recorded.is_valid and not recorded.trace_flags.sampled:  # its trace is not kept: pass it on as is
+                self.headers.append(list(entry.headers))
+                continue
             span = tracer.start_span(f"publish {topic}", parent, kind=trace.SpanKind.PRODUCER, attributes=attributes)
             self.spans.append(span)
             self.headers.append(with_trace_context(entry.headers, trace.set_span_in_context(span)))

@@ -3,7 +3,8 @@
 `open_store` wraps what it opens, so services, workers and tools all report
 feed_store_operation_duration_seconds{backend, operation} without a line of
 metrics code in the backends; when tracing is on (decided when the wrapper is built) each
-call is also a CLIENT span `store.<operation>` (a lazy walk's span covers its start only).
+call made inside a sampled span is also a CLIENT span `store.<operation>` (a lazy walk's
+span covers its start only).
 The timed methods are generated from the interfaces (every public method of PostStore,
 GraphStore, OrgStore, OutboxStore and MarkerStore), so a method added to an interface is
 timed, and delegated, without editing this file.
@@ -45,7 +46,7 @@ def _timed_method(name: str) -> Callable[..., Any]:
     span_name = f"store.{name}"
 
     def method(self: _Instrumented, *args: Any, **kwargs: Any) -> Any:
-        if self.tracer is None:
+        if self.tracer is None or not tracing.in_sampled_span():
             return timed(self, *args, **kwargs)
         with self.tracer.start_as_current_span(
             span_name,

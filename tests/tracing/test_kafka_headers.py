@@ -95,3 +95,17 @@ def test_the_worker_links_its_batch_to_every_record_and_applies_each_in_its_writ
     assert [(s.context.trace_id, s.parent.span_id) for s in applied] == [_ids(a), _ids(b)]
     assert [s.attributes["feed.post_id"] for s in applied] == ["100", "101"]
     assert all(s.links[0].context.span_id == batch_span_data.context.span_id for s in applied)
+
+
+def test_records_of_an_unsampled_trace_pass_through_without_spans(spans):
+    unsampled = trace.NonRecordingSpan(trace.SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=trace.TraceFlags(0)))
+    headers = with_trace_context([("request-id", b"r")], trace.set_span_in_context(unsampled))
+    publish = PublishSpans([OutboxEntry(b"k", b"v", 1, tuple(headers))], "feed.events")
+    publish.end()
+    assert publish.headers == [headers]  # the write's own (unsampled) context goes on to the worker
+
+    record = Record(headers, 0, 1)
+    envelope = Envelope("e", 1, PostCreated(post_id=5, author_id=1))
+    with batch_span([record], "feed.events") as batch:
+        event_spans([(record, envelope)], 0, batch)
+    assert [s.name for s in spans.get_finished_spans()] == ["fan-out batch"]
