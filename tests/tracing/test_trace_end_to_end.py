@@ -3,6 +3,8 @@ showed the post names it. The stack runs with OTEL_* pointing at a receiver this
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from feed.telemetry.scrape import scrape, value
@@ -40,6 +42,7 @@ def test_a_post_is_one_trace_from_the_write_call_through_kafka_to_the_worker(tmp
         post_id = client.post(author, "traced post").post_id
         eventually(lambda: post_id in client.home_ids(reader), timeout_s=30)
         assert receiver.spans() == [], "exported before the processes stopped"
+        write_log = stack.process("write service").log_path
     watcher.close()  # ended by the read service's stop (UNAVAILABLE)
     spans = receiver.spans()
 
@@ -50,6 +53,9 @@ def test_a_post_is_one_trace_from_the_write_call_through_kafka_to_the_worker(tmp
     assert create.attributes["feed.post_id"] == str(post_id)
     assert create.attributes["rpc.grpc.status_code"] == 0
     assert any(s.name == "store.create_post" and s.parent_span_id == create.span_id for s in trace)
+    lines = [json.loads(line) for line in write_log.read_text().splitlines() if line.startswith("{")]
+    (created,) = [line for line in lines if line.get("post_id") == post_id]
+    assert created["trace_id"] == create.trace_id and created["request_id"] == create.attributes["feed.request_id"]
 
     publish = _one(trace, kind="PRODUCER")
     assert publish.service == "outbox-relay"
