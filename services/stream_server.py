@@ -6,8 +6,7 @@ event loop of its own, at FEED_STREAM_ADDR: streams are coroutines, the unary me
 run the sync FeedServicer in a bounded migration thread pool (a client with one address
 can use this one for everything, at some 80 us more per unary call than FEED_READ_ADDR),
 with gRPC health (the same readiness as the sync server) and reflection. The sync
-interceptors are reused for unary calls through small aio adapters; with tracing on, a
-stream is one SERVER span (TracedStreams).
+interceptors are reused for unary calls through small aio adapters.
 """
 
 from __future__ import annotations
@@ -22,13 +21,10 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.trace import SpanKind
 
 from feed.health.readiness import ReadinessChecker
 from feed.stream.hub import StreamHub
 from feed.stream.subscriber import AppliedSubscriber
-from feed.telemetry import tracing
-from feed.telemetry.trace_context import context_from
 from feed.v1 import feed_service_pb2_grpc
 from services.interceptors import tolerant
 from services.server import LIVENESS
@@ -115,30 +111,6 @@ class TolerantStreams(grpc.aio.ServerInterceptor):
         )
 
 
-class TracedStreams(grpc.aio.ServerInterceptor):
-    """With tracing on: a server stream (WatchHomeTimeline) runs in one SERVER span from open to end,
-    continuing the caller's `traceparent`; the unary calls get theirs from ObservabilityInterceptor."""
-
-    async def intercept_service(self, continuation, details) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        if handler is None or handler.unary_stream is None or not asyncio.iscoroutinefunction(handler.unary_stream):
-            return handler
-        behavior, name = handler.unary_stream, details.method.lstrip("/")
-        service, _, method = name.rpartition("/")
-        parent = context_from(details.invocation_metadata)
-        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
-
-        async def in_span(request, context) -> None:
-            with tracing.tracer().start_as_current_span(
-                name, context=parent, kind=SpanKind.SERVER, attributes=attributes, record_exception=False
-            ):
-                await behavior(request, context)
-
-        return grpc.unary_stream_rpc_method_handler(
-            in_span, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
-        )
-
-
 class StreamServer:
     """The aio server on its own thread and event loop; start() returns once it listens."""
 
@@ -202,12 +174,7 @@ class StreamServer:
         reads = futures.ThreadPoolExecutor(max(2, self._threads // 2), thread_name_prefix="stream-read")
         server = grpc.aio.server(
             migration_thread_pool=pool,
-            interceptors=[
-                TrackedContexts(),
-                TolerantStreams(),
-                *([TracedStreams()] if tracing.enabled() else []),
-                *(SyncInterceptor(i) for i in self._interceptors),
-            ],
+            interceptors=[TrackedContexts(), TolerantStreams(), *(SyncInterceptor(i) for i in self._interceptors)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
         )
         feed_service_pb2_grpc.add_FeedServiceServicer_to_server(self._servicer(reads), server)
