@@ -13,6 +13,11 @@ interceptor runs, as INTERNAL "Exception deserializing request!" and uncounted; 
 the parser of each method is wrapped to hand back a Malformed marker instead, which
 the call answers INVALID_ARGUMENT, counted like any other call, before anything
 else (authentication, tracing, the servicer) sees it.
+
+When tracing is on (feed.telemetry.tracing, decided once when the interceptor is built),
+each call also runs in a SERVER span continuing the caller's W3C `traceparent` metadata
+(services/rpc_spans.py), and its latency is observed with an exemplar carrying the
+sampled span's trace id. When it is off, calls take exactly the untraced path.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 import grpc
 
-from feed.telemetry import metrics
+from feed.telemetry import metrics, tracing
 from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
 
 log = logging.getLogger("feed.rpc")
@@ -65,6 +70,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, service_names: Iterable[str]) -> None:
         self._services = frozenset(service_names)
+        self._traced = tracing.enabled()  # once: the untraced path never asks again
 
     def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None], details: Any
@@ -77,15 +83,21 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             return handler
         request_id = accept_request_id(_metadata(details, METADATA_KEY)) or new_request_id()
         parse = handler.request_deserializer
+        behavior = _observed(handler.unary_unary, service, method, request_id, self._traced)
+        if self._traced:
+            from services.rpc_spans import traced
+
+            behavior = traced(behavior, service, method, request_id, details.invocation_metadata)
         return grpc.unary_unary_rpc_method_handler(
-            _observed(handler.unary_unary, service, method, request_id),
+            behavior,
             request_deserializer=tolerant(parse) if parse is not None else None,
             response_serializer=handler.response_serializer,
         )
 
 
-def _observed(behavior: Behavior, service: str, method: str, request_id: str) -> Behavior:
-    """behavior, run with request_id current, counted by status code and timed."""
+def _observed(behavior: Behavior, service: str, method: str, request_id: str, traced: bool = False) -> Behavior:
+    """behavior, run with request_id current, counted by status code and timed (with the trace id
+    as exemplar when traced and the call's span is sampled)."""
 
     def observed(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
@@ -104,7 +116,7 @@ def _observed(behavior: Behavior, service: str, method: str, request_id: str) ->
             finally:
                 seconds = time.perf_counter() - started
                 _requests(service, method, code.name).inc()
-                _seconds(service, method).observe(seconds)
+                _seconds(service, method).observe(seconds, _exemplar() if traced else None)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(seconds * 1e3, 2)})
 
@@ -121,6 +133,12 @@ def _requests(service: str, method: str, code: str):
 @functools.lru_cache(maxsize=256)
 def _seconds(service: str, method: str):
     return metrics.RPC_SECONDS.labels(service, method)
+
+
+def _exemplar() -> dict[str, str] | None:
+    """The current sampled span's trace id, as an OpenMetrics exemplar: a latency bucket links to a trace."""
+    trace_id = tracing.current_trace_id(sampled_only=True)
+    return {"trace_id": trace_id} if trace_id else None
 
 
 def _metadata(details: Any, key: str) -> str | bytes | None:

@@ -1,7 +1,8 @@
 """Build and run a gRPC server with the health and reflection services; stop with a grace period.
 
 Every call of our services goes through the ObservabilityInterceptor (request
-id, RED metrics). gRPC health follows readiness: the whole server ("") and each
+id, RED metrics, and a span when OTEL_* turns tracing on: feed.telemetry.tracing).
+gRPC health follows readiness: the whole server ("") and each
 service report NOT_SERVING while a dependency does not answer, so load
 balancers route around a replica that can only fail calls, and SERVING again
 once it answers. The name "liveness" stays SERVING as long as the process
@@ -25,7 +26,7 @@ from feed.config import Settings
 from feed.health.readiness import ReadinessChecker
 from feed.shutdown import Stop
 from feed.store import Store
-from feed.telemetry import metrics
+from feed.telemetry import metrics, tracing
 from services.auth import AuthInterceptor
 from services.interceptors import ObservabilityInterceptor
 
@@ -147,7 +148,8 @@ def run_service(
     from feed.health.probes import start_readiness
     from feed.store import open_store
 
-    keys = AuthKeys.from_settings(settings)  # first: a key it cannot use stops the process before it serves
+    tracing.configure(f"{role}-service")  # before the store and the servers: they look at tracing.enabled()
+    keys = AuthKeys.from_settings(settings)  # a key it cannot use stops the process before it serves
     store = open_store(settings.store_url)
     readiness = start_readiness(settings, store, kafka=kafka)
     metrics.start_metrics_server(settings.metrics_addr, readiness.status)

@@ -45,7 +45,7 @@ from feed.redis.connection import RedisFunctions, connect
 from feed.redis.post_cache import PostCache, RedisPostCache
 from feed.shutdown import Stop
 from feed.store import Store, open_store
-from feed.telemetry import metrics
+from feed.telemetry import metrics, tracing
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore, TimelineStore
 from workers.batches import RetryPolicy, apply_isolating
@@ -60,6 +60,8 @@ RETRY = RetryPolicy(attempts=3, first_pause_s=0.2, max_pause_s=5.0)  # of failin
 
 class FanoutWorker:
     """One consumer in the fan-out group."""
+
+    traced = False  # set when built, if tracing is on: batches then run in spans (workers/spans.py)
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class FanoutWorker:
         self.consumer = new_consumer(settings, self.applied)
         self.batches = 0
         self.deliveries = 0
+        self.traced = tracing.enabled()  # once: an untraced worker never asks again
         self._last_poll = time.monotonic()
 
     def run(self, stop: Stop) -> None:
@@ -109,17 +112,31 @@ class FanoutWorker:
 
         Nothing here gives up: a failing batch is retried and bisected (workers/batches.py),
         an outage waited out. Only stop leaves a batch uncommitted, to be redelivered.
+        When tracing is on, the batch runs in its span and each applied event gets its own
+        (workers/spans.py).
         """
+        if not self.traced:
+            self.handle_batch(records, stop)
+            return
+        from workers.spans import batch_span, event_spans
+
+        started_ns = time.time_ns()
+        with batch_span([r for batch in records.values() for r in batch], self.settings.events_topic) as span:
+            kept = self.handle_batch(records, stop)
+            event_spans(kept, started_ns, span)
+
+    def handle_batch(self, records: dict[TopicPartition, list], stop: Stop) -> list[tuple[Any, Envelope]]:
+        """handle() without spans; returns the (record, envelope) pairs applied and committed."""
         items = self.decode_batch(records)
         started = time.monotonic()
         outcome = apply_isolating(items, self.apply, lambda s: self.pause(s, stop), is_outage, RETRY)
         if outcome.stopped:
             log.warning("stopping with a batch not applied; it will be redelivered", extra={"events": len(items)})
-            return
+            return []
         for (record, _), reason in outcome.dead:
             self.dead_letter(record, reason, "apply_failed")
         if not self.flush_dead_letters(stop):
-            return
+            return []
         dead = {id(record) for (record, _), _ in outcome.dead}
         kept = [(record, envelope) for record, envelope in items if id(record) not in dead]
         envelopes = [envelope for _, envelope in kept]
@@ -135,6 +152,7 @@ class FanoutWorker:
         self.retirer.after_batch(envelope.event.org_id for envelope in envelopes)  # idle read-time sources leave
         observe_applied(envelopes, merged([plan for plan, _ in outcome.applied]), landed, started)
         self.log_applied(envelopes, [request_id_of(record) for record, _ in kept], landed, started)
+        return kept
 
     def decode_batch(self, records: dict[TopicPartition, list]) -> list[tuple[Any, Envelope]]:
         """The batch's (record, envelope) pairs in order; invalid records are dead-lettered instead."""
@@ -256,6 +274,7 @@ class FanoutWorker:
 
 def main(settings: Settings, stop: Stop) -> int:
     """Entry point of `feed worker`."""
+    tracing.configure("fan-out-worker")  # first: what is built next looks at tracing.enabled()
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     ensure_topic(settings.kafka_bootstrap, dead_letter_topic(settings.events_topic), 1)
     store = open_store(settings.store_url)

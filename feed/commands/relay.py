@@ -13,13 +13,14 @@ from feed.outbox.doorbell import DoorbellListener
 from feed.outbox.relay import OutboxRelay
 from feed.redis.connection import connect
 from feed.store import open_store
-from feed.telemetry import logs, metrics
+from feed.telemetry import logs, metrics, tracing
 
 
 def main(argv: list[str], stop: threading.Event) -> int:
     argparse.ArgumentParser(prog="feed relay", description="Publish recorded events to Kafka.").parse_args(argv)
     settings = Settings.from_env()
     logs.configure("outbox-relay")
+    tracing.configure("outbox-relay")  # spans of the publish, when OTEL_* asks for them
     ensure_topic(settings.kafka_bootstrap, settings.events_topic, settings.events_partitions)
     store = open_store(settings.store_url)
     readiness = start_readiness(settings, store, kafka=True)

@@ -18,8 +18,11 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from feed.errors import Unavailable
+from feed.messaging.publish_spans import PublishSpans
 from feed.store.outbox import OutboxEntry
+from feed.telemetry import tracing
 from feed.telemetry.request_context import HEADER_KEY, current_request_id
+from feed.telemetry.trace_context import with_trace_context
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +66,22 @@ class KafkaEventPublisher(EventPublisher):
         return self._producer
 
     def publish(self, entries: Sequence[OutboxEntry]) -> None:
+        spans = PublishSpans(entries, self._topic) if tracing.enabled() else None
+        headers = [list(e.headers) for e in entries] if spans is None else spans.headers
         try:
             producer = self._connected()
-            futures = [producer.send(self._topic, key=e.key, value=e.value, headers=list(e.headers)) for e in entries]
+            futures = [
+                producer.send(self._topic, key=e.key, value=e.value, headers=h)
+                for e, h in zip(entries, headers, strict=True)
+            ]
             producer.flush(timeout=self._timeout_s)
             for future in futures:
                 future.get(timeout=self._timeout_s)
+            if spans is not None:
+                spans.end()
         except KafkaError as exc:
+            if spans is not None:
+                spans.end(exc)
             log.warning("publish failed: %s", type(exc).__name__)
             # A producer that timed out can keep failing after the broker is back (requests stuck
             # behind the expired ones): start afresh. Whatever it still held is sent again.
@@ -91,9 +103,13 @@ class KafkaEventPublisher(EventPublisher):
 
 
 def with_request_id(headers: list[tuple[str, bytes]] | None) -> list[tuple[str, bytes]]:
-    """headers plus the current request id, unless there is none or the caller set one."""
+    """headers plus the current request id, unless there is none or the caller set one, and,
+    when tracing is on, the current trace context (`traceparent`): the outbox entry carries both
+    from the write call to the relay, so the event's trace continues through Kafka."""
     out = list(headers or [])
     request_id = current_request_id()
     if request_id and all(key != HEADER_KEY for key, _ in out):
         out.append((HEADER_KEY, request_id.encode()))
+    if tracing.enabled():
+        out = with_trace_context(out)
     return out

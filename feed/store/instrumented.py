@@ -2,9 +2,12 @@
 
 `open_store` wraps what it opens, so services, workers and tools all report
 feed_store_operation_duration_seconds{backend, operation} without a line of
-metrics code in the backends. The timed methods are generated from the
-interfaces (every public method of PostStore, GraphStore, OrgStore, OutboxStore and MarkerStore), so a method
-added to an interface is timed, and delegated, without editing this file.
+metrics code in the backends; when tracing is on (decided when the wrapper is built) each
+call made inside a sampled span is also a CLIENT span `store.<operation>` (a lazy walk's
+span covers its start only).
+The timed methods are generated from the interfaces (every public method of PostStore,
+GraphStore, OrgStore, OutboxStore and MarkerStore), so a method added to an interface is
+timed, and delegated, without editing this file.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from opentelemetry.trace import SpanKind
+
 from feed.store.base import GraphStore, OrgStore, PostStore, Store
 from feed.store.markers import MarkerStore
 from feed.store.outbox import OutboxStore
 from feed.store.quiet import QuietStore
 from feed.store.reposts import RepostStore
-from feed.telemetry import metrics
+from feed.telemetry import metrics, tracing
 
 T = TypeVar("T", bound=type)
 
@@ -39,7 +44,20 @@ def _delegating(interface: type) -> Callable[[T], T]:
 
 
 def _timed_method(name: str) -> Callable[..., Any]:
+    span_name = f"store.{name}"
+
     def method(self: _Instrumented, *args: Any, **kwargs: Any) -> Any:
+        if self.tracer is None or not tracing.in_sampled_span():
+            return timed(self, *args, **kwargs)
+        with self.tracer.start_as_current_span(
+            span_name,
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": self.backend, "db.operation": name},
+            record_exception=False,  # a message may quote a statement's values
+        ):
+            return timed(self, *args, **kwargs)
+
+    def timed(self: _Instrumented, *args: Any, **kwargs: Any) -> Any:
         labels = (self.backend, name)
         started = time.perf_counter()
         try:
@@ -82,12 +100,13 @@ class _Instrumented:
     def __init__(self, inner: Any, backend: str) -> None:
         self.inner = inner
         self.backend = backend  # "sqlite" or "cassandra": a label, so never a URL
+        self.tracer = tracing.tracer() if tracing.enabled() else None
 
     def close(self) -> None:
         self.inner.close()
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("inner", "backend"):  # not set yet: avoid recursing through __getattr__
+        if name in ("inner", "backend", "tracer"):  # not set yet: avoid recursing through __getattr__
             raise AttributeError(name)
         return getattr(self.inner, name)
 

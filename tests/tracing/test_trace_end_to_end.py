@@ -1,0 +1,71 @@
+"""One CreatePost yields one trace: the write call, the publish, the worker's delivery; the read that
+showed the post names it. The stack runs with OTEL_* pointing at a receiver this test starts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.stack import client_of, eventually, new_user, private_stack
+from tests.tracing.receiver import OtlpReceiver, ReceivedSpan, render
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def receiver():
+    running = OtlpReceiver()
+    yield running
+    running.stop()
+
+
+def _one(spans: list[ReceivedSpan], **match) -> ReceivedSpan:
+    found = [s for s in spans if all(getattr(s, k) == v for k, v in match.items())]
+    assert len(found) == 1, f"{match}: {len(found)} spans"
+    return found[0]
+
+
+def test_a_post_is_one_trace_from_the_write_call_through_kafka_to_the_worker(tmp_path_factory, receiver, monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    # Nothing is exported before the processes are told to stop: what arrives was flushed on SIGTERM.
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")
+    with private_stack(tmp_path_factory, "traced") as stack, client_of(stack) as client:
+        author, reader = new_user(), new_user()
+        client.follow(reader, author)
+        post_id = client.post(author, "traced post").post_id
+        eventually(lambda: post_id in client.home_ids(reader), timeout_s=30)
+        assert receiver.spans() == [], "exported before the processes stopped"
+        write_log = stack.process("write service").log_path
+    spans = receiver.spans()
+
+    create = _one(spans, name="feed.v1.PostService/CreatePost")
+    trace = [s for s in spans if s.trace_id == create.trace_id]
+    print(render(trace))  # docs/tracing.md shows one
+    assert (create.service, create.kind, create.parent_span_id) == ("write-service", "SERVER", "")
+    assert create.attributes["feed.post_id"] == str(post_id)
+    assert create.attributes["rpc.grpc.status_code"] == 0
+    assert any(s.name == "store.create_post" and s.parent_span_id == create.span_id for s in trace)
+    lines = [json.loads(line) for line in write_log.read_text().splitlines() if line.startswith("{")]
+    (created,) = [line for line in lines if line.get("post_id") == post_id]
+    assert created["trace_id"] == create.trace_id and created["request_id"] == create.attributes["feed.request_id"]
+
+    publish = _one(trace, kind="PRODUCER")
+    assert publish.service == "outbox-relay"
+    assert publish.parent_span_id == create.span_id  # the outbox record carried the call's context
+
+    apply = _one(trace, name="apply PostCreated")
+    assert (apply.service, apply.kind, apply.parent_span_id) == ("fan-out-worker", "CONSUMER", publish.span_id)
+    assert apply.attributes["feed.post_id"] == str(post_id)
+    # The batch that applied it is a trace of its own, linked to the publish; it holds the Redis writes.
+    (batch,) = [s for s in spans if s.name == "fan-out batch" and s.span_id == dict(apply.links).get(s.trace_id)]
+    assert (publish.trace_id, publish.span_id) in batch.links
+    print(render([s for s in spans if s.trace_id == batch.trace_id]))
+    assert any(s.parent_span_id == batch.span_id and s.name.startswith("redis ") for s in spans)
+
+    reads = [s for s in spans if s.name == "feed.v1.FeedService/GetHomeTimeline" and s.service == "read-service"]
+    showed = [s for s in reads if str(post_id) in s.attributes.get("feed.post_ids", [])]
+    assert showed, "no read span names the post"
+    print(render([s for s in spans if s.trace_id == showed[0].trace_id]))
+    assert all(s.start_ns > create.end_ns for s in showed)
