@@ -150,10 +150,17 @@ def _exporter(environ: Mapping[str, str]) -> Any:
     if kind != "otlp":
         log.warning("OTEL_TRACES_EXPORTER=%s is not supported; exporting with otlp", kind)
     protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc"
+    # Headers, timeout, compression, TLS: the exporter reads OTEL_EXPORTER_OTLP_* itself.
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if protocol == "http/protobuf":  # the chart's tracing.protocol offers it (collectors on 4318)
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+        # The generic endpoint is a base URL: OTLP/HTTP posts traces to its /v1/traces path.
+        if endpoint and not environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+            endpoint = endpoint.rstrip("/") + "/v1/traces"
+        return HttpExporter(endpoint=endpoint or None)
     if protocol != "grpc":
         log.warning("OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported; exporting over grpc", protocol)
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-    # Headers, timeout, compression, TLS: the exporter reads OTEL_EXPORTER_OTLP_* itself.
-    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     return OTLPSpanExporter(endpoint=endpoint or None)

@@ -30,7 +30,9 @@ from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_
 log = logging.getLogger("feed.web")
 READ_SERVICE = "feed.v1.FeedService"  # every other service is the write process's
 UNARY_TIMEOUT_S = 30.0  # a caller that sends no deadline still gets one: no call holds a slot for ever
-FORWARDED = ("authorization",)  # request headers the services read (besides x-request-id)
+# Request headers the services read (besides x-request-id): the token, and a caller's W3C trace context,
+# so a front end's trace continues into the service's span (docs/tracing.md). The gateway makes no span.
+FORWARDED = ("authorization", "traceparent", "tracestate")
 MAX_MESSAGE_BYTES = 4 << 20  # a page of hydrated posts; what gRPC clients accept by default
 UNREACHABLE = "the service behind the gateway is not reachable: retry shortly"
 MAX_DETAIL_CHARS = 300

@@ -42,3 +42,26 @@ def test_a_process_is_named_after_its_role_unless_otel_service_name_says(environ
         tracing.shutdown()
     (span,) = exporter.get_finished_spans()
     assert span.resource.attributes["service.name"] == name
+
+
+@pytest.mark.parametrize(
+    ("environ", "kind", "endpoint"),
+    [
+        (ENDPOINT, "grpc", None),
+        ({**ENDPOINT, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "http", "http://collector:4317/v1/traces"),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/custom",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            },
+            "http",
+            "http://c:4318/custom",
+        ),
+    ],
+)
+def test_the_chart_s_protocols_each_get_their_exporter(environ, kind, endpoint):
+    """The chart offers tracing.protocol grpc and http/protobuf: each must export with its own wire."""
+    exporter = tracing._exporter(environ)
+    assert f".proto.{kind}." in type(exporter).__module__
+    if endpoint:
+        assert exporter._endpoint == endpoint

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from feed.access.tokens import mint
 from tests.integration.stack import client_of, eventually, new_user, private_stack
 from tests.tracing.receiver import OtlpReceiver, ReceivedSpan, render
 
@@ -69,3 +70,27 @@ def test_a_post_is_one_trace_from_the_write_call_through_kafka_to_the_worker(tmp
     assert showed, "no read span names the post"
     print(render([s for s in spans if s.trace_id == showed[0].trace_id]))
     assert all(s.start_ns > create.end_ns for s in showed)
+
+
+def test_a_browser_call_through_the_gateway_continues_the_callers_trace(tmp_path_factory, receiver, monkeypatch):
+    """A front end that starts a trace (W3C traceparent) sees the service's span in it, through the gateway."""
+    import httpx
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    trace_id, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    with private_stack(tmp_path_factory, "traced-web", web=True) as stack:
+        reader = new_user()
+        answer = httpx.post(
+            f"http://{stack.settings.web_addr}/feed.v1.FeedService/GetHomeTimeline",
+            json={"userId": str(reader)},
+            headers={
+                "authorization": f"Bearer {mint(stack.keys, reader)}",
+                "traceparent": f"00-{trace_id}-{parent}-01",
+            },
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+    spans = [s for s in receiver.spans() if s.trace_id == trace_id]
+    read = _one(spans, name="feed.v1.FeedService/GetHomeTimeline", service="read-service")
+    assert read.parent_span_id in {parent} | {s.span_id for s in spans if s.service == "web-gateway"}
