@@ -47,8 +47,11 @@ def rss_kib(pid: int) -> int:
     raise ValueError(f"no VmRSS for process {pid}")
 
 
+METRICS_TIMEOUT_S = 15.0  # the read process answers /metrics between 10,000 streams' work: slow on a busy machine
+
+
 def open_streams(metrics_url: str) -> float:
-    return value(scrape(metrics_url), "feed_streams_open")
+    return value(scrape(metrics_url, timeout_s=METRICS_TIMEOUT_S), "feed_streams_open")
 
 
 class Arrivals:
