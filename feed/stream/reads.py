@@ -72,7 +72,7 @@ class HomeNewerReads:
         for n, post in enumerate(oldest_first):
             read.append(post.post_id)
             # The last one's token is the page's own (it also skips the ids the filters hid for good).
-            after = page.newer if n == len(oldest_first) - 1 else advance(start, read)
+            after = page.newer if n == len(oldest_first) - 1 else advance(start, read, oldest_first[: n + 1])
             deliveries.append(Delivery(post, encode_newer_cursor(after)))
         return NewerBatch(deliveries, encode_newer_cursor(page.newer), page.more)
 
