@@ -221,7 +221,7 @@ def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelin
 
     def build(keys, inner):
         hub = StreamHub(settings.stream_max)
-        reads = HomeNewerReads(home)
+        reads = HomeNewerReads(home, store.reposts)
         interceptors = [
             ObservabilityInterceptor(SERVICE_NAMES),
             AuthInterceptor(keys, SERVICE_NAMES, orgs.bind),

@@ -14,7 +14,7 @@ from feed.redis.keys import home_timeline_key
 from feed.v1 import post_service_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
 from tests.integration.stack import OrgUsers, client_of, drained, eventually, new_org, new_user, private_stack
-from tests.integration.streams import Watcher, watch_live
+from tests.integration.streams import watch_live
 
 pytestmark = pytest.mark.integration
 USERS = OrgUsers()
@@ -225,47 +225,3 @@ def test_a_follow_brings_the_followees_reposts_and_an_unfollow_takes_them_out(rs
     eventually(lambda: drained(rstack), timeout_s=30)
     raw = connect(rstack.settings.redis_url).lrange(home_timeline_key(c), 0, -1)
     assert [x for x in raw if x != b"0"] == []
-
-
-def newer_walk(client, user: int, token: str, page_size: int = 2) -> list[tuple[int, int]]:
-    """(post id, reposted by) of every entry the newer pages from token show (each page newest first),
-    until an empty page."""
-    entries: list[tuple[int, int]] = []
-    for _ in range(1000):
-        page = client.home(user, page_size, token)
-        if not page.posts:
-            return entries
-        entries += [(p.post_id, p.reposted_by_user_id) for p in page.posts]
-        token = page.prev_page_token
-    raise AssertionError("the newer walk did not end")
-
-
-def test_a_walk_of_newer_pages_and_a_stream_do_not_show_again_a_post_shown_through_a_repost(rstack, rc):
-    """Issue 23: a paging sequence never shows a post twice, whichever way it walks. A star (a read-time
-    reposter, merged at read: the newest-40 rule of fan-out does not apply) reposts a post that the
-    reader's first page showed through another repost."""
-    a, b, star, reader = users(rc, 4)
-    for fan in users(rc, CELEBRITY_THRESHOLD):
-        rc.follow(fan, star)
-    rc.follow(reader, b)
-    rc.follow(reader, star)
-    post = rc.post(a, "shared twice").post_id
-    repost(rc, b, post)
-    eventually(lambda: (post, b) in home(rc, reader))
-    first = rc.home(reader, 5)
-    assert [(p.post_id, p.reposted_by_user_id) for p in first.posts] == [(post, b)]
-    eventually(lambda: drained(rstack), timeout_s=30)
-
-    repost(rc, star, post)
-    eventually(lambda: home(rc, reader)[:1] == [(post, star)])  # a fresh walk shows it at the star's repost
-    later = [rc.post(b, f"after the star's repost {n}").post_id for n in range(3)]
-    eventually(lambda: set(later) <= set(ids(rc, reader)))
-
-    walked = newer_walk(rc, reader, first.prev_page_token)
-    assert sorted(entry[0] for entry in walked) == later  # the post was shown already: not again
-    watcher = Watcher(rstack.settings.stream_addr, reader, rc.acting_as(reader), first.prev_page_token)
-    try:
-        assert watcher.wait_for(lambda w: later[-1] in w.posts(), 10.0), watcher.posts()
-        assert watcher.posts() == later
-    finally:
-        watcher.close()
