@@ -41,6 +41,18 @@ def newer_walk(client, user: int, token: str, page_size: int = 2) -> list[tuple[
     raise AssertionError("the newer walk did not end")
 
 
+def older_walk(client, user: int, token: str, page_size: int = 2) -> list[int]:
+    """The post ids of every older page from token on."""
+    found: list[int] = []
+    for _ in range(1000):
+        page = client.home(user, page_size, token)
+        found += [p.post_id for p in page.posts]
+        token = page.next_page_token
+        if not token:
+            return found
+    raise AssertionError("the older walk did not end")
+
+
 def test_a_walk_of_newer_pages_and_a_stream_do_not_show_again_a_post_shown_through_a_repost(rstack, rc):
     """Issue 23: a paging sequence never shows a post twice, whichever way it walks. A star (a read-time
     reposter, merged at read: the newest-40 rule of fan-out does not apply) reposts a post that the
@@ -64,6 +76,9 @@ def test_a_walk_of_newer_pages_and_a_stream_do_not_show_again_a_post_shown_throu
 
     walked = newer_walk(rc, reader, first.prev_page_token)
     assert sorted(entry[0] for entry in walked) == later  # the post was shown already: not again
+    newer = rc.home(reader, 2, first.prev_page_token)
+    below = older_walk(rc, reader, newer.next_page_token)  # back down from the newer page: it remembers too
+    assert post not in below
     watcher = Watcher(rstack.settings.stream_addr, reader, rc.acting_as(reader), first.prev_page_token)
     try:
         assert watcher.wait_for(lambda w: later[-1] in w.posts(), 10.0), watcher.posts()
