@@ -84,5 +84,5 @@ def test_a_workers_notification_carries_an_unrepost_as_such_not_as_the_deletion_
     assert applied == Applied(unreposts=(UnrepostNote(3, 10, 50, 40),))
 
 
-def test_a_notification_of_before_unreposts_decodes_to_none():
+def test_a_notification_without_unreposts_decodes_as_before():
     assert decode_applied(b'{"d":[[0,10,0,5]]}') == Applied(deletions=(post(10, post_id=5),))
