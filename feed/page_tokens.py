@@ -19,6 +19,7 @@ _ID_CURSOR = 1
 _STORE_TOKEN = 2
 _NEWER_CURSOR = 3
 _SHOWN_CURSOR = 4  # an older-page cursor with the originals earlier pages showed through reposts
+_NEWER_SHOWN = 5  # a newer cursor with the originals the walk showed through reposts (kind 3 without them)
 MAX_TOKEN_CHARS = 512
 _MAX_ID_DIGITS = len(str(MAX_ID))
 # How late (in id time) a post may land in a timeline below ids a newer page already returned and still
@@ -29,8 +30,9 @@ SETTLE_IDS = SETTLE_MS << (NODE_BITS + SEQUENCE_BITS)
 # Ids of that window a newer cursor remembers as already read, so that the rescan skips them: bounded
 # so a token stays under MAX_TOKEN_CHARS (each at most 5 bytes as a varint delta, below SETTLE_IDS).
 MAX_SEEN = 32
-# Originals an older-page token remembers as shown through reposts, so the next pages show each post once
-# (docs/reposts.md): the newest ones, each at most 9 bytes as a varint (under MAX_TOKEN_CHARS).
+# Originals a page token (older or newer) remembers as shown through reposts, so the next pages show each
+# post once (docs/reposts.md): the newest ones, each at most 9 bytes as a varint. With them a newer token
+# is at most 1 + 8 + 1 + 16 * 9 + 5 + 32 * 5 = 319 bytes, 426 characters (under MAX_TOKEN_CHARS).
 MAX_SHOWN = 16
 
 
@@ -39,12 +41,14 @@ class NewerCursor:
     """Where a newer page of a home timeline starts: the ids above floor not in seen, oldest first.
 
     cursor is the newest id read so far (the settle window's top); floor >= cursor - SETTLE_IDS;
-    seen holds the ids in (floor, cursor] already read (returned, or hidden for good), newest first.
+    seen holds the ids in (floor, cursor] already read (returned, or hidden for good), newest first;
+    shown the originals the walk showed through reposts, the newest last (at most MAX_SHOWN).
     """
 
     cursor: int
     floor: int
     seen: tuple[int, ...] = ()
+    shown: tuple[int, ...] = ()
 
 
 def encode_id_cursor(post_id: int, shown: tuple[int, ...] = ()) -> str:
@@ -81,23 +85,31 @@ def decode_older_cursor(token: str) -> tuple[int | None, tuple[int, ...]]:
 
 
 def encode_newer_cursor(newer: NewerCursor) -> str:
-    """A prev_page_token: the cursor, then varints of the distance down to the floor and between seen ids."""
+    """A prev_page_token: the cursor, then varints of the distance down to the floor and between seen ids;
+    with originals shown through reposts, their count and ids come after the cursor (kind 5)."""
     out = bytearray(newer.cursor.to_bytes(8, "big"))
+    shown = newer.shown[-MAX_SHOWN:]
+    if shown:
+        _put_varint(out, len(shown))
+        for original in shown:
+            _put_varint(out, original)
     _put_varint(out, newer.cursor - newer.floor)
     last = newer.cursor
     for i, seen in enumerate(newer.seen):
         _put_varint(out, last - seen - (1 if i else 0))  # after the first, ids strictly decrease
         last = seen
-    return _encode(_NEWER_CURSOR, bytes(out))
+    return _encode(_NEWER_SHOWN if shown else _NEWER_CURSOR, bytes(out))
 
 
 def decode_newer_cursor(token: str) -> NewerCursor:
     """The newer cursor of a prev_page_token; INVALID_ARGUMENT for anything a server did not make."""
-    payload = _decode(token, _NEWER_CURSOR)
+    kind = _kind(token)
+    payload = _decode(token, _NEWER_SHOWN if kind == _NEWER_SHOWN else _NEWER_CURSOR)
     cursor = int.from_bytes(payload[:8], "big") if len(payload) >= 8 else 0
     if not 0 < cursor <= MAX_ID:
         raise InvalidArgument("page_token is not valid")
-    values, at = [], 8
+    shown, at = _shown(payload, 8) if kind == _NEWER_SHOWN else ((), 8)
+    values = []
     while at < len(payload):
         value, at = _get_varint(payload, at)
         values.append(value)
@@ -109,19 +121,33 @@ def decode_newer_cursor(token: str) -> NewerCursor:
         if last <= floor:
             raise InvalidArgument("page_token is not valid")
         seen.append(last)
-    return NewerCursor(cursor, floor, tuple(seen))
+    return NewerCursor(cursor, floor, tuple(seen), shown)
+
+
+def _shown(payload: bytes, at: int) -> tuple[tuple[int, ...], int]:
+    """A newer token's originals shown through reposts (a count, then the ids) and the offset after them."""
+    count, at = _get_varint(payload, at)
+    if not 0 < count <= MAX_SHOWN:
+        raise InvalidArgument("page_token is not valid")
+    shown = []
+    for _ in range(count):
+        original, at = _get_varint(payload, at)
+        if not 0 < original <= MAX_ID:
+            raise InvalidArgument("page_token is not valid")
+        shown.append(original)
+    return tuple(shown), at
 
 
 def decode_home_token(token: str) -> int | NewerCursor | None:
     """A home timeline's page_token: the id an older page reads below, a newer page's cursor, or None."""
-    if token and _kind(token) == _NEWER_CURSOR:
+    if token and _kind(token) in (_NEWER_CURSOR, _NEWER_SHOWN):
         return decode_newer_cursor(token)
     return decode_id_cursor(token)
 
 
 def shown_after(shown: tuple[int, ...], reposted: list[int]) -> tuple[int, ...]:
-    """What the next older-page token remembers: the originals shown before and on this page, the newest
-    MAX_SHOWN."""
+    """What the next page token (older or newer) remembers: the originals shown before and on this page
+    (in the order shown), the newest MAX_SHOWN."""
     return (shown + tuple(reposted))[-MAX_SHOWN:] if reposted else shown
 
 

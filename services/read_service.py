@@ -103,7 +103,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
             newer = self._home.read_newer(user, cursor, size, caller.org_id, budget)
             return feed_service_pb2.GetHomeTimelineResponse(
                 posts=[post_to_proto(p) for p in newer.posts],
-                next_page_token=encode_id_cursor(newer.older_than),
+                next_page_token=encode_id_cursor(newer.older_than, newer.newer.shown),
                 prev_page_token=encode_newer_cursor(newer.newer),
             )
         # The originals earlier pages of this walk showed through reposts (docs/reposts.md); none on a first page.
@@ -221,7 +221,7 @@ def _stream_server(settings: Settings, servicer: FeedServicer, home: HomeTimelin
 
     def build(keys, inner):
         hub = StreamHub(settings.stream_max)
-        reads = HomeNewerReads(home)
+        reads = HomeNewerReads(home, store.reposts)
         interceptors = [
             ObservabilityInterceptor(SERVICE_NAMES),
             AuthInterceptor(keys, SERVICE_NAMES, orgs.bind),

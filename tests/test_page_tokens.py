@@ -78,6 +78,37 @@ def test_newer_cursor_round_trips_within_the_token_bound(newer):
     assert len(token) < MAX_TOKEN_CHARS
 
 
+@given(newer_cursors(), st.lists(st.integers(min_value=1, max_value=MAX_ID), min_size=1, max_size=3 * MAX_SHOWN))
+def test_a_newer_cursor_keeps_the_newest_originals_shown_within_the_token_bound(newer, shown):
+    remembering = NewerCursor(newer.cursor, newer.floor, newer.seen, tuple(shown))
+    token = encode_newer_cursor(remembering)
+    expected = NewerCursor(newer.cursor, newer.floor, newer.seen, tuple(shown[-MAX_SHOWN:]))
+    assert decode_newer_cursor(token) == expected
+    assert decode_home_token(token) == expected
+    assert len(token) < MAX_TOKEN_CHARS
+
+
+def test_a_newer_cursor_without_originals_shown_is_the_token_servers_made_before():
+    token = encode_newer_cursor(NewerCursor(10**18, 10**18 - 5, (10**18 - 1,)))
+    assert token == raw_newer((10**18).to_bytes(8, "big") + b"\x05\x01")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        (10**18).to_bytes(8, "big") + b"\x00\x05",  # zero originals: a server writes kind 3 then
+        (10**18).to_bytes(8, "big") + bytes([MAX_SHOWN + 1]) + b"\x01" * (MAX_SHOWN + 1) + b"\x05",  # too many
+        (10**18).to_bytes(8, "big") + b"\x01\x00\x05",  # an original 0
+        (10**18).to_bytes(8, "big") + b"\x02\x07",  # cut short
+        (10**18).to_bytes(8, "big") + b"\x01\x07",  # no floor after them
+    ],
+)
+def test_forged_newer_cursors_with_originals_are_invalid_arguments(payload):
+    token = base64.urlsafe_b64encode(bytes([5]) + payload).decode().rstrip("=")
+    with pytest.raises(InvalidArgument):
+        decode_home_token(token)
+
+
 def test_home_tokens_of_both_kinds_are_accepted():
     assert decode_home_token("") is None
     assert decode_home_token(encode_id_cursor(42)) == 42

@@ -16,7 +16,17 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from feed.domain import Source
-from feed.events import Envelope, Followed, GroupJoined, GroupLeft, PostCreated, PostDeleted, Unfollowed, fanout_view
+from feed.events import (
+    Envelope,
+    Followed,
+    GroupJoined,
+    GroupLeft,
+    PostCreated,
+    PostDeleted,
+    Unfollowed,
+    Unreposted,
+    fanout_view,
+)
 from feed.redis.keys import APPLIED_CHANNEL
 from feed.telemetry import metrics
 
@@ -39,6 +49,16 @@ class PostNote:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class UnrepostNote:
+    """A repost taken back: its entry's id, and the original a client was shown through it (docs/streams.md)."""
+
+    org_id: int
+    reposter_id: int
+    repost_id: int
+    post_id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class GraphNote:
     """A follow or a join (added) or their reverse: user now does (not) watch source."""
 
@@ -50,17 +70,22 @@ class GraphNote:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Applied:
-    """One notification: the posts, deletions and graph changes of (part of) a batch."""
+    """One notification: the posts, deletions, unreposts and graph changes of (part of) a batch."""
 
     posts: tuple[PostNote, ...] = ()
     deletions: tuple[PostNote, ...] = ()
     graph: tuple[GraphNote, ...] = ()
+    unreposts: tuple[UnrepostNote, ...] = ()  # under "u": read processes of before skip the key
 
 
 def notes_of(envelopes: Iterable[Envelope]) -> Applied:
     """The notification for a batch's applied events (every post, read-time ones included)."""
-    posts, deletions, graph = [], [], []
+    posts, deletions, graph, unreposts = [], [], [], []
     for envelope in envelopes:
+        if isinstance(envelope.event, Unreposted):  # streams name the original, not the entry's own id
+            e = envelope.event
+            unreposts.append(UnrepostNote(e.org_id, e.reposter_id, e.repost_id, e.post_id))
+            continue
         event = fanout_view(envelope.event)  # a repost is a post of the reposter's, an unrepost its delete
         if isinstance(event, PostCreated | PostDeleted):
             note = PostNote(event.org_id, event.author_id, event.group_id, event.post_id)
@@ -71,13 +96,14 @@ def notes_of(envelopes: Iterable[Envelope]) -> Applied:
         elif isinstance(event, GroupJoined | GroupLeft):
             added = isinstance(event, GroupJoined)
             graph.append(GraphNote(added, event.org_id, event.user_id, Source(group_id=event.group_id)))
-    return Applied(tuple(posts), tuple(deletions), tuple(graph))
+    return Applied(tuple(posts), tuple(deletions), tuple(graph), tuple(unreposts))
 
 
 def encode_applied(applied: Applied, max_items: int = MAX_ITEMS) -> Iterator[bytes]:
     """The messages carrying applied, each of at most max_items entries (none for an empty one)."""
     items = [("p", _post(n)) for n in applied.posts] + [("d", _post(n)) for n in applied.deletions]
     items += [("g", [int(n.added), n.org_id, n.user_id, n.source.to_member()]) for n in applied.graph]
+    items += [("u", [n.org_id, n.reposter_id, n.repost_id, n.post_id]) for n in applied.unreposts]
     for start in range(0, len(items), max_items):
         message: dict[str, list] = {}
         for kind, item in items[start : start + max_items]:
@@ -92,9 +118,10 @@ def decode_applied(data: bytes | str) -> Applied:
         posts = tuple(PostNote(*map(int, item)) for item in raw.get("p", ()))
         deletions = tuple(PostNote(*map(int, item)) for item in raw.get("d", ()))
         graph = tuple(GraphNote(bool(a), int(o), int(u), Source.from_member(int(m))) for a, o, u, m in raw.get("g", ()))
+        unreposts = tuple(UnrepostNote(*map(int, item)) for item in raw.get("u", ()))
     except (TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not an applied notification: {exc}") from None
-    return Applied(posts, deletions, graph)
+    return Applied(posts, deletions, graph, unreposts)
 
 
 def publish_applied(publish: Callable[[str, bytes], object], envelopes: Iterable[Envelope]) -> int:

@@ -8,9 +8,16 @@ reply (TimelinePage.goes_on: no extra round trip), and the list goes on in the
 store:
 
 - the home timeline, as a rebuild would make it (feed/timeline/rebuild.py
-  home_sources, listed_posts): the reader's own posts, the authors they follow
-  and the groups they are in;
-- a read-time source, as its own posts.
+  home_sources, listed_posts): the reader's own posts and reposts, the authors
+  they follow with their reposts, and the groups they are in;
+- a read-time source, as its own posts and reposts.
+
+Reposts come from the store's listing of each reposter's (list_user_reposts) as
+entries with the repost's id, hydrated like the Redis list's; the duplicate
+filter and the page token's memory show each post once, as above the tail
+(docs/reposts.md). A newer page reading below a tail gets posts only: the store
+lists a user's reposts below an id, not above one (docs/reposts.md, left for
+later).
 
 An older page reads on newest first below the list's last id (or below the
 page's cursor, when the cursor is already past it): the Redis page's ids
@@ -29,17 +36,21 @@ then per read round at most one query per source continued: the reader, the
 first DEEP_AUTHORS_MAX authors they follow and the first DEEP_GROUPS_MAX groups
 they are in, in the store's order (the same on every page, so pages stay
 contiguous), and the first DEEP_READ_TIME_MAX read-time sources in the reader's
-order; DEEP_QUERIES_MAX in all. An older page keeps a source's answer for its
+order; and one for the reposts of each of the first DEEP_REPOSTERS_MAX users
+among those (the reader first); DEEP_QUERIES_MAX in all, the same bound as
+before reposts were listed here (the authors' cap, 100 then, made room for the
+reposters'). An older page keeps a source's answer (and a reposter's) for its
 later rounds, which ask again only when they need more of it. Below the tail,
-authors and groups past those caps are not shown (as a rebuild leaves out
-authors past its own MAX_AUTHORS).
+authors and groups past those caps are not shown, nor the reposts of users past
+theirs (as a rebuild leaves out authors past its own MAX_AUTHORS).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from feed.domain import Post, Source
 from feed.read.page import MAX_ROUNDS
@@ -47,29 +58,37 @@ from feed.store.base import Store
 from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import home_sources, listed_posts
 
-DEEP_AUTHORS_MAX = 100  # followed authors a page continues below the home list's tail
+DEEP_AUTHORS_MAX = 80  # followed authors a page continues below the home list's tail
 DEEP_GROUPS_MAX = 20  # the reader's groups a page continues below the home list's tail
 DEEP_READ_TIME_MAX = 20  # read-time sources a page continues below their own lists' tails
-DEEP_SOURCES_MAX = 1 + DEEP_AUTHORS_MAX + DEEP_GROUPS_MAX + DEEP_READ_TIME_MAX  # sources asked in one round
+DEEP_REPOSTERS_MAX = 20  # users (the reader, followed authors, read-time ones) whose reposts a page lists
+# Listings in one round: 141, as before reposts were listed (100 authors then, no reposters).
+DEEP_SOURCES_MAX = 1 + DEEP_AUTHORS_MAX + DEEP_GROUPS_MAX + DEEP_READ_TIME_MAX + DEEP_REPOSTERS_MAX
 DEEP_QUERIES_MAX = 2 + MAX_ROUNDS * DEEP_SOURCES_MAX  # store queries of one page's deep read, at most
 
 
-class _Fetched:
-    """A source's posts as the store gave them below a start: what later rounds of the page reuse."""
+T = TypeVar("T")
 
-    __slots__ = ("more", "posts", "start")
 
-    def __init__(self, start: int | None, posts: list[Post], more: bool) -> None:
+class _Fetched(Generic[T]):
+    """A source's posts (or a reposter's repost ids) as the store gave them below a start, newest first:
+    what later rounds of the page reuse."""
+
+    __slots__ = ("id_of", "items", "more", "start")
+
+    def __init__(self, start: int | None, items: list[T], more: bool, id_of: Callable[[T], int]) -> None:
         self.start = start
-        self.posts = posts
-        self.more = more  # the store may hold posts of the source older than the last of these
+        self.items = items
+        self.more = more  # the store may hold older ones than the last of these
+        self.id_of = id_of
 
-    def below(self, before_id: int | None, count: int) -> tuple[list[Post], bool] | None:
-        """Up to count of these posts older than before_id and whether more may follow; None when
-        they do not tell (the store must be asked)."""
+    def below(self, before_id: int | None, count: int) -> tuple[list[T], bool] | None:
+        """Up to count of these older than before_id and whether more may follow; None when they do not
+        tell (the store must be asked)."""
         if self.start is not None and (before_id is None or before_id > self.start):
             return None
-        older = self.posts if before_id is None else [p for p in self.posts if p.post_id < before_id]
+        id_of = self.id_of
+        older = self.items if before_id is None else [i for i in self.items if id_of(i) < before_id]
         if len(older) >= count:
             return older[:count], len(older) > count or self.more
         return None if self.more else (older, False)
@@ -82,7 +101,9 @@ class DeepRead:
         self._store = store
         self._reader = reader_id
         self._sources: list[Source] | None = None  # the home timeline's, listed on first need
-        self._fetched: dict[Source, _Fetched] = {}
+        self._fetched: dict[Source, _Fetched[Post]] = {}
+        self._reposts: dict[int, _Fetched[int]] = {}  # by reposter: repost ids, newest first
+        self._reposters: list[int] = []  # whose reposts this page lists: the first DEEP_REPOSTERS_MAX met
         self.queries = 0  # store queries made (the listing included)
         self.stored: set[int] = set()  # ids the pages got from the store: never in a Redis list to repair
 
@@ -130,6 +151,10 @@ class DeepRead:
             found += posts
             per_source.append([p.post_id for p in posts])
             more = more or source_more
+            if self._lists_reposts(source):  # hydrated later, as the list's repost entries are
+                reposts, reposts_more = self._reposts_below(source.author_id, start, wanted)
+                per_source.append(reposts)
+                more = more or reposts_more
         merged = [k for k, _ in itertools.groupby(heapq.merge(*per_source, reverse=True))]
         self.stored.update(merged[:wanted])
         return TimelinePage(page.state, page.ids + merged[:wanted], more or len(merged) > wanted)
@@ -169,11 +194,42 @@ class DeepRead:
         # the source is known (kept in org only, a merge could pass the source's posts just below them).
         posts, more = listed_posts(self._store, source, before_id, count)
         self.queries += 1
-        self._fetched[source] = _Fetched(before_id, posts, more)
+        self._fetched[source] = _Fetched(before_id, posts, more, _post_id)
         return posts, more
+
+    def _lists_reposts(self, source: Source) -> bool:
+        """Whether this page lists the source's reposts: an author among the first DEEP_REPOSTERS_MAX met (the
+        reader, then the followed authors in the store's order: the same on every page)."""
+        author = source.author_id
+        if not author:
+            return False
+        if author in self._reposters:
+            return True
+        if len(self._reposters) >= DEEP_REPOSTERS_MAX:
+            return False
+        self._reposters.append(author)
+        return True
+
+    def _reposts_below(self, reposter: int, before_id: int | None, count: int) -> tuple[list[int], bool]:
+        """Up to count ids of a user's reposts older than before_id, and whether they may have more past them:
+        from what this page fetched already when that tells, else one store query (every organization's, as
+        for posts)."""
+        fetched = self._reposts.get(reposter)
+        known = None if fetched is None else fetched.below(before_id, count)
+        if known is not None:
+            return known
+        ids = [r.repost_id for r in self._store.reposts.list_user_reposts(reposter, before_id, count)]
+        self.queries += 1
+        more = len(ids) >= count
+        self._reposts[reposter] = _Fetched(before_id, ids, more, int)
+        return ids, more
 
     def _home_sources(self) -> list[Source]:
         if self._sources is None:
             self._sources, _ = home_sources(self._store, self._reader, DEEP_AUTHORS_MAX, DEEP_GROUPS_MAX)
             self.queries += 2
         return self._sources
+
+
+def _post_id(post: Post) -> int:
+    return post.post_id

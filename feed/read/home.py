@@ -154,7 +154,7 @@ class HomeTimelineReader:
             # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
             return None, page.after, count + len(skip), lambda pages: merge_newer(pages, count, skip)
 
-        return self._assemble(user_id, org_id, NewerPageBuilder(page_size, newer), budget, window)
+        return self._assemble(user_id, org_id, NewerPageBuilder(page_size, newer), budget, window, newer.shown)
 
     def _assemble(
         self,

@@ -21,16 +21,24 @@ never shown, and rereading them on every poll could stall a client behind a
 long run of them. A client never gets the same post twice: a read id stays in
 seen until the floor passes it.
 
+Reposts. A post shown through a repost can come back above it in the walk,
+through another repost (a read-time reposter's list skips the fan-out's
+newest-40 rule) or as its original landing late (a follow's backfill): the
+cursor remembers the originals the walk showed through reposts (shown, the
+newest MAX_SHOWN, as an older-page token does), and the duplicate filter hides
+them (docs/reposts.md).
+
 Pure logic here; the rounds run in feed/read/home.py (read_newer).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from feed.domain import Post
 from feed.ids import EPOCH_MS, MAX_ID, NODE_BITS, SEQUENCE_BITS
-from feed.page_tokens import MAX_SEEN, SETTLE_IDS, NewerCursor
+from feed.page_tokens import MAX_SEEN, SETTLE_IDS, NewerCursor, shown_after
 from feed.read.merge import Candidates
 from feed.read.page import FeedPage
 
@@ -56,34 +64,42 @@ def first_id_at(ms: int) -> int:
     return max(ms - EPOCH_MS, 0) << (NODE_BITS + SEQUENCE_BITS)
 
 
-def advance(newer: NewerCursor, read: list[int]) -> NewerCursor:
+def advance(newer: NewerCursor, read: list[int], shown: Sequence[Post] = ()) -> NewerCursor:
     """The cursor after reading (returning or hiding for good) the ids of read, all above newer.floor
-    and not in newer.seen, and every id not in seen between the floor and the newest of them."""
+    and not in newer.seen, and every id not in seen between the floor and the newest of them; shown:
+    the posts returned, oldest first (the originals of the reposts among them are remembered)."""
     top = max([newer.cursor, *read])
     floor = max(newer.floor, top - SETTLE_IDS)
-    return _bounded(top, floor, [*newer.seen, *read])
+    return _bounded(top, floor, [*newer.seen, *read], shown_after(newer.shown, _reposted(shown)))
 
 
 def after_older_page(page: FeedPage, before_id: int | None, now_ms: int) -> NewerCursor:
     """The prev_page_token of an older page (the first one when before_id is None): the posts just above
-    its newest post, none of those it showed, none of those below it (next pages show them)."""
+    its newest post, none of those it showed, none of those below it (next pages show them), none of the
+    posts it showed through reposts again."""
     if page.posts:
         top = page.posts[0].post_id
         below = -1 if page.next_cursor is None else page.next_cursor  # older pages read below next_cursor
-        return _bounded(top, max(top - SETTLE_IDS, below, 0), [p.post_id for p in page.posts])
+        shown = shown_after((), _reposted(page.posts[::-1]))  # the newest ones, if more than MAX_SHOWN
+        return _bounded(top, max(top - SETTLE_IDS, below, 0), [p.post_id for p in page.posts], shown)
     if before_id is not None:  # past the end: the position is just below before_id
         return NewerCursor(before_id - 1, before_id - 1)
     top = first_id_at(now_ms)  # an empty timeline: what is posted from now on (and late, within the window)
     return NewerCursor(top, max(top - SETTLE_IDS, 0))
 
 
-def _bounded(top: int, floor: int, read: list[int]) -> NewerCursor:
+def _bounded(top: int, floor: int, read: list[int], shown: tuple[int, ...] = ()) -> NewerCursor:
     """A cursor at top and floor remembering the read ids above the floor, the newest MAX_SEEN of them
-    (the floor raised to the newest one it forgets)."""
+    (the floor raised to the newest one it forgets), and the originals shown through reposts."""
     seen = sorted({i for i in read if i > floor}, reverse=True)
     if len(seen) > MAX_SEEN:
         floor, seen = seen[MAX_SEEN], seen[:MAX_SEEN]
-    return NewerCursor(top, floor, tuple(seen))
+    return NewerCursor(top, floor, tuple(seen), shown)
+
+
+def _reposted(posts: Sequence[Post]) -> list[int]:
+    """The originals of the reposts among posts, in their order."""
+    return [p.repost_of for p in posts if p.repost_of]
 
 
 class NewerPageBuilder:
@@ -135,4 +151,4 @@ class NewerPageBuilder:
         return self.finish()
 
     def finish(self) -> NewerPage:
-        return NewerPage(self.taken[::-1], advance(self.start, self.read), self.more)
+        return NewerPage(self.taken[::-1], advance(self.start, self.read, self.taken), self.more)

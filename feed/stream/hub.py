@@ -63,6 +63,9 @@ class StreamHub:
         for note in applied.deletions:
             for stream in self._watching(note):
                 stream.notify_deletion(note.post_id)
+        for unrepost in applied.unreposts:  # the reposter's followers (and the reposter) had it
+            for stream in self.index.watchers(Source(author_id=unrepost.reposter_id)):
+                stream.notify_unrepost(unrepost.post_id, unrepost.reposter_id)
 
     def wake_all(self) -> None:
         """Every stream reads newer: after notifications may have been lost (a resubscribe)."""

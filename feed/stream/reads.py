@@ -10,16 +10,19 @@ These reads never spend the caller's read budget: the stream's open did, once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Protocol
 
 from feed.domain import Post
-from feed.ids import now_ms
+from feed.ids import MAX_ID, now_ms
 from feed.page_tokens import decode_newer_cursor, encode_newer_cursor
 from feed.read.home import HomeTimelineReader
 from feed.read.newer import advance, after_older_page
+from feed.store.reposts import RepostStore
 
 PAGE_SIZE = 50  # posts per catch-up read: a wake-up after one post reads one short page
+REPOSTS_ASKED = 1_000  # reposts of one post listed to find those of the reader's followees (one store query)
+ENTRIES_CHECKED = 8  # entries of one post an unrepost's check reads for (a page of one post each), at most
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,12 +52,27 @@ class NewerReads(Protocol):
         """The page of posts just newer than token."""
         ...
 
+    def unreposted(
+        self, user_id: int, org_id: int, token: str, post_id: int, reposter_id: int, followed: Set[int]
+    ) -> str | None:
+        """After reposter_id's repost of post_id went: None while the home timeline still shows the post,
+        else the position to go on from (the post forgotten: a later repost of it is shown again)."""
+        ...
+
 
 class HomeNewerReads:
     """NewerReads over the home timeline reader (sync: run it in the streams' thread pool)."""
 
-    def __init__(self, home: HomeTimelineReader, page_size: int = PAGE_SIZE, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        home: HomeTimelineReader,
+        reposts: RepostStore | None = None,
+        page_size: int = PAGE_SIZE,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        """reposts: where an unrepost's check finds the other reposts (None: it checks the original only)."""
         self._home = home
+        self._reposts = reposts
         self._size = page_size
         self._clock = clock
 
@@ -72,9 +90,42 @@ class HomeNewerReads:
         for n, post in enumerate(oldest_first):
             read.append(post.post_id)
             # The last one's token is the page's own (it also skips the ids the filters hid for good).
-            after = page.newer if n == len(oldest_first) - 1 else advance(start, read)
+            after = page.newer if n == len(oldest_first) - 1 else advance(start, read, oldest_first[: n + 1])
             deliveries.append(Delivery(post, encode_newer_cursor(after)))
         return NewerBatch(deliveries, encode_newer_cursor(page.newer), page.more)
+
+    def unreposted(
+        self, user_id: int, org_id: int, token: str, post_id: int, reposter_id: int, followed: Set[int]
+    ) -> str | None:
+        if self.still_shown(user_id, org_id, post_id, reposter_id, followed):
+            return None
+        return forget_shown(token, post_id)
+
+    def still_shown(self, user_id: int, org_id: int, post_id: int, reposter_id: int, followed: Set[int]) -> bool:
+        """Whether a home page would still show post_id: through itself, or through a repost by someone in
+        followed (the stream's followees and its user) other than reposter_id. Each entry is asked of the
+        read path itself (a page of one post just below it, every filter applied, Redis then the store), so
+        the answer is what GetHomeTimeline shows; at most ENTRIES_CHECKED pages, the newest entries first."""
+        entries = [post_id]
+        if self._reposts is not None:
+            others = self._reposts.reposts_of(post_id, REPOSTS_ASKED)
+            entries += sorted(
+                (r.repost_id for r in others if r.reposter_id != reposter_id and r.reposter_id in followed),
+                reverse=True,
+            )[: ENTRIES_CHECKED - 1]
+        for entry in entries:
+            page = self._home.read(user_id, min(entry + 1, MAX_ID), 1, org_id)  # no budget: the open spent it
+            if page.posts and page.posts[0].post_id == entry:
+                return True
+        return False
+
+
+def forget_shown(token: str, post_id: int) -> str:
+    """token without post_id among the originals it remembers as shown: the client was told to remove it."""
+    newer = decode_newer_cursor(token)
+    if post_id not in newer.shown:
+        return token
+    return encode_newer_cursor(dataclasses.replace(newer, shown=tuple(i for i in newer.shown if i != post_id)))
 
 
 def check_token(token: str) -> None:

@@ -16,7 +16,7 @@ from feed.access.tokens import Unauthenticated
 from feed.errors import Unavailable
 from feed.stream.hub import StreamHub
 from feed.stream.reads import Delivery, NewerReads
-from feed.stream.state import POLL_S, StreamState, jittered
+from feed.stream.state import POLL_S, StreamState, Unrepost, jittered
 from feed.telemetry import metrics
 
 MAX_PAGES = 10  # newer pages one catch-up sends; past them the client gets a gap to re-read from
@@ -64,8 +64,8 @@ class Session:
         while True:
             self.check_end()
             if stream.deletions:
-                for post_id in stream.take_deletions():
-                    await self.send(self.out.deleted(post_id, stream.token))
+                for item in stream.take_deletions():
+                    await self.send_deletion(item)
             if stream.gap:
                 await self.send_gap()
             elif stream.wake:
@@ -89,6 +89,28 @@ class Session:
                 return
             self.check_end()
         stream.fall_behind("behind")
+
+    async def send_deletion(self, item: int | Unrepost) -> None:
+        """deleted_post_id for a deletion; for an unrepost, the original's id (what the client was shown),
+        unless the timeline still shows the post through itself or another repost (docs/streams.md)."""
+        stream = self.stream
+        if isinstance(item, Unrepost):
+            # Checked after the unrepost was applied (the worker notifies once Redis has it): the reads see
+            # the timeline without the entry. A repost made after the check is shown by the next newer read.
+            followed = frozenset(stream.sources)
+            token = await self.run_blocking(
+                self.reads.unreposted,
+                stream.user_id,
+                stream.org_id,
+                stream.token,
+                item.post_id,
+                item.reposter_id,
+                followed,
+            )
+            if token is None:  # still shown: nothing to remove
+                return
+            stream.token, item = token, item.post_id  # the position forgets it: a later repost shows it again
+        await self.send(self.out.deleted(item, stream.token))
 
     async def send_gap(self) -> None:
         """The gap owed, at the position: the client re-reads from there; the stream goes on live from the top."""

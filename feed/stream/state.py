@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import NamedTuple
 
 MAX_PENDING = 256  # deletions waiting to be sent to one stream; past it the stream gets a gap instead
 MAX_SOURCES = 5_000  # followees and groups one stream watches; past it the first ones (logged)
 POLL_S = 60.0  # safety read of every stream (jittered): covers a worker killed between apply and publish
+
+
+class Unrepost(NamedTuple):
+    """A pending unrepost: the original the client was shown through the repost, and its reposter."""
+
+    post_id: int
+    reposter_id: int
 
 
 class StreamState:
@@ -28,7 +36,7 @@ class StreamState:
         self.token = token  # the position: a prev page token past the last post sent
         self.sources: set[int] = set()  # Source.to_member of the user, their followees and groups
         self.wake = False  # a post of a watched source was applied: read newer from token
-        self.deletions: list[int] = []
+        self.deletions: list[int | Unrepost] = []  # in the order applied
         self.gap = ""  # the reason a gap is owed ("" for none)
         self.event = asyncio.Event()
         self.expires_at = expires_at  # the token's exp (time.time() seconds)
@@ -47,6 +55,15 @@ class StreamState:
             self.deletions.append(post_id)
         self.event.set()
 
+    def notify_unrepost(self, post_id: int, reposter_id: int) -> None:
+        """A repost of post_id was taken back: send deleted_post_id unless the timeline still shows the post
+        (the session checks); bounded with the deletions."""
+        if len(self.deletions) >= MAX_PENDING:
+            self.fall_behind("overflow")
+        else:
+            self.deletions.append(Unrepost(post_id, reposter_id))
+        self.event.set()
+
     def fall_behind(self, reason: str) -> None:
         """Drop what is pending and owe the client a gap (never an unbounded buffer)."""
         self.deletions.clear()
@@ -54,7 +71,7 @@ class StreamState:
         self.gap = reason
         self.event.set()
 
-    def take_deletions(self) -> list[int]:
+    def take_deletions(self) -> list[int | Unrepost]:
         taken, self.deletions = self.deletions, []
         return taken
 

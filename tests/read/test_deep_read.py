@@ -10,12 +10,14 @@ import pytest
 
 from feed.domain import OPEN, PRIVATE, REGULAR, Group, Post, Source
 from feed.ids import IdGenerator
+from feed.page_tokens import shown_after
 from feed.read import deep
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
 from feed.redis.connection import RedisFunctions
 from feed.redis.post_cache import RedisPostCache
 from feed.store import open_store
+from feed.store.reposts import Repost
 from feed.timeline.sources import RedisReadTimeSources
 from feed.timeline.store import RedisTimelineStore
 from tests.read.world import BACKENDS, ids, new_user
@@ -53,7 +55,7 @@ class Deep:
         """On the in-memory doubles, or on Redis through functions."""
         self.store = open_store(f"sqlite:///{tmp_path / 'feed.db'}")
         self.tally = [0]
-        for part in ("posts", "graph", "orgs"):
+        for part in ("posts", "graph", "orgs", "reposts"):
             setattr(self.store, part, CountingStore(getattr(self.store, part), self.tally))
         if functions is None:
             self.timelines, self.read_time = InMemoryTimelineStore(MAX), InMemoryReadTimeSources(MAX)
@@ -61,13 +63,19 @@ class Deep:
         else:
             self.timelines, self.read_time = RedisTimelineStore(functions, MAX), RedisReadTimeSources(functions, MAX)
             cache = RedisPostCache(functions.client, 600)
-        hydrator = Hydrator(cache, self.store.posts)
+        hydrator = Hydrator(cache, self.store.posts, self.store.reposts)
         self.home = HomeTimelineReader(self.store, self.timelines, self.read_time, hydrator)
 
     def posts(self, author: int, n: int, group: int = 0, org: int = 0) -> list[Post]:
         made = [Post(_ids.next_id(), author, "x", next(_ms), group_id=group, org_id=org) for _ in range(n)]
         self.store.posts.load_posts(made)
         return made
+
+    def repost(self, reposter: int, post: Post) -> int:
+        """reposter reposts post now; the repost's id (its entry)."""
+        repost_id = _ids.next_id()
+        self.store.reposts.create_repost(Repost(repost_id, reposter, post.post_id, post.org_id, next(_ms)))
+        return repost_id
 
     def rebuild(self, user: int) -> None:
         """The user's list as a rebuild makes it: the newest MAX ids, truncated when there are more."""
@@ -197,3 +205,39 @@ def test_a_trimmed_read_time_list_goes_on_from_the_store_below_its_tail(d):
     assert d.read_time.pages([Source(author_id=star)], None, 100)[0].goes_on  # not whole: it goes on below
     seen, _ = d.walk(reader, 7)
     assert seen[:40] == newest_first(loud) and len(seen) == 42
+
+
+def test_reposts_below_the_tail_are_shown_once_each_with_the_walks_memory_over_1200_entries(d):
+    """1,200 entries past a list of MAX: a followed author's posts, and a followed reposter's reposts of a
+    stranger's posts (shown through them only) and of the author's (shown once, at the repost's time)."""
+    reader, author, reposter, stranger = (new_user() for _ in range(4))
+    d.store.graph.follow(reader, author)
+    d.store.graph.follow(reader, reposter)
+    originals: dict[int, int] = {}  # entry -> the post it shows
+    authors: list[Post] = []
+    for n in range(480):
+        authors += d.posts(author, 1)
+        originals[authors[-1].post_id] = authors[-1].post_id
+        theirs = d.posts(stranger, 1)[0]
+        originals[d.repost(reposter, theirs)] = theirs.post_id
+        if n % 2:  # the author's post of the step before: its own entry is further down
+            originals[d.repost(reposter, authors[-2])] = authors[-2].post_id
+    d.rebuild(reader)
+    expected, met = [], set()
+    for entry in sorted(originals, reverse=True):  # each post once, at its newest entry
+        if originals[entry] not in met:
+            met.add(originals[entry])
+            expected.append(entry)
+    assert len(originals) == 1_200 and d.timelines.page(reader, None, 100).ids == expected[:MAX]
+
+    walked, cursor, shown = [], None, ()
+    for _ in range(1_000):
+        page = d.home.read(reader, cursor, 7, shown=shown)
+        walked += page.posts
+        shown = shown_after(shown, [p.repost_of for p in page.posts if p.repost_of])  # the token's memory
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert ids(walked) == expected
+    assert all(p.reposted_by == (reposter if p.repost_of else 0) for p in walked)
+    assert [p.original_id for p in walked] == [originals[e] for e in expected]

@@ -6,9 +6,10 @@ import pytest
 
 from feed.domain import Source
 from feed.errors import ResourceExhausted
-from feed.fanout.notify import Applied, GraphNote, PostNote
+from feed.events import Unreposted, new_envelope
+from feed.fanout.notify import Applied, GraphNote, PostNote, UnrepostNote, decode_applied, encode_applied, notes_of
 from feed.stream.hub import StreamHub
-from feed.stream.state import StreamState
+from feed.stream.state import StreamState, Unrepost
 
 
 def stream(user: int) -> StreamState:
@@ -63,3 +64,25 @@ def test_a_closed_stream_is_forgotten_and_the_process_bound_refuses_one_more():
     hub.on_applied(Applied(posts=(post(10),)))
     assert not first.wake
     hub.open(stream(2), [])
+
+
+def test_an_unrepost_reaches_the_reposters_watchers_naming_the_original_through_the_channel():
+    hub = StreamHub()
+    follower, reposter, other = stream(1), stream(10), stream(3)
+    hub.open(follower, [Source(author_id=10)])
+    hub.open(reposter, [])
+    hub.open(other, [Source(author_id=11)])
+    applied = Applied(unreposts=(UnrepostNote(0, 10, 2**62 + 5, 2**62 + 1),))
+    (message,) = encode_applied(applied)
+    hub.on_applied(decode_applied(message))
+    assert follower.deletions == reposter.deletions == [Unrepost(2**62 + 1, 10)]
+    assert other.deletions == []
+
+
+def test_a_workers_notification_carries_an_unrepost_as_such_not_as_the_deletion_of_its_entry():
+    applied = notes_of([new_envelope(Unreposted(repost_id=50, reposter_id=10, post_id=40, org_id=3), 0)])
+    assert applied == Applied(unreposts=(UnrepostNote(3, 10, 50, 40),))
+
+
+def test_a_notification_without_unreposts_decodes_as_before():
+    assert decode_applied(b'{"d":[[0,10,0,5]]}') == Applied(deletions=(post(10, post_id=5),))

@@ -25,6 +25,7 @@ class InMemoryNewerReads:
         self.ids: list[int] = []
         self.reads = 0
         self.page_size = page_size
+        self.checked: list[tuple[int, int, bool]] = []
 
     def top(self, user_id: int, org_id: int) -> str:
         return str(max(self.ids, default=0))
@@ -35,6 +36,11 @@ class InMemoryNewerReads:
         page = fresh[: self.page_size]
         deliveries = [Delivery(Post(i, AUTHOR, "x", 0), str(i)) for i in page]
         return NewerBatch(deliveries, deliveries[-1].token if page else token, len(fresh) > len(page))
+
+    def unreposted(self, user_id, org_id, token, post_id, reposter_id, followed):
+        """Still shown while post_id is in the timeline's ids (through itself or another repost)."""
+        self.checked.append((post_id, reposter_id, AUTHOR in followed))
+        return None if post_id in self.ids else f"{token}-{post_id}"
 
 
 class InMemoryOut:
@@ -182,3 +188,23 @@ def test_the_stream_ends_unauthenticated_when_its_token_expires_and_unavailable_
 
     assert isinstance(run(ends(expire)), Unauthenticated)
     assert isinstance(run(ends(lambda world: world.hub.shutdown())), Unavailable)
+
+
+def test_an_unrepost_is_sent_as_the_originals_deletion_only_when_nothing_else_shows_it():
+    async def scenario():
+        reads = InMemoryNewerReads()
+        reads.ids = [5, 7]  # 7: still shown through another entry
+        world = World(reads)
+        task = asyncio.ensure_future(world.session.run(""))
+        await world.settle(lambda: world.state.token == "7")
+        world.state.notify_unrepost(7, AUTHOR)
+        world.state.notify_unrepost(3, AUTHOR)
+        world.state.notify_deletion(5)
+        await world.settle(lambda: len(world.out.sent) == 2)
+        task.cancel()
+        return reads.checked, world.out.sent, world.state.token
+
+    checked, sent, token = run(scenario())
+    assert checked == [(7, AUTHOR, True), (3, AUTHOR, True)]  # asked with the followees the stream watches
+    assert sent == [("deleted", 3, "7-3"), ("deleted", 5, "7-3")]  # the position forgot the original
+    assert token == "7-3"
