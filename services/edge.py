@@ -14,8 +14,9 @@ from kafka.errors import KafkaError
 
 from feed import errors
 from feed.access.tokens import Unauthenticated
-from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group, Post
-from feed.v1 import group_service_pb2, post_pb2
+from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
+from feed.read.wire import post_message
+from feed.v1 import feed_service_pb2_grpc, group_service_pb2
 
 log = logging.getLogger("feed.rpc")
 
@@ -69,20 +70,59 @@ def _add_trailing(context: grpc.ServicerContext, item: tuple[str, str]) -> None:
     context.set_trailing_metadata((*current, item))
 
 
-def post_to_proto(post: Post) -> post_pb2.Post:
-    msg = post_pb2.Post(
-        post_id=post.repost_of or post.post_id,  # a repost entry shows its original (docs/reposts.md)
-        author_id=post.author_id,
-        text=post.text,
-        group_id=post.group_id,
-        org_id=post.org_id,
-    )
-    if post.reposted_by or post.repost_count:  # set only when there is something: most posts have neither
-        msg.reposted_by_user_id, msg.repost_count = post.reposted_by, post.repost_count
-    seconds, millis = divmod(post.create_time_ms, 1000)
-    created = msg.create_time  # set directly, not FromMilliseconds(): this runs for every post of every page
-    created.seconds, created.nanos = seconds, millis * 1_000_000
-    return msg
+# One encoding of a post for every answer: the spliced pages' bytes are made by the same function.
+post_to_proto = post_message
+
+
+def _bytes_or(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """serialize, except for a response that already is its bytes (a spliced page): sent as it is."""
+
+    def serializer(response: Any) -> bytes:
+        return response if response.__class__ is bytes else serialize(response)
+
+    return serializer
+
+
+class _Captured:
+    """Stands in for a server while a generated add_*Servicer_to_server registers: keeps its handlers."""
+
+    def __init__(self) -> None:
+        self.service = ""
+        self.methods: dict[str, grpc.RpcMethodHandler] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass  # the same handlers come again by name below
+
+    def add_registered_method_handlers(self, service: str, methods: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.service, self.methods = service, dict(methods)
+
+
+def add_servicer(add: Callable[[Any, Any], None], servicer: Any, server: Any, bytes_methods: frozenset[str]) -> None:
+    """Register servicer as the generated add would, but the methods named in bytes_methods may answer their
+    response's serialized bytes (the interceptors keep each handler's serializer, so they all still apply)."""
+    captured = _Captured()
+    add(servicer, captured)
+    methods = {
+        name: grpc.unary_unary_rpc_method_handler(
+            h.unary_unary,
+            request_deserializer=h.request_deserializer,
+            response_serializer=_bytes_or(h.response_serializer),
+        )
+        if name in bytes_methods
+        else h
+        for name, h in captured.methods.items()
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(captured.service, methods),))
+    server.add_registered_method_handlers(captured.service, methods)
+
+
+# FeedService's pages answer their spliced bytes (feed/read/wire.py), on the sync and the stream server alike.
+SPLICED_PAGES = frozenset({"GetHomeTimeline", "GetUserTimeline", "GetGroupTimeline"})
+
+
+def add_feed_servicer(servicer: Any, server: Any) -> None:
+    """FeedService on server, its pages answered as spliced bytes."""
+    add_servicer(feed_service_pb2_grpc.add_FeedServiceServicer_to_server, servicer, server, SPLICED_PAGES)
 
 
 VISIBILITY_IN = {

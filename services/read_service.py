@@ -32,6 +32,7 @@ from feed.read.hydrate import Hydrator
 from feed.read.newer import after_older_page
 from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
+from feed.read.wire import WirePosts
 from feed.redis.connection import RedisFunctions, connect
 from feed.shutdown import Stop
 from feed.store import Store
@@ -41,7 +42,7 @@ from feed.timeline.store import RedisTimelineStore
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from feed.validate import page_size
 from services.auth import current_principal, require_actor
-from services.edge import post_to_proto, rpc
+from services.edge import add_feed_servicer, rpc
 from services.server import Wiring, run_service
 
 log = logging.getLogger("feed.read")
@@ -90,9 +91,11 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._groups = GroupTimelineReader(store)
         self._access = GroupAccess(store.orgs)
         self.stream_addr = ""  # where WatchHomeTimeline is served, for the message here
+        self._pages = WirePosts()  # pages answer as bytes: see add_feed_servicer (services/edge.py)
 
     @rpc
-    def GetHomeTimeline(self, request, context) -> feed_service_pb2.GetHomeTimelineResponse:
+    def GetHomeTimeline(self, request, context) -> bytes:
+        """A GetHomeTimelineResponse, serialized (feed/read/wire.py)."""
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")  # a home timeline is private to its owner
@@ -101,36 +104,34 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         budget = self._limiter.budget(caller.user_id)
         if isinstance(cursor, NewerCursor):
             newer = self._home.read_newer(user, cursor, size, caller.org_id, budget)
-            return feed_service_pb2.GetHomeTimelineResponse(
-                posts=[post_to_proto(p) for p in newer.posts],
-                next_page_token=encode_id_cursor(newer.older_than, newer.newer.shown),
-                prev_page_token=encode_newer_cursor(newer.newer),
+            return self._pages.page(
+                newer.posts,
+                encode_id_cursor(newer.older_than, newer.newer.shown),
+                encode_newer_cursor(newer.newer),
             )
         # The originals earlier pages of this walk showed through reposts (docs/reposts.md); none on a first page.
         shown = decode_older_cursor(request.page_token)[1] if request.page_token else ()
         page = self._home.read(user, cursor, size, caller.org_id, budget, shown)
-        return feed_service_pb2.GetHomeTimelineResponse(
-            posts=[post_to_proto(p) for p in page.posts],
-            next_page_token=_token(page, shown),
-            prev_page_token=encode_newer_cursor(after_older_page(page, cursor, self._clock())),
+        return self._pages.page(
+            page.posts, _token(page, shown), encode_newer_cursor(after_older_page(page, cursor, self._clock()))
         )
 
     @rpc
-    def GetUserTimeline(self, request, context) -> feed_service_pb2.GetUserTimelineResponse:
+    def GetUserTimeline(self, request, context) -> bytes:
+        """A GetUserTimelineResponse, serialized (feed/read/wire.py)."""
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = current_principal()
         self._limiter.take(caller.user_id)
         cursor = decode_id_cursor(request.page_token)
         if not self._orgs.require_user(user, caller):  # the default organization: an id with no posts here
-            return feed_service_pb2.GetUserTimelineResponse()
+            return b""  # an empty GetUserTimelineResponse
         page = self._users.read(user, caller.user_id, cursor, size)
-        return feed_service_pb2.GetUserTimelineResponse(
-            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
-        )
+        return self._pages.page(page.posts, _token(page), remember=False)  # store posts: new objects every page
 
     @rpc
-    def GetGroupTimeline(self, request, context) -> feed_service_pb2.GetGroupTimelineResponse:
+    def GetGroupTimeline(self, request, context) -> bytes:
+        """A GetGroupTimelineResponse, serialized (feed/read/wire.py)."""
         group_id = require_id(request.group_id, "group_id")
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
@@ -138,9 +139,7 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._limiter.take(caller.user_id)
         self._access.visible(group_id, caller)
         page = self._groups.read(group_id, user, decode_id_cursor(request.page_token), size)
-        return feed_service_pb2.GetGroupTimelineResponse(
-            posts=[post_to_proto(p) for p in page.posts], next_page_token=_token(page)
-        )
+        return self._pages.page(page.posts, _token(page), remember=False)
 
     @rpc
     def SetReadMarker(self, request, context) -> feed_service_pb2.ReadMarker:
@@ -204,7 +203,7 @@ def _wire(settings: Settings):
         writes = RedisRateLimiter(client, settings.write_rate_per_s, settings.write_burst)
         servicer = FeedServicer(home, UserTimelineReader(store), store, orgs, limiter, writes)
         servicer.stream_addr = settings.stream_addr
-        register = [lambda s: feed_service_pb2_grpc.add_FeedServiceServicer_to_server(servicer, s)]
+        register = [lambda s: add_feed_servicer(servicer, s)]
         return Wiring(register, orgs.bind, extra=_stream_server(settings, servicer, home, store, orgs, limiter))
 
     return wire

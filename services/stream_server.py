@@ -26,6 +26,7 @@ from feed.health.readiness import ReadinessChecker
 from feed.stream.hub import StreamHub
 from feed.stream.subscriber import AppliedSubscriber
 from feed.v1 import feed_service_pb2_grpc
+from services.edge import add_feed_servicer
 from services.interceptors import tolerant
 from services.server import LIVENESS
 
@@ -186,7 +187,7 @@ class StreamServer:
             interceptors=[TrackedContexts(), TolerantStreams(), *(SyncInterceptor(i) for i in self._interceptors)],
             options=SERVER_OPTIONS,
         )
-        feed_service_pb2_grpc.add_FeedServiceServicer_to_server(self._servicer(reads), server)
+        add_feed_servicer(self._servicer(reads), server)  # the pages' spliced bytes, as on the sync server
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection([*self._names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
