@@ -13,6 +13,11 @@ generator on the same small machine does not distort them):
 - reads: GetHomeTimeline pages of 20 per read-service CPU second (and per Redis
   CPU second), closed loop; with --celebrities K every page also merges the
   lists of K authors above the celebrity threshold that every reader follows.
+
+--compare DIR also starts a read service running the code at DIR (PYTHONPATH=DIR: another
+worktree, say main before a change) beside this one, on the same Redis and store, and
+measures the two in turn, --rounds times: on a shared, noisy machine only ratios taken
+this close together, interleaved, say which is cheaper (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from feed.bench.cluster_fanout import fill, redis_cpu_s
 from feed.bench.cpu import cpu_s
 from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
-from feed.devstack.procs import ManagedProcess, free_port, stop_all
+from feed.devstack.procs import ManagedProcess, free_port, start_feed, stop_all, wait_until_listening
 from feed.devstack.stack import Stack, start_stack
 from feed.domain import Post, Source
 from feed.ids import IdGenerator
@@ -60,6 +65,7 @@ class Plan:
     read_seconds: float = 10.0
     redis_masters: int = 0  # 0: one redis-server
     celebrities: int = 0  # followed by every reader: each page merges their lists
+    rounds: int = 1  # with --compare: read measurements of each service, interleaved
 
 
 def seed_store(store_url: str, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:
@@ -123,10 +129,11 @@ def measure_fanout(stack: Stack, redis: RedisClient, plan: Plan, posting) -> dic
     }
 
 
-def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenProvider, plan: Plan) -> dict[str, float]:
-    """Closed-loop GetHomeTimeline (20 posts a page) over every user for read_seconds."""
-    read = stack.process("read service")
-    channel = authenticated_channel(stack.settings.read_addr, tokens)
+def measure_reads(
+    read: ManagedProcess, addr: str, redis: RedisClient, tokens: TokenProvider, plan: Plan
+) -> dict[str, float]:
+    """Closed-loop GetHomeTimeline (20 posts a page) over every user for read_seconds, served by read at addr."""
+    channel = authenticated_channel(addr, tokens)
     stub = feed_service_pb2_grpc.FeedServiceStub(channel)
     done = threading.Event()
     counts = [0] * CLIENT_THREADS
@@ -159,8 +166,40 @@ def measure_reads(stack: Stack, redis: RedisClient, tokens: TokenProvider, plan:
     }
 
 
-def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
-    """Seed, start, measure writes with fan-out, then reads; stop everything."""
+def start_compared(stack: Stack, code_dir: Path, data_dir: Path) -> tuple[ManagedProcess, str]:
+    """A second read service, of the code at code_dir, on the stack's Redis and store; its address."""
+    if (Path.cwd() / "feed").is_dir():  # `python -m` puts the working directory before PYTHONPATH
+        raise SystemExit("--compare: run from a directory without a feed package, with PYTHONPATH=this code")
+    addr = f"127.0.0.1:{free_port()}"
+    env = {**stack.settings.env(), "FEED_READ_ADDR": addr, "FEED_STREAM_ADDR": f"127.0.0.1:{free_port()}"}
+    env["PYTHONPATH"] = str(code_dir)
+    proc = start_feed("read service (compared)", ["serve", "read"], data_dir / "logs" / "read-compared.log", env)
+    wait_until_listening(addr, 60, proc, None)
+    return proc, addr
+
+
+def compare_reads(stack: Stack, redis: RedisClient, tokens: TokenProvider, plan: Plan, code_dir: Path, data_dir: Path):
+    """This code's read service and code_dir's, measured in turn for plan.rounds rounds."""
+    other, other_addr = start_compared(stack, code_dir, data_dir)
+    this = stack.process("read service")
+    rounds: list[dict[str, Any]] = []
+    try:
+        for n in range(plan.rounds):  # the first of a pair alternates: neither always follows the other
+            if n % 2:
+                old = measure_reads(other, other_addr, redis, tokens, plan)
+                new = measure_reads(this, stack.settings.read_addr, redis, tokens, plan)
+            else:
+                new = measure_reads(this, stack.settings.read_addr, redis, tokens, plan)
+                old = measure_reads(other, other_addr, redis, tokens, plan)
+            ratio = new["reads_per_read_cpu_s"] / old["reads_per_read_cpu_s"]
+            rounds.append({"this": new, "compared": old, "pages_per_cpu_s_ratio": round(ratio, 3)})
+    finally:
+        other.stop()
+    return {"compared_with": str(code_dir), "rounds": rounds}
+
+
+def run(plan: Plan, data_dir: Path, compare: Path | None = None) -> dict[str, Any]:
+    """Seed, start, measure writes with fan-out, then reads (or compare them); stop everything."""
     ids = IdGenerator(node=9)
     prefill = sorted((ids.next_id() for _ in range(TIMELINE_MAX + TIMELINE_SLACK)), reverse=True)
     stars = {CELEBRITY_BASE + n: [ids.next_id() for _ in range(CELEBRITY_POSTS)] for n in range(plan.celebrities)}
@@ -191,7 +230,11 @@ def run(plan: Plan, data_dir: Path) -> dict[str, Any]:
         tokens = TokenProvider(stack.keys)
         figures: dict[str, Any] = {"plan": dataclasses.asdict(plan)}
         figures["fanout"] = measure_fanout(stack, redis, plan, lambda: measure_writes(stack, tokens, plan))
-        figures["reads"] = measure_reads(stack, redis, tokens, plan)
+        if compare is not None:
+            figures["reads"] = compare_reads(stack, redis, tokens, plan, compare, data_dir)
+        else:
+            read = stack.process("read service")
+            figures["reads"] = measure_reads(read, stack.settings.read_addr, redis, tokens, plan)
         return figures
     finally:
         stack.stop()
@@ -206,11 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-seconds", type=float, default=Plan.read_seconds)
     parser.add_argument("--redis-cluster", type=int, default=0, metavar="MASTERS", help="a local cluster, not one node")
     parser.add_argument("--celebrities", type=int, default=0, help="authors every reader follows, merged at read time")
+    parser.add_argument("--compare", type=Path, metavar="DIR", help="also a read service of the code at DIR")
+    parser.add_argument("--rounds", type=int, default=Plan.rounds, help="with --compare: rounds of each, in turn")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    plan = Plan(args.users, args.followers, args.posts, args.read_seconds, args.redis_cluster, args.celebrities)
+    plan = Plan(
+        args.users, args.followers, args.posts, args.read_seconds, args.redis_cluster, args.celebrities, args.rounds
+    )
     with tempfile.TemporaryDirectory(prefix="feed-per-core-") as tmp:
-        figures = run(plan, Path(tmp))
+        figures = run(plan, Path(tmp), args.compare)
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
