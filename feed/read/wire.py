@@ -77,8 +77,8 @@ class WirePosts:
 
     def __init__(self, max_entries: int = WIRE_MAX) -> None:
         self._max = max_entries
-        # post id -> (the post, its Post bytes, the bytes framed as one element of field 1)
-        self._by_id: dict[int, tuple[Post, bytes, bytes]] = {}
+        # post id -> (the post, its bytes framed as one element of field 1, where the Post bytes start in them)
+        self._by_id: dict[int, tuple[Post, bytes, int]] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -97,19 +97,21 @@ class WirePosts:
 
     def _framed(self, post: Post, remember: bool) -> bytes:
         if not post.repost_of:
-            return self._entry(post, remember)[2]
-        body = self._entry(_original(post), remember)[1]
+            return self._entry(post, remember)[1]
+        _, framed, start = self._entry(_original(post), remember)
+        body = framed[start:]
         if post.reposted_by:  # appended inside the submessage: the length below covers it
             body += _REPOSTED_BY + varint(post.reposted_by)
         return _field(_POSTS, body)
 
-    def _entry(self, post: Post, remember: bool) -> tuple[Post, bytes, bytes]:
+    def _entry(self, post: Post, remember: bool) -> tuple[Post, bytes, int]:
         entry = self._by_id.get(post.post_id)
         # `is` first: a hot post is the decoded cache's one object, page after page
         if entry is not None and (entry[0] is post or entry[0] == post):
             return entry
         body = post_message(post).SerializeToString()
-        entry = (post, body, _field(_POSTS, body))
+        header = _POSTS + varint(len(body))
+        entry = (post, header + body, len(header))
         if remember:
             if len(self._by_id) >= self._max:
                 self._by_id.clear()  # whole, as the decoded cache: the bound holds without bookkeeping
