@@ -140,6 +140,25 @@ def test_the_stream_address_serves_every_unary_method_too(stack, client):
     assert "x-request-id" in dict(err.value.trailing_metadata())
 
 
+def test_the_stream_address_answers_the_same_pages_of_posts_as_the_unary_one(stack, client):
+    author, reader = new_user(), new_user()
+    client.follow(reader, author)
+    posts = [client.post(author, f"post {n} ✓").post_id for n in range(3)]
+    eventually(lambda: set(posts) <= set(client.home_ids(reader)))
+    home = feed_service_pb2.GetHomeTimelineRequest(user_id=reader, page_size=2)
+    mine = feed_service_pb2.GetUserTimelineRequest(user_id=author, page_size=2)
+    pages = []
+    for addr in (stack.settings.read_addr, stack.settings.stream_addr):  # spliced bytes on the sync and aio server
+        with grpc.insecure_channel(addr) as channel:
+            stub = feed_service_pb2_grpc.FeedServiceStub(channel)
+            page = stub.GetHomeTimeline(home, metadata=client.acting_as(reader), timeout=10)
+            own = stub.GetUserTimeline(mine, metadata=client.acting_as(reader), timeout=10)
+            pages.append((list(page.posts), page.next_page_token, list(own.posts), own.next_page_token))
+    assert [p.post_id for p in pages[0][0]] == posts[:0:-1]
+    assert [p.text for p in pages[0][2]] == ["post 2 ✓", "post 1 ✓"]
+    assert pages[0] == pages[1]
+
+
 def test_a_stream_opened_with_a_pages_prev_token_sends_what_came_after_that_page(stack, client):
     author, follower = new_user(), new_user()
     client.follow(follower, author)
