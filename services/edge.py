@@ -15,7 +15,7 @@ from kafka.errors import KafkaError
 from feed import errors
 from feed.access.tokens import Unauthenticated
 from feed.domain import ANNOUNCEMENTS, OPEN, PRIVATE, REGULAR, Group
-from feed.read.wire import post_message
+from feed.read.wire import SplicedPage, post_message
 from feed.v1 import feed_service_pb2_grpc, group_service_pb2
 
 log = logging.getLogger("feed.rpc")
@@ -74,11 +74,11 @@ def _add_trailing(context: grpc.ServicerContext, item: tuple[str, str]) -> None:
 post_to_proto = post_message
 
 
-def _bytes_or(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
-    """serialize, except for a response that already is its bytes (a spliced page): sent as it is."""
+def _spliced_or(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """serialize, except for a response that already is its bytes (a SplicedPage): sent as they are."""
 
     def serializer(response: Any) -> bytes:
-        return response if response.__class__ is bytes else serialize(response)
+        return response.data if response.__class__ is SplicedPage else serialize(response)
 
     return serializer
 
@@ -98,15 +98,15 @@ class _Captured:
 
 
 def add_servicer(add: Callable[[Any, Any], None], servicer: Any, server: Any, bytes_methods: frozenset[str]) -> None:
-    """Register servicer as the generated add would, but the methods named in bytes_methods may answer their
-    response's serialized bytes (the interceptors keep each handler's serializer, so they all still apply)."""
+    """Register servicer as the generated add would, but the methods named in bytes_methods may answer a
+    SplicedPage, their response's bytes (the interceptors keep each handler's serializer: they all still apply)."""
     captured = _Captured()
     add(servicer, captured)
     methods = {
         name: grpc.unary_unary_rpc_method_handler(
             h.unary_unary,
             request_deserializer=h.request_deserializer,
-            response_serializer=_bytes_or(h.response_serializer),
+            response_serializer=_spliced_or(h.response_serializer),
         )
         if name in bytes_methods
         else h

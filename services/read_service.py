@@ -32,7 +32,7 @@ from feed.read.hydrate import Hydrator
 from feed.read.newer import after_older_page
 from feed.read.page import FeedPage
 from feed.read.user import UserTimelineReader
-from feed.read.wire import WirePosts
+from feed.read.wire import SplicedPage, WirePosts
 from feed.redis.connection import RedisFunctions, connect
 from feed.shutdown import Stop
 from feed.store import Store
@@ -94,8 +94,8 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         self._pages = WirePosts()  # pages answer as bytes: see add_feed_servicer (services/edge.py)
 
     @rpc
-    def GetHomeTimeline(self, request, context) -> bytes:
-        """A GetHomeTimelineResponse, serialized (feed/read/wire.py)."""
+    def GetHomeTimeline(self, request, context) -> SplicedPage:
+        """A GetHomeTimelineResponse, as its bytes (feed/read/wire.py)."""
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = require_actor(user, "user_id")  # a home timeline is private to its owner
@@ -117,21 +117,21 @@ class FeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         )
 
     @rpc
-    def GetUserTimeline(self, request, context) -> bytes:
-        """A GetUserTimelineResponse, serialized (feed/read/wire.py)."""
+    def GetUserTimeline(self, request, context) -> SplicedPage | feed_service_pb2.GetUserTimelineResponse:
+        """A GetUserTimelineResponse, as its bytes (feed/read/wire.py)."""
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)
         caller = current_principal()
         self._limiter.take(caller.user_id)
         cursor = decode_id_cursor(request.page_token)
         if not self._orgs.require_user(user, caller):  # the default organization: an id with no posts here
-            return b""  # an empty GetUserTimelineResponse
+            return feed_service_pb2.GetUserTimelineResponse()
         page = self._users.read(user, caller.user_id, cursor, size)
         return self._pages.page(page.posts, _token(page), remember=False)  # store posts: new objects every page
 
     @rpc
-    def GetGroupTimeline(self, request, context) -> bytes:
-        """A GetGroupTimelineResponse, serialized (feed/read/wire.py)."""
+    def GetGroupTimeline(self, request, context) -> SplicedPage:
+        """A GetGroupTimelineResponse, as its bytes (feed/read/wire.py)."""
         group_id = require_id(request.group_id, "group_id")
         user = require_id(request.user_id, "user_id")
         size = page_size(request.page_size, PAGE_DEFAULT, PAGE_MAX)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feed.domain import Post
-from feed.v1 import post_pb2
+from feed.v1 import feed_service_pb2, post_pb2
 
 WIRE_MAX = 20_000  # posts whose bytes a process keeps (as many as it keeps decoded); cleared whole when full
 _POSTS = b"\x0a"  # field 1 (posts), length-delimited
@@ -69,6 +69,22 @@ def _field(tag: bytes, data: bytes) -> bytes:
     return tag + varint(len(data)) + data
 
 
+class SplicedPage:
+    """A timeline response as its bytes, what a servicer answers (services/edge.py sends `data` as it is)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    @property
+    def posts(self) -> Sequence[post_pb2.Post]:
+        """The page's posts as messages, parsed from the bytes again: for whatever reads a response's
+        posts beside the client (a trace span naming them), never on the serving path. Every timeline
+        response has its posts as field 1, so one message type parses them all."""
+        return feed_service_pb2.GetHomeTimelineResponse.FromString(self.data).posts
+
+
 class WirePosts:
     """The wire bytes of hot posts, by post id, and the pages spliced from them; thread-safe under the GIL.
 
@@ -83,7 +99,7 @@ class WirePosts:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def page(self, posts: Sequence[Post], next_token: str, prev_token: str = "", remember: bool = True) -> bytes:
+    def page(self, posts: Sequence[Post], next_token: str, prev_token: str = "", remember: bool = True) -> SplicedPage:
         """A timeline response's bytes: posts, then the tokens (empty ones left out, as protobuf does).
 
         remember=False for posts read from the store on every page (user and group timelines):
@@ -93,7 +109,7 @@ class WirePosts:
             parts.append(_field(_NEXT_TOKEN, next_token.encode()))
         if prev_token:
             parts.append(_field(_PREV_TOKEN, prev_token.encode()))
-        return b"".join(parts)
+        return SplicedPage(b"".join(parts))
 
     def _framed(self, post: Post, remember: bool) -> bytes:
         if not post.repost_of:

@@ -29,7 +29,7 @@ def old_home(posts: list[Post], next_token: str, prev_token: str) -> feed_servic
 
 
 def spliced_home(pages: WirePosts, posts, next_token: str, prev_token: str) -> feed_service_pb2.GetHomeTimelineResponse:
-    return feed_service_pb2.GetHomeTimelineResponse.FromString(pages.page(posts, next_token, prev_token))
+    return feed_service_pb2.GetHomeTimelineResponse.FromString(pages.page(posts, next_token, prev_token).data)
 
 
 def random_post(rng: random.Random, post_id: int) -> Post:
@@ -77,7 +77,7 @@ def test_many_random_pages_parse_to_the_old_paths_message():
 def test_a_repost_is_its_originals_bytes_with_the_reposter_inside_the_submessage():
     original = Post(11, 3, "shared", 1_700_000_000_000, repost_count=2)
     repost = dataclasses.replace(original, post_id=12, repost_of=11, reposted_by=5)
-    raw = WirePosts().page([repost, original], "")
+    raw = WirePosts().page([repost, original], "").data
     body = post_message(original).SerializeToString() + b"\x38" + varint(5)
     assert raw.startswith(b"\x0a" + varint(len(body)) + body)
     response = feed_service_pb2.GetHomeTimelineResponse.FromString(raw)
@@ -92,12 +92,12 @@ def test_user_and_group_pages_parse_to_their_old_messages():
     for kind in (feed_service_pb2.GetUserTimelineResponse, feed_service_pb2.GetGroupTimelineResponse):
         for token in ("", "CgQIARAC"):
             old = kind(posts=[post_message(p) for p in posts], next_page_token=token)
-            assert kind.FromString(pages.page(posts, token, remember=False)) == old
+            assert kind.FromString(pages.page(posts, token, remember=False).data) == old
     assert len(pages) == 0  # store posts are not kept: they would push hot ones out
 
 
 def test_an_empty_page_is_its_tokens_alone():
-    assert WirePosts().page([], "") == b""
+    assert WirePosts().page([], "").data == b""
     assert spliced_home(WirePosts(), [], "", "AQID") == old_home([], "", "AQID")
 
 
@@ -151,5 +151,13 @@ def test_a_cache_filled_by_another_version_of_the_process_still_serves_the_old_p
         posts = [found[i] for i in wanted if i in found]
         assert [p.original_id for p in posts] == [stored[0].post_id, stored[1].post_id, stored[0].post_id]
         assert spliced_home(pages, posts, "n", "p") == old_home(posts, "n", "p")
-    raw = pages.page(posts, "")
+    raw = pages.page(posts, "").data
     assert b"\x78\x2a" not in raw  # the unknown field went no further, as on the old path
+
+
+def test_a_spliced_pages_posts_read_as_the_messages_the_client_gets():
+    """What a trace span names (services/rpc_spans.py reads a response's posts): the originals' ids."""
+    original = Post(11, 3, "shared", 1_700_000_000_000)
+    repost = dataclasses.replace(original, post_id=12, repost_of=11, reposted_by=5)
+    page = WirePosts().page([repost, Post(10, 4, "own", 1_700_000_000_000)], "t")
+    assert [(p.post_id, p.reposted_by_user_id) for p in page.posts] == [(11, 5), (10, 0)]
