@@ -209,6 +209,13 @@ class Replay:
             self.state.followed(record["follower_id"], record["followee_id"])
         elif rpc == "Unfollow":
             self.state.unfollowed(record["follower_id"], record["followee_id"])
+        elif rpc in ("Mute", "Unmute"):
+            (self.state.hides if rpc == "Mute" else self.state.shows)(record["muter_id"], record["muted_id"])
+        elif rpc in ("Block", "Unblock"):
+            change = self.state.hides if rpc == "Block" else self.state.shows
+            blocker, blocked = record.get("blocker_id", 0), record.get("blocked_id", 0)
+            change(blocker, blocked)
+            change(blocked, blocker)
         elif "user_id" in record and hasattr(response, "next_page_token"):
             self.state.paged(rpc, record["user_id"], response.next_page_token, _scope(src, record))
             if rpc == "GetHomeTimeline":

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 FOLLOWERS_KEPT = 4  # per followee: enough to find one that reads, small for millions of users
+HIDDEN_MAX = 200_000  # (reader, author) pairs kept apart by mutes and blocks; beyond, probes may time out
 
 PostKey = tuple[int, int]  # (source trace, ordinal of the CreatePost or CreateGroup record in it)
 MemberKey = tuple[int, int, int]  # (source trace, group_ref, user)
@@ -28,6 +29,7 @@ class ReplayState:
         self._tokens: dict[TokenKey, str] = {}
         self._followers: dict[int, list[int]] = {}
         self._warm: set[int] = set()
+        self._hidden: set[tuple[int, int]] = set()  # (reader, author): a mute or a block keeps author's posts out
         self._members: dict[MemberKey, Any] = {}  # the latest request in flight of a member of a group
 
     def creating(self, key: PostKey, future: Any) -> None:
@@ -89,6 +91,17 @@ class ReplayState:
             if follower in mine:
                 mine.remove(follower)
 
+    def hides(self, reader: int, author: int) -> None:
+        """reader muted author, or a block stands between them: reader's timeline will not show author's posts
+        (a mute with a duration counts until it is undone: a probe must never wait on a post that cannot show)."""
+        with self._lock:
+            if len(self._hidden) < HIDDEN_MAX:
+                self._hidden.add((reader, author))
+
+    def shows(self, reader: int, author: int) -> None:
+        with self._lock:
+            self._hidden.discard((reader, author))
+
     def read_home(self, user_id: int) -> None:
         """The user's home timeline now exists in Redis, so fan-out writes to it."""
         with self._lock:
@@ -105,6 +118,6 @@ class ReplayState:
         timeline from the store, showing the post at once and measuring nothing."""
         with self._lock:
             for follower in reversed(self._followers.get(author, [])):
-                if follower in self._warm:
+                if follower in self._warm and (follower, author) not in self._hidden:
                     return follower
             return author if author in self._warm else None

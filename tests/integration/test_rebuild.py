@@ -7,8 +7,10 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+import grpc
 import pytest
 
 from feed.redis.connection import connect
@@ -71,7 +73,20 @@ def _load(client, users: list[int], posts: int, seed: int) -> None:
 
 def _snapshot(client, users: list[int]) -> dict[int, list[int]]:
     with ThreadPoolExecutor(8) as pool:
-        return dict(zip(users, pool.map(lambda u: client.home_ids(u, 100), users), strict=True))
+        return dict(zip(users, pool.map(lambda u: _home_ids(client, u), users), strict=True))
+
+
+def _home_ids(client, user: int, attempts: int = 6) -> list[int]:
+    """A reader's first page, retried as a client does on UNAVAILABLE ("being rebuilt; retry shortly"):
+    on a loaded machine a Cassandra-backed rebuild can outlast the read's own wait for it."""
+    for attempt in range(attempts):
+        try:
+            return client.home_ids(user, 100)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def test_after_flushall_every_home_timeline_comes_back_the_same(durable):

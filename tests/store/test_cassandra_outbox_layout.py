@@ -22,6 +22,7 @@ from feed.store.cassandra.outbox_layout import (
 )
 from feed.store.cassandra.posts import CassandraPostStore
 from feed.store.cassandra.quiet import CassandraQuietStore
+from feed.store.cassandra.reposts import CassandraRepostStore
 from feed.store.outbox import OutboxEntry
 from tests.clock import FakeClock
 from tests.store.in_memory_cassandra import InMemoryCassandraSession, _order
@@ -85,7 +86,7 @@ def test_an_idle_poll_is_one_small_read_per_shard_even_after_many_acknowledged_r
     db, monotonic = CountingSession(), FakeClock()
     outbox = CassandraOutboxStore(db, monotonic=monotonic)
     parts = CassandraPostStore(db), CassandraGraphStore(db), CassandraOrgStore(db)
-    store = Store(*parts, outbox, CassandraMarkerStore(db), CassandraQuietStore(db))
+    store = Store(*parts, outbox, CassandraMarkerStore(db), CassandraQuietStore(db), CassandraRepostStore(db))
     tag = fresh_tag()
     for n in range(300):
         store.orgs.add_member(1, n + 1, outbox=[entry(tag, n)])
