@@ -72,11 +72,13 @@ def test_a_mute_ends_to_the_second_without_any_write(world, writes):
     reader = reader_of(world, writes, friend, pest)
     kept, hushed = world.post(friend.user_id), world.post(pest.user_id)
     world.deliver(reader.user_id, kept, hushed)
+    asked = now_ms()  # the mute ends 1 s after the server's now, which is no earlier than this
     writes.quiet.mute(reader, reader.user_id, pest.user_id, 1)
-    muted_until = now_ms() + 1000
-    assert home(world, reader) == [kept.post_id]
+    page = home(world, reader)
+    if now_ms() < asked + 1000:  # the whole read fell inside the mute (a loaded machine may take longer)
+        assert page == [kept.post_id]
     eventually(lambda: home(world, reader) == newest_first(kept, hushed), timeout_s=5)
-    assert now_ms() >= muted_until - 5  # not back before the mute ended
+    assert now_ms() >= asked + 1000 - 5  # not back before the mute ended
 
 
 def test_a_whole_word_filter_hides_the_word_not_a_longer_one_until_deleted(world, writes):
