@@ -4,6 +4,12 @@ The read path pipelines the registry's version check with a page's first round
 trip (feed/timeline/store.py page_with_sources); the members travel only when
 the version changed. Every change of the members bumps the version (rt_register,
 rt_forget in feed/redis/lua/feed.lua), so an unchanged version is an unchanged set.
+
+Redis can lose the set and its version together (FLUSHALL, a node replaced empty). The
+registry then starts over, but not at 1: its first version is Redis's clock in microseconds,
+above any version a copy from before holds, so the first source registered after the loss
+replaces every copy on its next read (a version starting over at 1 would repeat a copy's
+version, or fall below it, and leave the copy without the new source until DIRECTORY_MAX_AGE_S).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 from feed.domain import Source
 from feed.redis.keys import read_time_sources_key, read_time_version_key
 
-DIRECTORY_MAX_AGE_S = 60.0  # refetch the members at least this often (heals a Redis that lost the set and its version)
+# Refetch the members at least this often: the last resort after a loss (a new Redis whose clock is behind).
+DIRECTORY_MAX_AGE_S = 60.0
 
 
 class SourceDirectory:

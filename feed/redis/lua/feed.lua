@@ -404,6 +404,20 @@ local function tl_celebrities(keys, args)
   return out
 end
 
+-- Bumps a registry's version counter. A missing one (Redis lost it, or never had one) starts at
+-- Redis's clock in microseconds, not at 1: a registry that starts over after a flush never
+-- answers a version a reader saw before it, nor one below it (readers keep their copy of the
+-- members while the version is the same, and drop answers older than it: feed/timeline/directory.py).
+-- Versions stay unique while the set changes less than once per microsecond on average.
+local function bump_version(key)
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('INCR', key)
+  else
+    local now = redis.call('TIME')
+    redis.call('SET', key, now[1] .. string.format('%06d', tonumber(now[2])))
+  end
+end
+
 -- KEYS: the set of read-time sources, its version counter; ARGV: the most members the set may
 -- hold (0: no bound), then members. Members already in the set stay; new ones are added while
 -- there is room. The version is bumped when any was added. Returns {refused, admitted...}.
@@ -423,7 +437,7 @@ local function rt_register(keys, args)
       out[1] = out[1] + 1
     end
   end
-  if added > 0 then redis.call('INCR', keys[2]) end
+  if added > 0 then bump_version(keys[2]) end
   return out
 end
 
@@ -431,7 +445,7 @@ end
 -- Returns how many left the set; the version is bumped when any did.
 local function rt_forget(keys, args)
   local removed = redis.call('SREM', keys[1], unpack(args))
-  if removed > 0 then redis.call('INCR', keys[2]) end
+  if removed > 0 then bump_version(keys[2]) end
   return removed
 end
 
