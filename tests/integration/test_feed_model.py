@@ -393,8 +393,9 @@ def make_machine(stack, client):
             read = (began, time.time())  # a 1 s mute may end between the two
             # While the workers catch up a post may be missing, but never one the user must not see.
             problems = self.home_problems(user, list(page.posts), read) + self.home_problems(user, newer, read)
-            # But through a repost: a newer page dedups within itself only (docs/reposts.md, left for later).
-            shown = {p.post_id for p in page.posts}
+            # But where a repost shows it on either: a newer page dedups within itself only (docs/reposts.md, left
+            # for later), and an original that lands after its repost was read arrives "since" the first page.
+            shown = {p.post_id for p in page.posts if not p.reposted_by_user_id}
             problems += [
                 f"newer page repeats {p.post_id}" for p in newer if p.post_id in shown and not p.reposted_by_user_id
             ]
@@ -432,9 +433,12 @@ def make_machine(stack, client):
             self.mute_and_check(reader, author, duration_s)
 
         def seen_authors(self) -> list[tuple[int, int]]:
-            """(reader, author) of every post a reader sees by someone else."""
+            """(reader, author) of every post a reader sees by someone else, and (reader, reposter) of every post
+            a reader may see through someone else's repost."""
+            model = self.model
             return sorted(
-                {(u, self.model.posts[p]) for u in self.users for p in self.model.home(u) if self.model.posts[p] != u}
+                {(u, model.posts[p]) for u in self.users for p in model.home(u) if model.posts[p] != u}
+                | {(u, r) for u in self.users for p in model.home(u) for r in model.entries(u, p) if r not in (0, u)}
             )
 
         def mute_and_check(self, muter: int, muted: int, duration_s: int) -> None:
