@@ -35,6 +35,8 @@ class Post:
     created_at: datetime
     group_id: int = 0  # 0: a post to the author's followers
     org_id: int = 0
+    reposted_by_user_id: int = 0  # set on a timeline entry that is a repost: who reposted it
+    repost_count: int = 0  # how many users repost this post now
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,7 +116,16 @@ def _optional_time(message, field: str) -> datetime | None:
 
 
 def post_of(msg: post_pb2.Post) -> Post:
-    return Post(msg.post_id, msg.author_id, msg.text, _time(msg.create_time), msg.group_id, msg.org_id)
+    return Post(
+        msg.post_id,
+        msg.author_id,
+        msg.text,
+        _time(msg.create_time),
+        msg.group_id,
+        msg.org_id,
+        msg.reposted_by_user_id,
+        msg.repost_count,
+    )
 
 
 def page_of(msg) -> Page:

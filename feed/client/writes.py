@@ -41,7 +41,18 @@ class WriteCalls:
         """One post, read as user_id."""
         return post_of(self._calls.unary(self._posts.GetPost, posts.GetPostRequest(post_id=post_id), user_id))
 
-    # Reposts: repost / unrepost (the Repost and Unrepost RPCs) go here, beside create_post and delete_post.
+    # Reposts: both are idempotent on the server (a second repost answers the same one, an unrepost of
+    # nothing answers OK), so both are retried on UNAVAILABLE like the graph's writes.
+
+    def repost(self, user_id: int, post_id: int) -> Post:
+        """Share post_id with user_id's followers; the answer is the original post, reposted_by_user_id set."""
+        request = posts.RepostRequest(user_id=user_id, post_id=post_id)
+        return post_of(self._calls.unary(self._posts.Repost, request, user_id))
+
+    def unrepost(self, user_id: int, post_id: int) -> None:
+        """Take user_id's repost of post_id back (nothing to take back is fine)."""
+        request = posts.UnrepostRequest(user_id=user_id, post_id=post_id)
+        self._calls.unary(self._posts.Unrepost, request, user_id)
 
     # The follow graph: each write is idempotent (a second follow or block changes nothing), so retried.
 

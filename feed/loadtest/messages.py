@@ -3,9 +3,10 @@
 A record carries what a request means, not what it literally held where the literal
 value would not survive a replay: a created post, group or keyword filter is named by the
 ordinal of the record that created it (`post_ref`, `group_ref`, `filter_ref`), since the
-server assigns their ids; a page token becomes `next` ("continue where my previous page of
-this list ended"); text, group names and filter phrases become their length (a trace is
-shared, content is user data, and only its size loads the system).
+server assigns their ids, and an Unrepost by the ordinal of the Repost it undoes
+(`repost_ref`); a page token becomes `next` ("continue where my previous page of this list
+ended"); text, group names and filter phrases become their length (a trace is shared,
+content is user data, and only its size loads the system).
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ SPECS: dict[str, RpcSpec] = {
             "filter_id",
         ),
         _spec("DeleteFilter", _FILTERS, "write", filter_service_pb2, empty_pb2.Empty, _U),
+        # A Repost "creates" the post id an Unrepost names: its answer is the original post.
+        RpcSpec("Repost", _POSTS, "write", post_service_pb2.RepostRequest, post_pb2.Post, _U, "post_id"),
+        _spec("Unrepost", _POSTS, "write", post_service_pb2, empty_pb2.Empty, _U),
     )
 }
 BY_PATH = {spec.path: spec for spec in SPECS.values()}
@@ -113,8 +117,8 @@ PAGED = {
     "ListGroupMembers",
     "ListMyGroups",
 }
-REFERENCING = {"DeletePost", "GetPost"}  # name a post by post_ref
-REF_FIELDS = ("post_ref", "group_ref", "filter_ref")  # record fields naming the record that created one
+REFERENCING = {"DeletePost", "GetPost", "Repost"}  # name a post by post_ref
+REF_FIELDS = ("post_ref", "group_ref", "filter_ref", "repost_ref")  # record fields naming the record that created one
 VISIBILITY = {"open": group_service_pb2.GROUP_VISIBILITY_OPEN, "private": group_service_pb2.GROUP_VISIBILITY_PRIVATE}
 NAME_MAX = 100  # a group name's longest, as the API takes it
 _FILLER = ("the quick brown fox jumps over the lazy dog " * 120)[:5000]
@@ -185,6 +189,8 @@ def to_request(
         return post_service_pb2.DeletePostRequest(author_id=record["author_id"], post_id=post_id)
     if rpc == "GetPost":
         return post_service_pb2.GetPostRequest(post_id=post_id)
+    if rpc in ("Repost", "Unrepost"):  # post_id: the post_ref's, or the repost_ref's Repost's
+        return SPECS[rpc].request(user_id=record["user_id"], post_id=post_id)
     if rpc == "CreateFilter":
         user = record["user_id"]
         phrase = record["phrase"] if "phrase" in record else filter_phrase(record.get("phrase_len", 8), user)
@@ -215,9 +221,10 @@ def from_request(
     ref_of: Callable[[int], int | None],
     group_ref_of: Callable[[int], int | None] = lambda group_id: None,
     filter_ref_of: Callable[[int], int | None] = lambda filter_id: None,
+    repost_ref_of: Callable[[tuple[int, int]], int | None] = lambda user_and_post: None,
 ) -> Record | None:
-    """The trace fields of a served request (no "t"); None when a post, group or filter it names is not
-    in the trace.
+    """The trace fields of a served request (no "t"); None when a post, group, filter or repost it names
+    is not in the trace (repost_ref_of: the ordinal of the Repost of (user, post)).
 
     Only message fields are read: never metadata, and never a value a replay could not
     use or should not see (page tokens, post text, group names, raw idempotency keys).
@@ -241,10 +248,15 @@ def from_request(
     if rpc == "DeleteFilter":
         ref = filter_ref_of(request.filter_id)
         return None if ref is None else {"user_id": request.user_id, "filter_ref": ref}
+    if rpc == "Unrepost":
+        ref = repost_ref_of((request.user_id, request.post_id))
+        return None if ref is None else {"user_id": request.user_id, "repost_ref": ref}
     if rpc in REFERENCING:
         ref = ref_of(request.post_id)
         if ref is None:
             return None
+        if rpc == "Repost":
+            return {"user_id": request.user_id, "post_ref": ref}
         return {"author_id": request.author_id, "post_ref": ref} if rpc == "DeletePost" else {"post_ref": ref}
     if rpc not in PAGED:
         ids = {name: getattr(request, name) for name in _field_names(rpc) if name != "group_id"}

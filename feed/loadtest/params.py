@@ -9,8 +9,10 @@ from feed.loadtest.trace import RPCS
 
 # Mutes and filters: rare next to reads and posts (a user quiets something now and then), 0.7% together.
 QUIET_MIX = {"Mute": 0.3, "Unmute": 0.1, "CreateFilter": 0.2, "DeleteFilter": 0.1}
+# Reposts: about one for every ten posts, and now and then one taken back; 1.1% together.
+REPOST_MIX = {"Repost": 1.0, "Unrepost": 0.1}
 DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
-    "GetHomeTimeline": 54.3,
+    "GetHomeTimeline": 53.2,
     "GetUserTimeline": 12.0,
     "CreatePost": 12.0,
     "GetPost": 6.0,
@@ -20,9 +22,10 @@ DEFAULT_MIX = {  # percent of the timed stream; reads dominate, as on every feed
     "ListFollowers": 3.0,
     "ListFollowing": 3.0,
     **QUIET_MIX,
+    **REPOST_MIX,
 }
 DEFAULT_GROUP_MIX = {  # the default when there are groups: about a sixth of the traffic is theirs
-    "GetHomeTimeline": 43.3,
+    "GetHomeTimeline": 42.2,
     "GetUserTimeline": 9.0,
     "CreatePost": 12.0,
     "GetPost": 5.0,
@@ -39,6 +42,7 @@ DEFAULT_GROUP_MIX = {  # the default when there are groups: about a sixth of the
     "GetGroup": 1.0,
     "CreateGroup": 0.5,
     **QUIET_MIX,
+    **REPOST_MIX,
 }
 
 

@@ -71,6 +71,7 @@ class TraceRecorder:
         self._created: OrderedDict[int, int] = OrderedDict()
         self._groups: OrderedDict[int, int] = OrderedDict()  # group id -> ordinal of its CreateGroup
         self._filters: OrderedDict[int, int] = OrderedDict()  # filter id -> ordinal of its CreateFilter
+        self._reposts: OrderedDict[tuple[int, int], int] = OrderedDict()  # (user, post id) -> its Repost's ordinal
         self.skipped: Counter[str] = Counter()  # why requests were left out: "dropped", "DeletePost: ..."
         self._closed = False
         header = TraceHeader(
@@ -88,16 +89,20 @@ class TraceRecorder:
         with self._lock:
             if self._closed:
                 return None
-            fields = from_request(rpc, request, self._created.get, self._groups.get, self._filters.get)
+            fields = from_request(
+                rpc, request, self._created.get, self._groups.get, self._filters.get, self._reposts.get
+            )
             if fields is None:
                 unknown_group = getattr(request, "group_id", 0) and request.group_id not in self._groups
-                noun = "group" if unknown_group else "filter" if rpc == "DeleteFilter" else "post"
+                noun = "group" if unknown_group else {"DeleteFilter": "filter", "Unrepost": "repost"}.get(rpc, "post")
                 self.skipped[f"{rpc}: {noun} not created in this recording"] += 1
                 return None
             if rpc == "DeletePost":
                 self._created.pop(request.post_id, None)
             elif rpc == "DeleteFilter":
                 self._filters.pop(request.filter_id, None)
+            elif rpc == "Unrepost":
+                self._reposts.pop((request.user_id, request.post_id), None)
             if len(self._buffer) >= BUFFER_MAX:
                 self.skipped["dropped: buffer full"] += 1
                 return None
@@ -125,7 +130,11 @@ class TraceRecorder:
         """The server's id for a recorded CreateFilter, so a later DeleteFilter can name the record."""
         self._remember(self._filters, filter_id, ordinal)
 
-    def _remember(self, ids: OrderedDict[int, int], server_id: int, ordinal: int) -> None:
+    def created_repost(self, ordinal: int, user_id: int, post_id: int) -> None:
+        """A recorded Repost that succeeded, so a later Unrepost of the same user and post can name the record."""
+        self._remember(self._reposts, (user_id, post_id), ordinal)
+
+    def _remember(self, ids: OrderedDict, server_id: object, ordinal: int) -> None:
         with self._lock:
             ids[server_id] = ordinal
             if len(ids) > CREATED_MAX:
@@ -198,6 +207,8 @@ class RecordingInterceptor(grpc.ServerInterceptor):
                     recorder.created_group(ordinal, response.group_id)
                 elif rpc == "CreateFilter":
                     recorder.created_filter(ordinal, response.filter_id)
+                elif rpc == "Repost":
+                    recorder.created_repost(ordinal, request.user_id, request.post_id)
             return response
 
         return grpc.unary_unary_rpc_method_handler(

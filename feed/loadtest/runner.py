@@ -114,8 +114,7 @@ class Replay:
         for field in REF_FIELDS:
             if field not in record or field in ids:
                 continue
-            # nothing names a deleted post or filter again
-            forget = record["rpc"] == {"post_ref": "DeletePost", "filter_ref": "DeleteFilter"}.get(field)
+            forget = record["rpc"] == _UNDONE_BY.get(field)
             made = self.state.post((src, record[field]), forget=forget)
             if made is None or made == 0:
                 create, noun = _CREATED_BY[field]
@@ -157,9 +156,8 @@ class Replay:
         group_id = ids.get("group_ref", 0)
         token = self.state.token(rpc, record["user_id"], _scope(src, record)) if record.get("next") else ""
         try:
-            request = to_request(
-                record, ids.get("post_ref", 0), token, self.key_prefix, group_id, ids.get("filter_ref", 0)
-            )
+            post_id = ids.get("post_ref") or ids.get("repost_ref", 0)  # an Unrepost names the post by its Repost
+            request = to_request(record, post_id, token, self.key_prefix, group_id, ids.get("filter_ref", 0))
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or foreign trace: say so, go on
             self._skip(record, f"bad record ({type(exc).__name__}: {exc})")
             self._leave_queue(queued)
@@ -197,6 +195,8 @@ class Replay:
             self.state.created((src, ordinal), response.group_id)
         elif rpc == "CreateFilter":
             self.state.created((src, ordinal), response.filter_id)
+        elif rpc == "Repost":
+            self.state.created((src, ordinal), response.post_id)  # the original's: what its Unrepost names
         elif rpc == "CreatePost":
             self.state.created((src, ordinal), response.post_id)
             author = record["author_id"]
@@ -236,10 +236,13 @@ class Replay:
         }
 
 
+# ref field: the request after which nothing names it again (a deleted post or filter, an undone repost)
+_UNDONE_BY = {"post_ref": "DeletePost", "filter_ref": "DeleteFilter", "repost_ref": "Unrepost"}
 _CREATED_BY = {  # ref field: its create
     "post_ref": ("CreatePost", "post"),
     "group_ref": ("CreateGroup", "group"),
     "filter_ref": ("CreateFilter", "filter"),
+    "repost_ref": ("Repost", "repost"),
 }
 
 

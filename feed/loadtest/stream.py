@@ -35,7 +35,11 @@ FALLBACK = {  # when nothing valid is found; each chain ends in a kind that alwa
     "Unmute": "Mute",
     "DeleteFilter": "CreateFilter",
     "CreateFilter": "Mute",
+    "Unrepost": "Repost",
+    "Repost": "CreatePost",
+    "DeletePost": "CreatePost",
 }
+REPOST_POOL_MAX = 10_000  # per organization: reposts a later Unrepost may undo
 
 
 class Stream:
@@ -50,6 +54,10 @@ class Stream:
         self.posts: list[tuple[int, int]] = []  # (ordinal, author) safe to name
         self.paging: dict[str, deque[tuple[int, int]]] = {}  # rpc -> (t, user) whose next page may come
         self.group_paging: dict[str, deque[tuple[int, int, Group]]] = {}  # rpc -> (t, user, group)
+        self.reposts: deque[tuple[int, int, int]] = deque()  # (t, ordinal of the Repost, reposter), oldest first
+        # post_ref -> t of its newest repost, for MIN_REF_AGE_MS: a delete then could overtake the repost in a
+        # replay (both in flight), which would answer NOT_FOUND; its oldest entries leave first
+        self.reposted: dict[int, int] = {}
 
     def build(self, rpc: str, t: int, ordinal: int) -> Record:
         self._ripen(t)
@@ -84,8 +92,13 @@ class Stream:
     def _text_len(self) -> int:
         return max(1, min(5000, round(self.rng.expovariate(1.0 / self.p.text_mean))))
 
-    def _DeletePost(self, t: int, ordinal: int) -> Record:
+    def _DeletePost(self, t: int, ordinal: int) -> Record | None:
+        """A post deleted by its author: not one reposted just now (None if one is drawn)."""
+        while self.reposted and next(iter(self.reposted.values())) <= t - MIN_REF_AGE_MS:
+            del self.reposted[next(iter(self.reposted))]
         i = self.rng.randrange(len(self.posts))
+        if self.posts[i][0] in self.reposted:
+            return None
         self.posts[i], self.posts[-1] = self.posts[-1], self.posts[i]
         ref, author = self.posts.pop()  # deleted once: later requests cannot name it
         return {"author_id": author, "post_ref": ref}
@@ -93,6 +106,26 @@ class Stream:
     def _GetPost(self, t: int, ordinal: int) -> Record:
         ref, _ = self.posts[self.rng.randrange(len(self.posts))]
         return {"post_ref": ref, "actor": self.graph.any_user(self.rng)}
+
+    def _Repost(self, t: int, ordinal: int) -> Record | None:
+        """Anyone shares a recent post (its author too, now and then: reposting one's own post is allowed);
+        None while there is no post to name yet."""
+        if not self.posts:
+            return None
+        ref, _ = self.posts[self.rng.randrange(len(self.posts))]
+        reposter = self.graph.any_user(self.rng)
+        if len(self.reposts) < REPOST_POOL_MAX:
+            self.reposts.append((t, ordinal, reposter))
+        self.reposted.pop(ref, None)  # re-inserted: the dict stays in order of time
+        self.reposted[ref] = t
+        return {"user_id": reposter, "post_ref": ref}
+
+    def _Unrepost(self, t: int, ordinal: int) -> Record | None:
+        """The oldest repost old enough to be answered, taken back by its reposter; None when there is none yet."""
+        if not self.reposts or self.reposts[0][0] > t - MIN_REF_AGE_MS:
+            return None
+        _, ref, reposter = self.reposts.popleft()
+        return {"user_id": reposter, "repost_ref": ref}
 
     def _Follow(self, t: int, ordinal: int) -> Record:
         follower = self.graph.any_user(self.rng)

@@ -43,6 +43,8 @@ RPCS = (
     "Unmute",
     "CreateFilter",
     "DeleteFilter",
+    "Repost",
+    "Unrepost",
 )
 WRITE_BATCH = 512  # records per compressor call: one call per line costs more than the JSON encoding
 

@@ -110,3 +110,26 @@ def test_a_call_to_a_hung_service_ends_at_its_deadline(stack, tmp_path):
     finally:
         proc.signal(signal.SIGCONT)
         proc.stop()
+
+
+def test_a_repost_reaches_the_reposters_followers_with_its_reposter_and_count(feed_client):
+    author, reposter, reader = new_user(), new_user(), new_user()
+    feed_client.follow(reader, reposter)  # the reader does not follow the author
+    post = feed_client.create_post(author, "worth sharing")
+
+    shared = feed_client.repost(reposter, post.post_id)
+    again = feed_client.repost(reposter, post.post_id)  # idempotent: the same repost
+
+    assert (shared.post_id, shared.reposted_by_user_id, shared.repost_count) == (post.post_id, reposter, 1)
+    assert again == shared
+    eventually(lambda: [p.post_id for p in feed_client.home_timeline(reader)] == [post.post_id], 30)
+    [seen] = feed_client.home_timeline(reader)
+    assert (seen.reposted_by_user_id, seen.repost_count, seen.text) == (reposter, 1, "worth sharing")
+    assert feed_client.get_post(author, post.post_id).repost_count == 1
+
+    feed_client.unrepost(reposter, post.post_id)
+    feed_client.unrepost(reposter, post.post_id)  # nothing left to take back: fine
+    eventually(lambda: list(feed_client.home_timeline(reader)) == [], 30)
+    assert feed_client.get_post(author, post.post_id).repost_count == 0
+    with pytest.raises(NotFound):
+        feed_client.repost(reposter, post.post_id + 1)  # no such post

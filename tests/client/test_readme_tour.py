@@ -33,9 +33,17 @@ def tour_code() -> str:
     return "\n".join(blocks)
 
 
-def test_the_tour_shows_follow_post_timeline_groups_live_stream_and_marker():
+def test_the_tour_shows_follow_post_timeline_repost_groups_live_stream_and_marker():
     code = tour_code()
-    for shown in ("follow(", "create_post(", "home_timeline(", "create_group(", "watch(", "set_read_marker("):
+    for shown in (
+        "follow(",
+        "create_post(",
+        "home_timeline(",
+        "repost(",
+        "create_group(",
+        "watch(",
+        "set_read_marker(",
+    ):
         assert shown in code
     assert "feed.v1" not in code and "import grpc" not in code  # the client only
 

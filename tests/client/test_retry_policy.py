@@ -78,7 +78,7 @@ class InMemoryPosts:
         return post_pb2.Post(post_id=7, author_id=request.author_id, text=request.text)
 
 
-def _client_with(posts: InMemoryPosts) -> FeedClient:
+def _client_with(posts) -> FeedClient:
     client = FeedClient("127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1", "a-token", retry=RetryPolicy(initial_s=0))
     client._posts = posts
     return client
@@ -99,3 +99,42 @@ def test_create_post_keeps_a_key_the_caller_chose():
     with _client_with(posts) as client:
         client.create_post(1, "hi", idempotency_key="mine-1")
     assert [r.idempotency_key for r in posts.requests] == ["mine-1", "mine-1"]
+
+
+class InMemoryReposts:
+    """Repost and Unrepost that fail first with the given statuses, recording every request they saw."""
+
+    def __init__(self, *codes: grpc.StatusCode) -> None:
+        self.requests = []
+        self._attempt = failing(*codes)
+
+    def Repost(self, request, timeout=None, metadata=None):
+        self.requests.append(request)
+        self._attempt()
+        return post_pb2.Post(post_id=request.post_id, author_id=9, reposted_by_user_id=request.user_id, repost_count=3)
+
+    def Unrepost(self, request, timeout=None, metadata=None):
+        self.requests.append(request)
+        self._attempt()
+
+
+def test_repost_and_unrepost_are_retried_on_unavailable_as_idempotent_writes():
+    reposts, unreposts = (
+        InMemoryReposts(*[grpc.StatusCode.UNAVAILABLE] * 2),
+        InMemoryReposts(grpc.StatusCode.UNAVAILABLE),
+    )
+    with _client_with(reposts) as client:
+        shared = client.repost(1, 42)
+    with _client_with(unreposts) as client:
+        client.unrepost(1, 42)
+    assert (shared.post_id, shared.reposted_by_user_id, shared.repost_count) == (42, 1, 3)
+    assert [type(r).__name__ for r in reposts.requests] == ["RepostRequest"] * 3
+    assert [type(r).__name__ for r in unreposts.requests] == ["UnrepostRequest"] * 2
+    assert all((r.user_id, r.post_id) == (1, 42) for r in reposts.requests + unreposts.requests)
+
+
+def test_a_repost_past_its_deadline_is_reported_not_repeated():
+    reposts = InMemoryReposts(grpc.StatusCode.DEADLINE_EXCEEDED)
+    with _client_with(reposts) as client, pytest.raises(DeadlineExceeded):
+        client.repost(1, 42)
+    assert len(reposts.requests) == 1

@@ -31,14 +31,14 @@ def test_a_default_trace_mutes_and_filters_at_a_small_rate_and_undoes_only_what_
     for rpc, percent in QUIET_MIX.items():  # about the mix's share: 30 to 120 of each 40,000
         assert 0.6 * percent / 100 < counts[rpc] / len(stream) < 1.4 * percent / 100, (rpc, counts[rpc])
     assert sum(counts[rpc] for rpc in QUIET) / len(stream) < 0.01  # rare next to reads and posts
-    mutes: dict[tuple[int, int], int] = {}  # (muter, muted) -> t of the newest mute
+    mutes: dict[tuple[int, int], list[int]] = {}  # (muter, muted) -> t of each mute not undone yet, oldest first
     filters: dict[int, tuple[int, int]] = {}  # ordinal of a CreateFilter -> (t, user), until deleted
     for n, r in enumerate(records):
         if r["rpc"] == "Mute":
             assert r["muter_id"] != r["muted_id"] and r.get("duration_s", 0) in MUTE_DURATIONS_S
-            mutes[(r["muter_id"], r["muted_id"])] = r["t"]
+            mutes.setdefault((r["muter_id"], r["muted_id"]), []).append(r["t"])
         elif r["rpc"] == "Unmute":
-            muted_at = mutes.pop((r["muter_id"], r["muted_id"]))  # a mute the trace made...
+            muted_at = mutes[(r["muter_id"], r["muted_id"])].pop(0)  # a mute the trace made (the same twice: twice)...
             assert r["t"] - muted_at >= MIN_REF_AGE_MS  # ...long enough ago to be answered
         elif r["rpc"] == "CreateFilter":
             assert 3 <= r["phrase_len"] <= 40 and r.get("duration_s", 0) in FILTER_DURATIONS_S

@@ -49,6 +49,8 @@ class InMemoryServices:
             return DoneFuture(SPECS[rpc].response(group_id=next(self._ids), creator_id=request.creator_id))
         if rpc == "CreateFilter":
             return DoneFuture(SPECS[rpc].response(filter_id=next(self._ids), phrase=request.phrase))
+        if rpc == "Repost":  # the original post, as reposted
+            return DoneFuture(SPECS[rpc].response(post_id=request.post_id, reposted_by_user_id=request.user_id))
         if rpc == "GetHomeTimeline":
             return DoneFuture(SPECS[rpc].response(next_page_token=f"page-after-{request.page_token or 'first'}"))
         if rpc == "GetGroupTimeline":  # a token only valid for its group
@@ -123,7 +125,9 @@ def test_requests_naming_a_failed_create_are_skipped_and_counted(trace):
     result = _replay(trace, InMemoryServices(fail={"CreatePost"}))
     assert result["by_rpc"]["CreatePost"]["errors_by_code"] == {"UNAVAILABLE": result["by_rpc"]["CreatePost"]["count"]}
     assert result["skipped"] > 0
-    assert set(result["skipped_by_reason"]) <= {"DeletePost: its CreatePost failed", "GetPost: its CreatePost failed"}
+    named = {f"{rpc}: its CreatePost failed" for rpc in ("DeletePost", "GetPost", "Repost")}
+    # an Unrepost of a Repost skipped so finds no repost either
+    assert set(result["skipped_by_reason"]) <= named | {"Unrepost: repost not created"}
     assert "DeletePost" not in result["by_rpc"]
 
 
