@@ -35,6 +35,7 @@ from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
 from services.edge import RETRY_AFTER_KEY, STATUS_OF, TRANSIENT, post_to_proto
 from services.interceptors import Malformed
+from services.stream_spans import NO_SPAN, NoSpan, OpeningSpan, opening_span
 
 log = logging.getLogger("feed.stream")
 SERVICE = "feed.v1.FeedService"
@@ -98,14 +99,17 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         metadata = dict(context.invocation_metadata() or ())
         request_id = accept_request_id(metadata.get(METADATA_KEY)) or new_request_id()
         context.set_trailing_metadata(((METADATA_KEY, request_id),))
+        span = opening_span(metadata, request_id)
         with request_id_scope(request_id):
             try:
-                await self._watch(request, metadata.get("authorization"), context)
+                await self._watch(request, metadata.get("authorization"), context, span)
             except asyncio.CancelledError:
                 code = grpc.StatusCode.CANCELLED  # the client went away
+                span.failed(code)
                 raise
             except Exception as exc:
                 code, message = _status_of(exc)
+                span.failed(code)
                 if isinstance(exc, errors.ResourceExhausted):
                     context.set_trailing_metadata(
                         ((METADATA_KEY, request_id), (RETRY_AFTER_KEY, str(exc.retry_after_ms)))
@@ -115,7 +119,7 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
                 metrics.RPC_REQUESTS.labels(SERVICE, METHOD, code.name).inc()
                 metrics.RPC_SECONDS.labels(SERVICE, METHOD).observe(time.perf_counter() - started)
 
-    async def _watch(self, request, authorization: Any, context) -> None:
+    async def _watch(self, request, authorization: Any, context, span: OpeningSpan | NoSpan = NO_SPAN) -> None:
         if type(request) is Malformed:  # bytes that do not parse (services.stream_server.TolerantStreams)
             raise errors.InvalidArgument(request.reason)
         principal, exp = verify_cached_with_expiry(
@@ -135,6 +139,7 @@ class StreamingFeedServicer(feed_service_pb2_grpc.FeedServiceServicer):
         stream = StreamState(user, principal.org_id, request.page_token, exp, time.time())
         sources = await blocking(_sources_of, self._store, user)
         self._hub.open(stream, sources)
+        span.opened(user)  # live: the opening's span ends here, not with the stream (services/stream_spans.py)
         try:
             await Session(stream, self._hub, self._reads, blocking, StreamOut(context)).run(request.page_token)
         finally:

@@ -94,3 +94,36 @@ def test_a_browser_call_through_the_gateway_continues_the_callers_trace(tmp_path
     spans = [s for s in receiver.spans() if s.trace_id == trace_id]
     read = _one(spans, name="feed.v1.FeedService/GetHomeTimeline", service="read-service")
     assert read.parent_span_id in {parent} | {s.span_id for s in spans if s.service == "web-gateway"}
+
+
+def test_a_watch_s_opening_is_a_span_of_the_caller_s_trace(tmp_path_factory, receiver, monkeypatch):
+    """WatchHomeTimeline is traced too: its opening (token, limit, registration) is a SERVER span that
+    continues the caller's trace and ends once the stream is live, not when the stream ends."""
+    import grpc
+
+    from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "200")
+    trace_id, parent = "5bf92f3577b34da6a3ce929d0e0e4737", "01f067aa0ba902b8"
+    with private_stack(tmp_path_factory, "traced-watch") as stack:
+        reader = new_user()
+        with grpc.insecure_channel(stack.settings.stream_addr) as channel:
+            call = feed_service_pb2_grpc.FeedServiceStub(channel).WatchHomeTimeline(
+                feed_service_pb2.WatchHomeTimelineRequest(user_id=reader),
+                metadata=[
+                    ("authorization", f"Bearer {mint(stack.keys, reader)}"),
+                    ("traceparent", f"00-{trace_id}-{parent}-01"),
+                ],
+            )
+            try:
+                eventually(lambda: any(s.trace_id == trace_id for s in receiver.spans()), timeout_s=30)
+                assert call.running(), "the span ended with the stream, not with its opening"
+            finally:
+                call.cancel()
+    (opening,) = [s for s in receiver.spans() if s.name == "feed.v1.FeedService/WatchHomeTimeline"]
+    assert (opening.trace_id, opening.parent_span_id) == (trace_id, parent)
+    assert (opening.service, opening.kind) == ("read-service", "SERVER")
+    assert opening.attributes["feed.user_id"] == str(reader)
+    assert opening.attributes["rpc.grpc.status_code"] == 0
