@@ -9,13 +9,8 @@ or post ids, so the number of series stays bounded.
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator
-
 from prometheus_client import Counter, Gauge, Histogram
 
-from feed.telemetry import tracing
 from feed.telemetry.metrics_http import start_metrics_server as start_metrics_server  # where every caller looks for it
 
 # Seconds. An RPC: sub-millisecond reads up to client deadlines; 10 ms and 25 ms are read targets.
@@ -147,7 +142,6 @@ REDIS_ERRORS = Counter(
 )
 # Round trips that are spans too (feed/redis/calls.py round_trip: every Redis round trip of ours,
 # the packed ones of the hot paths included, which redis-py's own instrumentation would not see).
-SPANS = {REDIS_SECONDS: "redis"}
 DEPENDENCY_UP = Gauge(
     "feed_dependency_up", "1 while the last readiness check of a dependency succeeded, else 0", ["dependency"]
 )
@@ -164,28 +158,6 @@ for _reason in ("error", "deadline", "claim_lost", "queue_full"):
     REBUILD_FAILURES.labels(_reason)
 for _outcome in ("removed", "failed", "skipped"):
     READ_REPAIRS.labels(_outcome)
-
-
-@contextlib.contextmanager
-def timed(histogram: Histogram, errors: Counter, *labels: str) -> Iterator[None]:
-    """Observe the block's duration in histogram, and count it in errors if it raises; with tracing
-    on, a block timed in a histogram of SPANS is also a CLIENT span named after its labels."""
-    if histogram in SPANS and tracing.enabled():
-        with tracing.client_span(f"{SPANS[histogram]} {' '.join(labels)}", {"db.system": SPANS[histogram]}):
-            yield from _timed(histogram, errors, labels)
-        return
-    yield from _timed(histogram, errors, labels)
-
-
-def _timed(histogram: Histogram, errors: Counter, labels: tuple[str, ...]) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    except Exception:
-        errors.labels(*labels).inc()
-        raise
-    finally:
-        histogram.labels(*labels).observe(time.perf_counter() - started)
 
 
 # Live streams (feed/stream/, services/stream_service.py, feed/fanout/notify.py)

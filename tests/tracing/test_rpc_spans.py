@@ -13,7 +13,8 @@ from opentelemetry import trace
 from prometheus_client import REGISTRY
 from prometheus_client.openmetrics.exposition import generate_latest
 
-from feed.telemetry import metrics, tracing
+from feed.redis.calls import round_trip
+from feed.telemetry import tracing
 from feed.telemetry.logs import JsonFormatter
 from feed.telemetry.trace_context import with_trace_context
 from feed.v1 import post_pb2
@@ -24,7 +25,7 @@ lines: list[dict] = []
 
 
 def _create(request: bytes, context) -> post_pb2.Post:
-    with metrics.timed(metrics.REDIS_SECONDS, metrics.REDIS_ERRORS, "probe_call"):  # a Redis round trip's hook
+    with round_trip("probe_call"):  # a Redis round trip's hook
         pass
     record = logging.makeLogRecord({"msg": "handled", "levelname": "INFO", "name": "probe"})
     lines.append(json.loads(JsonFormatter("test").format(record)))
@@ -89,7 +90,7 @@ def test_a_server_error_marks_the_span_failed(spans, call):
 
 
 def test_a_redis_round_trip_outside_any_request_is_not_traced(spans):
-    with metrics.timed(metrics.REDIS_SECONDS, metrics.REDIS_ERRORS, "probe_call"):
+    with round_trip("probe_call"):
         pass  # a readiness probe's PING, the relay's idle poll
     assert spans.get_finished_spans() == ()
 
