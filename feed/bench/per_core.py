@@ -12,7 +12,11 @@ generator on the same small machine does not distort them):
   posts' events queued while the worker is frozen, then drained at full speed;
 - reads: GetHomeTimeline pages of 20 per read-service CPU second (and per Redis
   CPU second), closed loop; with --celebrities K every page also merges the
-  lists of K authors above the celebrity threshold that every reader follows.
+  lists of K authors above the celebrity threshold that every reader follows, and
+  with --groups G those of G read-time groups every reader is a member of (as
+  feed/bench/merge_reads.py sets them up: --celebrities 5 --groups 2 is its reader).
+  With either, the newest INTERLEAVED posts of every list alternate with the home
+  timelines' newest, so a page is about half home timeline, half read-time posts.
 
 --compare DIR also starts a read service running the code at DIR (PYTHONPATH=DIR: another
 worktree, say main before a change) beside this one, on the same Redis and store, and
@@ -39,7 +43,7 @@ from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
 from feed.devstack.procs import ManagedProcess, free_port, start_feed, stop_all, wait_until_listening
 from feed.devstack.stack import Stack, start_stack
-from feed.domain import Post, Source
+from feed.domain import OPEN, REGULAR, Group, Post, Source
 from feed.ids import IdGenerator
 from feed.loadkit.tokens import TokenProvider, authenticated_channel
 from feed.redis.connection import RedisClient, RedisFunctions, connect
@@ -52,9 +56,13 @@ from feed.v1 import feed_service_pb2, feed_service_pb2_grpc, post_service_pb2, p
 AUTHOR_BASE = 1_000_000_000  # fan-out authors: above every user id
 PREFILL_AUTHOR = 2_000_000_000  # the author of every post that fills the timelines; every user follows them
 CELEBRITY_BASE = 3_000_000_000  # authors above the threshold, followed by every user, merged at read time
-CELEBRITY_POSTS = 100  # in each celebrity's list
+CELEBRITY_POSTS = 100  # in each celebrity's (and read-time group's) list
+GROUP_POSTER_BASE = 3_500_000_000  # one posting member per read-time group
+INTERLEAVED = 40  # newest posts of each read-time list that alternate with the home timelines' newest
 TEXT = "a post of about the length people write, with a few words more to make it realistic " * 2
 CLIENT_THREADS = 16
+WARM_S = 2.0  # the least a read measurement warms up: connections, post cache
+WARM_MAX_S = 120.0  # the most: a slow machine measures with some readers' guard facts still cold
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,10 +74,33 @@ class Plan:
     redis_masters: int = 0  # 0: one redis-server
     celebrities: int = 0  # followed by every reader: each page merges their lists
     rounds: int = 1  # with --compare: read measurements of each service, interleaved
+    groups: int = 0  # read-time groups every reader is a member of: each page merges their lists too
 
 
-def seed_store(store_url: str, plan: Plan, prefill: list[int], celebrity_posts: dict[int, list[int]]) -> None:
-    """The follow graph and the posts, through the store's bulk loads."""
+Listed = list[tuple[Source, Post]]  # the read-time lists' posts, oldest first
+
+
+def read_time_posts(plan: Plan, ids: IdGenerator, now_ms: int) -> tuple[list[int], Listed]:
+    """The prefill ids (newest first) and CELEBRITY_POSTS posts of each read-time source (oldest first): the
+    newest INTERLEAVED of every list alternate with the newest prefill ids, so that a page merges both."""
+    home = TIMELINE_MAX + TIMELINE_SLACK
+    sources = [Source(author_id=CELEBRITY_BASE + n) for n in range(plan.celebrities)]
+    sources += [Source(group_id=ids.next_id()) for _ in range(plan.groups)]
+    if not sources:
+        return sorted((ids.next_id() for _ in range(home)), reverse=True), []
+    prefill = [ids.next_id() for _ in range(home - INTERLEAVED)]
+    listed: Listed = []
+    for n in range(CELEBRITY_POSTS):
+        if n >= CELEBRITY_POSTS - INTERLEAVED:
+            prefill.append(ids.next_id())
+        for k, source in enumerate(sources):
+            author = source.author_id or GROUP_POSTER_BASE + k
+            listed.append((source, Post(ids.next_id(), author, TEXT, now_ms, group_id=source.group_id)))
+    return sorted(prefill, reverse=True), listed
+
+
+def seed_store(store_url: str, plan: Plan, prefill: list[int], listed: Listed) -> None:
+    """The follow graph, the read-time groups and the posts, through the store's bulk loads."""
     store = open_store(store_url)  # the schema, exactly as the services create it
     try:
         users = range(1, plan.users + 1)
@@ -77,11 +108,17 @@ def seed_store(store_url: str, plan: Plan, prefill: list[int], celebrity_posts: 
         for n in range(plan.posts):
             start = n * plan.users // plan.posts  # follower runs spread over the users (and shards)
             edges += [((start + i) % plan.users + 1, AUTHOR_BASE + n) for i in range(plan.followers)]
-        edges += [(u, star) for star in celebrity_posts for u in users]
+        sources = dict.fromkeys(s for s, _ in listed)
+        edges += [(u, s.author_id) for s in sources if s.author_id for u in users]
         store.graph.load_follows(edges)
-        authored = [(PREFILL_AUTHOR, post) for post in prefill]
-        authored += [(star, post) for star, posts in celebrity_posts.items() for post in posts]
-        store.posts.load_posts(Post(post, author, TEXT, 1_700_000_000_000) for author, post in authored)
+        posters = {s.group_id: p.author_id for s, p in listed if s.group_id}
+        store.orgs.load_bindings((poster, 0) for poster in posters.values())
+        for group, poster in posters.items():
+            store.orgs.create_group(Group(group, 0, f"per-core group {group}", OPEN, REGULAR, poster, 0))
+            for member in [poster, *users]:
+                store.orgs.add_member(group, member)
+        store.posts.load_posts(Post(p, PREFILL_AUTHOR, TEXT, 1_700_000_000_000) for p in prefill)
+        store.posts.load_posts(post for _, post in listed)
     finally:
         store.close()
 
@@ -150,7 +187,11 @@ def measure_reads(
     threads = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(CLIENT_THREADS)]
     for thread in threads:
         thread.start()
-    time.sleep(2)  # warm: connections, post cache
+    # Warm: connections, the post cache, and every reader's guard facts (feed/read/guard_cache.py), as a
+    # server that has served its readers before has them: each client thread reads its readers once.
+    one_pass, t0 = -(-plan.users // CLIENT_THREADS), time.monotonic()
+    while time.monotonic() - t0 < WARM_S or (min(counts) < one_pass and time.monotonic() - t0 < WARM_MAX_S):
+        time.sleep(0.1)
     start_count, cpu0, redis0, t0 = sum(counts), cpu_s(read.pid), redis_cpu_s(redis), time.monotonic()
     time.sleep(plan.read_seconds)
     reads, elapsed, cpu = sum(counts) - start_count, time.monotonic() - t0, cpu_s(read.pid) - cpu0
@@ -200,11 +241,9 @@ def compare_reads(stack: Stack, redis: RedisClient, tokens: TokenProvider, plan:
 
 def run(plan: Plan, data_dir: Path, compare: Path | None = None) -> dict[str, Any]:
     """Seed, start, measure writes with fan-out, then reads (or compare them); stop everything."""
-    ids = IdGenerator(node=9)
-    prefill = sorted((ids.next_id() for _ in range(TIMELINE_MAX + TIMELINE_SLACK)), reverse=True)
-    stars = {CELEBRITY_BASE + n: [ids.next_id() for _ in range(CELEBRITY_POSTS)] for n in range(plan.celebrities)}
+    prefill, listed = read_time_posts(plan, IdGenerator(node=9), int(time.time() * 1000))
     store_url = f"sqlite:///{data_dir / 'feed.db'}"
-    seed_store(store_url, plan, prefill, stars)
+    seed_store(store_url, plan, prefill, listed)
     redis_nodes: list[ManagedProcess] = []
     redis_url = ""
     if plan.redis_masters:
@@ -224,9 +263,7 @@ def run(plan: Plan, data_dir: Path, compare: Path | None = None) -> dict[str, An
     try:
         redis = connect(stack.settings.redis_url)
         fill(redis, plan.users, {s: prefill[: TIMELINE_MAX + s % TIMELINE_SLACK] for s in range(TIMELINE_SHARDS)})
-        read_time = RedisReadTimeSources(RedisFunctions(redis), TIMELINE_MAX)
-        for star, posts in stars.items():
-            read_time.push([(Source(author_id=star), post) for post in posts])
+        RedisReadTimeSources(RedisFunctions(redis), TIMELINE_MAX).push([(s, p.post_id) for s, p in listed])
         tokens = TokenProvider(stack.keys)
         figures: dict[str, Any] = {"plan": dataclasses.asdict(plan)}
         figures["fanout"] = measure_fanout(stack, redis, plan, lambda: measure_writes(stack, tokens, plan))
@@ -249,12 +286,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-seconds", type=float, default=Plan.read_seconds)
     parser.add_argument("--redis-cluster", type=int, default=0, metavar="MASTERS", help="a local cluster, not one node")
     parser.add_argument("--celebrities", type=int, default=0, help="authors every reader follows, merged at read time")
+    parser.add_argument("--groups", type=int, default=0, help="groups every reader is in, merged at read time")
     parser.add_argument("--compare", type=Path, metavar="DIR", help="also a read service of the code at DIR")
     parser.add_argument("--rounds", type=int, default=Plan.rounds, help="with --compare: rounds of each, in turn")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     plan = Plan(
-        args.users, args.followers, args.posts, args.read_seconds, args.redis_cluster, args.celebrities, args.rounds
+        args.users,
+        args.followers,
+        args.posts,
+        args.read_seconds,
+        args.redis_cluster,
+        args.celebrities,
+        args.rounds,
+        args.groups,
     )
     with tempfile.TemporaryDirectory(prefix="feed-per-core-") as tmp:
         figures = run(plan, Path(tmp), args.compare)
