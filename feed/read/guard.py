@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from operator import attrgetter
 
 from feed.domain import Post, Source
 from feed.ids import now_ms
@@ -28,6 +29,7 @@ from feed.store.base import Store, walk_pages
 # listing the reader's follows and groups instead (the smaller side, as long as the registry is large).
 ASK_AMONG_MAX = 64
 RELATIONSHIP_PAGE = 5000  # follows or groups per store query when they are listed whole
+SOURCE_ORDER = attrgetter("author_id", "group_id")  # Source's own order, compared in C (not its __lt__)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -149,9 +151,9 @@ class FollowGuard:
         """The directory's sources this reader merges, in order: walks the reader's relationships
         when they were listed whole (a large directory), else the directory (small)."""
         if not self._complete:
-            return sorted(s for s in directory if self.reads(s))
+            return sorted([s for s in directory if self.reads(s)], key=SOURCE_ORDER)
         mine = [Source(author_id=a) for a in self.facts.followed] + [Source(group_id=g) for g in self.facts.groups]
-        return sorted(s for s in mine if s in directory)
+        return sorted([s for s in mine if s in directory], key=SOURCE_ORDER)
 
     def reads(self, source: Source) -> bool:
         """Whether the reader's home timeline merges this read-time source: a followed author, or a
