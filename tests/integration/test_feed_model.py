@@ -32,7 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from feed.v1 import filter_service_pb2, post_pb2, post_service_pb2
 from tests.conftest import CELEBRITY_THRESHOLD
-from tests.integration.model_replay import G, P, Step, replay
+from tests.integration.model_replay import G, P, Step, U, replay
 from tests.integration.quiet_model import FilterModel, Span
 from tests.integration.reference_model import FeedModel, GroupModel
 from tests.integration.stack import drained, eventually, new_user
@@ -638,13 +638,19 @@ def test_home_timelines_match_the_reference_model(backend, request):
 # Sequences random exploration found (symbolic: tests/integration/model_replay.py), replayed as they are.
 FOUND: dict[str, list[Step]] = {
     # Deleting a reposted group post: the model counted the reposter and their followers as the group's members
-    # (it widened the group's member set in place), so their post to the group "must" succeed.
+    # (it widened the group's member set in place), so it expected a post to the group by one of them to succeed
+    # (PERMISSION_DENIED), their read of a private group to succeed and their invitation into it to be taken
+    # (NOT_FOUND both: they may not see it). Random exploration, seed 1, found the first.
     "a-deleted-group-post-had-reposts": [
         ("a_star_is_born", {}, []),
         ("groups_on_both_sides_of_the_threshold", {}, []),
         ("repost", {"a": 0, "unknown": 1}, [P(0)]),  # the star reposts the crowded group's post
+        ("repost", {"a": 0, "unknown": 1}, [P(1)]),  # and their own in the private group
         ("delete", {}, [P(0)]),
+        ("delete", {}, [P(1)]),
         ("post_to_group", {"a": 1, "member": 0, "text": "model post"}, [G(0)]),  # a fan of the star, no member
+        ("read_group", {"a": 2}, [G(1)]),  # another fan of the star reads the private group
+        ("join", {"joiners": [6], "invited": 1}, [G(1), U(2), False]),  # and invites someone into it
     ],
 }
 
