@@ -14,7 +14,12 @@ Mutes last until unmuted, 1 s or an hour: the 1 s ones end within a sequence, so
 checks that posts come back to the second without any write, which only a real expiry
 shows (an unmute is a write, and bumps the reader's version). Filters last until deleted or
 an hour: their expiry is the same code path as a mute's (the facts' until_ms), and
-tests/integration/test_quiet.py times one."""
+tests/integration/test_quiet.py times one.
+
+CI replays the same sequences (derandomized) and FOUND, the sequences random exploration found. To explore:
+FEED_MODEL_RANDOM=1 FEED_MODEL_EXAMPLES=120 FEED_MODEL_SHRINK=0 pytest -p no:timeout --hypothesis-seed=N
+(shrinking outruns any timeout: write the printed sequence down in FOUND with tests/integration/model_replay.py,
+and shrink it by hand)."""
 
 from __future__ import annotations
 
