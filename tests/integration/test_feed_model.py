@@ -414,7 +414,24 @@ def make_machine(stack, client):
                 for p in newer
                 if p.post_id in shown and (shown[p.post_id] or not p.reposted_by_user_id)
             ]
-            assert not problems, f"user {user}: {problems}"
+            assert not problems, f"{self.who(user)}: {problems}"
+
+        def who(self, user: int) -> str:
+            """A user as the printed steps name them (users[i]), with the mutes and filters a triage needs."""
+            quiet = self.model.quiet
+            mutes = {self.users.index(b): ends for (a, b), ends in quiet.mutes.items() if a == user}
+            phrases = [(f.phrase, f.whole_word) for f in quiet.filters.values() if f.user == user]
+            return f"users[{self.users.index(user)}] ({user}, at {time.time():.3f}, mutes {mutes}, filters {phrases})"
+
+        def described(self, post: int) -> str:
+            """A post as a triage needs it: its author (users[i]), group and text."""
+            model = self.model
+            author = model.posts.get(post)
+            if author is None:
+                return f"{post} (unknown)"
+            return (
+                f"{post} (users[{self.users.index(author)}]'s, group {model.post_group[post]}, {model.texts[post]!r})"
+            )
 
         def home_problems(self, user: int, posts: list[post_pb2.Post], read: Span, exact: bool = False) -> list[str]:
             """What is wrong with home timeline posts read during `read`: a post shown twice, or through an
@@ -425,7 +442,9 @@ def make_machine(stack, client):
             for p in posts:
                 may = self.model.showing(user, p.post_id, read)[1] if p.post_id in self.model.posts else set()
                 if p.reposted_by_user_id not in may:
-                    problems.append(f"{p.post_id} through {p.reposted_by_user_id or 'itself'}, not {sorted(may)}")
+                    problems.append(
+                        f"{self.described(p.post_id)} through {p.reposted_by_user_id or 'itself'}, not {sorted(may)}"
+                    )
                 else:
                     order.append(self.model.entry_order(p.post_id, p.reposted_by_user_id))
             if order != sorted(set(order), reverse=True):
