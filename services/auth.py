@@ -19,6 +19,7 @@ import grpc
 from feed.access.tokens import AuthKeys, Principal, Unauthenticated
 from feed.access.verified_tokens import verify_cached
 from services.edge import rpc
+from services.interceptors import Wrapped
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)
 
@@ -47,26 +48,29 @@ class AuthInterceptor(grpc.ServerInterceptor):
         # Runs in the servicer's error mapping (services.edge.rpc) before the method: binds the
         # caller to their organization and refuses a token naming another one.
         self._on_caller = on_caller
+        self._wrapped = Wrapped(self._wrap)
 
     def intercept_service(self, continuation, details) -> grpc.RpcMethodHandler | None:
         handler = continuation(details)
         if handler is None or handler.request_streaming or handler.response_streaming:
             return handler
-        service = details.method.lstrip("/").rpartition("/")[0]
-        if service not in self._services:
+        return self._wrapped.get(handler, details.method)  # built once per method: see Wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+        if full_method.lstrip("/").rpartition("/")[0] not in self._services:
             return handler  # health, reflection
-        header = next((v for k, v in details.invocation_metadata or () if k == "authorization"), None)
         return grpc.unary_unary_rpc_method_handler(
-            self._authenticated(handler.unary_unary, header),
+            self._authenticated(handler.unary_unary),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
 
-    def _authenticated(self, behavior: Callable[[Any, grpc.ServicerContext], Any], header) -> Callable:
+    def _authenticated(self, behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable:
         keys = self._keys
         on_caller = self._on_caller
 
         def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
+            header = next((v for k, v in context.invocation_metadata() or () if k == "authorization"), None)
             try:
                 principal = verify_cached(keys, header if isinstance(header, str) else None)
             except Unauthenticated as exc:

@@ -31,13 +31,14 @@ from typing import Any
 import grpc
 
 from feed.telemetry import metrics, tracing
-from feed.telemetry.request_context import METADATA_KEY, accept_request_id, new_request_id, request_id_scope
+from feed.telemetry.request_context import METADATA_KEY, accept_request_id, bind_request_id, new_request_id
 
 log = logging.getLogger("feed.rpc")
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
 Deserializer = Callable[[bytes], Any]
 MAX_REASON_CHARS = 200
+MAX_WRAPPED = 256  # wrapped handlers an interceptor keeps (our services' methods are about 40)
 
 
 class Malformed:
@@ -66,11 +67,17 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
 
     Only methods of our own services are labelled (health, reflection and unknown
     methods pass through untouched), so a caller cannot mint new label values.
+
+    Untraced, a method's wrapped handler is built once (Wrapped) and reads what is per call (the
+    request id) from the call's context: building handlers and closures on every call cost a page
+    about 4 us of Python, several times that in the server's CPU. Traced, each call's handler is
+    built with its span's parent, as before.
     """
 
     def __init__(self, service_names: Iterable[str]) -> None:
         self._services = frozenset(service_names)
         self._traced = tracing.enabled()  # once: the untraced path never asks again
+        self._wrapped = Wrapped(self._wrap)
 
     def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None], details: Any
@@ -78,47 +85,105 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         handler = continuation(details)
         if handler is None or handler.request_streaming or handler.response_streaming:
             return handler
+        if not self._traced:
+            return self._wrapped.get(handler, details.method)
         service, _, method = details.method.lstrip("/").rpartition("/")
         if service not in self._services:
             return handler
-        request_id = accept_request_id(_metadata(details, METADATA_KEY)) or new_request_id()
-        parse = handler.request_deserializer
-        behavior = _observed(handler.unary_unary, service, method, request_id, self._traced)
-        if self._traced:
-            from services.rpc_spans import traced
+        from services.rpc_spans import traced
 
-            behavior = traced(behavior, service, method, request_id, details.invocation_metadata)
-        return grpc.unary_unary_rpc_method_handler(
-            behavior,
-            request_deserializer=tolerant(parse) if parse is not None else None,
-            response_serializer=handler.response_serializer,
+        request_id = accept_request_id(_metadata(details.invocation_metadata, METADATA_KEY)) or new_request_id()
+        behavior = traced(
+            _observed(handler.unary_unary, service, method, lambda _: request_id, True),
+            service,
+            method,
+            request_id,
+            details.invocation_metadata,
         )
+        return _unary(handler, behavior)
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+        service, _, method = full_method.lstrip("/").rpartition("/")
+        if service not in self._services:
+            return handler
+        return _unary(handler, _observed(handler.unary_unary, service, method, _request_id))
 
 
-def _observed(behavior: Behavior, service: str, method: str, request_id: str, traced: bool = False) -> Behavior:
-    """behavior, run with request_id current, counted by status code and timed (with the trace id
-    as exemplar when traced and the call's span is sampled)."""
+class Wrapped:
+    """An interceptor's wrapped handler for each method, built once by wrap(handler, method).
+
+    Kept per method name with the handler it wraps, and used only while the handler below is that
+    very object (the registered handlers are the same objects on every call; handlers compare by
+    value, so one behavior registered under two names must not share an entry). An interceptor below
+    that builds a new handler per call (the trace recorder) makes every call build anew. Only
+    methods that have a handler get here, and the map is cleared whole at MAX_WRAPPED: bounded."""
+
+    __slots__ = ("_map", "_wrap")
+
+    def __init__(self, wrap: Callable[[grpc.RpcMethodHandler, str], grpc.RpcMethodHandler]) -> None:
+        self._wrap = wrap
+        self._map: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def get(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        entry = self._map.get(method)
+        if entry is not None and entry[0] is handler:
+            return entry[1]
+        wrapped = self._wrap(handler, method)
+        if len(self._map) >= MAX_WRAPPED:
+            self._map.clear()
+        self._map[method] = (handler, wrapped)
+        return wrapped
+
+
+def _unary(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethodHandler:
+    """handler with behavior, its request parser made tolerant (a Malformed marker instead of raising)."""
+    parse = handler.request_deserializer
+    return grpc.unary_unary_rpc_method_handler(
+        behavior,
+        request_deserializer=tolerant(parse) if parse is not None else None,
+        response_serializer=handler.response_serializer,
+    )
+
+
+def _request_id(context: grpc.ServicerContext) -> str:
+    """The call's request id: the client's x-request-id if usable, else a new one."""
+    return accept_request_id(_metadata(context.invocation_metadata(), METADATA_KEY)) or new_request_id()
+
+
+def _observed(
+    behavior: Behavior,
+    service: str,
+    method: str,
+    request_id_of: Callable[[grpc.ServicerContext], str] = _request_id,
+    traced: bool = False,
+) -> Behavior:
+    """behavior, run with the call's request id current, counted by status code and timed (with the
+    trace id as exemplar when traced and the call's span is sampled)."""
+    requests = functools.partial(_requests, service, method)
+    seconds = _seconds(service, method)
 
     def observed(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN
+        request_id = request_id_of(context)
         context.set_trailing_metadata(((METADATA_KEY, request_id),))
-        with request_id_scope(request_id):
-            try:
-                if type(request) is Malformed:
-                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
-                response = behavior(request, context)
-                code = context.code() or grpc.StatusCode.OK  # a handler may set_code() without raising
-                return response
-            except Exception:
-                code = context.code() or grpc.StatusCode.UNKNOWN  # abort() sets the code, then raises
-                raise
-            finally:
-                seconds = time.perf_counter() - started
-                _requests(service, method, code.name).inc()
-                _seconds(service, method).observe(seconds, _exemplar() if traced else None)
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(seconds * 1e3, 2)})
+        token = bind_request_id(request_id)
+        try:
+            if type(request) is Malformed:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.reason)
+            response = behavior(request, context)
+            code = context.code() or grpc.StatusCode.OK  # a handler may set_code() without raising
+            return response
+        except Exception:
+            code = context.code() or grpc.StatusCode.UNKNOWN  # abort() sets the code, then raises
+            raise
+        finally:
+            token.var.reset(token)
+            elapsed = time.perf_counter() - started
+            requests(code.name).inc()
+            seconds.observe(elapsed, _exemplar() if traced else None)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("rpc", extra={"method": method, "code": code.name, "ms": round(elapsed * 1e3, 2)})
 
     return observed
 
@@ -141,8 +206,8 @@ def _exemplar() -> dict[str, str] | None:
     return {"trace_id": trace_id} if trace_id else None
 
 
-def _metadata(details: Any, key: str) -> str | bytes | None:
-    for item_key, value in details.invocation_metadata or ():
+def _metadata(metadata: Iterable[tuple[str, Any]] | None, key: str) -> str | bytes | None:
+    for item_key, value in metadata or ():
         if item_key == key:
             return value
     return None

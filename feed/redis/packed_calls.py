@@ -9,13 +9,13 @@ Cluster client goes through RedisFunctions.call_many, which routes by slot.
 
 Same contract as RedisFunctions.call_many, by the same policy (RedisFunctions.send:
 the library reloaded and the failed calls redone, every round trip timed, a Redis
-that does not answer raised as Unavailable); only the transport differs.
+that does not answer raised as Unavailable); only the transport differs: packed, on
+the calling thread's own connection (feed/redis/held.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import hiredis
@@ -23,6 +23,7 @@ import redis
 
 from feed.redis.calls import Call
 from feed.redis.connection import RedisFunctions
+from feed.redis.held import held_connections
 
 CHUNK_BYTES = 1 << 20  # sendall in pieces of about this size: bounded copies for big pipelines
 
@@ -33,6 +34,7 @@ class PackedCalls:
     def __init__(self, functions: RedisFunctions) -> None:
         self._fn = functions
         self._standalone = isinstance(functions.client, redis.Redis)
+        self._held = held_connections(functions.client) if self._standalone else None
 
     def call_many(self, calls: Sequence[Call]) -> list[Any]:
         if not calls:
@@ -43,40 +45,17 @@ class PackedCalls:
 
     def _round_trip(self, calls: Sequence[Call]) -> list[Any]:
         """Send every call, then read every answer; an error answer takes its call's place."""
-        with _checked_out(self._fn.client) as conn:
-            conn.send_packed_command(_pack(calls))
-            replies: list[Any] = []
-            for _ in calls:
-                try:
-                    replies.append(conn.read_response())
-                except redis.ResponseError as exc:  # raised once its reply is read: the stream stays in step
-                    replies.append(exc)
-            return replies
+        return self._held.exchange(_pack(calls), len(calls))
 
 
 def packed_command(client: Any, command: Sequence[Any]) -> Any:
-    """One command packed by hiredis on a standalone Redis's own connection: the read path's MGET
-    costs a third of redis-py's execute_command this way. The caller times it (round_trip)."""
-    with _checked_out(client) as conn:
-        conn.send_packed_command([hiredis.pack_command(tuple(command))])
-        return conn.read_response()
-
-
-@contextlib.contextmanager
-def _checked_out(client: Any) -> Iterator[Any]:
-    """A connection of the client's pool, given back after; dropped instead when something other than an
-    error answer (whose reply was read) interrupted it: answers may be left unread on it."""
-    pool = client.connection_pool
-    conn = pool.get_connection()
-    try:
-        yield conn
-    except redis.ResponseError:
-        raise
-    except BaseException:
-        conn.disconnect()
-        raise
-    finally:
-        pool.release(conn)
+    """One command packed by hiredis on this thread's connection to a standalone Redis (feed/redis/held.py):
+    the read path's MGET costs a third of redis-py's execute_command this way. The caller times it
+    (round_trip)."""
+    (reply,) = held_connections(client).exchange([hiredis.pack_command(tuple(command))], 1)
+    if isinstance(reply, redis.ResponseError):
+        raise reply
+    return reply
 
 
 def _pack(calls: Sequence[Call]) -> list[bytes]:

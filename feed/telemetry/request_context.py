@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import re
-import uuid
 from collections.abc import Iterator
 
 METADATA_KEY = "x-request-id"  # gRPC metadata (lower case, as gRPC requires)
@@ -25,8 +25,8 @@ _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("feed_requ
 
 
 def new_request_id() -> str:
-    """A fresh random id (32 hex digits)."""
-    return uuid.uuid4().hex
+    """A fresh random id (32 hex digits; os.urandom directly: a quarter of uuid4's cost, on every call)."""
+    return os.urandom(16).hex()
 
 
 def accept_request_id(candidate: str | bytes | None) -> str | None:
@@ -41,6 +41,12 @@ def accept_request_id(candidate: str | bytes | None) -> str | None:
 def current_request_id() -> str | None:
     """The id of the call or event being handled, if any."""
     return _current.get()
+
+
+def bind_request_id(request_id: str | None) -> contextvars.Token[str | None]:
+    """Make request_id current until token.var.reset(token): request_id_scope without a generator, for
+    the gRPC edge, which runs it around every call."""
+    return _current.set(request_id)
 
 
 @contextlib.contextmanager
