@@ -13,9 +13,9 @@ and the lists of the read-time sources they merged on their previous page
 (pipelined). On a standalone Redis the timeline's call brings the cached posts of
 its ids too (TimelinePage.cached), so hydration asks Redis only for the ids it
 lacks (read-time lists', repost originals): none on a page of the home timeline
-alone. On a cluster (post keys in other slots) hydration is a second round trip. The follow guard asks
-the store only about authors and groups it did not know yet (feed/read/guard_cache.py:
-a reader's facts are kept while their relationship version stays the same); a query
+alone. On a cluster (post keys in other slots) hydration is a second round trip.
+The follow guard asks the store only about authors and groups it did not know yet
+(feed/read/guard_cache.py: a reader's facts are kept while their relationship version stays the same); a query
 also tells which read-time sources the reader follows (or, when the organization has
 many, lists the reader's follows and groups instead: feed/read/guard.py, so a page
 never pays for the size of the registry). When the guard must ask about the sources,

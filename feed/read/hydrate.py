@@ -11,7 +11,10 @@ from the store only for ids that are neither cached nor posts.
 
 Entries Redis already gave with a timeline page (TimelinePage.cached: a standalone
 Redis brings them in the page's round trip) are used as the cache's answer for those
-ids, tombstones and misses alike; only the other ids cost a cache call.
+ids, tombstones and misses alike; only the other ids cost a cache call. They were
+read a moment earlier than a separate MGET would read them: a deletion whose tombstone
+lands in between shows on this page as if it had come just after it (the page is a
+snapshot either way; the next read hides it).
 
 Counts cache hits and misses (feed_post_cache_lookups_total): the hit ratio says
 whether the cache TTL and Redis memory are sized for the read traffic.
