@@ -14,6 +14,7 @@ from feed.page_tokens import NewerCursor
 from feed.read.guard_cache import GuardCache
 from feed.read.home import HomeTimelineReader
 from feed.read.hydrate import Hydrator
+from feed.redis.held import HeldConnections
 from feed.store.reposts import Repost
 from tests.read.world import World, ids, new_user, newest_first, sample, samples
 
@@ -33,19 +34,26 @@ def world(functions, tmp_path):
 
 
 class Checkouts:
-    """Counts the connections taken from the Redis client's pool: every command, pipeline or packed call
-    takes one, so this counts round trips whether or not they are timed."""
+    """Counts the round trips on the Redis client's connections: every command or pipeline takes one from
+    its pool, every packed call exchanges on the thread's held one (feed/redis/held.py), so this counts
+    round trips whether or not they are timed."""
 
     def __init__(self, monkeypatch, client) -> None:
         self.count = 0
         pool = client.connection_pool
         take = pool.get_connection
+        exchange = HeldConnections.exchange
 
         def counted(*args, **kwargs):
             self.count += 1
             return take(*args, **kwargs)
 
+        def exchanged(held, *args, **kwargs):
+            self.count += 1
+            return exchange(held, *args, **kwargs)
+
         monkeypatch.setattr(pool, "get_connection", counted)
+        monkeypatch.setattr(HeldConnections, "exchange", exchanged)
 
 
 def reader_of(world: World, author: int, posts: int) -> tuple[int, list[Post]]:
