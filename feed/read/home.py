@@ -10,9 +10,12 @@ workers are still catching up; paging cuts the page and the cursor of the next.
 Round trips of a page in the common case: one to Redis for the reader's rate-limit
 budget, the timeline ids, the source directory, the reader's relationship version
 and the lists of the read-time sources they merged on their previous page
-(pipelined), and one to Redis to hydrate the merged ids, once. The follow guard asks
-the store only about authors and groups it did not know yet (feed/read/guard_cache.py:
-a reader's facts are kept while their relationship version stays the same); a query
+(pipelined). On a standalone Redis the timeline's call brings the cached posts of
+its ids too (TimelinePage.cached), so hydration asks Redis only for the ids it
+lacks (read-time lists', repost originals): none on a page of the home timeline
+alone. On a cluster (post keys in other slots) hydration is a second round trip.
+The follow guard asks the store only about authors and groups it did not know yet
+(feed/read/guard_cache.py: a reader's facts are kept while their relationship version stays the same); a query
 also tells which read-time sources the reader follows (or, when the organization has
 many, lists the reader's follows and groups instead: feed/read/guard.py, so a page
 never pays for the size of the registry). When the guard must ask about the sources,
@@ -26,7 +29,7 @@ for_good filter) are then removed from it in the background (feed/read/repair.py
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from feed.domain import Post
@@ -104,11 +107,12 @@ class HomeTimelineReader:
         cached: CachedGuard | None = None,
         after_id: int | None = None,
         deep: DeepRead | None = None,
-    ) -> tuple[list[TimelinePage], dict[int, Post]]:
+    ) -> tuple[list[TimelinePage], dict[int, Post], Mapping[int, Any] | None]:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows
         (below cursor; or, given after_id, the count ids just above it, for a newer page).
 
-        Answers the pages and the posts hydrated here: none when the guard knows which sources the
+        Answers the pages, the post-cache entries read with the home page (TimelinePage.cached: for the
+        hydrate stage), and the posts hydrated here: none when the guard knows which sources the
         reader merges, else the home page's (the guard asks about their authors and the sources in one
         store query). The first round reads the reader's relationship version with the page, resumes
         the guard from the facts kept under it (cached), and reads with them the lists of the sources
@@ -126,7 +130,7 @@ class HomeTimelineReader:
             cached.resume(guard)
         guard.learn_quiet()  # nothing to do while the reader's mutes and filters known still hold
         if not guard.knows(directory):  # one store query for the home page's authors and the sources
-            posts = self._hydrator.hydrate(home.ids)
+            posts = self._hydrator.hydrate(home.ids, home.cached)
             guard.learn(posts.values(), directory)
         readable = guard.read_time_sources(directory)  # never the whole directory when it is large
         if cached is not None:
@@ -136,11 +140,11 @@ class HomeTimelineReader:
         else:
             pages = [home]
         if deep is None:
-            return pages, posts
+            return pages, posts, home.cached
         pages, stored = deep.extend(pages, readable, cursor, count, after_id)
         guard.learn(stored)
         posts.update((p.post_id, p) for p in stored)
-        return pages, posts
+        return pages, posts, home.cached
 
     def read_newer(
         self, user_id: int, newer: NewerCursor, page_size: int, org_id: int = 0, budget: Rider | None = None
@@ -178,13 +182,13 @@ class HomeTimelineReader:
         try:
             for n in range(MAX_ROUNDS):
                 cursor, after_id, fetch, merge = window(page)
-                pages, posts = self.sources(
+                pages, posts, read = self.sources(
                     ctx, guard, cursor, fetch, budget, cached if n == 0 else None, after_id, deep
                 )
                 budget = None  # spent once, in the first round (the version is read there too)
                 home_ids.update(pages[0].ids)
                 candidates = merge(pages)
-                found = self.hydrate(candidates, posts, guard, gone)
+                found = self.hydrate(candidates, posts, guard, gone, read)
                 done = page.add(run_filters(self.filters, found, ctx, gone), candidates)
                 if done is not None:
                     break
@@ -198,13 +202,19 @@ class HomeTimelineReader:
             self.repair.remove(user_id, ours, org_id)
 
     def hydrate(
-        self, candidates: Candidates, posts: dict[int, Post], guard: FollowGuard, gone: list[int]
+        self,
+        candidates: Candidates,
+        posts: dict[int, Post],
+        guard: FollowGuard,
+        gone: list[int],
+        read: Mapping[int, Any] | None = None,
     ) -> list[Post]:
         """Stage hydrate: the candidates as posts (those the sources stage did not hydrate fetched now, in one
-        post-cache read), deleted ones dropped, and added to gone: neither the cache nor the store has them."""
+        post-cache read, of the ids read lacks), deleted ones dropped, and added to gone: neither the cache
+        nor the store has them."""
         unhydrated = [i for i in candidates.ids if i not in posts]
         if unhydrated:
-            more = self._hydrator.hydrate(unhydrated)
+            more = self._hydrator.hydrate(unhydrated, read)
             posts.update(more)
             guard.learn(more.values())
         result = drop_deleted(candidates.ids, posts)

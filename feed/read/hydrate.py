@@ -9,6 +9,13 @@ up in one more cache call, only for pages that hold reposts. A repost whose orig
 deleted does not hydrate, so it is dropped as a deleted post is. Repost records are read
 from the store only for ids that are neither cached nor posts.
 
+Entries Redis already gave with a timeline page (TimelinePage.cached: a standalone
+Redis brings them in the page's round trip) are used as the cache's answer for those
+ids, tombstones and misses alike; only the other ids cost a cache call. They were
+read a moment earlier than a separate MGET would read them: a deletion whose tombstone
+lands in between shows on this page as if it had come just after it (the page is a
+snapshot either way; the next read hides it).
+
 Counts cache hits and misses (feed_post_cache_lookups_total): the hit ratio says
 whether the cache TTL and Redis memory are sized for the read traffic.
 """
@@ -16,7 +23,8 @@ whether the cache TTL and Redis memory are sized for the read traffic.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from feed.domain import Post
 from feed.redis.post_cache import PostCache
@@ -37,16 +45,16 @@ class Hydrator:
         self._posts = posts
         self._reposts = reposts
 
-    def hydrate(self, post_ids: Sequence[int]) -> dict[int, Post]:
+    def hydrate(self, post_ids: Sequence[int], read: Mapping[int, Any] | None = None) -> dict[int, Post]:
         """The live posts among post_ids (reposts as their originals, reposted_by set); deleted and unknown
-        ids, and reposts of deleted posts, are absent."""
-        found = self._lookup(post_ids)
+        ids, and reposts of deleted posts, are absent. read: cache entries already read (TimelinePage.cached)."""
+        found = self._lookup(post_ids, read)
         pointers = [p for p in found.values() if p.repost_of]
         if not pointers:
             return found  # the common page: no repost
         wanted = list(dict.fromkeys(p.repost_of for p in pointers))
         have = {i: found[i] for i in wanted if i in found and not found[i].repost_of}
-        originals = have | self._lookup([i for i in wanted if i not in have])
+        originals = have | self._lookup([i for i in wanted if i not in have], read)
         for pointer in pointers:
             original = originals.get(pointer.repost_of)
             if original is None or original.repost_of:  # deleted (or not a post): the repost goes with it
@@ -57,9 +65,11 @@ class Hydrator:
                 )
         return found
 
-    def _lookup(self, post_ids: Sequence[int]) -> dict[int, Post]:
+    def _lookup(self, post_ids: Sequence[int], read: Mapping[int, Any] | None = None) -> dict[int, Post]:
         """Cached entries (reposts as unresolved pointers), the misses from the store, and those cached."""
-        found, deleted = self._cache.get_many(post_ids)
+        if not post_ids:
+            return {}
+        found, deleted = self._cache.get_many(post_ids, read)
         misses = [i for i in post_ids if i not in found and i not in deleted]
         _HITS.inc(len(post_ids) - len(misses))  # tombstones are hits too
         if not misses:

@@ -14,6 +14,10 @@ Post keys carry no hash tag (a page's posts are by many authors, so no tag
 would group them): on a Redis Cluster a page's lookup is one MGET per slot,
 pipelined per node, and fills are pipelined per node the same way.
 
+A home page's read brings the entries of its ids with it on a standalone Redis
+(feed.lua tl_page_posts); get_many takes those (read) and asks Redis only for
+the others, decoding both the same way.
+
 Each round trip is timed (post_cache_get, post_cache_fill, post_cache_mark_deleted, post_cache_forget)
 and a Redis that does not answer raises Unavailable, by the one policy of
 feed/redis/calls.py.
@@ -21,8 +25,8 @@ feed/redis/calls.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import redis
 
@@ -83,8 +87,11 @@ class PostCache(Protocol):
     """Hydrated posts by id, cache-aside, with deletion tombstones. RedisPostCache is the backend; the read
     path's unit tests use an in-memory double that passes the same contract (tests/redis)."""
 
-    def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
-        """Cached posts and tombstones among post_ids; ids in neither are misses."""
+    def get_many(
+        self, post_ids: Sequence[int], read: Mapping[int, Any] | None = None
+    ) -> tuple[dict[int, Post], set[int]]:
+        """Cached posts and tombstones among post_ids; ids in neither are misses. read: the entries of some
+        of them as Redis answered them already (TimelinePage.cached), used instead of asking again."""
         ...
 
     def fill(self, posts: Sequence[Post]) -> None:
@@ -112,13 +119,29 @@ class RedisPostCache:
         self._decoded: dict[bytes, Post] = {}
         self._standalone = isinstance(client, redis.Redis)  # else a cluster: MGET per slot (feed/redis/cluster.py)
 
-    def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
-        """Cached posts and tombstones among post_ids; ids in neither are misses."""
+    def get_many(
+        self, post_ids: Sequence[int], read: Mapping[int, Any] | None = None
+    ) -> tuple[dict[int, Post], set[int]]:
+        """Cached posts and tombstones among post_ids; ids in neither are misses. read: entries Redis gave
+        with a timeline page (values by id, None for a miss): only the ids not in it are asked for."""
+        if not read:
+            return self._decode(post_ids, self._values(post_ids))
+        rest = [i for i in post_ids if i not in read]
+        if not rest:
+            return self._decode(post_ids, [read[i] for i in post_ids])  # the common page: no round trip
+        fetched = dict(zip(rest, self._values(rest), strict=True))  # a read-time list's ids, a repost's original
+        return self._decode(post_ids, [read[i] if i in read else fetched[i] for i in post_ids])
+
+    def _values(self, post_ids: Sequence[int]) -> list[Any]:
+        """The entries of post_ids in one round trip (on a cluster, one MGET per slot, pipelined per node)."""
         if not post_ids:
-            return {}, set()
+            return []
         keys = [post_key(i) for i in post_ids]
         with round_trip("post_cache_get"):
-            values = packed_command(self._client, ("MGET", *keys)) if self._standalone else mget(self._client, keys)
+            return packed_command(self._client, ("MGET", *keys)) if self._standalone else mget(self._client, keys)
+
+    def _decode(self, post_ids: Sequence[int], values: Sequence[Any]) -> tuple[dict[int, Post], set[int]]:
+        """Posts and tombstones from the entries of post_ids, in order; decoded posts kept by their bytes."""
         found: dict[int, Post] = {}
         deleted: set[int] = set()
         decoded = self._decoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -16,17 +17,31 @@ class TimelinePage:
     # The read reached the list's oldest visible entry and the timeline goes on past it, in the store
     # (the list is its newest prefix: no complete mark, or past its bound). feed/read/deep.py reads on there.
     goes_on: bool = False
+    # The post-cache entries of ids, read in the same round trip (tl_page_posts, tl_newer_posts: a standalone
+    # Redis), as RedisPostCache.get_many takes them; None when the read did not bring them. Not part of what
+    # the page is: two reads of the same ids are equal whether or not they brought their posts.
+    cached: Mapping[int, Any] | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 _STATES = {0: "missing", 1: "building", 2: "ready"}
 _GOES_ON = 2  # feed.lua GOES_ON, reported when a read passes GOES_ON_ARG
 GOES_ON_ARG = 1  # tl_page's and tl_newer's fifth argument: report GOES_ON
+WITH_POSTS = "_posts"  # tl_page_posts, tl_newer_posts: the same read, with the cached posts of its ids
 
 
 def parse_page(reply: list[Any]) -> TimelinePage:
     """A tl_page or tl_newer answer {state, more, ids...} as a TimelinePage (more's bit 2: goes_on)."""
     flags = int(reply[1])
     return TimelinePage(_STATES[int(reply[0])], [int(x) for x in reply[2:]], bool(flags & 1), bool(flags & _GOES_ON))
+
+
+def parse_page_with_posts(reply: list[Any]) -> TimelinePage:
+    """A tl_page_posts or tl_newer_posts answer {page, values} as a TimelinePage whose cached holds the
+    values by id (none for a missing or building list)."""
+    page = parse_page(reply[0])
+    if page.state != "ready":
+        return page
+    return dataclasses.replace(page, cached=dict(zip(page.ids, reply[1], strict=True)))
 
 
 def window_of(before_id: int | None, after_id: int | None) -> tuple[str, str]:

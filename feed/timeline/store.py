@@ -4,7 +4,8 @@ All list logic runs server side (feed/redis/lua/feed.lua); this module only grou
 work into few round trips. Deliveries go out as tl_fanout calls of one shard
 each (feed/timeline/audience.py): a post id with the many keys it goes to, in pipelines
 of bounded size. A read's first round trip carries the timeline page and the
-organization's directory of read-time sources together.
+organization's directory of read-time sources together, and on a standalone
+Redis the cached posts of the page's ids too (feed.lua tl_page_posts).
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from feed.domain import Source
 from feed.errors import Unavailable
 from feed.redis.calls import OptionalCall, Rider, round_trip
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, post_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls, repost_calls
-from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
+from feed.timeline.page import (
+    GOES_ON_ARG,
+    WITH_POSTS,
+    TimelinePage,
+    parse_page,
+    parse_page_with_posts,
+    window_of,
+)
 from feed.timeline.sources import ReadTimeSources, RedisReadTimeSources
 
 # A rebuild that crashed frees the timeline after this; a live one gives up earlier
@@ -35,6 +43,7 @@ REBUILD_MARK_TTL_S = 30
 # Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
 # one, the client packs the next, so neither waits for the other.
 PIPELINES_IN_FLIGHT = 2
+POST_KEY_PREFIX = post_key(0)[:-1]  # what tl_page_posts puts before an id to name its post-cache key
 
 
 class TimelineStore(Protocol):
@@ -159,13 +168,22 @@ class RedisTimelineStore:
         return bool(self._fn.call("tl_merge", [key], [self.max_entries, *post_ids]))
 
     def page_call(
-        self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
+        self,
+        user_id: int,
+        before_id: int | None,
+        count: int,
+        org_id: int = 0,
+        after_id: int | None = None,
+        with_posts: bool = False,
     ) -> tuple[str, list[str], list]:
         """The call reading up to count ids older than before_id (tl_page), or, given after_id, the count ids
-        just above it (tl_newer); either refreshes the TTL."""
+        just above it (tl_newer); either refreshes the TTL. with_posts: the variant that also reads the
+        post-cache entries of those ids (tl_page_posts, tl_newer_posts: a standalone Redis only)."""
         name, cursor = window_of(before_id, after_id)
-        key = home_timeline_key(user_id, org_id)
-        return (name, [key], [cursor, count, self.max_entries, self.ttl_s, GOES_ON_ARG])
+        args = [cursor, count, self.max_entries, self.ttl_s, GOES_ON_ARG]
+        if with_posts:
+            return (name + WITH_POSTS, [home_timeline_key(user_id, org_id)], [*args, POST_KEY_PREFIX])
+        return (name, [home_timeline_key(user_id, org_id)], args)
 
     def page(
         self, user_id: int, before_id: int | None, count: int, org_id: int = 0, after_id: int | None = None
@@ -194,11 +212,16 @@ class RedisTimelineStore:
         they cost one round trip (on a cluster, one per node, sent together). read_time
         is the Redis backend's too: its directory copy is refreshed by this round trip.
         A rider of an OptionalCall gets its error answer instead of failing the page.
+        On a standalone Redis the page also brings the post-cache entries of its ids
+        (TimelinePage.cached), so that hydrating them needs no round trip of its own; a
+        cluster keeps post keys in other slots, where a function must not read them.
         """
         directory = read_time.directory_of(org_id)
-        home = self.page_call(user_id, before_id, count, org_id, after_id)
+        with_posts = not self._cluster
+        home = self.page_call(user_id, before_id, count, org_id, after_id, with_posts)
         replies = self._with_riders([home, directory.call()], riders)
-        return parse_page(replies[0]), directory.absorb(replies[1])
+        page = parse_page_with_posts(replies[0]) if with_posts else parse_page(replies[0])
+        return page, directory.absorb(replies[1])
 
     def _with_riders(self, calls: list, riders: Sequence[Rider]) -> list[Any]:
         """The calls' replies, their riders settled, in one round trip."""

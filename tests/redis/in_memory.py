@@ -9,7 +9,8 @@ the same contract (tests/redis/test_post_cache_contract.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from feed.domain import Post
 
@@ -22,7 +23,10 @@ class InMemoryPostCache:
         self._clock = clock
         self._entries: dict[int, tuple[Post | None, float]] = {}  # post id -> (post or tombstone, expiry)
 
-    def get_many(self, post_ids: Sequence[int]) -> tuple[dict[int, Post], set[int]]:
+    def get_many(
+        self, post_ids: Sequence[int], read: Mapping[int, Any] | None = None
+    ) -> tuple[dict[int, Post], set[int]]:
+        """read: entries Redis gave with a page; they are Redis's, not this cache's, so they are not used."""
         found: dict[int, Post] = {}
         deleted: set[int] = set()
         for post_id in post_ids:

@@ -270,6 +270,36 @@ local function tl_newer(keys, args)
   return out
 end
 
+-- A page read with the post-cache entries of its ids (tl_page_posts, tl_newer_posts): the page's own
+-- reply as tl_page and tl_newer give it (unchanged for the processes that still call those during a
+-- rolling deploy), and the values of MGET prefix..id for its ids, in order: nil for a miss, the
+-- cached bytes (an empty string: a tombstone). A missing or building list brings none. One round trip
+-- for a page's ids and their cached posts, where two were needed.
+-- The post keys are NOT in KEYS: they are only known once the list is read. Redis documents that a
+-- function must declare every key it touches "to ensure correct execution, both in standalone and
+-- clustered deployments" (FCALL), and enforces it only on a cluster: there, a key outside the
+-- declared slot fails ("Script attempted to access a non local key in a cluster node", checked on
+-- redis-server 7.0.15), while a standalone server reads it like any other (ACL key rules are still
+-- applied to each redis.call). So these two are flagged no-cluster (a cluster node refuses them
+-- outright) and only a standalone client calls them (feed/timeline/store.py); on a cluster, and
+-- behind a proxy that routes by declared keys, a page stays two round trips. docs/performance.md.
+local function with_posts(page, prefix)
+  if page[1] ~= 2 or #page <= 2 then return {page, {}} end
+  local keys = {}
+  for i = 3, #page do keys[#keys + 1] = prefix .. page[i] end  -- at most max (800): unpack takes them
+  return {page, redis.call('MGET', unpack(keys))}
+end
+
+-- KEYS: timeline; ARGV: as tl_page (five), then the post keys' prefix. Returns {tl_page's reply, values}.
+local function tl_page_posts(keys, args)
+  return with_posts(tl_page(keys, args), args[6])
+end
+
+-- KEYS: timeline; ARGV: as tl_newer (five), then the post keys' prefix. Returns {tl_newer's reply, values}.
+local function tl_newer_posts(keys, args)
+  return with_posts(tl_newer(keys, args), args[6])
+end
+
 -- KEYS: timeline; ARGV: ttl seconds for a building marker, the claim's token.
 -- Returns 1 if the caller now owns the rebuild, 0 if the timeline exists
 -- or another caller is already rebuilding it.
@@ -533,6 +563,8 @@ redis.register_function('tl_retire', tl_retire)
 redis.register_function('tl_remove', tl_remove)
 redis.register_function('tl_page', tl_page)
 redis.register_function('tl_newer', tl_newer)
+redis.register_function{function_name='tl_page_posts', callback=tl_page_posts, flags={'no-cluster'}}
+redis.register_function{function_name='tl_newer_posts', callback=tl_newer_posts, flags={'no-cluster'}}
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
 redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
 redis.register_function('tl_finish_claim', tl_finish_claim)
