@@ -58,7 +58,7 @@ def test_older_and_newer_windows_match_the_lists_own_calls(filled, functions, co
 
 
 def test_a_list_going_on_in_the_store_and_a_missing_one_answer_as_their_own_calls(filled, functions, redis_client):
-    read_time, _ = filled
+    read_time, listed = filled
     assert redis_client.rpop(source_posts_key(SOURCES[0])) == COMPLETE_MARK  # no longer whole: goes on in the store
     redis_client.delete(source_posts_key(SOURCES[1]))
     pages = read_time.pages(SOURCES, None, 9)
