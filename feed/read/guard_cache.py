@@ -21,7 +21,7 @@ TTL_S, a last resort should a version change ever be lost.
 
 An entry also names the read-time sources its reader's last page merged: the next
 page reads their lists in its first round trip, before any version is known (a
-guess, feed/timeline/sources.py Prefetch), and uses them only if the guard, settled
+guess, feed/read/sources.py Prefetch), and uses them only if the guard, settled
 under the version read with them, names no source outside them.
 """
 

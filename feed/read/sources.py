@@ -29,7 +29,7 @@ from feed.store.base import Store
 from feed.telemetry import metrics
 from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import RebuildAbandoned
-from feed.timeline.sources import Prefetch, ReadTimeSources
+from feed.timeline.sources import PageRider, ReadTimeSources
 from feed.timeline.store import TimelineStore
 
 log = logging.getLogger("feed.read")
@@ -103,7 +103,7 @@ class HomeSources:
         after_id: int | None = None,
     ) -> Prefetch:
         """The read of these sources' lists, as riders of the home page's round trip (see Prefetch)."""
-        return self._read_time.prefetch(sources, before_id, count, org_id, after_id)
+        return Prefetch(sources, self._read_time.page_riders(sources, before_id, count, org_id, after_id))
 
     def read_time(
         self,
@@ -126,6 +126,29 @@ class HomeSources:
             # The error's type and the number of sources only: no ids, tokens or post text.
             log.warning("read-time sources skipped (fail open): %s for %d sources", type(exc).__name__, len(sources))
             return []
+
+
+class Prefetch:
+    """The lists of the read-time sources a reader merged on their previous page (feed/read/guard_cache.py),
+    read in the first round trip of the next page, with its home page: before the follow guard can say which
+    sources the page merges. A guess, used only when the guard then names no source outside it: a follow,
+    a join or a new read-time source since makes the page read its lists on their own, as without it."""
+
+    __slots__ = ("_pages", "riders")
+
+    def __init__(self, sources: Sequence[Source], riders: list[PageRider]) -> None:
+        self.riders = riders
+        self._pages = dict(zip(sources, riders, strict=True))
+
+    def pages(self, sources: Sequence[Source]) -> list[TimelinePage] | None:
+        """The sources' pages, in order, when each rode and answered; else None (read them)."""
+        pages = []
+        for source in sources:
+            rider = self._pages.get(source)
+            if rider is None or rider.page is None:  # not guessed, or its call failed (read it: fail open there)
+                return None
+            pages.append(rider.page)
+        return pages
 
 
 def _outcome(rebuild: Future[bool], timeout: float) -> None:

@@ -24,8 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-import redis
-
 from feed.domain import Source
 from feed.lru import BoundedLru
 from feed.redis.calls import Call, OptionalCall, round_trip
@@ -64,58 +62,25 @@ class SourceList:
 
 
 class PageRider:
-    """The pages of some read-time lists read riding in another round trip (a home page's first:
-    feed/timeline/store.py page_with_sources), as a Rider (feed/redis/calls.py): one call, of every list
-    on a standalone Redis (tl_pages), of one list on a cluster (its slot's). pages stays None until
-    settled, and when its call failed: an optional source never fails the page it rides in (the reader
-    reads the lists again)."""
+    """One read-time list's page read riding in another round trip (a home page's first: feed/timeline/store.py
+    page_with_sources), as a Rider (feed/redis/calls.py). page stays None until settled, and when its call
+    failed: an optional source never fails the page it rides in (the reader reads the lists again)."""
 
-    __slots__ = ("_call", "_many", "pages")
+    __slots__ = ("_call", "page")
 
-    def __init__(self, call: Call, many: bool) -> None:
+    def __init__(self, call: Call) -> None:
         self._call = OptionalCall(call)
-        self._many = many  # a tl_pages call: one reply per list, in one
-        self.pages: list[TimelinePage] | None = None
+        self.page: TimelinePage | None = None
 
     def call(self) -> Call:
         return self._call
 
     def settle(self, reply: Any) -> None:
-        if isinstance(reply, Exception):
-            self.pages = None
-        else:
-            self.pages = [parse_page(r) for r in reply] if self._many else [parse_page(reply)]
+        self.page = None if isinstance(reply, Exception) else parse_page(reply)
 
     def settle_alone(self) -> None:
-        """No pipeline to ride in: no pages (the reader reads the lists on their own)."""
-        self.pages = None
-
-
-class Prefetch:
-    """The lists of the read-time sources a reader merged on their previous page (feed/read/guard_cache.py),
-    read in the first round trip of the next page, with its home page (riders): before the follow guard can
-    say which sources the page merges. A guess, used only when the guard then names no source outside it: a
-    follow, a join or a new read-time source since makes the page read its lists on their own, as without it."""
-
-    __slots__ = ("_sources", "riders")
-
-    def __init__(self, sources: Sequence[Source], riders: Sequence[PageRider]) -> None:
-        self._sources = tuple(sources)
-        self.riders = list(riders)
-
-    def pages(self, sources: Sequence[Source]) -> list[TimelinePage] | None:
-        """The sources' pages, in order, when each rode and answered; else None (read them)."""
-        got: list[TimelinePage] = []
-        for rider in self.riders:
-            if rider.pages is None:  # its call failed (read the lists alone: fail open there)
-                return None
-            got += rider.pages
-        if tuple(sources) == self._sources:  # the common case: the guard names the guessed ones (no hashing)
-            return got
-        by_source = dict(zip(self._sources, got, strict=True))
-        if not all(s in by_source for s in sources):
-            return None  # a source not guessed
-        return [by_source[s] for s in sources]
+        """No pipeline to ride in: no page (the reader reads the lists on their own)."""
+        self.page = None
 
 
 class ReadTimeSources(Protocol):
@@ -156,15 +121,15 @@ class ReadTimeSources(Protocol):
         just above it), newest first."""
         ...
 
-    def prefetch(
+    def page_riders(
         self,
         sources: Sequence[Source],
         before_id: int | None,
         count: int,
         org_id: int = 0,
         after_id: int | None = None,
-    ) -> Prefetch:
-        """What pages() would read, as riders of another round trip."""
+    ) -> list[PageRider]:
+        """What pages() would read, as riders of another round trip: one per source, in order."""
         ...
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
@@ -190,7 +155,6 @@ class RedisReadTimeSources:
     def __init__(self, functions: RedisFunctions, max_entries: int, max_sources: int = MAX_SOURCES) -> None:
         self._fn = functions
         self._packed = PackedCalls(functions)  # the read path's round trip (pages)
-        self._standalone = isinstance(functions.client, redis.Redis)  # else a cluster: a call per list's slot
         self.max_entries = max_entries
         self.max_sources = max_sources
         self._directories: BoundedLru[int, SourceDirectory] = BoundedLru(DIRECTORIES_MAX)
@@ -280,40 +244,28 @@ class RedisReadTimeSources:
         after_id: int | None = None,
     ) -> list[TimelinePage]:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
-        just above it), in one round trip: one call on a standalone Redis (tl_pages, packed by hiredis:
-        one reply to read, not one per list), one per list on a cluster (each in its slot)."""
-        riders = self._riders(sources, before_id, count, org_id, after_id)
-        replies = self._packed.call_many([r.call() for r in riders])
-        pages: list[TimelinePage] = []
-        for rider, reply in zip(riders, replies, strict=True):
-            if isinstance(reply, Exception):  # a rider's error answer comes back in place: raise it here
-                raise reply
-            rider.settle(reply)
-            pages += rider.pages or ()
-        return pages
+        just above it), in one round trip (packed by hiredis on a standalone Redis: redis-py's pipeline
+        cost a merging page about 60 us more of Python)."""
+        calls = self._page_calls(sources, before_id, count, org_id, after_id)
+        return [parse_page(reply) for reply in self._packed.call_many(calls)]
 
-    def prefetch(
+    def page_riders(
         self,
         sources: Sequence[Source],
         before_id: int | None,
         count: int,
         org_id: int = 0,
         after_id: int | None = None,
-    ) -> Prefetch:
-        """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py)."""
-        return Prefetch(sources, self._riders(sources, before_id, count, org_id, after_id))
-
-    def _riders(
-        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int, after_id: int | None
     ) -> list[PageRider]:
-        if not sources:
-            return []
+        """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py Prefetch)."""
+        return [PageRider(call) for call in self._page_calls(sources, before_id, count, org_id, after_id)]
+
+    def _page_calls(
+        self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int, after_id: int | None
+    ) -> list[Call]:
         name, cursor = window_of(before_id, after_id)
         args = [cursor, count, self.max_entries, 0, GOES_ON_ARG]
-        if self._standalone:
-            keys = [source_posts_key(s, org_id) for s in sources]
-            return [PageRider(("tl_pages", keys, [name, *args]), True)]
-        return [PageRider((name, [source_posts_key(s, org_id)], args), False) for s in sources]
+        return [(name, [source_posts_key(a, org_id)], args) for a in sources]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
         """The newest post id of each source's list (0 for an empty or missing list), in one round trip."""

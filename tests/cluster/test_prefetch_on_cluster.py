@@ -29,22 +29,21 @@ def filled(functions) -> tuple[RedisTimelineStore, RedisReadTimeSources, dict[So
 def test_read_time_lists_of_several_slots_ride_in_the_home_pages_round_trip(functions, redis_client):
     timelines, read_time, posts = filled(functions)
     assert len({redis_client.keyslot(source_posts_key(s)) for s in SOURCES}) == len(SOURCES)
-    prefetch = read_time.prefetch(SOURCES, None, 10)
+    riders = read_time.page_riders(SOURCES, None, 10)
     probe = VersionProbe(1)
-    timelines.page_with_sources(read_time, 1, None, 5, riders=[probe, *prefetch.riders])
-    assert [p.ids for p in prefetch.pages(SOURCES)] == [sorted(posts[s], reverse=True) for s in SOURCES]
+    timelines.page_with_sources(read_time, 1, None, 5, riders=[probe, *riders])
+    assert [r.page.ids for r in riders] == [sorted(posts[s], reverse=True) for s in SOURCES]
     assert probe.value is not None
 
 
 def test_a_list_answering_an_error_leaves_its_rider_empty_and_the_page_served(functions, redis_client):
     timelines, read_time, _ = filled(functions)
     redis_client.set(source_posts_key(SOURCES[0]), "not a list")  # WRONGTYPE for its tl_page
-    prefetch = read_time.prefetch(SOURCES, None, 10)
-    page, sources = timelines.page_with_sources(read_time, 1, None, 5, riders=prefetch.riders)
+    riders = read_time.page_riders(SOURCES, None, 10)
+    page, sources = timelines.page_with_sources(read_time, 1, None, 5, riders=riders)
     assert page.state == "missing"  # the home page is answered (user 1 has no timeline)
     assert set(SOURCES) <= sources
-    assert [r.pages is None for r in prefetch.riders] == [True, False, False]  # a call per list's slot
-    assert prefetch.pages(SOURCES) is None  # the lists are read on their own next, failing open there
+    assert [r.page is None for r in riders] == [True, False, False]
 
 
 class _SourceNodeDown:
@@ -77,10 +76,10 @@ class _FailingPipeline:
 
 def test_a_list_whose_node_does_not_answer_leaves_the_home_page_and_its_required_riders_served(functions, monkeypatch):
     timelines, read_time, _ = filled(functions)
-    prefetch = read_time.prefetch(SOURCES, None, 10)
+    riders = read_time.page_riders(SOURCES, None, 10)
     probe = VersionProbe(1)
     monkeypatch.setattr(functions, "client", _SourceNodeDown(functions.client))
-    page, _ = timelines.page_with_sources(read_time, 1, None, 5, riders=[probe, *prefetch.riders])
+    page, _ = timelines.page_with_sources(read_time, 1, None, 5, riders=[probe, *riders])
     assert page.state == "missing"
     assert probe.value is not None  # the required rider was settled by the page's answer
-    assert prefetch.pages(SOURCES) is None  # the lists are read on their own next, failing open there
+    assert all(r.page is None for r in riders)  # the lists are read on their own next, failing open there

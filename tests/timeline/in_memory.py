@@ -20,7 +20,7 @@ from feed.domain import Source
 from feed.redis.keys import TIMELINE_SLACK, home_timeline_key
 from feed.timeline.audience import Audience
 from feed.timeline.page import TimelinePage
-from feed.timeline.sources import MAX_SOURCES, Prefetch, SourceList
+from feed.timeline.sources import MAX_SOURCES, SourceList
 
 TRUNCATED, COMPLETE, BUILDING = "truncated", "complete", "building"
 REPOST_WINDOW = 40  # as feed.lua: a repost is not added when its post is among this many newest entries
@@ -301,24 +301,24 @@ class InMemoryReadTimeSources:
                 out.append(window_below(visible, before_id, count, goes_on))
         return out
 
-    def prefetch(
+    def page_riders(
         self,
         sources: Sequence[Source],
         before_id: int | None,
         count: int,
         org_id: int = 0,
         after_id: int | None = None,
-    ) -> Prefetch:
-        """pages()' reads as a rider, read when settled alone (the in-memory store has no round trip)."""
-        return Prefetch(sources, [InMemoryPageRider(lambda: self.pages(sources, before_id, count, org_id, after_id))])
+    ) -> list[InMemoryPageRider]:
+        """pages()' reads as riders, each read when settled alone (the in-memory store has no round trip)."""
+        return [InMemoryPageRider(lambda s=s: self.pages([s], before_id, count, org_id, after_id)[0]) for s in sources]
 
 
 class InMemoryPageRider:
-    """A PageRider of the double: it reads its lists when the timeline store settles it alone."""
+    """A PageRider of the double: it reads its list when the timeline store settles it alone."""
 
-    def __init__(self, read: Callable[[], list[TimelinePage]]) -> None:
+    def __init__(self, read: Callable[[], TimelinePage]) -> None:
         self._read = read
-        self.pages: list[TimelinePage] | None = None
+        self.page: TimelinePage | None = None
 
     def call(self):
         raise AssertionError("the in-memory timeline store settles its riders alone")
@@ -327,7 +327,7 @@ class InMemoryPageRider:
         raise AssertionError("the in-memory timeline store settles its riders alone")
 
     def settle_alone(self) -> None:
-        self.pages = self._read()
+        self.page = self._read()
 
 
 def window_above(visible: list[int], after_id: int, count: int, goes_on: bool = False) -> TimelinePage:

@@ -500,19 +500,6 @@ local function tl_ensure(keys, args)
   return created
 end
 
--- KEYS: read-time lists; ARGV: 'tl_page' or 'tl_newer', then that function's arguments (ttl 0: no
--- write). Returns that function's reply for each list, in order: a merging page's lists in one call,
--- one reply for the client to read instead of one per list. The keys span hash slots: a standalone
--- Redis only (flagged no-cluster; a cluster reads each list with its own call, feed/timeline/sources.py).
-local function tl_pages(keys, args)
-  local read = tl_page
-  if args[1] == 'tl_newer' then read = tl_newer end
-  local rest = {unpack(args, 2)}
-  local out = {}
-  for i = 1, #keys do out[i] = read({keys[i]}, rest) end
-  return out
-end
-
 -- KEYS[1]: a user's token bucket (a hash: t = tokens, ts = last refill in ms);
 -- ARGV: rate per second, burst. Refill by the time elapsed on Redis's own clock
 -- (replicas with skewed clocks agree), then take a token: 0, or the ms until one is due.
@@ -571,4 +558,3 @@ redis.register_function('tl_finish_claim', tl_finish_claim)
 redis.register_function('tl_abandon_rebuild', tl_abandon_rebuild)
 redis.register_function('tl_merge', tl_merge)
 redis.register_function('rl_take', rl_take)
-redis.register_function{function_name='tl_pages', callback=tl_pages, flags={'no-cluster'}}
