@@ -25,7 +25,7 @@ TESTS = Path(__file__).resolve().parent
 LAST_USERS = pytest.StashKey[list]()  # on an item: the fixture definitions it is the last user of
 
 
-def _quoted_names(path: Path, cache: dict[Path, str]) -> str:
+def _module_text(path: Path, cache: dict[Path, str]) -> str:
     if path not in cache:
         cache[path] = path.read_text(errors="replace") if path.suffix == ".py" else ""
     return cache[path]
@@ -41,7 +41,7 @@ def _session_fixtures(item: pytest.Item, manager, all_names: set[str], sources: 
     """Every session fixture of ours the item may set up: requested, requested by name in its
     module's text, and what those request in turn."""
     names = set(getattr(item, "fixturenames", ()))
-    text = _quoted_names(item.path, sources)
+    text = _module_text(item.path, sources)
     names |= {name for name in all_names if f'"{name}"' in text}
     found, todo, seen = set(), list(names), set()
     while todo:
