@@ -71,7 +71,11 @@ def _active(fixturedefs) -> list:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Note on each test the session fixtures no later test uses."""
     manager, sources = session._fixturemanager, {}
-    all_names = {*manager._arg2node2fixturedefs, *manager._arg2nodeid2fixturedefs}
+    # pytest's own tables of fixture names (private: a pytest without them just keeps every fixture
+    # to the session's end, as without this plugin)
+    all_names = {*getattr(manager, "_arg2node2fixturedefs", ()), *getattr(manager, "_arg2nodeid2fixturedefs", ())}
+    if not all_names:
+        return
     last: dict = {}
     for item in session.items:
         for fixturedef in _session_fixtures(item, manager, all_names, sources):
