@@ -9,6 +9,8 @@ import pytest
 from feed.devstack.local import start_redis
 from feed.redis.connection import RedisFunctions, connect
 
+pytest_plugins = ["tests.early_teardown"]  # each session fixture stops after its last test, not at the end
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
