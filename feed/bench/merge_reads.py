@@ -28,10 +28,11 @@ from typing import Any
 import redis
 
 from feed.bench.channels import feed_stub, keys_of
+from feed.bench.first_pages import first_pages
 from feed.bench.graph import BenchGraph
 from feed.bench.plan import Plan
 from feed.bench.prefill import POST_TEXT
-from feed.bench.reads import run_reads, warm_up
+from feed.bench.reads import run_reads
 from feed.bench.stack import BenchStack
 from feed.domain import OPEN, REGULAR, Group, Post, Source
 from feed.ids import IdGenerator
@@ -156,9 +157,9 @@ def run_merge_phase(
     fill_merge_redis(client, who, listed, home, stack.settings.timeline_max)
     spec = {**base, "readers": who.readers}
     check_first_page(spec, who.readers[0], expected_page(listed, home))
-    # Every reader's guard facts are new to each replica: one pass at the measured rate first,
-    # as the other readers had theirs in the phases before.
-    warm_up(spec, plan.merge_rate, plan.read_seconds)
+    # Every reader's guard facts are new to each replica: their first pages first, on every replica
+    # (feed/bench/first_pages.py), so the figure is the steady state's.
+    first_pages(spec, who.readers)
     figures = run_reads(spec, [plan.merge_rate], plan.read_seconds, stack.read_pids())
     rate = plan.merge_rate
     return {

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future
 from typing import Any
 
-import grpc
 import redis
 
 from feed.access.versions import RedisRelationshipVersions
-from feed.bench.channels import feed_stub, keys_of
+from feed.bench.channels import keys_of
+from feed.bench.first_pages import WARM_TIMEOUT_S, first_pages
 from feed.bench.reads import run_reads
 from feed.loadkit.tokens import TokenProvider, authenticated_channel
 from feed.redis.connection import RedisFunctions
@@ -35,7 +33,7 @@ from feed.store.quiet import KeywordFilter, Mute
 from feed.store.sqlite import SqliteDatabase
 from feed.store.sqlite_outbox import write_transaction
 from feed.store.sqlite_quiet import SqliteQuietStore
-from feed.v1 import feed_service_pb2, filter_service_pb2, filter_service_pb2_grpc
+from feed.v1 import filter_service_pb2, filter_service_pb2_grpc
 
 FILTERS_PER_READER = 100  # the API's bound per user (feed/actions/quiet.py): the worst case
 MUTES_PER_READER = 20
@@ -43,8 +41,6 @@ WHOLE_WORD_EVERY = 3  # every third phrase of a reader is whole-word
 MUTED_BASE = 5_000_000_000  # muted accounts: above every bench user and author, so none posts to the readers
 MUTED_POOL = 1_000  # each reader mutes 20 of these
 FILTER_ID_BASE = 1 << 40  # filter ids: reader * FILTERS_PER_READER + n above it, unique
-PAGE_SIZE = 20  # the load generator's (feed/bench/loadgen.py)
-WARM_TIMEOUT_S = 60.0
 # What people mute, by topic: sport, shows, spam, news, health, family. None occurs in the bench's
 # post texts ("a benchmark post of about the length...", "load post N"): tests/bench checks it.
 PHRASES = (
@@ -108,41 +104,6 @@ def listed_filters(base: dict[str, Any], reader: int) -> int:
         return len(stub.ListFilters(request, timeout=WARM_TIMEOUT_S).filters)
     finally:
         channel.close()
-
-
-def first_pages(base: dict[str, Any], readers: list[int]) -> dict[int, list[int]]:
-    """Each reader's first page on every read replica (reader -> its ids, the same on all); raises
-    when a call fails or two replicas disagree. Loads the guard facts of every reader on every replica."""
-    tokens = TokenProvider(keys_of(base["secret_file"]), issued_at=base["tokens_issued_at"])
-    pages: dict[int, list[int]] = {}
-    for addr in base["read_addrs"]:
-        channel, stub = feed_stub([addr])
-        try:
-            for reader, ids in _pages(stub, tokens, readers):
-                if pages.setdefault(reader, ids) != ids:
-                    raise RuntimeError(f"reader {reader}'s first page differs between read replicas")
-        finally:
-            channel.close()
-    return pages
-
-
-def _pages(stub, tokens: TokenProvider, readers: list[int]) -> Iterator[tuple[int, list[int]]]:
-    """Every reader's first page, a few hundred calls in flight at a time."""
-    for start in range(0, len(readers), 200):
-        batch = readers[start : start + 200]
-        futures: list[Future] = [
-            stub.GetHomeTimeline.future(
-                feed_service_pb2.GetHomeTimelineRequest(user_id=r, page_size=PAGE_SIZE),
-                timeout=WARM_TIMEOUT_S,
-                metadata=tokens.metadata(r),
-            )
-            for r in batch
-        ]
-        for reader, future in zip(batch, futures, strict=True):
-            try:
-                yield reader, [p.post_id for p in future.result().posts]
-            except grpc.RpcError as err:
-                raise RuntimeError(f"reader {reader}'s first page failed: {err.code().name}") from None
 
 
 def run_quiet_phase(client: redis.Redis, store_url: str, base: dict[str, Any], rate: int, seconds: float, pids) -> dict:

@@ -27,6 +27,7 @@ from typing import Any
 from feed.bench.ceiling import ceiling_figures, ceiling_once
 from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
+from feed.bench.first_pages import first_pages
 from feed.bench.graph import BenchGraph, build_graph, lean_graph
 from feed.bench.memory import bytes_per_entry
 from feed.bench.merge_reads import run_merge_phase
@@ -109,6 +110,7 @@ def _run_on(store: str, plan: Plan, data_dir: Path, step: Callable[[str], None])
             step("grpc floor")  # before the reads: an overloaded read service may still be busy after them
             figures.update(_floor(stack, plan, base))
             step("reads")  # last: its highest rates may overload the read service
+            first_pages(base, base["readers"])  # every reader warm on every replica: the steady state's figures
             figures.update(run_reads(base, list(plan.read_rates), plan.read_seconds, stack.read_pids()))
             figures.update(floor_ratio(figures))
             step("filtered reads")  # after the reads, on their readers: the same pages, filters and mutes checked
