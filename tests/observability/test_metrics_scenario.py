@@ -154,10 +154,12 @@ def test_store_and_redis_calls_are_timed_by_operation(scenario):
     assert moved(scenario, WORKERS, store, backend="sqlite", operation="get_posts") >= 1
     redis_ops = "feed_redis_operation_duration_seconds_count"
     assert moved(scenario, WORKERS, redis_ops, operation="tl_fanout") >= 1
-    # a page's first round trip pipelines tl_page with the celebrity directory (label "pipeline")
-    pages = sum(moved(scenario, READ, redis_ops, operation=op) for op in ("tl_page", "pipeline"))
+    # a page's first round trip pipelines tl_page_posts with the celebrity directory (label "pipeline")
+    pages = sum(moved(scenario, READ, redis_ops, operation=op) for op in ("tl_page_posts", "pipeline"))
     assert pages >= N_FOLLOWERS + K_READS
-    assert moved(scenario, READ, redis_ops, operation="post_cache_get") == K_READS
+    # On a standalone Redis the page's posts come in that same round trip (issue 21): no MGET of their own,
+    # though every post was looked up (the hits and misses of the test above).
+    assert moved(scenario, READ, redis_ops, operation="post_cache_get") == 0
 
 
 def test_every_process_reports_its_dependencies_up(scenario):
