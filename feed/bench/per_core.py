@@ -39,6 +39,7 @@ from typing import Any
 
 from feed.bench.cluster_fanout import fill, redis_cpu_s
 from feed.bench.cpu import cpu_s
+from feed.bench.open_loop_reads import open_loop_reads
 from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
 from feed.devstack.procs import ManagedProcess, free_port, start_feed, stop_all, wait_until_listening
@@ -75,6 +76,7 @@ class Plan:
     celebrities: int = 0  # followed by every reader: each page merges their lists
     rounds: int = 1  # with --compare: read measurements of each service, interleaved
     groups: int = 0  # read-time groups every reader is a member of: each page merges their lists too
+    rate: float = 0  # reads offered per second once warm (open loop, feed/bench/open_loop_reads.py); 0: closed loop
 
 
 Listed = list[tuple[Source, Post]]  # the read-time lists' posts, oldest first
@@ -192,6 +194,13 @@ def measure_reads(
     one_pass, t0 = -(-plan.users // CLIENT_THREADS), time.monotonic()
     while time.monotonic() - t0 < WARM_S or (min(counts) < one_pass and time.monotonic() - t0 < WARM_MAX_S):
         time.sleep(0.1)
+    if plan.rate:  # open loop from here (feed/bench/open_loop_reads.py), the readers warm
+        done.set()
+        for thread in threads:
+            thread.join(10)
+        figures = open_loop_reads(read, stub, redis, plan.users, plan.rate, plan.read_seconds)
+        channel.close()
+        return figures
     start_count, cpu0, redis0, t0 = sum(counts), cpu_s(read.pid), redis_cpu_s(redis), time.monotonic()
     time.sleep(plan.read_seconds)
     reads, elapsed, cpu = sum(counts) - start_count, time.monotonic() - t0, cpu_s(read.pid) - cpu0
@@ -287,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-cluster", type=int, default=0, metavar="MASTERS", help="a local cluster, not one node")
     parser.add_argument("--celebrities", type=int, default=0, help="authors every reader follows, merged at read time")
     parser.add_argument("--groups", type=int, default=0, help="groups every reader is in, merged at read time")
+    parser.add_argument("--rate", type=float, default=0, help="reads offered per second (open loop); 0: closed loop")
     parser.add_argument("--compare", type=Path, metavar="DIR", help="also a read service of the code at DIR")
     parser.add_argument("--rounds", type=int, default=Plan.rounds, help="with --compare: rounds of each, in turn")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -300,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         args.celebrities,
         args.rounds,
         args.groups,
+        args.rate,
     )
     with tempfile.TemporaryDirectory(prefix="feed-per-core-") as tmp:
         figures = run(plan, Path(tmp), args.compare)
