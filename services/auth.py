@@ -19,7 +19,7 @@ import grpc
 from feed.access.tokens import AuthKeys, Principal, Unauthenticated
 from feed.access.verified_tokens import verify_cached
 from services.edge import rpc
-from services.interceptors import Wrapped
+from services.interceptors import Wrapped, metadata_value
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("feed_principal", default=None)
 
@@ -70,7 +70,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
         on_caller = self._on_caller
 
         def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
-            header = next((v for k, v in context.invocation_metadata() or () if k == "authorization"), None)
+            header = metadata_value(context.invocation_metadata(), "authorization")
             try:
                 principal = verify_cached(keys, header if isinstance(header, str) else None)
             except Unauthenticated as exc:

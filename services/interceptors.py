@@ -92,7 +92,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             return handler
         from services.rpc_spans import traced
 
-        request_id = accept_request_id(_metadata(details.invocation_metadata, METADATA_KEY)) or new_request_id()
+        request_id = accept_request_id(metadata_value(details.invocation_metadata, METADATA_KEY)) or new_request_id()
         behavior = traced(
             _observed(handler.unary_unary, service, method, lambda _: request_id, True),
             service,
@@ -147,7 +147,7 @@ def _unary(handler: grpc.RpcMethodHandler, behavior: Behavior) -> grpc.RpcMethod
 
 def _request_id(context: grpc.ServicerContext) -> str:
     """The call's request id: the client's x-request-id if usable, else a new one."""
-    return accept_request_id(_metadata(context.invocation_metadata(), METADATA_KEY)) or new_request_id()
+    return accept_request_id(metadata_value(context.invocation_metadata(), METADATA_KEY)) or new_request_id()
 
 
 def _observed(
@@ -206,7 +206,8 @@ def _exemplar() -> dict[str, str] | None:
     return {"trace_id": trace_id} if trace_id else None
 
 
-def _metadata(metadata: Iterable[tuple[str, Any]] | None, key: str) -> str | bytes | None:
+def metadata_value(metadata: Iterable[tuple[str, Any]] | None, key: str) -> str | bytes | None:
+    """The first value of key in a call's metadata, None when it has none."""
     for item_key, value in metadata or ():
         if item_key == key:
             return value
