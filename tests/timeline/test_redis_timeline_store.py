@@ -122,3 +122,56 @@ def test_a_timelines_repost_companion_stays_small_and_expires_with_it(functions,
     companion = repost_index_key(home_timeline_key(7))
     assert 40 <= redis_client.hlen(companion) <= 48
     assert 0 < redis_client.ttl(companion) <= 600
+
+
+# Spins inside Redis until its clock has moved by ARGV[1] microseconds, so that the next command of the same
+# pipeline runs that much later on Redis's own clock (a client-side sleep cannot place it within a millisecond).
+_SPIN = """
+local t = redis.call('TIME')
+local until_us = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[1])
+repeat t = redis.call('TIME') until tonumber(t[1]) * 1000000 + tonumber(t[2]) >= until_us
+return 0
+"""
+
+
+def test_a_backfill_in_a_timelines_last_millisecond_does_not_make_it_outlive_its_ttl(functions, redis_client):
+    """A follow's backfill (tl_merge) rewrites the list and copied its remaining TTL with PTTL, which answers 0
+    in the key's last millisecond: the rewritten list then had no TTL, and an inactive user's timeline stayed
+    in Redis for good (seen in CI as test_an_inactive_user_is_skipped_at_fan_out... failing)."""
+    store = RedisTimelineStore(functions, 10)
+    posts = fresh(3)
+    key = home_timeline_key(1)
+    spin = redis_client.register_script(_SPIN)
+    immortal = []
+    for attempt in range(200):  # the merge lands 0.5 - 1.5 ms after the 1 ms expiry was set: some in its last ms
+        redis_client.delete(key)
+        materialize(store, 1, posts[:1])
+        pipe = redis_client.pipeline(transaction=False)
+        pipe.pexpire(key, 1)
+        spin(args=[500 + attempt * 5], client=pipe)
+        pipe.fcall("tl_merge", 1, key, 10, *posts[1:])
+        pipe.execute()
+        if redis_client.ttl(key) == -1:
+            immortal.append(attempt)
+    assert immortal == []
+
+
+def test_a_repost_in_a_timelines_last_millisecond_leaves_no_companion_behind(functions, redis_client):
+    """A repost's companion entry (repost id -> original) is given its list's remaining TTL, read with PTTL: in
+    the list's last millisecond that is 0, and the companion hash was left with no TTL after its list went."""
+    store = RedisTimelineStore(functions, 10)
+    key, rkey = home_timeline_key(1), repost_index_key(home_timeline_key(1))
+    spin = redis_client.register_script(_SPIN)
+    kept = []
+    for attempt in range(200):
+        original, repost = fresh(2)
+        redis_client.delete(key, rkey)
+        materialize(store, 1, fresh(1))
+        pipe = redis_client.pipeline(transaction=False)
+        pipe.pexpire(key, 1)
+        spin(args=[500 + attempt * 5], client=pipe)
+        pipe.fcall("tl_repost", 2, key, rkey, 10, TIMELINE_SLACK, repost, original, 1)
+        pipe.execute()
+        if redis_client.exists(rkey) and redis_client.ttl(rkey) == -1:
+            kept.append(attempt)
+    assert kept == []

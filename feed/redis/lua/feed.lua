@@ -148,7 +148,11 @@ local function prune_index(key, rkey)
     end
   end
   local ttl = redis.call('PTTL', key)
-  if ttl > 0 then redis.call('PEXPIRE', rkey, ttl) end
+  if ttl > 0 then
+    redis.call('PEXPIRE', rkey, ttl)
+  elseif ttl == 0 then  -- the list's last millisecond: it goes now, and its companion with it
+    redis.call('DEL', rkey)
+  end
 end
 
 -- KEYS: pairs (timeline, its companion hash), all of one shard; ARGV: max, slack,
@@ -386,6 +390,8 @@ end
 
 -- KEYS: timelines; ARGV: max, then ids to merge (a follow's backfill).
 -- Missing or building timelines are left alone: their rebuild sees the follow.
+-- So is one in its last millisecond: PTTL answers 0 then, and a list rewritten
+-- with that TTL would have none, an inactive user's timeline kept for good.
 local function tl_merge(keys, args)
   local max = tonumber(args[1])
   local incoming = {}
@@ -395,7 +401,8 @@ local function tl_merge(keys, args)
   for k = 1, #keys do
     local key = keys[k]
     local tail = redis.call('LINDEX', key, -1)
-    if tail and not is_building(tail) then
+    local ttl = redis.call('PTTL', key)
+    if tail and not is_building(tail) and ttl ~= 0 then
       local current = sorted_ids(redis.call('LRANGE', key, 0, -1))
       local usable = incoming
       if tail ~= '0' then  -- truncated: nothing older than the tail belongs in it
@@ -407,7 +414,7 @@ local function tl_merge(keys, args)
       local ids, cut = merge(current, usable, max)
       local mark = nil
       if tail == '0' and not cut then mark = '0' end
-      rewrite(key, ids, mark, redis.call('PTTL', key))
+      rewrite(key, ids, mark, ttl)
       merged = merged + 1
     end
   end
