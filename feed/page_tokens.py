@@ -20,6 +20,7 @@ _STORE_TOKEN = 2
 _NEWER_CURSOR = 3
 _SHOWN_CURSOR = 4  # an older-page cursor with the originals earlier pages showed through reposts
 _NEWER_SHOWN = 5  # a newer cursor with the originals the walk showed through reposts (kind 3 without them)
+_NEWER_WALK = 6  # a newer cursor with the bottom of its walk (kinds 3 and 5, from before bottoms, have none)
 MAX_TOKEN_CHARS = 512
 _MAX_ID_DIGITS = len(str(MAX_ID))
 # How late (in id time) a post may land in a timeline below ids a newer page already returned and still
@@ -31,8 +32,9 @@ SETTLE_IDS = SETTLE_MS << (NODE_BITS + SEQUENCE_BITS)
 # so a token stays under MAX_TOKEN_CHARS (each at most 5 bytes as a varint delta, below SETTLE_IDS).
 MAX_SEEN = 32
 # Originals a page token (older or newer) remembers as shown through reposts, so the next pages show each
-# post once (docs/reposts.md): the newest ones, each at most 9 bytes as a varint. With them a newer token
-# is at most 1 + 8 + 1 + 16 * 9 + 5 + 32 * 5 = 319 bytes, 426 characters (under MAX_TOKEN_CHARS).
+# post once (docs/reposts.md): the newest ones, each at most 9 bytes as a varint. With them and its bottom
+# a newer token is at most 1 + 8 + 9 + 1 + 16 * 9 + 5 + 32 * 5 = 328 bytes, 438 characters (under
+# MAX_TOKEN_CHARS).
 MAX_SHOWN = 16
 
 
@@ -42,13 +44,17 @@ class NewerCursor:
 
     cursor is the newest id read so far (the settle window's top); floor >= cursor - SETTLE_IDS;
     seen holds the ids in (floor, cursor] already read (returned, or hidden for good), newest first;
-    shown the originals the walk showed through reposts, the newest last (at most MAX_SHOWN).
+    shown the originals the walk showed through reposts, the newest last (at most MAX_SHOWN); bottom
+    the oldest post the walk showed (its first page's last), 0 when it showed none yet or the token
+    predates bottoms: the walk went over every post from bottom up to cursor, so a repost of one of
+    them from a source the reader reads is a post it showed already (feed/read/filters.py).
     """
 
     cursor: int
     floor: int
     seen: tuple[int, ...] = ()
     shown: tuple[int, ...] = ()
+    bottom: int = 0
 
 
 def encode_id_cursor(post_id: int, shown: tuple[int, ...] = ()) -> str:
@@ -85,11 +91,15 @@ def decode_older_cursor(token: str) -> tuple[int | None, tuple[int, ...]]:
 
 
 def encode_newer_cursor(newer: NewerCursor) -> str:
-    """A prev_page_token: the cursor, then varints of the distance down to the floor and between seen ids;
-    with originals shown through reposts, their count and ids come after the cursor (kind 5)."""
+    """A prev_page_token: the cursor, then varints of the distance down to the floor and between seen ids.
+    With a bottom (kind 6), the distance down to it and the count of the originals shown through reposts
+    (maybe 0) and their ids come after the cursor; without one, the originals alone when there are any
+    (kind 5)."""
     out = bytearray(newer.cursor.to_bytes(8, "big"))
     shown = newer.shown[-MAX_SHOWN:]
-    if shown:
+    if newer.bottom:
+        _put_varint(out, newer.cursor - newer.bottom)
+    if shown or newer.bottom:
         _put_varint(out, len(shown))
         for original in shown:
             _put_varint(out, original)
@@ -98,17 +108,24 @@ def encode_newer_cursor(newer: NewerCursor) -> str:
     for i, seen in enumerate(newer.seen):
         _put_varint(out, last - seen - (1 if i else 0))  # after the first, ids strictly decrease
         last = seen
-    return _encode(_NEWER_SHOWN if shown else _NEWER_CURSOR, bytes(out))
+    kind = _NEWER_WALK if newer.bottom else _NEWER_SHOWN if shown else _NEWER_CURSOR
+    return _encode(kind, bytes(out))
 
 
 def decode_newer_cursor(token: str) -> NewerCursor:
     """The newer cursor of a prev_page_token; INVALID_ARGUMENT for anything a server did not make."""
     kind = _kind(token)
-    payload = _decode(token, _NEWER_SHOWN if kind == _NEWER_SHOWN else _NEWER_CURSOR)
+    payload = _decode(token, kind if kind in (_NEWER_SHOWN, _NEWER_WALK) else _NEWER_CURSOR)
     cursor = int.from_bytes(payload[:8], "big") if len(payload) >= 8 else 0
     if not 0 < cursor <= MAX_ID:
         raise InvalidArgument("page_token is not valid")
-    shown, at = _shown(payload, 8) if kind == _NEWER_SHOWN else ((), 8)
+    bottom, at = 0, 8
+    if kind == _NEWER_WALK:
+        depth, at = _get_varint(payload, at)
+        if depth >= cursor:
+            raise InvalidArgument("page_token is not valid")
+        bottom = cursor - depth
+    shown, at = _shown(payload, at, empty=kind == _NEWER_WALK) if kind != _NEWER_CURSOR else ((), at)
     values = []
     while at < len(payload):
         value, at = _get_varint(payload, at)
@@ -121,13 +138,14 @@ def decode_newer_cursor(token: str) -> NewerCursor:
         if last <= floor:
             raise InvalidArgument("page_token is not valid")
         seen.append(last)
-    return NewerCursor(cursor, floor, tuple(seen), shown)
+    return NewerCursor(cursor, floor, tuple(seen), shown, bottom)
 
 
-def _shown(payload: bytes, at: int) -> tuple[tuple[int, ...], int]:
-    """A newer token's originals shown through reposts (a count, then the ids) and the offset after them."""
+def _shown(payload: bytes, at: int, empty: bool = False) -> tuple[tuple[int, ...], int]:
+    """A newer token's originals shown through reposts (a count, then the ids) and the offset after them;
+    empty: a count of 0 is valid (kind 6 always has one)."""
     count, at = _get_varint(payload, at)
-    if not 0 < count <= MAX_SHOWN:
+    if not (0 if empty else 1) <= count <= MAX_SHOWN:
         raise InvalidArgument("page_token is not valid")
     shown = []
     for _ in range(count):
@@ -140,7 +158,7 @@ def _shown(payload: bytes, at: int) -> tuple[tuple[int, ...], int]:
 
 def decode_home_token(token: str) -> int | NewerCursor | None:
     """A home timeline's page_token: the id an older page reads below, a newer page's cursor, or None."""
-    if token and _kind(token) in (_NEWER_CURSOR, _NEWER_SHOWN):
+    if token and _kind(token) in (_NEWER_CURSOR, _NEWER_SHOWN, _NEWER_WALK):
         return decode_newer_cursor(token)
     return decode_id_cursor(token)
 

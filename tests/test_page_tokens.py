@@ -26,6 +26,16 @@ from feed.page_tokens import (
 )
 
 
+def _varint(value: int) -> bytes:
+    """LEB128, as the tokens carry their numbers."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 @given(st.integers(min_value=1, max_value=MAX_ID))
 def test_id_cursor_round_trips(post_id):
     assert decode_id_cursor(encode_id_cursor(post_id)) == post_id
@@ -86,6 +96,45 @@ def test_a_newer_cursor_keeps_the_newest_originals_shown_within_the_token_bound(
     assert decode_newer_cursor(token) == expected
     assert decode_home_token(token) == expected
     assert len(token) < MAX_TOKEN_CHARS
+
+
+@given(
+    newer_cursors(),
+    st.lists(st.integers(min_value=1, max_value=MAX_ID), max_size=3 * MAX_SHOWN),
+    st.data(),
+)
+def test_a_newer_cursor_keeps_its_walks_bottom_within_the_token_bound(newer, shown, data):
+    bottom = data.draw(st.integers(min_value=1, max_value=newer.cursor))
+    walking = NewerCursor(newer.cursor, newer.floor, newer.seen, tuple(shown), bottom)
+    token = encode_newer_cursor(walking)
+    expected = NewerCursor(newer.cursor, newer.floor, newer.seen, tuple(shown[-MAX_SHOWN:]), bottom)
+    assert decode_newer_cursor(token) == expected
+    assert decode_home_token(token) == expected
+    assert len(token) < MAX_TOKEN_CHARS
+
+
+def test_the_largest_newer_cursor_fits_the_token_bound():
+    cursor = MAX_ID
+    seen = tuple(cursor - 1 - i * (SETTLE_IDS // MAX_SEEN) for i in range(MAX_SEEN))
+    largest = NewerCursor(cursor, cursor - SETTLE_IDS, seen, (MAX_ID,) * MAX_SHOWN, 1)
+    token = encode_newer_cursor(largest)
+    assert decode_newer_cursor(token) == largest
+    assert len(token) <= MAX_TOKEN_CHARS
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        (10**18).to_bytes(8, "big") + _varint(10**18) + b"\x00\x05",  # bottom 0
+        (10**18).to_bytes(8, "big") + _varint(10**18 + 1) + b"\x00\x05",  # bottom below 0
+        (10**18).to_bytes(8, "big") + b"\x05",  # cut short after the bottom
+        (10**18).to_bytes(8, "big") + b"\x05\x02\x07",  # originals cut short
+    ],
+)
+def test_forged_newer_cursors_with_a_bottom_are_invalid_arguments(payload):
+    token = base64.urlsafe_b64encode(bytes([6]) + payload).decode().rstrip("=")
+    with pytest.raises(InvalidArgument):
+        decode_home_token(token)
 
 
 def test_a_newer_cursor_without_originals_shown_is_the_token_servers_made_before():

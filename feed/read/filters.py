@@ -74,17 +74,33 @@ def drop_blocked_authors(posts: list[Post], ctx: ReadContext) -> FilterResult:
 def drop_duplicates(posts: list[Post], ctx: ReadContext) -> FilterResult:
     """Keep the newest entry of each post (a repost, or the post itself) among this page's and the ids in
     ctx.facts.shown: the originals that earlier pages of the walk showed through reposts (docs/reposts.md).
-    A page without reposts and with nothing shown before costs one scan."""
-    shown = ctx.facts.shown
+    On a newer page, a repost is also dropped when the walk went over its post (ctx.facts.walked) and the
+    reader reads that post's source: the walk showed it as itself (feed/read/newer.py). A page without
+    reposts and with nothing shown before costs one scan."""
+    facts = ctx.facts
+    shown = facts.shown
     if not shown and not any(p.repost_of for p in posts):
         return FilterResult(posts, [])
+    bottom, top = facts.walked
     kept = []
     for p in posts:
         original = p.repost_of or p.post_id
-        if original not in shown:
-            shown.add(original)
-            kept.append(p)
+        if original in shown:
+            continue
+        shown.add(original)
+        if p.repost_of and bottom <= p.repost_of <= top and _reads_source_of(p, ctx):
+            continue
+        kept.append(p)
     return split(posts, kept)
+
+
+def _reads_source_of(repost: Post, ctx: ReadContext) -> bool:
+    """Whether the reader's timeline holds the reposted post as itself, as far as the facts tell: a group's
+    the reader is a member of, or an author's they are or follow (an author the guard was not asked about
+    counts as not followed: the repost is shown, as before walks had bottoms)."""
+    if repost.group_id:
+        return repost.group_id in ctx.facts.groups
+    return repost.author_id == ctx.reader_id or repost.author_id in ctx.facts.followed
 
 
 def drop_muted_or_filtered(posts: list[Post], ctx: ReadContext) -> FilterResult:

@@ -158,7 +158,9 @@ class HomeTimelineReader:
             # Each source gives len(skip) more, so that the oldest count remain once skip is taken out.
             return None, page.after, count + len(skip), lambda pages: merge_newer(pages, count, skip)
 
-        return self._assemble(user_id, org_id, NewerPageBuilder(page_size, newer), budget, window, newer.shown)
+        walked = (newer.bottom, newer.cursor) if newer.bottom else (0, 0)
+        builder = NewerPageBuilder(page_size, newer)
+        return self._assemble(user_id, org_id, builder, budget, window, newer.shown, walked)
 
     def _assemble(
         self,
@@ -168,6 +170,7 @@ class HomeTimelineReader:
         budget: Rider | None,
         window: Callable[[Any], Window],
         shown: tuple[int, ...] = (),
+        walked: tuple[int, int] = (0, 0),
     ) -> FeedPage | NewerPage:
         """The rounds of one page, older or newer: sources -> merge -> hydrate -> filters -> page, again
         while the filters hide whole windows (up to MAX_ROUNDS). window(page) says where this round reads
@@ -176,6 +179,7 @@ class HomeTimelineReader:
         cached = None if self._guards is None else self._guards.open(user_id, org_id)
         ctx = ReadContext(user_id, org_id, guard.facts)
         guard.facts.shown.update(shown)
+        guard.facts.walked = walked
         deep = DeepRead(self._store, user_id)  # no bottom, and windows below a list's tail: feed/read/deep.py
         gone: list[int] = []  # ids hidden for good, of the home timeline and the read-time lists
         home_ids: set[int] = set()

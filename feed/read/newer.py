@@ -26,7 +26,13 @@ through another repost (a read-time reposter's list skips the fan-out's
 newest-40 rule) or as its original landing late (a follow's backfill): the
 cursor remembers the originals the walk showed through reposts (shown, the
 newest MAX_SHOWN, as an older-page token does), and the duplicate filter hides
-them (docs/reposts.md).
+them (docs/reposts.md). A post the walk showed as itself can come back the same
+way: a repost landing after it in the reader's list, where the newest-40 rule of
+tl_repost did not see it (it came from a read-time source's list, or lay deeper
+than 40 entries). So the cursor also remembers the walk's bottom, the oldest post
+its first page showed: every post from there up to the cursor was walked over, and
+a repost of one whose source the reader reads is hidden as shown already
+(drop_duplicates, feed/read/filters.py).
 
 Pure logic here; the rounds run in feed/read/home.py (read_newer).
 """
@@ -70,31 +76,33 @@ def advance(newer: NewerCursor, read: list[int], shown: Sequence[Post] = ()) -> 
     the posts returned, oldest first (the originals of the reposts among them are remembered)."""
     top = max([newer.cursor, *read])
     floor = max(newer.floor, top - SETTLE_IDS)
-    return _bounded(top, floor, [*newer.seen, *read], shown_after(newer.shown, _reposted(shown)))
+    bottom = newer.bottom or (shown[0].post_id if shown else 0)  # a walk from an empty page starts here
+    return _bounded(top, floor, [*newer.seen, *read], shown_after(newer.shown, _reposted(shown)), bottom)
 
 
 def after_older_page(page: FeedPage, before_id: int | None, now_ms: int) -> NewerCursor:
     """The prev_page_token of an older page (the first one when before_id is None): the posts just above
     its newest post, none of those it showed, none of those below it (next pages show them), none of the
-    posts it showed through reposts again."""
+    posts it showed through reposts again, nor, through a repost, a post it showed as itself."""
     if page.posts:
-        top = page.posts[0].post_id
+        top, bottom = page.posts[0].post_id, page.posts[-1].post_id
         below = -1 if page.next_cursor is None else page.next_cursor  # older pages read below next_cursor
         shown = shown_after((), _reposted(page.posts[::-1]))  # the newest ones, if more than MAX_SHOWN
-        return _bounded(top, max(top - SETTLE_IDS, below, 0), [p.post_id for p in page.posts], shown)
+        return _bounded(top, max(top - SETTLE_IDS, below, 0), [p.post_id for p in page.posts], shown, bottom)
     if before_id is not None:  # past the end: the position is just below before_id
         return NewerCursor(before_id - 1, before_id - 1)
     top = first_id_at(now_ms)  # an empty timeline: what is posted from now on (and late, within the window)
     return NewerCursor(top, max(top - SETTLE_IDS, 0))
 
 
-def _bounded(top: int, floor: int, read: list[int], shown: tuple[int, ...] = ()) -> NewerCursor:
+def _bounded(top: int, floor: int, read: list[int], shown: tuple[int, ...] = (), bottom: int = 0) -> NewerCursor:
     """A cursor at top and floor remembering the read ids above the floor, the newest MAX_SEEN of them
-    (the floor raised to the newest one it forgets), and the originals shown through reposts."""
+    (the floor raised to the newest one it forgets), the originals shown through reposts and the walk's
+    bottom."""
     seen = sorted({i for i in read if i > floor}, reverse=True)
     if len(seen) > MAX_SEEN:
         floor, seen = seen[MAX_SEEN], seen[:MAX_SEEN]
-    return NewerCursor(top, floor, tuple(seen), shown)
+    return NewerCursor(top, floor, tuple(seen), shown, bottom)
 
 
 def _reposted(posts: Sequence[Post]) -> list[int]:

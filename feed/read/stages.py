@@ -40,6 +40,9 @@ class ReadFacts:
     # Ids of the posts this walk of pages showed already (reposted ones from the page token, then this
     # page's): the duplicate filter shows each post once (docs/reposts.md).
     shown: set[int] = dataclasses.field(default_factory=set)
+    # A newer walk's range (bottom, cursor): posts it went over, shown already as themselves if the reader
+    # reads their source (feed/read/newer.py); (0, 0) on older pages.
+    walked: tuple[int, int] = (0, 0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -129,3 +129,27 @@ def test_a_page_without_reposts_is_left_as_it_is():
     facts = ReadFacts({FRIEND}, set(), set())
     assert drop_duplicates(posts, ReadContext(READER, ORG, facts)).kept is posts
     assert facts.shown == set()
+
+
+def test_a_newer_walk_hides_reposts_of_posts_it_went_over_from_sources_the_reader_reads():
+    """The walk went over ids 10 - 20 (ReadFacts.walked): a followed author's post there, a group's the reader
+    is in, the reader's own, were shown as themselves; a repost of one is hidden. A stranger's post there was
+    never in the timeline, and one below the walk's bottom was not walked over: their reposts are shown."""
+    facts = ReadFacts({FRIEND}, {CLUB}, set(), walked=(10, 20))
+    posts = [
+        repost(30, post(15, FRIEND), FRIEND),
+        repost(29, post(16, STRANGER), FRIEND),
+        repost(28, post(17, STRANGER, group=CLUB), FRIEND),
+        repost(27, post(18, READER), FRIEND),
+        repost(26, post(9, FRIEND), FRIEND),
+        repost(25, post(21, FRIEND), FRIEND),
+        post(24, FRIEND),
+    ]
+    result = drop_duplicates(posts, ReadContext(READER, ORG, facts))
+    assert kept_and_removed(result) == ([29, 26, 25, 24], [30, 28, 27])
+
+
+def test_an_older_page_or_a_walk_without_a_bottom_hides_no_post_as_walked_over():
+    posts = [repost(30, post(15, FRIEND), FRIEND), post(12, FRIEND), post(11, READER)]
+    facts = ReadFacts({FRIEND}, set(), set())  # walked: (0, 0)
+    assert kept_and_removed(drop_duplicates(posts, ReadContext(READER, ORG, facts))) == ([30, 12, 11], [])

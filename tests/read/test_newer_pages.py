@@ -11,12 +11,12 @@ import itertools
 import pytest
 
 from feed.access.rate_limit import read_limiter
-from feed.domain import Source
+from feed.domain import Post, Source
 from feed.errors import ResourceExhausted
 from feed.ids import now_ms
 from feed.page_tokens import MAX_SEEN, MAX_TOKEN_CHARS, NewerCursor, decode_newer_cursor, encode_newer_cursor
-from feed.read.newer import NewerPage, after_older_page
-from feed.read.page import MAX_ROUNDS
+from feed.read.newer import NewerPage, advance, after_older_page
+from feed.read.page import MAX_ROUNDS, FeedPage
 from tests.read.world import BACKENDS, World, ids, new_user, world_on
 
 
@@ -178,3 +178,24 @@ def test_a_newer_page_spends_the_read_budget_given_and_none_without_one(function
         world.home.read_newer(reader, cursor, 5, budget=limiter.budget(reader))
     assert world.home.read_newer(reader, cursor, 5).posts == []  # a stream's read: no budget spent
     world.store.close()
+
+
+def test_a_newer_walk_remembers_its_bottom_from_its_first_page_on():
+    """The walk's bottom (below which it went over nothing) is the first page's oldest post, kept by every
+    newer page; a walk from an empty first page starts at the first post a newer page shows."""
+
+    def post(post_id: int) -> Post:
+        return Post(post_id, 7, "x", 1)
+
+    first = after_older_page(FeedPage([post(30), post(20), post(10)], 10), None, now_ms())
+    assert (first.bottom, first.cursor) == (10, 30)
+    later = advance(first, [40, 50], [post(40), post(50)])
+    assert (later.bottom, later.cursor) == (10, 50)
+    assert decode_newer_cursor(encode_newer_cursor(later)) == later
+
+    empty = after_older_page(FeedPage([], None), None, now_ms())
+    assert empty.bottom == 0
+    nothing_yet = advance(empty, [], [])
+    assert nothing_yet.bottom == 0
+    started = advance(empty, [empty.cursor + 5], [post(empty.cursor + 5)])
+    assert started.bottom == empty.cursor + 5
