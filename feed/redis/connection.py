@@ -5,7 +5,10 @@ Redis Cluster (redis+cluster://, feed/redis/cluster.py); both take the same
 single-key commands, function calls and pipelines. The library is loaded on
 connect, on every primary of a cluster, and again whenever Redis answers that
 a function is missing (a Redis restarted empty, a failover to a replica that
-never had it, a node added to a cluster), so callers never see that error.
+never had it, a node added to a cluster), so callers never see that error;
+but never over a newer release's library (LIBRARY_VERSION): during a rolling
+deploy an old process that restarts keeps the new functions in place, and its
+own calls, whose names and meanings a release keeps, still run.
 Every round trip is timed, and a Redis that does not answer is reported, the
 same way (feed/redis/calls.py).
 """
@@ -13,6 +16,7 @@ same way (feed/redis/calls.py).
 from __future__ import annotations
 
 import importlib.resources
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
@@ -26,6 +30,7 @@ from feed.redis.cluster import connect_cluster, is_cluster_url
 
 SOCKET_TIMEOUT_S = 2.0  # every Redis call is bounded: a hung server becomes an error, not a hang
 LIBRARY = importlib.resources.files("feed.redis").joinpath("lua/feed.lua").read_text()
+LIBRARY_VERSION = int(re.search(r"^local LIBRARY_VERSION = (\d+)$", LIBRARY, re.MULTILINE)[1])  # type: ignore[index]
 RedisClient: TypeAlias = redis.Redis | RedisCluster
 _SCHEMES = "redis://, rediss://, unix:// or redis+cluster://"
 # Sends calls in one round trip and answers in call order, an error answer in place of its call's.
@@ -66,10 +71,21 @@ class RedisFunctions:
         self._loaded = False
 
     def load(self) -> None:
-        """Load (or replace) the library; idempotent. A cluster client sends it to every primary."""
+        """Load (or replace) the library unless Redis holds a newer release's; idempotent. A cluster client
+        sends it to every primary (the version is asked of one: a deploy rolls over all of them alike)."""
         with self._lock, round_trip("function_load"):
-            self.client.function_load(LIBRARY, replace=True)
+            # Race: another process may load between the question and the load; a newer one that loses
+            # its functions so loads them again the first time it misses one, as after a restart.
+            if self._loaded_version() <= LIBRARY_VERSION:
+                self.client.function_load(LIBRARY, replace=True)
             self._loaded = True
+
+    def _loaded_version(self) -> int:
+        """The release of the library Redis holds; 0 for none, or for one from before versions."""
+        try:
+            return int(self.client.fcall_ro("feed_version", 0))
+        except redis.ResponseError:
+            return 0
 
     def call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         """FCALL name with keys and args."""

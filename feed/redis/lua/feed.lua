@@ -8,6 +8,10 @@
 -- prefix of a longer timeline, so an id older than its tail must not be added.
 -- Ids exceed 2^53, so they are compared as strings, never as Lua numbers.
 
+-- This library's release, compared when a process loads it (feed/redis/connection.py): a process never
+-- replaces a newer release's library with its own. Raise it with every change of a function.
+local LIBRARY_VERSION = 20261205
+
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
   return a > b
@@ -544,6 +548,8 @@ local function rv_set(keys, args)
   return 1
 end
 
+redis.register_function{function_name='feed_version', callback=function() return LIBRARY_VERSION end,
+  flags={'no-writes'}}
 redis.register_function('rv_get', rv_get)
 redis.register_function('rv_set', rv_set)
 redis.register_function('tl_push', tl_push)
