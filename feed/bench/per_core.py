@@ -40,6 +40,7 @@ from typing import Any
 from feed.bench.cluster_fanout import fill, redis_cpu_s
 from feed.bench.cpu import cpu_s
 from feed.bench.open_loop_reads import open_loop_reads
+from feed.bench.terminate import main_stopping_on_sigterm
 from feed.config import Settings
 from feed.devstack.local import start_redis_cluster
 from feed.devstack.procs import ManagedProcess, free_port, start_feed, stop_all, wait_until_listening
@@ -288,6 +289,10 @@ def run(plan: Plan, data_dir: Path, compare: Path | None = None) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
+    return main_stopping_on_sigterm(lambda: _main(argv), "per_core")
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m feed.bench.per_core", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=Plan.users)
     parser.add_argument("--followers", type=int, default=Plan.followers, help="of each posting author")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shutil
-import signal
 import sys
 from pathlib import Path
 
+from feed.bench.terminate import main_stopping_on_sigterm
 from feed.loadkit import KIT_PACKAGES, require_extra
 from feed.shutdown import Stop
 
@@ -24,6 +24,11 @@ STORES = {"sqlite": ("sqlite",), "cassandra": ("cassandra",), "both": ("sqlite",
 
 
 def main(argv: list[str], stop: Stop | None = None) -> int:
+    """The run; SIGTERM stops it like Ctrl-C, every process it started with it, and it exits 0."""
+    return main_stopping_on_sigterm(lambda: _main(argv), "feed bench")
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="feed bench", description="Measure fan-out, reads and memory on this machine."
     )
@@ -45,8 +50,6 @@ def main(argv: list[str], stop: Stop | None = None) -> int:
         help="read service processes, balanced round robin (default: the plan's, 2)",
     )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    # SIGTERM unwinds like Ctrl-C, so every process the run started is stopped on the way out.
-    signal.signal(signal.SIGTERM, _interrupt)
     if args.read_replicas is not None and args.read_replicas < 1:
         parser.error("--read-replicas must be at least 1")
     if args.plot and args.store == "cassandra":
@@ -92,10 +95,6 @@ def clear_previous_run(data_dir: Path) -> None:
     shutil.rmtree(data_dir / "cassandra", ignore_errors=True)  # a second store's stack (`--store both`)
     for leftover in [*data_dir.glob("feed.db*"), data_dir / "jwt.secret"]:
         leftover.unlink(missing_ok=True)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
