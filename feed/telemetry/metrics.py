@@ -166,6 +166,9 @@ STREAM_NOTIFY_FAILURES = Counter(
 )
 STREAMS_OPEN = Gauge("feed_streams_open", "WatchHomeTimeline streams open on this process")
 STREAM_GAPS = Counter("feed_stream_gaps_total", "Gap events sent to streams, by reason", ["reason"])
+# Every reason a stream falls behind for (feed/stream/state.py, session.py), at 0 from the start.
+for _reason in ("overflow", "behind", "slow"):
+    STREAM_GAPS.labels(_reason)
 STREAM_RESUBSCRIBES = Counter(
     "feed_stream_resubscribes_total", "Times the read process subscribed again to the applied notifications"
 )
