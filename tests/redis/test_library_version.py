@@ -59,7 +59,10 @@ def test_a_process_loads_the_library_into_an_empty_redis(redis_client):
 
 # Each release of the library, by the sha256 of feed/redis/lua/feed.lua: a changed library needs a new
 # LIBRARY_VERSION, or a process of the release before would take it for its own and replace it.
-RELEASES = {20261205: "0144a6fb996ebed71b89299fdb5ff84e13ed8fddff460a8026d66d455ec6cd09"}
+RELEASES = {
+    20261205: "0144a6fb996ebed71b89299fdb5ff84e13ed8fddff460a8026d66d455ec6cd09",
+    20261206: "f8291c3bf6d891a1d8ecc31daffa724f7a8edaf95a0ea838957f8c2db0d66a61",
+}
 
 
 def test_a_changed_library_has_a_new_version():
