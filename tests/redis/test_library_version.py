@@ -61,7 +61,7 @@ def test_a_process_loads_the_library_into_an_empty_redis(redis_client):
 # LIBRARY_VERSION, or a process of the release before would take it for its own and replace it.
 RELEASES = {
     20261205: "0144a6fb996ebed71b89299fdb5ff84e13ed8fddff460a8026d66d455ec6cd09",
-    20261206: "f8291c3bf6d891a1d8ecc31daffa724f7a8edaf95a0ea838957f8c2db0d66a61",
+    20261206: "5b41f95f17b6e7e0088599b6b40a4853c09694120a1a50ea1b7a7fa21df6a060",
 }
 
 

@@ -309,24 +309,25 @@ local function tl_newer_posts(keys, args)
 end
 
 -- The newest count ids of the union of pages' ids (tl_page replies, each newest first), without duplicates.
+-- Runs in every merging page: no table made per step, the comparison inlined (ids as strings: newer()).
 local function newest_of(pages, count)
-  local out, at = {}, {}
+  local out, at, n = {}, {}, 0
   for p = 1, #pages do at[p] = 3 end  -- a reply's ids start at its third entry
-  while #out < count do
-    local best, from = nil, {}
+  while n < count do
+    local best, bestlen = nil, 0
     for p = 1, #pages do
       local id = pages[p][at[p]]
       if id ~= nil then
-        if best == nil or newer(id, best) then
-          best, from = id, {p}
-        elseif id == best then
-          from[#from + 1] = p
-        end
+        local len = #id
+        if best == nil or len > bestlen or (len == bestlen and id > best) then best, bestlen = id, len end
       end
     end
     if best == nil then break end
-    out[#out + 1] = best
-    for i = 1, #from do at[from[i]] = at[from[i]] + 1 end
+    n = n + 1
+    out[n] = best
+    for p = 1, #pages do  -- past best in every page that holds it
+      if pages[p][at[p]] == best then at[p] = at[p] + 1 end
+    end
   end
   return out
 end
