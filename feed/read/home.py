@@ -11,9 +11,11 @@ Round trips of a page in the common case: one to Redis for the reader's rate-lim
 budget, the timeline ids, the source directory, the reader's relationship version
 and the lists of the read-time sources they merged on their previous page
 (pipelined). On a standalone Redis the timeline's call brings the cached posts of
-its ids too (TimelinePage.cached), so hydration asks Redis only for the ids it
-lacks (read-time lists', repost originals): none on a page of the home timeline
-alone. On a cluster (post keys in other slots) hydration is a second round trip.
+its ids too (TimelinePage.cached), and the read-time lists' one call those of the
+newest ids of their union (feed.lua tl_sources_posts: every candidate a page takes
+from them is among these), so hydration asks Redis only for the ids none of them
+had (repost originals; a newer page's read-time ids): none on a warm page, merging
+or not. On a cluster (post keys in other slots) hydration is a second round trip.
 The follow guard asks the store only about authors and groups it did not know yet
 (feed/read/guard_cache.py: a reader's facts are kept while their relationship version stays the same); a query
 also tells which read-time sources the reader follows (or, when the organization has
@@ -111,8 +113,8 @@ class HomeTimelineReader:
         """Stage sources: the home page, then the lists of the read-time sources the reader follows
         (below cursor; or, given after_id, the count ids just above it, for a newer page).
 
-        Answers the pages, the post-cache entries read with the home page (TimelinePage.cached: for the
-        hydrate stage), and the posts hydrated here: none when the guard knows which sources the
+        Answers the pages, the post-cache entries read with them (TimelinePage.cached of the home page and of
+        the lists: for the hydrate stage), and the posts hydrated here: none when the guard knows which sources the
         reader merges, else the home page's (the guard asks about their authors and the sources in one
         store query). The first round reads the reader's relationship version with the page, resumes
         the guard from the facts kept under it (cached), and reads with them the lists of the sources
@@ -139,12 +141,13 @@ class HomeTimelineReader:
             pages = [home, *self._sources.read_time(readable, cursor, count, ctx.org_id, after_id, prefetch)]
         else:
             pages = [home]
+        read = cached_entries(pages)
         if deep is None:
-            return pages, posts, home.cached
+            return pages, posts, read
         pages, stored = deep.extend(pages, readable, cursor, count, after_id)
         guard.learn(stored)
         posts.update((p.post_id, p) for p in stored)
-        return pages, posts, home.cached
+        return pages, posts, read
 
     def read_newer(
         self, user_id: int, newer: NewerCursor, page_size: int, org_id: int = 0, budget: Rider | None = None
@@ -225,3 +228,17 @@ class HomeTimelineReader:
         DELETED_COUNTS.count(result)
         gone += result.removed
         return result.kept
+
+
+def cached_entries(pages: list[TimelinePage]) -> Mapping[int, Any] | None:
+    """The post-cache entries the pages' round trips brought, by id, in one mapping (None: none did). The lists
+    read in one call share theirs, taken once."""
+    read: Mapping[int, Any] | None = None
+    last = None
+    for page in pages:
+        entries = page.cached
+        if entries is None or entries is last:
+            continue
+        read = entries if read is None else {**read, **entries}
+        last = entries
+    return read

@@ -9,9 +9,10 @@ up in one more cache call, only for pages that hold reposts. A repost whose orig
 deleted does not hydrate, so it is dropped as a deleted post is. Repost records are read
 from the store only for ids that are neither cached nor posts.
 
-Entries Redis already gave with a timeline page (TimelinePage.cached: a standalone
-Redis brings them in the page's round trip) are used as the cache's answer for those
-ids, tombstones and misses alike; only the other ids cost a cache call. They were
+Entries Redis already gave with a timeline page or with the read-time lists
+(TimelinePage.cached: a standalone Redis brings them in the page's round trip) are
+used as the cache's answer for those ids, tombstones and misses alike; only the
+other ids cost a cache call. They were
 read a moment earlier than a separate MGET would read them: a deletion whose tombstone
 lands in between shows on this page as if it had come just after it (the page is a
 snapshot either way; the next read hides it).

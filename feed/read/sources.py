@@ -29,7 +29,7 @@ from feed.store.base import Store
 from feed.telemetry import metrics
 from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import RebuildAbandoned
-from feed.timeline.sources import PageRider, ReadTimeSources
+from feed.timeline.sources import ListsRider, ReadTimeSources
 from feed.timeline.store import TimelineStore
 
 log = logging.getLogger("feed.read")
@@ -134,21 +134,26 @@ class Prefetch:
     sources the page merges. A guess, used only when the guard then names no source outside it: a follow,
     a join or a new read-time source since makes the page read its lists on their own, as without it."""
 
-    __slots__ = ("_pages", "riders")
+    __slots__ = ("_sources", "riders")
 
-    def __init__(self, sources: Sequence[Source], riders: list[PageRider]) -> None:
-        self.riders = riders
-        self._pages = dict(zip(sources, riders, strict=True))
+    def __init__(self, sources: Sequence[Source], riders: list[ListsRider]) -> None:
+        self.riders = riders  # one per list, or one for all (their pages, in order, are the lists')
+        self._sources = sources
 
     def pages(self, sources: Sequence[Source]) -> list[TimelinePage] | None:
-        """The sources' pages, in order, when each rode and answered; else None (read them)."""
-        pages = []
-        for source in sources:
-            rider = self._pages.get(source)
-            if rider is None or rider.page is None:  # not guessed, or its call failed (read it: fail open there)
+        """The sources' pages, in order, when each rode and answered; else None (read them). With fewer
+        sources than guessed (an unfollow), the pages' cached posts may lack some of their newest: hydration
+        reads those."""
+        read: list[TimelinePage] = []
+        for rider in self.riders:
+            pages = rider.pages
+            if pages is None:  # its call failed (read the lists: fail open there)
                 return None
-            pages.append(rider.page)
-        return pages
+            read += pages
+        by_source = dict(zip(self._sources, read, strict=True))
+        if any(source not in by_source for source in sources):  # not guessed
+            return None
+        return [by_source[source] for source in sources]
 
 
 def _outcome(rebuild: Future[bool], timeout: float) -> None:

@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import redis
+
 from feed.domain import Source
 from feed.lru import BoundedLru
 from feed.redis.calls import Call, OptionalCall, round_trip
@@ -39,7 +41,14 @@ from feed.redis.keys import (
 from feed.redis.packed_calls import PackedCalls
 from feed.telemetry import metrics
 from feed.timeline.directory import SourceDirectory
-from feed.timeline.page import GOES_ON_ARG, TimelinePage, parse_page, window_of
+from feed.timeline.page import (
+    GOES_ON_ARG,
+    POST_KEY_PREFIX,
+    TimelinePage,
+    parse_page,
+    parse_pages_with_posts,
+    window_of,
+)
 
 log = logging.getLogger(__name__)
 DIRECTORIES_MAX = 10_000  # organizations whose directory copy a process keeps (least recently used dropped)
@@ -72,6 +81,11 @@ class PageRider:
         self._call = OptionalCall(call)
         self.page: TimelinePage | None = None
 
+    @property
+    def pages(self) -> list[TimelinePage] | None:
+        """The list's page as a list of one (what every rider of page_riders answers), None as page is."""
+        return None if self.page is None else [self.page]
+
     def call(self) -> Call:
         return self._call
 
@@ -81,6 +95,30 @@ class PageRider:
     def settle_alone(self) -> None:
         """No pipeline to ride in: no page (the reader reads the lists on their own)."""
         self.page = None
+
+
+class PagesRider:
+    """Several read-time lists' pages read as one call riding in another round trip, with the cached posts of
+    their union's newest ids (tl_sources_posts: a standalone Redis; TimelinePage.cached). pages: one per list,
+    in order; None until settled, and when the call failed (any list's error fails them all: read them again)."""
+
+    __slots__ = ("_call", "pages")
+
+    def __init__(self, call: Call) -> None:
+        self._call = OptionalCall(call)
+        self.pages: list[TimelinePage] | None = None
+
+    def call(self) -> Call:
+        return self._call
+
+    def settle(self, reply: Any) -> None:
+        self.pages = None if isinstance(reply, Exception) else parse_pages_with_posts(reply)
+
+    def settle_alone(self) -> None:
+        self.pages = None
+
+
+ListsRider = PageRider | PagesRider  # what page_riders answers: once settled, their pages are the lists'
 
 
 class ReadTimeSources(Protocol):
@@ -128,8 +166,9 @@ class ReadTimeSources(Protocol):
         count: int,
         org_id: int = 0,
         after_id: int | None = None,
-    ) -> list[PageRider]:
-        """What pages() would read, as riders of another round trip: one per source, in order."""
+    ) -> list[ListsRider]:
+        """What pages() would read, as riders of another round trip: once settled, their pages (each rider's
+        list of them) are the sources' pages, in order."""
         ...
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:
@@ -155,6 +194,9 @@ class RedisReadTimeSources:
     def __init__(self, functions: RedisFunctions, max_entries: int, max_sources: int = MAX_SOURCES) -> None:
         self._fn = functions
         self._packed = PackedCalls(functions)  # the read path's round trip (pages)
+        # On a standalone Redis an older page's lists come in one call with their newest posts (tl_sources_posts);
+        # a cluster keeps the lists and the post keys in many slots, where one call must not read them.
+        self._standalone = isinstance(functions.client, redis.Redis)
         self.max_entries = max_entries
         self.max_sources = max_sources
         self._directories: BoundedLru[int, SourceDirectory] = BoundedLru(DIRECTORIES_MAX)
@@ -245,7 +287,11 @@ class RedisReadTimeSources:
     ) -> list[TimelinePage]:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
         just above it), in one round trip (packed by hiredis on a standalone Redis: redis-py's pipeline
-        cost a merging page about 60 us more of Python)."""
+        cost a merging page about 60 us more of Python). On a standalone Redis an older window's pages
+        bring the cached posts of the newest count ids of their union (TimelinePage.cached)."""
+        if self._with_posts(sources, after_id):
+            (reply,) = self._packed.call_many([self._sources_call(sources, before_id, count, org_id)])
+            return parse_pages_with_posts(reply)
         calls = self._page_calls(sources, before_id, count, org_id, after_id)
         return [parse_page(reply) for reply in self._packed.call_many(calls)]
 
@@ -256,9 +302,22 @@ class RedisReadTimeSources:
         count: int,
         org_id: int = 0,
         after_id: int | None = None,
-    ) -> list[PageRider]:
-        """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py Prefetch)."""
+    ) -> list[ListsRider]:
+        """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py Prefetch).
+        One PagesRider where pages() makes one call (a standalone Redis, an older window), else one per list."""
+        if self._with_posts(sources, after_id):
+            return [PagesRider(self._sources_call(sources, before_id, count, org_id))]
         return [PageRider(call) for call in self._page_calls(sources, before_id, count, org_id, after_id)]
+
+    def _with_posts(self, sources: Sequence[Source], after_id: int | None) -> bool:
+        """Whether the lists are read with their newest posts: a standalone Redis, an older window (a newer
+        one, rarer, reads them as tl_newer does and hydration reads its posts)."""
+        return self._standalone and after_id is None and bool(sources)
+
+    def _sources_call(self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int) -> Call:
+        cursor = "" if before_id is None else str(before_id)
+        args = [cursor, count, self.max_entries, 0, GOES_ON_ARG, POST_KEY_PREFIX]
+        return ("tl_sources_posts", [source_posts_key(a, org_id) for a in sources], args)
 
     def _page_calls(
         self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int, after_id: int | None

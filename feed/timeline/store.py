@@ -24,11 +24,12 @@ from feed.domain import Source
 from feed.errors import Unavailable
 from feed.redis.calls import OptionalCall, Rider, round_trip
 from feed.redis.connection import RedisFunctions
-from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, post_key, timeline_shard
+from feed.redis.keys import TIMELINE_SLACK, home_timeline_key, timeline_shard
 from feed.redis.packed_calls import PackedCalls
 from feed.timeline.audience import KEYS_PER_CALL, Audience, fanout_calls, repost_calls
 from feed.timeline.page import (
     GOES_ON_ARG,
+    POST_KEY_PREFIX,
     WITH_POSTS,
     TimelinePage,
     parse_page,
@@ -43,7 +44,6 @@ REBUILD_MARK_TTL_S = 30
 # Pipelines of one fan-out in flight at once, each on its own connection: while Redis runs
 # one, the client packs the next, so neither waits for the other.
 PIPELINES_IN_FLIGHT = 2
-POST_KEY_PREFIX = post_key(0)[:-1]  # what tl_page_posts puts before an id to name its post-cache key
 
 
 class TimelineStore(Protocol):

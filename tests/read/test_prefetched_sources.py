@@ -65,7 +65,7 @@ def reader_of_a_friend_and_two_stars(world: World, writes: Writes):
     return reader, star, friends, stars
 
 
-def test_a_warm_readers_merging_page_costs_two_redis_round_trips(world, writes):
+def test_a_warm_readers_merging_page_costs_one_redis_round_trip(world, writes):
     reader, friend, star, group_owner = writes.user(), writes.user(), writes.user(), writes.user()
     writes.follow(reader, friend, star)
     group = writes.group_of(group_owner, reader)
@@ -79,7 +79,7 @@ def test_a_warm_readers_merging_page_costs_two_redis_round_trips(world, writes):
     pages = []
     trips = round_trips_of(lambda: pages.append(ids(world.home.read(reader.user_id, None, 3).posts)))
     assert pages == [newest]
-    assert trips == 2  # the home page with the lists, then one MGET
+    assert trips == 1  # the home page with the lists and their newest posts (tl_sources_posts)
 
 
 def test_following_a_read_time_author_between_two_pages_merges_them_on_the_very_next_page(world, writes):

@@ -59,7 +59,10 @@ def test_a_process_loads_the_library_into_an_empty_redis(redis_client):
 
 # Each release of the library, by the sha256 of feed/redis/lua/feed.lua: a changed library needs a new
 # LIBRARY_VERSION, or a process of the release before would take it for its own and replace it.
-RELEASES = {20261205: "0144a6fb996ebed71b89299fdb5ff84e13ed8fddff460a8026d66d455ec6cd09"}
+RELEASES = {
+    20261205: "0144a6fb996ebed71b89299fdb5ff84e13ed8fddff460a8026d66d455ec6cd09",
+    20261206: "5b41f95f17b6e7e0088599b6b40a4853c09694120a1a50ea1b7a7fa21df6a060",
+}
 
 
 def test_a_changed_library_has_a_new_version():

@@ -320,6 +320,10 @@ class InMemoryPageRider:
         self._read = read
         self.page: TimelinePage | None = None
 
+    @property
+    def pages(self) -> list[TimelinePage] | None:
+        return None if self.page is None else [self.page]
+
     def call(self):
         raise AssertionError("the in-memory timeline store settles its riders alone")
 

@@ -10,7 +10,7 @@
 
 -- This library's release, compared when a process loads it (feed/redis/connection.py): a process never
 -- replaces a newer release's library with its own. Raise it with every change of a function.
-local LIBRARY_VERSION = 20261205
+local LIBRARY_VERSION = 20261206
 
 local function newer(a, b)
   if #a ~= #b then return #a > #b end
@@ -308,6 +308,49 @@ local function tl_newer_posts(keys, args)
   return with_posts(tl_newer(keys, args), args[6])
 end
 
+-- The newest count ids of the union of pages' ids (tl_page replies, each newest first), without duplicates.
+-- Runs in every merging page: no table made per step, the comparison inlined (ids as strings: newer()).
+local function newest_of(pages, count)
+  local out, at, n = {}, {}, 0
+  for p = 1, #pages do at[p] = 3 end  -- a reply's ids start at its third entry
+  while n < count do
+    local best, bestlen = nil, 0
+    for p = 1, #pages do
+      local id = pages[p][at[p]]
+      if id ~= nil then
+        local len = #id
+        if best == nil or len > bestlen or (len == bestlen and id > best) then best, bestlen = id, len end
+      end
+    end
+    if best == nil then break end
+    n = n + 1
+    out[n] = best
+    for p = 1, #pages do  -- past best in every page that holds it
+      if pages[p][at[p]] == best then at[p] = at[p] + 1 end
+    end
+  end
+  return out
+end
+
+-- KEYS: read-time lists; ARGV: as tl_page (five: one window for every list), then the post keys' prefix.
+-- Returns {{tl_page's reply of each list, in order}, ids, values}: ids the newest count of the union of
+-- the lists' pages (newest first, no duplicates) and values their post-cache entries, as with_posts
+-- reads them. Whatever a home page holds, a merged page of count ids takes from these lists only ids
+-- among their union's newest count, so their posts need no MGET of their own; at most count values are
+-- read, not every listed id. Reads undeclared post keys as with_posts does: no-cluster, for the same reasons.
+local function tl_sources_posts(keys, args)
+  local pages, ready = {}, {}
+  for i = 1, #keys do
+    pages[i] = tl_page({keys[i]}, args)
+    if pages[i][1] == 2 then ready[#ready + 1] = pages[i] end
+  end
+  local ids = newest_of(ready, math.min(tonumber(args[2]), 800))  -- unpack takes at most 800 keys below
+  if #ids == 0 then return {pages, {}, {}} end
+  local posts = {}
+  for i = 1, #ids do posts[i] = args[6] .. ids[i] end
+  return {pages, ids, redis.call('MGET', unpack(posts))}
+end
+
 -- KEYS: timeline; ARGV: ttl seconds for a building marker, the claim's token.
 -- Returns 1 if the caller now owns the rebuild, 0 if the timeline exists
 -- or another caller is already rebuilding it.
@@ -565,6 +608,7 @@ redis.register_function('tl_page', tl_page)
 redis.register_function('tl_newer', tl_newer)
 redis.register_function{function_name='tl_page_posts', callback=tl_page_posts, flags={'no-cluster'}}
 redis.register_function{function_name='tl_newer_posts', callback=tl_newer_posts, flags={'no-cluster'}}
+redis.register_function{function_name='tl_sources_posts', callback=tl_sources_posts, flags={'no-cluster'}}
 redis.register_function('tl_begin_rebuild', tl_begin_rebuild)
 redis.register_function('tl_finish_rebuild', tl_finish_rebuild)
 redis.register_function('tl_finish_claim', tl_finish_claim)
