@@ -100,18 +100,25 @@ func (t *target) close() {
 	}
 }
 
+// job is one call to send, and when it was due.
+type job struct {
+	call prepared
+	due  time.Time
+}
+
 // load is one open-loop load: calls due at a fixed rate, each sent when due whatever earlier ones are doing.
 type load struct {
 	rate     float64
 	target   *target
 	rec      *recorder
 	slots    chan struct{} // the in-flight bound
+	idle     chan job      // unbuffered: a send succeeds only when a worker is waiting
 	inFlight sync.WaitGroup
 	start    time.Time
 }
 
 func newLoad(rate float64, t *target) *load {
-	return &load{rate: rate, target: t, rec: newRecorder(), slots: make(chan struct{}, maxInFlight)}
+	return &load{rate: rate, target: t, rec: newRecorder(), slots: make(chan struct{}, maxInFlight), idle: make(chan job)}
 }
 
 // run sends call i at start + i/rate for duration_s; never waits for an answer (only for a free slot).
@@ -125,7 +132,22 @@ func (l *load) run(durationS float64) {
 		}
 		l.slots <- struct{}{} // may wait for a free slot: the latency still counts from due
 		l.inFlight.Add(1)
-		go l.call(l.target.calls[l.target.pick(i)], due)
+		j := job{l.target.calls[l.target.pick(i)], due}
+		select {
+		case l.idle <- j:
+		default: // every worker is waiting for an answer: one more, for good (as many as calls in flight at most)
+			go l.work(j)
+		}
+	}
+	close(l.idle)
+}
+
+// work sends calls, one at a time, until the load ends. Workers live for the whole load rather
+// than a goroutine per call: a new goroutine grows its stack through grpc-go's call path on every
+// call (stack copying was about a tenth of this program's CPU).
+func (l *load) work(j job) {
+	for ok := true; ok; j, ok = <-l.idle {
+		l.call(j.call, j.due)
 	}
 }
 

@@ -65,10 +65,10 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*scale) / scale
 }
 
-// rank is the nearest-rank percentile of sorted values, as an HdrHistogram's get_value_at_percentile
-// counts it (the value at rank ceil(p% of n), at least the first), here without its 0.1% rounding.
+// rank is the percentile p of sorted values as hdrh's get_value_at_percentile counts it (the value
+// at rank round(p% of n), at least the first), here exact rather than to 3 significant digits.
 func rank(sorted []int64, p float64) int64 {
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	i := int(p*float64(len(sorted))/100+0.5) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
