@@ -18,6 +18,7 @@ from feed.devstack.procs import ManagedProcess, free_port, wait_until_listening
 from feed.loadkit.stats import Recorder
 from feed.loadkit.tokens import TokenProvider
 from feed.v1 import feed_service_pb2, post_service_pb2
+from tests.integration.stack import eventually, new_user
 
 pytestmark = pytest.mark.integration
 needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="go is not on PATH: no Go load generator")
@@ -89,6 +90,27 @@ def test_against_the_floor_server_every_call_is_answered_and_the_answer_has_the_
         assert 0 < result["achieved_rps"] <= calls / 0.9  # the calls spread over about a second, not a burst
         assert result["latencies_ms"] == sorted(result["latencies_ms"]) and len(result["latencies_ms"]) == calls
         assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"] == result["latencies_ms"][-1]
+
+
+@needs_go
+def test_the_running_services_answer_its_reads_and_posts_as_the_users_they_act_as(stack, client):
+    author, reader = new_user(), new_user()
+    client.follow(reader, author)
+    spec = {
+        "read_addrs": [stack.settings.read_addr],
+        "write_addr": stack.settings.write_addr,
+        "secret_file": stack.settings.jwt_secret_file,
+        "tokens_issued_at": int(time.time()),
+        "readers": [reader],
+        "authors": [author],
+        "read_rate": 20,
+        "post_rate": 5,
+        "duration_s": 1.0,
+    }
+    answer = reads.loadgen_result(go_loadgen.start(go_loadgen.built(), spec), spec["duration_s"])
+    assert (answer["read"]["ok"], answer["read"]["errors"]) == (20, 0)
+    assert (answer["post"]["ok"], answer["post"]["errors"]) == (5, 0)
+    eventually(lambda: len(client.home_ids(reader)) == 5)  # the posts were made, by their author
 
 
 @needs_go
