@@ -24,7 +24,7 @@ HEADLINE_RPS = 1000  # the offered rate of the read latency target (docs/perform
 def start_loadgen(spec: dict[str, Any]) -> subprocess.Popen:
     """Start the load generator (go_loadgen.chosen()) on a spec; collect its answer with loadgen_result."""
     if go_loadgen.chosen() == "go":
-        return go_loadgen.start(go_loadgen.built(), spec)
+        return go_loadgen.start(spec)
     args = [sys.executable, "-m", "feed.bench.loadgen", json.dumps(spec)]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -79,7 +79,7 @@ def test_against_the_floor_server_every_call_is_answered_and_the_answer_has_the_
         "cpu_pids": [proc.pid],
         "keep_latencies": True,
     }
-    answer = reads.loadgen_result(go_loadgen.start(go_loadgen.built(), spec), spec["duration_s"])
+    answer = reads.loadgen_result(go_loadgen.start(spec), spec["duration_s"])
     assert set(answer) == {"cpu", "read", "post"}
     assert answer["cpu"]["servers_s"] > 0 and answer["cpu"]["loadgen_s"] > 0
     for name, calls in (("read", 200), ("post", 20)):
@@ -107,7 +107,7 @@ def test_the_running_services_answer_its_reads_and_posts_as_the_users_they_act_a
         "post_rate": 5,
         "duration_s": 1.0,
     }
-    answer = reads.loadgen_result(go_loadgen.start(go_loadgen.built(), spec), spec["duration_s"])
+    answer = reads.loadgen_result(go_loadgen.start(spec), spec["duration_s"])
     assert (answer["read"]["ok"], answer["read"]["errors"]) == (20, 0)
     assert (answer["post"]["ok"], answer["post"]["errors"]) == (5, 0)
     eventually(lambda: len(client.home_ids(reader)) == 5)  # the posts were made, by their author
@@ -116,7 +116,7 @@ def test_the_running_services_answer_its_reads_and_posts_as_the_users_they_act_a
 @needs_go
 def test_calls_to_an_address_nobody_listens_on_are_counted_as_unavailable_not_a_crash(base):
     spec = {**base, "read_addrs": [f"127.0.0.1:{free_port()}"], "read_rate": 100, "duration_s": 0.5}
-    proc = go_loadgen.start(go_loadgen.built(), spec)
+    proc = go_loadgen.start(spec)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     read = json.loads(out)["read"]
@@ -142,7 +142,7 @@ def test_a_go_program_that_does_not_build_falls_back_to_python_with_one_warning_
     assert go_loadgen.chosen() == "python"
     assert go_loadgen.chosen() == "python"  # built once: no second build, no second warning
     warning = capsys.readouterr().err.splitlines()
-    assert len(warning) == 1 and "undefined" in warning[0] and "the Python one runs" in warning[0]
+    assert len(warning) == 1 and "undefined" in warning[0] and "falls back to the Python one" in warning[0]
     unbuilt.setenv(go_loadgen.LOADGEN_ENV, "go")
     with pytest.raises(RuntimeError, match="could not be built"):
         go_loadgen.chosen()
