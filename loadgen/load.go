@@ -15,7 +15,14 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-const connectWait = 5 * time.Second
+const (
+	connectWait = 5 * time.Second
+	// Fixed flow-control windows, large enough never to fill: setting them turns off grpc-go's
+	// bandwidth-delay probe, a PING (and its ack) with nearly every answer, which doubled the
+	// write and read calls per call (strace: 1.9 of each a call, 1.0 without).
+	streamWindow = 1 << 20
+	connWindow   = 1 << 24
+)
 
 // rawCodec sends the bytes it is given and discards the answer: only its status and time count.
 type rawCodec struct{}
@@ -44,6 +51,8 @@ func prepare(calls []Call) []prepared {
 func dial(addr string) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient("passthrough:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(streamWindow),
+		grpc.WithInitialConnWindowSize(connWindow),
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{})))
 	if err != nil {
 		return nil, err
