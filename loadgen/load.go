@@ -17,7 +17,7 @@ import (
 
 const (
 	connectWait = 5 * time.Second
-	// Fixed flow-control windows, large enough never to fill: setting them turns off grpc-go's
+	// Fixed flow-control windows, far above what the answers in flight need: they turn off grpc-go's
 	// bandwidth-delay probe, a PING (and its ack) with nearly every answer, which doubled the
 	// write and read calls per call (strace: 1.9 of each a call, 1.0 without).
 	streamWindow = 1 << 20
