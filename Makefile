@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: deps chromium up up-full test lint proto proto-check bench clean
+.PHONY: deps chromium up up-full test lint proto proto-check bench loadgen clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -53,6 +53,10 @@ test: deps chromium lint proto-check
 
 bench: deps
 	$(BIN)/feed bench --json var/bench.json --plot var/bench.png
+
+# The bench's Go load generator (feed bench builds it itself when `go` is on PATH): vet, test, build.
+loadgen:
+	cd loadgen && go vet ./... && go test ./... && go build -o ../var/bin/feed-loadgen .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

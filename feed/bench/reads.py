@@ -1,9 +1,10 @@
 """Read latency and CPU per page at fixed offered rates: GetHomeTimeline, page size 20, hydrated,
 from full timelines; and the same load against the floor of a Python gRPC server (feed.bench.grpc_floor).
 
-The load comes from a separate process (feed.bench.loadgen), open loop, so the
-read service is measured as a client sees it and the load generator's own work
-does not run under the read service's GIL.
+The load comes from a separate process, open loop, so the read service is measured as a
+client sees it and the load generator's own work does not run under the read service's GIL:
+the Go load generator (loadgen/, feed/bench/go_loadgen.py), which leaves the services more of
+the machine's two cores, or feed.bench.loadgen; both print the same JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
+from feed.bench import go_loadgen
 from feed.bench.cpu import us_per_call
 
 LOADGEN_SLACK_S = 60.0  # start-up, the last answers, printing; and a starved load generator falling behind
@@ -20,7 +22,9 @@ HEADLINE_RPS = 1000  # the offered rate of the read latency target (docs/perform
 
 
 def start_loadgen(spec: dict[str, Any]) -> subprocess.Popen:
-    """Start the load generator on a spec; collect its answer with loadgen_result."""
+    """Start the load generator (go_loadgen.chosen()) on a spec; collect its answer with loadgen_result."""
+    if go_loadgen.chosen() == "go":
+        return go_loadgen.start(spec)
     args = [sys.executable, "-m", "feed.bench.loadgen", json.dumps(spec)]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -52,7 +56,7 @@ def run_reads(base: dict[str, Any], rates: list[int], duration_s: float, read_pi
 
     The latency headline (read_rps, read_p99_ms...) is at HEADLINE_RPS, the rate of the latency
     target; the CPU headline at the highest rate, where per-page costs matter most."""
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"loadgen": go_loadgen.chosen()}  # "go" or "python": which one measured
     for rate in rates:
         spec = {**read_spec(base, rate, duration_s), "keep_latencies": True, "cpu_pids": read_pids}
         answer = loadgen_result(start_loadgen(spec), duration_s)

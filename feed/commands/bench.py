@@ -1,4 +1,5 @@
-"""`feed bench [--quick] [--store sqlite|cassandra|both] [--json OUT] [--plot OUT.png]`: measure this machine.
+"""`feed bench [--quick] [--store sqlite|cassandra|both] [--loadgen auto|go|python] [--json OUT] [--plot OUT.png]`:
+measure this machine.
 
 --store cassandra measures what depends on the store (CreatePost CPU, publish-to-visible)
 on a one-node Apache Cassandra the bench starts; --store both runs every phase on SQLite
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ from feed.loadkit import KIT_PACKAGES, require_extra
 from feed.shutdown import Stop
 
 STORES = {"sqlite": ("sqlite",), "cassandra": ("cassandra",), "both": ("sqlite", "cassandra")}
+LOADGEN_ENV = "FEED_BENCH_LOADGEN"  # feed.bench.go_loadgen reads it (not imported here: the kit may be missing)
 
 
 def main(argv: list[str], stop: Stop | None = None) -> int:
@@ -49,7 +52,15 @@ def _main(argv: list[str]) -> int:
         type=int,
         help="read service processes, balanced round robin (default: the plan's, 2)",
     )
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "go", "python"),
+        default=os.environ.get(LOADGEN_ENV) or "auto",
+        help="the load generator: Go (loadgen/, built with `go` when on PATH), Python, or Go when it builds "
+        f"(auto, the default; ${LOADGEN_ENV} sets it too)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    os.environ[LOADGEN_ENV] = args.loadgen  # the load generators start in this process: feed.bench.reads
     if args.read_replicas is not None and args.read_replicas < 1:
         parser.error("--read-replicas must be at least 1")
     if args.plot and args.store == "cassandra":
@@ -57,6 +68,7 @@ def _main(argv: list[str]) -> int:
     require_extra(KIT_PACKAGES + (("matplotlib",) if args.plot else ()))
     from tqdm import tqdm
 
+    from feed.bench.go_loadgen import chosen
     from feed.bench.plan import QUICK, Plan, phases
     from feed.bench.report import table, write_json
     from feed.bench.run import run as run_bench
@@ -64,6 +76,7 @@ def _main(argv: list[str]) -> int:
     plan = QUICK if args.quick else Plan()
     if args.read_replicas is not None:
         plan = dataclasses.replace(plan, read_replicas=args.read_replicas)
+    chosen()  # build the Go load generator now: a failure shows (or falls back) before the run's setup
     stores = STORES[args.store]
     steps = phases(stores)
     clear_previous_run(args.data_dir)
