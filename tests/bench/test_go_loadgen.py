@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +158,11 @@ def test_the_python_load_generator_runs_when_asked_for_and_an_unknown_choice_is_
     unbuilt.setenv(go_loadgen.LOADGEN_ENV, "rust")
     with pytest.raises(ValueError, match="rust"):
         go_loadgen.chosen()
+
+
+@needs_go
+def test_the_go_programs_own_tests_pass():
+    """loadgen/'s Go tests (percentiles, code names), run here so CI runs them (`make loadgen` runs them too)."""
+    loadgen = Path(__file__).resolve().parents[2] / "loadgen"
+    done = subprocess.run(["go", "test", "./..."], cwd=loadgen, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
