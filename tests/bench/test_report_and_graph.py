@@ -93,6 +93,7 @@ def test_the_table_shows_the_read_cpu_against_the_grpc_floor_and_what_the_load_g
         "read_floor_ratio": 0.375,
         "loadgen_cpu_us_per_call": 310.0,
         "loadgen_cpu_us_per_empty_call": 240.0,
+        "loadgen": "go",
     }
     rows = {line.split("  ")[0]: line for line in table(figures).splitlines()}
     assert rows["reads: p99 at 1,000 offered"].endswith("NO")
@@ -101,7 +102,7 @@ def test_the_table_shows_the_read_cpu_against_the_grpc_floor_and_what_the_load_g
     assert rows["reads: read-service CPU per page at 2,000 offered"].endswith("NO")
     assert "330.0 us" in rows["empty gRPC call: floor server CPU per call, same load"]
     assert "0.375" in rows["floor / read CPU (1.0: a page costs an empty call)"]
-    assert "310.0 us" in rows["load generator CPU per read call (at 2,000 offered)"]
+    assert "310.0 us" in rows["load generator (go) CPU per read call (at 2,000 offered)"]  # which one ran
     assert verdicts(figures) == {
         "target_read_p99_ms": False,
         "target_read_rps_2000": True,
