@@ -27,7 +27,7 @@ def test_metrics_are_served_with_every_feed_family():
     assert b"# TYPE feed_rpc_requests_total counter" in body
     assert b'feed_fanout_dead_letters_total{reason="invalid_event"}' in body  # there before the first one
     for reason in ("overflow", "behind", "slow"):  # the dashboard's stream gaps panel, before the first gap
-        assert f'feed_stream_gaps_total{{reason="{reason}"}} 0.0'.encode() in body
+        assert f'feed_stream_gaps_total{{reason="{reason}"}} '.encode() in body  # 0 alone; other tests may count
 
 
 def test_healthz_is_ok_without_checks_and_follows_readiness_with_them():
