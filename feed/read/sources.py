@@ -27,9 +27,10 @@ from feed.read.rebuilds import RebuildQueue
 from feed.redis.calls import Rider
 from feed.store.base import Store
 from feed.telemetry import metrics
+from feed.timeline.list_riders import ListsRider
 from feed.timeline.page import TimelinePage
 from feed.timeline.rebuild import RebuildAbandoned
-from feed.timeline.sources import ListsRider, ReadTimeSources
+from feed.timeline.sources import ReadTimeSources
 from feed.timeline.store import TimelineStore
 
 log = logging.getLogger("feed.read")

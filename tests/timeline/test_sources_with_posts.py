@@ -7,8 +7,9 @@ import pytest
 
 from feed.domain import Source
 from feed.redis.keys import post_key, source_posts_key
+from feed.timeline.list_riders import PageRider, PagesRider
 from feed.timeline.page import POST_KEY_PREFIX
-from feed.timeline.sources import PageRider, PagesRider, RedisReadTimeSources
+from feed.timeline.sources import RedisReadTimeSources
 from tests.timeline.contract import fresh
 
 pytestmark = pytest.mark.integration
