@@ -11,24 +11,11 @@ from pathlib import Path
 import pytest
 
 from feed.devstack.procs import ManagedProcess
-from tests.integration.stack import eventually
+from tests.integration.stack import eventually, marked_processes
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 RUN_MARK = "FEED_BENCH_TEST_RUN"  # in the tool's environment, so in every process it starts
-
-
-def descendants(mark: str, own_pid: int) -> list[int]:
-    """Pids of live processes other than own_pid whose environment carries the mark."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != own_pid:
-            try:
-                if f"{RUN_MARK}={mark}".encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:  # exited meanwhile, or not ours
-                continue
-    return found
 
 
 def cmdline(pid: int) -> bytes:
@@ -55,7 +42,7 @@ def test_a_benchmark_tool_stopped_by_sigterm_stops_what_it_started_and_exits_0(t
     tool = ManagedProcess(name, [sys.executable, *args.split(), *data], tmp_path / "tool.log", {RUN_MARK: mark})
     try:
         eventually(
-            lambda: any(at_work in cmdline(p) for p in descendants(mark, tool.pid)) or not tool.alive(),
+            lambda: any(at_work in cmdline(p) for p in marked_processes(RUN_MARK, mark, tool.pid)) or not tool.alive(),
             timeout_s=120,
             interval_s=0.2,
         )
@@ -63,6 +50,6 @@ def test_a_benchmark_tool_stopped_by_sigterm_stops_what_it_started_and_exits_0(t
         tool.signal(signal.SIGTERM)
         code = tool.proc.wait(60)
         assert code == 0, tool.log_path.read_text(errors="replace")[-3000:]
-        eventually(lambda: descendants(mark, tool.pid) == [], timeout_s=10)
+        eventually(lambda: marked_processes(RUN_MARK, mark, tool.pid) == [], timeout_s=10)
     finally:
         tool.stop(10)

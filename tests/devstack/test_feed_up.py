@@ -18,7 +18,7 @@ import pytest
 
 from feed.access.tokens import AuthKeys
 from feed.devstack.procs import ManagedProcess
-from tests.integration.stack import Client, eventually, isolated_settings, new_user
+from tests.integration.stack import Client, eventually, isolated_settings, marked_processes, new_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -47,15 +47,7 @@ class FeedUp:
 
     def children(self) -> list[int]:
         """Pids of live processes started by this feed up (they inherited its environment)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) != self.proc.pid:
-                try:
-                    if f"{RUN_MARK}={self.mark}".encode() in (entry / "environ").read_bytes():
-                        found.append(int(entry.name))
-                except OSError:  # exited meanwhile, or not ours
-                    continue
-        return found
+        return marked_processes(RUN_MARK, self.mark, self.proc.pid)
 
     def stop_with_sigterm(self, repeats: int = 1) -> int:
         """SIGTERM (repeated, as an impatient operator does); the exit code, once it stopped."""

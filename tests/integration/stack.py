@@ -147,6 +147,22 @@ def eventually(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: f
         time.sleep(interval_s)
 
 
+def marked_processes(variable: str, mark: str, excluding: int) -> list[int]:
+    """Pids of live processes but excluding whose environment holds variable=mark: every process a tool
+    started with that in its environment, however deep (children inherit it)."""
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != excluding:
+            try:
+                if f"{variable}={mark}".encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:  # exited meanwhile, or not ours
+                continue
+    return found
+
+
 def isolated_settings(data_dir, **overrides):
     """Settings for a test stack: its own SQLite file (unless store_url says otherwise) and free ports."""
     import dataclasses

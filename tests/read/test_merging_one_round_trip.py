@@ -12,13 +12,10 @@ import pytest
 
 from feed.domain import Source
 from feed.ids import IdGenerator
-from feed.read.guard_cache import GuardCache
-from feed.read.home import HomeTimelineReader
-from feed.read.hydrate import Hydrator
 from feed.store.reposts import Repost
 from tests.read.test_guard_cache import Writes
 from tests.read.test_one_round_trip import ROUND_TRIPS, Checkouts
-from tests.read.world import World, ids, newest_first, samples
+from tests.read.world import World, ids, newest_first, samples, wired_world
 
 pytestmark = pytest.mark.integration
 _ids = IdGenerator(node=12)
@@ -26,12 +23,7 @@ _ids = IdGenerator(node=12)
 
 @pytest.fixture
 def world(functions, tmp_path):
-    world = World(functions, tmp_path, guards=GuardCache())
-    # As the read service wires it: reposts hydrate to their originals.
-    hydrator = Hydrator(world.cache, world.store.posts, world.store.reposts)
-    world.home = HomeTimelineReader(world.store, world.timelines, world.read_time, hydrator, guards=GuardCache())
-    yield world
-    world.store.close()
+    yield from wired_world(functions, tmp_path)
 
 
 @pytest.fixture

@@ -11,12 +11,9 @@ from feed.domain import Post
 from feed.errors import ResourceExhausted
 from feed.ids import IdGenerator
 from feed.page_tokens import NewerCursor
-from feed.read.guard_cache import GuardCache
-from feed.read.home import HomeTimelineReader
-from feed.read.hydrate import Hydrator
 from feed.redis.held import HeldConnections
 from feed.store.reposts import Repost
-from tests.read.world import World, ids, new_user, newest_first, sample, samples
+from tests.read.world import World, ids, new_user, newest_first, sample, samples, wired_world
 
 pytestmark = pytest.mark.integration
 _ids = IdGenerator(node=11)
@@ -25,12 +22,7 @@ ROUND_TRIPS = "feed_redis_operation_duration_seconds_count"  # one sample per ti
 
 @pytest.fixture
 def world(functions, tmp_path):
-    world = World(functions, tmp_path, guards=GuardCache())
-    # As the read service wires it: reposts hydrate to their originals.
-    hydrator = Hydrator(world.cache, world.store.posts, world.store.reposts)
-    world.home = HomeTimelineReader(world.store, world.timelines, world.read_time, hydrator, guards=GuardCache())
-    yield world
-    world.store.close()
+    yield from wired_world(functions, tmp_path)
 
 
 class Checkouts:

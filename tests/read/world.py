@@ -125,3 +125,13 @@ def world_on(request, tmp_path: Path):
 
 
 BACKENDS = ["in_memory", pytest.param("redis", marks=pytest.mark.integration)]
+
+
+def wired_world(functions: RedisFunctions, tmp_path: Path):
+    """A World on Redis whose home reader is wired as the read service wires it: reposts hydrate to their
+    originals, and readers' guard facts are kept between pages. A fixture's body: yields it, then closes."""
+    world = World(functions, tmp_path, guards=GuardCache())
+    hydrator = Hydrator(world.cache, world.store.posts, world.store.reposts)
+    world.home = HomeTimelineReader(world.store, world.timelines, world.read_time, hydrator, guards=GuardCache())
+    yield world
+    world.store.close()
