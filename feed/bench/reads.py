@@ -103,6 +103,22 @@ def loadgen_cpu_us(answer: dict[str, Any]) -> float:
     return us_per_call(answer["cpu"]["loadgen_s"], sent)
 
 
+def cheapest_floor(by_model: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The floor of a run: of run_floor's figures for each server model (feed.bench.grpc_floor.MODELS),
+    the model answering every call for the least CPU a call (one that failed calls only when all did),
+    its name as grpc_floor_model, and every model's figure as grpc_floor_cpu_us_per_call_MODEL."""
+    if not by_model:
+        return {}
+    rank = {
+        m: (f["grpc_floor_errors"] > 0, f["grpc_floor_cpu_us_per_call"] or float("inf")) for m, f in by_model.items()
+    }
+    model = min(by_model, key=rank.__getitem__)
+    out: dict[str, Any] = {**by_model[model], "grpc_floor_model": model}
+    for name, figures in by_model.items():
+        out[f"grpc_floor_cpu_us_per_call_{name}"] = figures["grpc_floor_cpu_us_per_call"]
+    return out
+
+
 def floor_ratio(figures: dict[str, Any]) -> dict[str, float]:
     """read_floor_ratio: an empty call's CPU over a page's (1.0: a page costs no more than an empty call)."""
     page, floor = figures.get("read_cpu_us_per_page", 0.0), figures.get("grpc_floor_cpu_us_per_call", 0.0)

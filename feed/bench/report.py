@@ -48,7 +48,9 @@ FIGURES = [
     Figure("read_merge_rps", "merging reads (5 read-time authors, 2 groups): rate at read_merge_offered_rps", "req/s"),
     Figure("read_merge_p99_ms", "merging reads: p99", "ms"),
     Figure("read_merge_cpu_us_per_page", "merging reads: read-service CPU per page", "us", 750.0, "<="),
-    Figure("grpc_floor_cpu_us_per_call", "empty gRPC call: floor server CPU per call, same load", "us"),
+    Figure("grpc_floor_cpu_us_per_call", "empty gRPC call: floor server CPU per call, same load (FLOOR)", "us"),
+    Figure("grpc_floor_cpu_us_per_call_sync", "empty gRPC call: grpc.server, 2 threads", "us"),
+    Figure("grpc_floor_cpu_us_per_call_aio", "empty gRPC call: grpc.aio on uvloop", "us"),
     Figure("read_floor_ratio", "floor / read CPU (1.0: a page costs an empty call)", "", 0.6, ">="),
     Figure("loadgen_cpu_us_per_call", "load generator (LOADGEN) CPU per read call (at read_cpu_rps offered)", "us"),
     Figure("loadgen_cpu_us_per_empty_call", "load generator (LOADGEN) CPU per empty call (floor run)", "us"),
@@ -92,6 +94,7 @@ def _row(fig: Figure, figures: dict[str, Any], suffix: str) -> tuple[str, str, s
     label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
     label = label.replace("create_post_calls", f"{int(figures.get('create_post_calls', 0)):,}")
     label = label.replace("LOADGEN", str(figures.get("loadgen", "python")))  # their figures are not comparable
+    label = label.replace("FLOOR", f"the cheaper: {figures.get('grpc_floor_model', 'sync')}")
     target = "" if fig.target is None else f"{fig.better} {_number(fig.target)} {fig.unit}".strip()
     verdict = {None: "", True: "yes", False: "NO"}[fig.holds(measured)]
     return label + suffix, f"{_number(measured)} {fig.unit}".strip(), target, verdict

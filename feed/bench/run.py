@@ -29,12 +29,21 @@ from feed.bench.channels import keys_of
 from feed.bench.fanout_phase import run_fanout
 from feed.bench.first_pages import first_pages
 from feed.bench.graph import BenchGraph, build_graph, lean_graph
+from feed.bench.grpc_floor import MODELS as FLOOR_MODELS
 from feed.bench.memory import bytes_per_entry
 from feed.bench.merge_reads import run_merge_phase
 from feed.bench.plan import Plan
 from feed.bench.prefill import fill_timelines, load_store, new_posts
 from feed.bench.quiet_reads import filtered_ratio, run_quiet_phase
-from feed.bench.reads import floor_ratio, loadgen_result, run_floor, run_reads, start_loadgen, warm_up
+from feed.bench.reads import (
+    cheapest_floor,
+    floor_ratio,
+    loadgen_result,
+    run_floor,
+    run_reads,
+    start_loadgen,
+    warm_up,
+)
 from feed.bench.stack import BenchStack, start_dependencies
 from feed.bench.streams import run_stream_probes, stream_figures, stream_memory
 from feed.bench.visibility import run_probes, visibility_figures
@@ -138,13 +147,17 @@ def _create_post_cpu(stack: BenchStack, graph: BenchGraph, plan: Plan) -> dict[s
 
 
 def _floor(stack: BenchStack, plan: Plan, base: dict[str, Any]) -> dict[str, Any]:
-    """The floor servers, as many as read replicas, under the reads' highest rate; stopped after."""
-    floors = stack.start_floor_servers(plan.read_replicas)
-    try:
-        addrs, pids = [addr for _, addr in floors], [proc.pid for proc, _ in floors]
-        return run_floor(base, max(plan.read_rates), plan.read_seconds, addrs, pids)
-    finally:
-        stack.stop_processes([proc for proc, _ in floors])
+    """The floor servers of each model in turn, as many as read replicas, under the reads' highest rate
+    (each stopped after its run); the cheaper model is the floor (feed.bench.reads.cheapest_floor)."""
+    by_model = {}
+    for model in FLOOR_MODELS:
+        floors = stack.start_floor_servers(plan.read_replicas, model)
+        try:
+            addrs, pids = [addr for _, addr in floors], [proc.pid for proc, _ in floors]
+            by_model[model] = run_floor(base, max(plan.read_rates), plan.read_seconds, addrs, pids)
+        finally:
+            stack.stop_processes([proc for proc, _ in floors])
+    return cheapest_floor(by_model)
 
 
 def _throughput(stack: BenchStack, worker, graph, plan: Plan, ids: IdGenerator) -> dict[str, Any]:

@@ -92,14 +92,15 @@ class BenchStack:
         stream = self.settings.stream_addr if addr == self.settings.read_addr else f"127.0.0.1:{free_port()}"
         return {"FEED_READ_ADDR": addr, "FEED_STREAM_ADDR": stream}
 
-    def start_floor_servers(self, total: int) -> list[tuple[ManagedProcess, str]]:
-        """Floor servers (feed.bench.grpc_floor), each on its own port, as the read replicas are;
-        (process, address) of each once all listen. Stop them with stop_processes when done."""
+    def start_floor_servers(self, total: int, model: str = "sync") -> list[tuple[ManagedProcess, str]]:
+        """Floor servers (feed.bench.grpc_floor) of one model, each on its own port, as the read replicas
+        are; (process, address) of each once all listen. Stop them with stop_processes when done."""
         started = []
         for n in range(1, total + 1):
             addr = f"127.0.0.1:{free_port()}"
-            args = [sys.executable, "-m", "feed.bench.grpc_floor", addr]
-            proc = ManagedProcess(f"grpc floor {n}", args, self.data_dir / "logs" / f"grpc-floor-{n}.log")
+            args = [sys.executable, "-m", "feed.bench.grpc_floor", addr, "--model", model]
+            log = self.data_dir / "logs" / f"grpc-floor-{model}-{n}.log"
+            proc = ManagedProcess(f"grpc floor {model} {n}", args, log)
             self.processes.append(proc)
             started.append((proc, addr))
         for proc, addr in started:

@@ -14,7 +14,8 @@ import pytest
 from feed.access.tokens import ensure_local_secret
 from feed.bench import reads
 from feed.bench.cpu import cpu_s, total_cpu_s, us_per_call
-from feed.bench.reads import HEADLINE_RPS, floor_ratio, run_floor, run_reads
+from feed.bench.grpc_floor import MODELS
+from feed.bench.reads import HEADLINE_RPS, cheapest_floor, floor_ratio, run_floor, run_reads
 from feed.bench.report import write_json
 from feed.devstack.procs import ManagedProcess, free_port, wait_until_listening
 from feed.v1 import feed_service_pb2, feed_service_pb2_grpc
@@ -51,13 +52,13 @@ def test_cpu_per_call_is_in_microseconds_and_zero_without_calls():
     assert us_per_call(0.5, 0) == 0.0
 
 
-@pytest.fixture
-def floor_servers(tmp_path):
-    """Two floor servers, as the bench starts them for two read replicas: [(process, address)]."""
+@pytest.fixture(params=MODELS)
+def floor_servers(tmp_path, request):
+    """Two floor servers of one model, as the bench starts them for two read replicas: [(process, address)]."""
     servers = []
     for n in range(2):
         addr = f"127.0.0.1:{free_port()}"
-        args = [sys.executable, "-m", "feed.bench.grpc_floor", addr]
+        args = [sys.executable, "-m", "feed.bench.grpc_floor", addr, "--model", request.param]
         servers.append((ManagedProcess(f"floor {n}", args, tmp_path / f"floor-{n}.log"), addr))
     try:
         for proc, addr in servers:
@@ -114,6 +115,20 @@ def test_a_read_run_reports_latency_at_the_target_rate_and_cpu_per_page_at_the_h
     for key in ("read_cpu_us_per_page", "read_rps_2000", "read_p99_ms_2000", "loadgen_cpu_us_per_call"):
         assert written[key] > 0, key
     assert "target_read_rps_2000" in written and "target_read_cpu_us_per_page" in written
+
+
+def _floor(cpu_us: float, errors: int = 0) -> dict[str, float]:
+    return {"grpc_floor_cpu_us_per_call": cpu_us, "grpc_floor_errors": errors, "loadgen_cpu_us_per_empty_call": 100.0}
+
+
+def test_the_floor_is_the_cheaper_model_that_answered_every_call_and_each_models_figure_is_kept():
+    floor = cheapest_floor({"sync": _floor(340.0), "aio": _floor(300.0)})
+    assert floor["grpc_floor_model"] == "aio" and floor["grpc_floor_cpu_us_per_call"] == 300.0
+    assert floor["grpc_floor_cpu_us_per_call_sync"] == 340.0 and floor["grpc_floor_cpu_us_per_call_aio"] == 300.0
+    # A model that failed calls (overloaded) is not the floor, however little its answered calls cost.
+    floor = cheapest_floor({"sync": _floor(340.0), "aio": _floor(200.0, errors=12)})
+    assert floor["grpc_floor_model"] == "sync" and floor["grpc_floor_errors"] == 0
+    assert cheapest_floor({}) == {}
 
 
 def test_no_floor_ratio_without_both_figures():

@@ -90,6 +90,9 @@ def test_the_table_shows_the_read_cpu_against_the_grpc_floor_and_what_the_load_g
         "read_cpu_rps": 2000,
         "read_cpu_us_per_page": 880.0,
         "grpc_floor_cpu_us_per_call": 330.0,
+        "grpc_floor_model": "aio",
+        "grpc_floor_cpu_us_per_call_sync": 360.0,
+        "grpc_floor_cpu_us_per_call_aio": 330.0,
         "read_floor_ratio": 0.375,
         "loadgen_cpu_us_per_call": 310.0,
         "loadgen_cpu_us_per_empty_call": 240.0,
@@ -100,7 +103,8 @@ def test_the_table_shows_the_read_cpu_against_the_grpc_floor_and_what_the_load_g
     assert rows["reads: achieved rate at 2,000 offered"].endswith("yes")
     assert "880.0 us" in rows["reads: read-service CPU per page at 2,000 offered"]
     assert rows["reads: read-service CPU per page at 2,000 offered"].endswith("NO")
-    assert "330.0 us" in rows["empty gRPC call: floor server CPU per call, same load"]
+    assert "330.0 us" in rows["empty gRPC call: floor server CPU per call, same load (the cheaper: aio)"]
+    assert "360.0 us" in rows["empty gRPC call: grpc.server, 2 threads"]
     assert "0.375" in rows["floor / read CPU (1.0: a page costs an empty call)"]
     assert "310.0 us" in rows["load generator (go) CPU per read call (at 2,000 offered)"]  # which one ran
     assert verdicts(figures) == {
