@@ -1,8 +1,9 @@
 # Two commands for a newcomer: `make up` runs the stack, `make test` tests it.
 # Both install what they need first: a virtualenv with the project, and
 # redis-server, a JDK and Maven from Debian's packages when they are missing
-# (the JDK and Maven run the real Apache Kafka the worker tests use); `make test` also
-# Chromium and its driver for the demo page's browser test.
+# (the JDK and Maven run the real Apache Kafka the worker tests use), and Go from the
+# Go module proxy when no recent enough one is on PATH (the bench's load generator);
+# `make test` also Chromium and its driver for the demo page's browser test.
 
 PYTHON ?= python3
 VENV := .venv
@@ -30,6 +31,7 @@ deps: $(STAMP)
 			$$(apt-cache show openjdk-17-jdk-headless >/dev/null 2>&1 && echo openjdk-17-jdk-headless || echo default-jdk-headless) \
 			maven >/dev/null; }
 	@sh monitoring/install-promtool.sh $(BIN)/promtool
+	@sh scripts/install-go.sh $(VENV)/go $(BIN)/go
 
 # The demo page's test drives Debian's Chromium through its chromedriver. Not fatal: where apt-get
 # cannot install them, that one test skips and says why.
@@ -54,9 +56,11 @@ test: deps chromium lint proto-check
 bench: deps
 	$(BIN)/feed bench --json var/bench.json --plot var/bench.png
 
-# The bench's Go load generator (feed bench builds it itself when `go` is on PATH): vet, test, build.
-loadgen:
-	cd loadgen && go vet ./... && go test ./... && go build -o ../var/bin/feed-loadgen .
+# The bench's Go load generator (feed bench builds it itself): vet, test, build; Go from PATH, else
+# the one `make deps` installs into the virtualenv (scripts/install-go.sh).
+GO = $(shell [ -x $(BIN)/go ] && echo $(CURDIR)/$(BIN)/go || echo go)
+loadgen: deps
+	cd loadgen && $(GO) vet ./... && $(GO) test ./... && $(GO) build -o ../var/bin/feed-loadgen .
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

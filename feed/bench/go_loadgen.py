@@ -52,12 +52,19 @@ def chosen() -> str:
     return "python"
 
 
+def go_command() -> str | None:
+    """The go command: the one `make deps` installed into this virtualenv (scripts/install-go.sh: it
+    does so only when the one on PATH is missing or too old), else the one on PATH; None without either."""
+    venv_go = Path(sys.executable).parent / "go"
+    return str(venv_go) if os.access(venv_go, os.X_OK) else shutil.which("go")
+
+
 @functools.cache
 def built() -> Path | None:
     """The Go load generator, built once per process (go build itself skips what has not changed);
     None, after one warning line on stderr, when it cannot be built."""
-    go = shutil.which("go")
-    why = "go is not on PATH" if go is None else None
+    go = go_command()
+    why = "go is not on PATH (make deps installs one)" if go is None else None
     if go is not None and not (SOURCE / "go.mod").is_file():
         why = f"no Go sources at {SOURCE}"
     if why is None:

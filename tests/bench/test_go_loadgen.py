@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from feed.v1 import feed_service_pb2, post_service_pb2
 from tests.integration.stack import eventually, new_user
 
 pytestmark = pytest.mark.integration
-needs_go = pytest.mark.skipif(shutil.which("go") is None, reason="go is not on PATH: no Go load generator")
+needs_go = pytest.mark.skipif(go_loadgen.go_command() is None, reason="no go command (make deps installs one)")
 PYTHON_KEYS = set(Recorder().summary(0.0, 1.0)) | {"latencies_ms"}  # what feed.bench.loadgen prints per load
 
 
@@ -164,5 +163,20 @@ def test_the_python_load_generator_runs_when_asked_for_and_an_unknown_choice_is_
 def test_the_go_programs_own_tests_pass():
     """loadgen/'s Go tests (percentiles, code names), run here so CI runs them (`make loadgen` runs them too)."""
     loadgen = Path(__file__).resolve().parents[2] / "loadgen"
-    done = subprocess.run(["go", "test", "./..."], cwd=loadgen, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [go_loadgen.go_command(), "test", "./..."], cwd=loadgen, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_the_go_make_deps_installs_into_the_virtualenv_comes_before_the_one_on_path(monkeypatch, tmp_path):
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    go = venv_bin / "go"
+    go.write_text("#!/bin/sh\n")
+    go.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    assert go_loadgen.go_command() == str(go)
+    go.chmod(0o644)  # not executable: not a go command; and none on PATH either
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert go_loadgen.go_command() is None
