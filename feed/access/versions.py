@@ -20,6 +20,8 @@ their entry ages out (GuardCache's 60 s).
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -27,6 +29,29 @@ from typing import Any, Protocol
 from feed.redis.calls import Call
 from feed.redis.connection import RedisFunctions
 from feed.redis.keys import relationship_version_key
+
+
+class _FreshValues:
+    """Values never handed out before, by any process: a random nonce of this process and a counter.
+
+    A page's probe offers one for a missing key (rv_get): drawing 8 random bytes from the kernel for
+    every page cost a getrandom call, while the value is used only when the key is missing. Unique is
+    what a version needs (it must differ from every value a reader may hold facts under); a forked
+    child draws a nonce of its own, so it never repeats its parent's values."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._nonce = secrets.token_hex(8)
+        self._counter = itertools.count(1)  # next() is atomic under the GIL: threads never share a value
+
+    def next(self) -> str:
+        return f"{self._nonce}.{next(self._counter):x}"
+
+
+_FRESH = _FreshValues()
 
 
 class RelationshipVersions(Protocol):
@@ -63,7 +88,7 @@ class VersionProbe:
         self.value: bytes | str | None = None
 
     def call(self) -> Call:
-        return ("rv_get", [self._key], [secrets.token_hex(8)])  # the value to start from if it is missing
+        return ("rv_get", [self._key], [_FRESH.next()])  # the value to start from if it is missing
 
     def settle(self, reply: Any) -> None:
         self.value = reply

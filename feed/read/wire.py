@@ -122,9 +122,14 @@ class WirePosts:
 
     def _entry(self, post: Post, remember: bool) -> tuple[Post, bytes, int]:
         entry = self._by_id.get(post.post_id)
-        # `is` first: a hot post is the decoded cache's one object, page after page
-        if entry is not None and (entry[0] is post or entry[0] == post):
-            return entry
+        if entry is not None:
+            if entry[0] is post:  # a hot post is the decoded cache's one object, page after page
+                return entry
+            if entry[0] == post:  # the same post as another object (the store's, the first time it was
+                entry = (post, entry[1], entry[2])  # read): kept as this one, so its next page takes `is`
+                if remember:
+                    self._by_id[post.post_id] = entry
+                return entry
         body = post_message(post).SerializeToString()
         header = _POSTS + varint(len(body))
         entry = (post, header + body, len(header))
