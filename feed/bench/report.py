@@ -46,8 +46,16 @@ FIGURES = [
     Figure("read_cpu_us_per_page_filtered", "reads, 100 filters + 20 mutes a reader: CPU per page, same rate", "us"),
     Figure("read_filtered_cpu_ratio", "filtered / unfiltered read CPU per page", "", 1.2, "<="),
     Figure("read_merge_rps", "merging reads (5 read-time authors, 2 groups): rate at read_merge_offered_rps", "req/s"),
-    Figure("read_merge_p99_ms", "merging reads: p99", "ms"),
-    Figure("read_merge_cpu_us_per_page", "merging reads: read-service CPU per page", "us", 750.0, "<="),
+    Figure("read_merge_p99_ms", "merging reads: p99 at read_merge_offered_rps offered", "ms"),
+    Figure("read_merge_rps_2000", "merging reads: achieved rate at 2,000 offered", "req/s"),
+    Figure(
+        "read_merge_cpu_us_per_page",
+        "merging reads: read-service CPU per page at read_merge_cpu_rps",
+        "us",
+        750.0,
+        "<=",
+    ),
+    Figure("read_merge_cpu_us_per_page_at_1000", "merging reads: CPU per page at 1,000 offered", "us"),
     Figure("grpc_floor_cpu_us_per_call", "empty gRPC call: floor server CPU per call, same load (FLOOR)", "us"),
     Figure("grpc_floor_cpu_us_per_call_sync", "empty gRPC call: grpc.server, 2 threads", "us"),
     Figure("grpc_floor_cpu_us_per_call_aio", "empty gRPC call: grpc.aio on uvloop", "us"),
@@ -90,6 +98,7 @@ def _row(fig: Figure, figures: dict[str, Any], suffix: str) -> tuple[str, str, s
     measured = figures[fig.key]
     label = fig.label.replace("read_offered_rps", _number(figures.get("read_offered_rps", 0)))
     label = label.replace("read_merge_offered_rps", _number(figures.get("read_merge_offered_rps", 0)))
+    label = label.replace("read_merge_cpu_rps", _number(figures.get("read_merge_cpu_rps", 0)))
     label = label.replace("read_cpu_rps", _number(figures.get("read_cpu_rps", 0)))
     label = label.replace("read_replicas", _number(figures.get("read_replicas", 1)))
     label = label.replace("create_post_calls", f"{int(figures.get('create_post_calls', 0)):,}")

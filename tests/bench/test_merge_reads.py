@@ -83,11 +83,19 @@ def test_the_merging_reads_have_a_row_a_target_and_a_verdict(tmp_path):
         "read_merge_offered_rps": 1000,
         "read_merge_rps": 998.0,
         "read_merge_p99_ms": 12.5,
+        "read_merge_cpu_rps": 2000,
+        "read_merge_rps_2000": 1990.0,
         "read_merge_cpu_us_per_page": 810.0,
+        "read_merge_cpu_us_per_page_at_1000": 930.0,
         "read_merge_latencies_ms": [1.0, 2.0],
     }
-    text = table(figures)
-    assert "rate at 1,000" in text and "810.0 us" in text and "<= 750.0 us" in text and "NO" in text
+    rows = {line.split("  ")[0]: line for line in table(figures).splitlines()}
+    assert "998.0" in rows["merging reads (5 read-time authors, 2 groups): rate at 1,000"]
+    assert "12.5 ms" in rows["merging reads: p99 at 1,000 offered"]
+    assert "1,990" in rows["merging reads: achieved rate at 2,000 offered"]
+    cpu = rows["merging reads: read-service CPU per page at 2,000"]  # at the highest rate, as the plain reads'
+    assert "810.0 us" in cpu and "<= 750.0 us" in cpu and cpu.endswith("NO")
+    assert "930.0 us" in rows["merging reads: CPU per page at 1,000 offered"]
     write_json(tmp_path / "bench.json", figures)
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written["target_read_merge_cpu_us_per_page"] is False
