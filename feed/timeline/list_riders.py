@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from feed.redis.calls import Call, OptionalCall
-from feed.timeline.page import TimelinePage, parse_page, parse_pages_with_posts
+from feed.timeline.page import TimelinePage, parse_page, parse_page_with_posts, parse_pages_with_posts
 
 
 class ListsRider:
@@ -47,6 +47,16 @@ class PageRider(ListsRider):
         return None if self.pages is None else self.pages[0]
 
 
+class PagePostsRider(ListsRider):
+    """One read-time list's page with the cached posts of its ids (tl_newer_posts: a standalone Redis, a newer
+    window; TimelinePage.cached)."""
+
+    __slots__ = ()
+
+    def __init__(self, call: Call) -> None:
+        super().__init__(call, _one_page_with_posts)
+
+
 class PagesRider(ListsRider):
     """Several read-time lists' pages in one call, with the cached posts of their union's newest ids
     (tl_sources_posts: a standalone Redis, an older window; TimelinePage.cached). Any list's error fails them
@@ -60,3 +70,7 @@ class PagesRider(ListsRider):
 
 def _one_page(reply: Any) -> list[TimelinePage]:
     return [parse_page(reply)]
+
+
+def _one_page_with_posts(reply: Any) -> list[TimelinePage]:
+    return [parse_page_with_posts(reply)]

@@ -41,12 +41,14 @@ from feed.redis.keys import (
 from feed.redis.packed_calls import PackedCalls
 from feed.telemetry import metrics
 from feed.timeline.directory import SourceDirectory
-from feed.timeline.list_riders import ListsRider, PageRider, PagesRider
+from feed.timeline.list_riders import ListsRider, PagePostsRider, PageRider, PagesRider
 from feed.timeline.page import (
     GOES_ON_ARG,
     POST_KEY_PREFIX,
+    WITH_POSTS,
     TimelinePage,
     parse_page,
+    parse_page_with_posts,
     parse_pages_with_posts,
     window_of,
 )
@@ -237,13 +239,15 @@ class RedisReadTimeSources:
     ) -> list[TimelinePage]:
         """Up to count ids older than before_id from each source's list (or, given after_id, the count ids
         just above it), in one round trip (packed by hiredis on a standalone Redis: redis-py's pipeline
-        cost a merging page about 60 us more of Python). On a standalone Redis an older window's pages
-        bring the cached posts of the newest count ids of their union (TimelinePage.cached)."""
+        cost a merging page about 60 us more of Python). On a standalone Redis the pages bring cached
+        posts (TimelinePage.cached): an older window's, those of the newest count ids of their union; a
+        newer window's, each list those of its own ids (tl_newer_posts)."""
         if self._with_posts(sources, after_id):
             (reply,) = self._packed.call_many([self._sources_call(sources, before_id, count, org_id)])
             return parse_pages_with_posts(reply)
         calls = self._page_calls(sources, before_id, count, org_id, after_id)
-        return [parse_page(reply) for reply in self._packed.call_many(calls)]
+        parse = parse_page_with_posts if self._newer_with_posts(after_id) else parse_page
+        return [parse(reply) for reply in self._packed.call_many(calls)]
 
     def page_riders(
         self,
@@ -254,15 +258,24 @@ class RedisReadTimeSources:
         after_id: int | None = None,
     ) -> list[ListsRider]:
         """pages()' calls as riders of another round trip: a home page's first (feed/read/sources.py Prefetch).
-        One PagesRider where pages() makes one call (a standalone Redis, an older window), else one per list."""
+        One PagesRider where pages() makes one call (a standalone Redis, an older window), else one per list
+        (with its posts on a standalone Redis: a newer window)."""
         if self._with_posts(sources, after_id):
             return [PagesRider(self._sources_call(sources, before_id, count, org_id))]
-        return [PageRider(call) for call in self._page_calls(sources, before_id, count, org_id, after_id)]
+        rider = PagePostsRider if self._newer_with_posts(after_id) else PageRider
+        return [rider(call) for call in self._page_calls(sources, before_id, count, org_id, after_id)]
 
     def _with_posts(self, sources: Sequence[Source], after_id: int | None) -> bool:
-        """Whether the lists are read with their newest posts: a standalone Redis, an older window (a newer
-        one, rarer, reads them as tl_newer does and hydration reads its posts)."""
+        """Whether the lists are read in one call with the posts of their union's newest ids: a standalone
+        Redis, an older window."""
         return self._standalone and after_id is None and bool(sources)
+
+    def _newer_with_posts(self, after_id: int | None) -> bool:
+        """Whether each list of a newer window is read with the posts of its ids (tl_newer_posts): a standalone
+        Redis. A newer window takes the OLDEST ids of the union above the cursor, so the union's newest would
+        not do; each list brings the posts of its own few ids (count plus what the walk skips), which a
+        live stream's reads and prev_page_token pages then hydrate without a second round trip."""
+        return self._standalone and after_id is not None
 
     def _sources_call(self, sources: Sequence[Source], before_id: int | None, count: int, org_id: int) -> Call:
         cursor = "" if before_id is None else str(before_id)
@@ -274,6 +287,8 @@ class RedisReadTimeSources:
     ) -> list[Call]:
         name, cursor = window_of(before_id, after_id)
         args = [cursor, count, self.max_entries, 0, GOES_ON_ARG]
+        if self._newer_with_posts(after_id):
+            name, args = name + WITH_POSTS, [*args, POST_KEY_PREFIX]
         return [(name, [source_posts_key(a, org_id)], args) for a in sources]
 
     def newest(self, sources: Sequence[Source], org_id: int = 0) -> dict[Source, int]:

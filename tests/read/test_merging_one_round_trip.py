@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from feed.domain import Source
-from feed.ids import IdGenerator
+from feed.ids import IdGenerator, now_ms
+from feed.read.newer import after_older_page
 from feed.store.reposts import Repost
 from tests.read.test_guard_cache import Writes
 from tests.read.test_one_round_trip import ROUND_TRIPS, Checkouts
@@ -122,3 +123,21 @@ def test_a_page_whose_lists_were_not_guessed_shows_the_same_posts(world, writes)
     writes.follow(reader, new_star)
     assert ids(page(world, reader, 20).posts) == newest_first(*friends, *listed, theirs)
     assert ids(page(world, reader, 20).posts) == newest_first(*friends, *listed, theirs)
+
+
+def test_a_warm_newer_merging_page_costs_one_round_trip_and_shows_what_came_since(world, writes):
+    """A prev_page_token's page (and a live stream's read): the lists read above the cursor bring their
+    posts too, so what arrived in the home timeline and in every list since the first page takes one trip."""
+    reader, friends, listed = merging_reader(world, writes, per_list=2)
+    first = page(world, reader, 20)
+    assert ids(first.posts) == newest_first(*friends, *listed)
+    cursor = after_older_page(first, None, now_ms())
+    friend, star = friends[0].author_id, listed[0].author_id
+    arrived = [world.post(friend)]
+    world.deliver(reader.user_id, arrived[0])
+    arrived += [world.post_read_time(star) for _ in range(2)]
+    world.home.read_newer(reader.user_id, cursor, 5)  # cold for the new posts: the cache fills
+    trips = samples(ROUND_TRIPS)
+    newer = world.home.read_newer(reader.user_id, cursor, 5)
+    assert samples(ROUND_TRIPS) - trips == 1
+    assert ids(newer.posts) == newest_first(*arrived)

@@ -7,7 +7,7 @@ import pytest
 
 from feed.domain import Source
 from feed.redis.keys import post_key, source_posts_key
-from feed.timeline.list_riders import PageRider, PagesRider
+from feed.timeline.list_riders import PagePostsRider, PagesRider
 from feed.timeline.page import POST_KEY_PREFIX
 from feed.timeline.sources import RedisReadTimeSources
 from tests.timeline.contract import fresh
@@ -48,7 +48,9 @@ def test_lists_with_no_id_bring_no_values(functions):
     assert functions.call(*call_of([STAR, OTHER], "", 3)) == [[[0, 0], [0, 0]], [], []]
 
 
-def test_a_standalone_redis_reads_older_pages_with_posts_and_newer_ones_without(functions, redis_client):
+def test_a_standalone_redis_reads_older_pages_with_their_unions_posts_and_newer_ones_each_with_its_own(
+    functions, redis_client
+):
     read_time = RedisReadTimeSources(functions, 10)
     older, newer = fresh(2)
     read_time.push([(STAR, older), (OTHER, newer)])
@@ -58,6 +60,9 @@ def test_a_standalone_redis_reads_older_pages_with_posts_and_newer_ones_without(
     assert star.cached == other.cached == {newer: b"new", older: None}
     [rider] = read_time.page_riders([STAR, OTHER], None, 5)
     assert isinstance(rider, PagesRider)
-    newer_riders = read_time.page_riders([STAR, OTHER], None, 5, after_id=older)
-    assert [type(r) for r in newer_riders] == [PageRider, PageRider]
-    assert all(p.cached is None for p in read_time.pages([STAR, OTHER], None, 5, after_id=older))
+    # A newer window (a prev_page_token's page, a live stream's read): each list with the posts of its own ids.
+    newer_riders = read_time.page_riders([STAR, OTHER], None, 5, after_id=older - 1)
+    assert [type(r) for r in newer_riders] == [PagePostsRider, PagePostsRider]
+    star, other = read_time.pages([STAR, OTHER], None, 5, after_id=older - 1)
+    assert (star.ids, other.ids) == ([older], [newer])
+    assert (star.cached, other.cached) == ({older: None}, {newer: b"new"})
