@@ -17,12 +17,13 @@ PROXY=${GOPROXY:-https://proxy.golang.org}
 PROXY=${PROXY%%,*} # the first of a list; "direct" or "off" means no proxy: nothing to fetch from
 newer_or_same() { [ "$(printf '%s\n%s\n' "$VERSION" "$1" | sort -V | head -n1)" = "$VERSION" ]; }
 version_of() { "$1" env GOVERSION 2>/dev/null | sed 's/^go//'; }
+link_go() { mkdir -p "$(dirname "$LINK")" && ln -sfn "$(cd "$DEST/bin" && pwd)/go" "$LINK"; }
 
 if command -v go >/dev/null 2>&1 && newer_or_same "$(version_of go)"; then
 	exit 0
 fi
 if [ -x "$DEST/bin/go" ] && [ "$(version_of "$DEST/bin/go")" = "$VERSION" ]; then
-	mkdir -p "$(dirname "$LINK")" && ln -sfn "$(cd "$DEST/bin" && pwd)/go" "$LINK"
+	link_go
 	exit 0
 fi
 case "$(uname -m)" in
@@ -66,6 +67,5 @@ PY
 rm -rf "$DEST"
 mkdir -p "$(dirname "$DEST")"
 mv "$tmp/go" "$DEST"
-mkdir -p "$(dirname "$LINK")"
-ln -sfn "$(cd "$DEST/bin" && pwd)/go" "$LINK"
+link_go
 "$LINK" version
